@@ -1,0 +1,88 @@
+// The records a collector delivers: a discriminated union on `kind`.
+import type { DecodedPacket } from './packet/types';
+
+/** One NFLOG entry: a packet the kernel logged to a group. */
+export interface PacketRecord {
+  kind: 'packet';
+  /** NFLOG group (nfgenmsg res_id). */
+  group: number;
+  /** Optional operator label for the group (collector option `labels`). */
+  groupLabel?: string;
+  /** Address family of the log entry: 2 IPv4, 10 IPv6, 7 bridge, 0 unspec (netdev, arp …). */
+  family: number;
+  /** Netfilter hook number (0 prerouting/ingress, 1 input, 2 forward, 3 output, 4 postrouting). */
+  hook: number;
+  /** hw_protocol of NFULA_PACKET_HDR: EtherType of the payload (0x0800, 0x86dd …). */
+  hwProtocol: number;
+  /** Log prefix, without the kernel's trailing NUL. '' when none. */
+  prefix: string;
+  /** Microseconds since the epoch: the kernel timestamp when present, else the receive time. */
+  timestampUs: number;
+  /** True when timestampUs came from the kernel (NFULA_TIMESTAMP). */
+  kernelTimestamp: boolean;
+  /** Microseconds since the epoch when the reader thread received the datagram. */
+  receivedUs: number;
+  mark?: number;
+  inIfindex?: number;
+  outIfindex?: number;
+  physInIfindex?: number;
+  physOutIfindex?: number;
+  /** Interface names resolved through rtnetlink in the collector's namespace. */
+  inInterface?: string;
+  outInterface?: string;
+  physInInterface?: string;
+  physOutInterface?: string;
+  /** NFULA_HWADDR: the source hardware address, aa:bb:… */
+  hwAddr?: string;
+  hwType?: number;
+  /** NFULA_HWHEADER as lower-case hex (MAC header: dst, src, type). */
+  hwHeader?: string;
+  hwLen?: number;
+  uid?: number;
+  gid?: number;
+  /** Instance-local sequence number (NFULA_SEQ). */
+  seq?: number;
+  /** Global sequence number (NFULA_SEQ_GLOBAL). */
+  seqGlobal?: number;
+  vlan?: { proto: number; tci: number; id: number };
+  /** NFULA_L2HDR as lower-case hex (bridge family). */
+  l2Header?: string;
+  /** NFULA_CT_INFO (enum ip_conntrack_info). */
+  ctInfo?: number;
+  /** Length of NFULA_PAYLOAD in bytes (the copied part of the packet). */
+  payloadLength: number;
+  /** Decoded headers of the payload. */
+  packet: DecodedPacket;
+  /** A copy of the payload, only with the collector option `includePayload`. */
+  payload?: Uint8Array;
+  /** Set when part of the entry could not be decoded: the first fault's code. */
+  decodeError?: string;
+}
+
+export type GapReason =
+  /** NFLOG sequence numbers jumped: `count` events are missing. */
+  | 'sequence'
+  /** The kernel could not queue to our socket (ENOBUFS): how many is known from sequence numbers when enabled. */
+  | 'enobufs'
+  /** A datagram was larger than the reader's slot and was cut. */
+  | 'truncated'
+  /** A datagram or message could not be decoded at all. */
+  | 'decode';
+
+/** What was lost, where and how much. */
+export interface GapRecord {
+  kind: 'gap';
+  source: 'nflog' | 'rtnl' | 'conntrack';
+  reason: GapReason;
+  /** Events known lost; null when the kernel does not say how many (e.g. ENOBUFS without sequence numbers). */
+  count: number | null;
+  group?: number;
+  /** For 'sequence': the first and last missing sequence numbers. */
+  fromSeq?: number;
+  toSeq?: number;
+  /** Microseconds since the epoch when the loss was noticed. */
+  timestampUs: number;
+  detail?: string;
+}
+
+export type CollectorRecord = PacketRecord | GapRecord;
