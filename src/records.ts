@@ -35,8 +35,7 @@ export interface PacketRecord {
   /** NFULA_HWADDR: the source hardware address, aa:bb:… */
   hwAddr?: string;
   hwType?: number;
-  /** NFULA_HWHEADER as lower-case hex (MAC header: dst, src, type). */
-  hwHeader?: string;
+  /** Length of NFULA_HWHEADER (the MAC header, decoded into packet.link when it is Ethernet). */
   hwLen?: number;
   uid?: number;
   gid?: number;

@@ -30,3 +30,6 @@ export const FLAG_TRUNCATED = 1;
 export function align8(n: number): number {
   return (n + 7) & ~7;
 }
+
+/** Not a datagram: recv reported ENOBUFS here, the kernel dropped messages for this socket. length is 0. */
+export const FLAG_ENOBUFS = 2;

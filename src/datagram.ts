@@ -1,0 +1,134 @@
+// Turns whole netlink datagrams (as the reader thread received them) into
+// records: NFLOG entries become packet records, rtnetlink link messages keep
+// the interface table current, and every loss becomes a gap record.
+import { readMessageHeader, nlAlign, NLMSG_ERROR, NLMSG_DONE, type MessageHeader } from './netlink/message';
+import { NflogDecoder, isNflogPacket } from './nflog/decode';
+import { SequenceTracker } from './nflog/sequence';
+import { LinkTable } from './rtnl/links';
+import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
+import type { CollectorRecord, GapRecord, PacketRecord } from './records';
+
+export interface DecodeCounters {
+  /** Packet records produced. */
+  packets: number;
+  /** Entries known lost (sum of gap counts). */
+  lost: number;
+  /** Gap records produced. */
+  gaps: number;
+  /** Records or messages with a decode fault. */
+  decodeErrors: number;
+  /** Datagrams decoded. */
+  datagrams: number;
+}
+
+export interface DatagramDecoderOptions {
+  labels?: Map<number, string>;
+  includePayload?: boolean;
+  /** Resolve interface indexes to names from the link messages seen. Default true. */
+  interfaceNames?: boolean;
+  /** Groups bound by this collector: their sequence numbers start at 0. */
+  boundGroups?: number[];
+}
+
+export class DatagramDecoder {
+  readonly counters: DecodeCounters = { packets: 0, lost: 0, gaps: 0, decodeErrors: 0, datagrams: 0 };
+  readonly links = new LinkTable();
+  private readonly nflog: NflogDecoder;
+  private readonly sequences = new SequenceTracker();
+  private readonly header: MessageHeader = { length: 0, type: 0, flags: 0, seq: 0, pid: 0 };
+  private readonly labels: Map<number, string>;
+  private readonly interfaceNames: boolean;
+
+  constructor(options: DatagramDecoderOptions = {}) {
+    this.nflog = new NflogDecoder(options.includePayload ?? false);
+    this.labels = options.labels ?? new Map();
+    this.interfaceNames = options.interfaceNames ?? true;
+    for (const group of options.boundGroups ?? []) this.sequences.start(group);
+  }
+
+  /**
+   * Decodes the datagram at bytes[offset, offset + length) and appends its
+   * records to `out`. Returns how many records were appended.
+   */
+  decode(
+    bytes: Uint8Array,
+    view: DataView,
+    offset: number,
+    length: number,
+    source: number,
+    flags: number,
+    receivedUs: number,
+    out: CollectorRecord[],
+  ): number {
+    const before = out.length;
+    this.counters.datagrams++;
+    if (flags & FLAG_ENOBUFS) {
+      // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
+      this.gap(out, source === SOURCE_RTNL ? 'rtnl' : 'nflog', 'enobufs', null, receivedUs, 'the socket buffer overflowed');
+      return out.length - before;
+    }
+    const end = offset + length;
+    const h = this.header;
+    let at = offset;
+    while (readMessageHeader(view, at, end, h)) {
+      if (source === SOURCE_NFLOG) {
+        if (isNflogPacket(h.type)) this.packet(bytes, view, at, h.length, receivedUs, out);
+        else if (h.type !== NLMSG_ERROR && h.type !== NLMSG_DONE) this.counters.decodeErrors++;
+      } else if (source === SOURCE_RTNL) {
+        if (!this.links.apply(bytes, view, at, h.length, h.type)) this.counters.decodeErrors++;
+      }
+      at += nlAlign(h.length);
+    }
+    if (at < end) {
+      const where = source === SOURCE_RTNL ? 'rtnl' : 'nflog';
+      if (flags & FLAG_TRUNCATED) {
+        this.gap(out, where, 'truncated', null, receivedUs, 'a datagram was longer than the reader slot');
+      } else {
+        this.counters.decodeErrors++;
+        this.gap(out, where, 'decode', null, receivedUs, `${end - at} bytes at the end of a datagram are not a netlink message`);
+      }
+    }
+    return out.length - before;
+  }
+
+  private packet(bytes: Uint8Array, view: DataView, at: number, length: number, receivedUs: number, out: CollectorRecord[]): void {
+    const record: PacketRecord = this.nflog.decode(bytes, view, at, length, receivedUs);
+    if (record.decodeError) this.counters.decodeErrors++;
+    if (record.seq !== undefined) {
+      const missing = this.sequences.observe(record.group, record.seq);
+      if (missing) {
+        const gap = this.gap(out, 'nflog', 'sequence', missing.count, receivedUs);
+        gap.group = record.group;
+        gap.fromSeq = missing.fromSeq;
+        gap.toSeq = missing.toSeq;
+      }
+    }
+    const label = this.labels.get(record.group);
+    if (label !== undefined) record.groupLabel = label;
+    if (this.interfaceNames) {
+      const links = this.links;
+      if (record.inIfindex !== undefined) record.inInterface = links.name(record.inIfindex);
+      if (record.outIfindex !== undefined) record.outInterface = links.name(record.outIfindex);
+      if (record.physInIfindex !== undefined) record.physInInterface = links.name(record.physInIfindex);
+      if (record.physOutIfindex !== undefined) record.physOutInterface = links.name(record.physOutIfindex);
+    }
+    this.counters.packets++;
+    out.push(record);
+  }
+
+  private gap(
+    out: CollectorRecord[],
+    source: GapRecord['source'],
+    reason: GapRecord['reason'],
+    count: number | null,
+    timestampUs: number,
+    detail?: string,
+  ): GapRecord {
+    const gap: GapRecord = { kind: 'gap', source, reason, count, timestampUs };
+    if (detail) gap.detail = detail;
+    this.counters.gaps++;
+    if (count) this.counters.lost += count;
+    out.push(gap);
+    return gap;
+  }
+}

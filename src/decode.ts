@@ -1,0 +1,10 @@
+// The decoders and formatters, usable offline without the native addon.
+export { DatagramDecoder, type DecodeCounters, type DatagramDecoderOptions } from './datagram';
+export { NflogDecoder } from './nflog/decode';
+export { LinkTable } from './rtnl/links';
+export { decodePacket, startForHwProtocol, tcpFlagNames } from './packet/decode';
+export type * from './packet/types';
+export { packetToEcs, type EcsOptions, type EcsDocument } from './ecs/packet';
+export { communityId } from './ecs/community-id';
+export { createActionMapper, type ActionResult } from './ecs/action';
+export { SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from './ring/layout';

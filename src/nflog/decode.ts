@@ -1,0 +1,156 @@
+// Decodes one NFLOG packet message (NFULNL_MSG_PACKET) into a PacketRecord.
+// Pure over bytes; never throws on malformed input (faults land in decodeError).
+import { AttributeTable, NLMSG_HDRLEN, nlAlign } from '../netlink/message';
+import { macToString } from '../packet/address';
+import { decodePacket, startForHwProtocol } from '../packet/decode';
+import type { DecodedPacket } from '../packet/types';
+import type { PacketRecord } from '../records';
+import { readU64BE, toHex } from '../bytes';
+import * as C from './constants';
+
+const ARPHRD_ETHER = 1;
+const ETH_HLEN = 14;
+
+/** Reusable state for decoding many messages: attribute tables and the prefix cache. */
+export class NflogDecoder {
+  private readonly attrs = new AttributeTable(C.NFULA_MAX);
+  private readonly vlanAttrs = new AttributeTable(C.NFULA_VLAN_MAX);
+  /** Prefixes repeat: reuse the string when the bytes match the last one seen. */
+  private lastPrefixBytes = new Uint8Array(0);
+  private lastPrefix = '';
+
+  constructor(private readonly includePayload = false) {}
+
+  /**
+   * Decodes the message at bytes[offset, offset + length) (a whole nlmsghdr
+   * with type NFLOG_PACKET_TYPE). `receivedUs` stands in for the timestamp
+   * when the kernel sent none.
+   */
+  decode(bytes: Uint8Array, view: DataView, offset: number, length: number, receivedUs: number): PacketRecord {
+    const end = offset + length;
+    const body = offset + NLMSG_HDRLEN;
+    const record: PacketRecord = {
+      kind: 'packet',
+      group: 0,
+      family: 0,
+      hook: 0,
+      hwProtocol: 0,
+      prefix: '',
+      timestampUs: receivedUs,
+      kernelTimestamp: false,
+      receivedUs,
+      payloadLength: 0,
+      packet: EMPTY_PACKET,
+    };
+    if (body + C.NFGENMSG_LEN > end) {
+      record.decodeError = 'nflog.truncated';
+      return record;
+    }
+    record.family = bytes[body];
+    record.group = view.getUint16(body + 2);
+    const attrs = this.attrs;
+    const fault = attrs.parse(view, body + nlAlign(C.NFGENMSG_LEN), end);
+    if (fault) record.decodeError = fault;
+    const o = attrs.offsets;
+    const n = attrs.lengths;
+
+    if (o[C.NFULA_PACKET_HDR] >= 0 && n[C.NFULA_PACKET_HDR] >= 3) {
+      record.hwProtocol = view.getUint16(o[C.NFULA_PACKET_HDR]);
+      record.hook = bytes[o[C.NFULA_PACKET_HDR] + 2];
+    }
+    if (o[C.NFULA_TIMESTAMP] >= 0 && n[C.NFULA_TIMESTAMP] >= 16) {
+      const at = o[C.NFULA_TIMESTAMP];
+      record.timestampUs = readU64BE(view, at) * 1e6 + readU64BE(view, at + 8);
+      record.kernelTimestamp = true;
+    }
+    if (o[C.NFULA_PREFIX] >= 0) record.prefix = this.prefix(bytes, o[C.NFULA_PREFIX], n[C.NFULA_PREFIX]);
+    if (o[C.NFULA_MARK] >= 0 && n[C.NFULA_MARK] >= 4) record.mark = view.getUint32(o[C.NFULA_MARK]);
+    if (o[C.NFULA_IFINDEX_INDEV] >= 0 && n[C.NFULA_IFINDEX_INDEV] >= 4)
+      record.inIfindex = view.getUint32(o[C.NFULA_IFINDEX_INDEV]);
+    if (o[C.NFULA_IFINDEX_OUTDEV] >= 0 && n[C.NFULA_IFINDEX_OUTDEV] >= 4)
+      record.outIfindex = view.getUint32(o[C.NFULA_IFINDEX_OUTDEV]);
+    if (o[C.NFULA_IFINDEX_PHYSINDEV] >= 0 && n[C.NFULA_IFINDEX_PHYSINDEV] >= 4)
+      record.physInIfindex = view.getUint32(o[C.NFULA_IFINDEX_PHYSINDEV]);
+    if (o[C.NFULA_IFINDEX_PHYSOUTDEV] >= 0 && n[C.NFULA_IFINDEX_PHYSOUTDEV] >= 4)
+      record.physOutIfindex = view.getUint32(o[C.NFULA_IFINDEX_PHYSOUTDEV]);
+    if (o[C.NFULA_HWADDR] >= 0 && n[C.NFULA_HWADDR] >= 4) {
+      const at = o[C.NFULA_HWADDR];
+      const addrLen = Math.min(view.getUint16(at), 8, n[C.NFULA_HWADDR] - 4);
+      if (addrLen > 0) record.hwAddr = macToString(bytes, at + 4, addrLen);
+    }
+    if (o[C.NFULA_UID] >= 0 && n[C.NFULA_UID] >= 4) record.uid = view.getUint32(o[C.NFULA_UID]);
+    if (o[C.NFULA_GID] >= 0 && n[C.NFULA_GID] >= 4) record.gid = view.getUint32(o[C.NFULA_GID]);
+    if (o[C.NFULA_SEQ] >= 0 && n[C.NFULA_SEQ] >= 4) record.seq = view.getUint32(o[C.NFULA_SEQ]);
+    if (o[C.NFULA_SEQ_GLOBAL] >= 0 && n[C.NFULA_SEQ_GLOBAL] >= 4)
+      record.seqGlobal = view.getUint32(o[C.NFULA_SEQ_GLOBAL]);
+    if (o[C.NFULA_HWTYPE] >= 0 && n[C.NFULA_HWTYPE] >= 2) record.hwType = view.getUint16(o[C.NFULA_HWTYPE]);
+    if (o[C.NFULA_HWLEN] >= 0 && n[C.NFULA_HWLEN] >= 2) record.hwLen = view.getUint16(o[C.NFULA_HWLEN]);
+    if (o[C.NFULA_CT_INFO] >= 0 && n[C.NFULA_CT_INFO] >= 4) record.ctInfo = view.getUint32(o[C.NFULA_CT_INFO]);
+    if (o[C.NFULA_L2HDR] >= 0) record.l2Header = toHex(bytes, o[C.NFULA_L2HDR], n[C.NFULA_L2HDR]);
+    if (o[C.NFULA_VLAN] >= 0) this.vlan(record, view, o[C.NFULA_VLAN], n[C.NFULA_VLAN]);
+
+    // Copy what the packet decoder needs before anything else reuses the tables.
+    const hwHeaderAt = o[C.NFULA_HWHEADER];
+    const hwHeaderLen = n[C.NFULA_HWHEADER];
+    const payloadAt = o[C.NFULA_PAYLOAD];
+    if (payloadAt >= 0) {
+      const payloadLen = n[C.NFULA_PAYLOAD];
+      record.payloadLength = payloadLen;
+      record.packet = decodePacket(bytes, payloadAt, payloadLen, startForHwProtocol(record.hwProtocol, record.family));
+      if (record.packet.error && !record.decodeError) record.decodeError = record.packet.error;
+      if (this.includePayload) record.payload = bytes.slice(payloadAt, payloadAt + payloadLen);
+    } else {
+      record.packet = {};
+    }
+    // The MAC header travels beside the payload for IP families: decode its addresses.
+    if (hwHeaderAt >= 0 && !record.packet.link && record.hwType === ARPHRD_ETHER && hwHeaderLen >= ETH_HLEN) {
+      record.packet.link = {
+        kind: 'ethernet',
+        dst: macToString(bytes, hwHeaderAt, 6),
+        src: macToString(bytes, hwHeaderAt + 6, 6),
+        etherType: view.getUint16(hwHeaderAt + 12),
+        vlans: [],
+      };
+    }
+    return record;
+  }
+
+  private prefix(bytes: Uint8Array, at: number, length: number): string {
+    // The kernel sends the prefix NUL-terminated.
+    let len = 0;
+    while (len < length && bytes[at + len] !== 0) len++;
+    const last = this.lastPrefixBytes;
+    if (last.length === len) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (last[i] !== bytes[at + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastPrefix;
+    }
+    let text = '';
+    for (let i = 0; i < len; i++) text += String.fromCharCode(bytes[at + i]);
+    this.lastPrefixBytes = bytes.slice(at, at + len);
+    this.lastPrefix = text;
+    return text;
+  }
+
+  private vlan(record: PacketRecord, view: DataView, at: number, length: number): void {
+    const t = this.vlanAttrs;
+    if (t.parse(view, at, at + length)) return;
+    if (!t.has(C.NFULA_VLAN_TCI) || t.lengths[C.NFULA_VLAN_TCI] < 2) return;
+    const tci = view.getUint16(t.offsets[C.NFULA_VLAN_TCI]);
+    const proto = t.has(C.NFULA_VLAN_PROTO) && t.lengths[C.NFULA_VLAN_PROTO] >= 2 ? view.getUint16(t.offsets[C.NFULA_VLAN_PROTO]) : 0;
+    record.vlan = { proto, tci, id: tci & 0x0fff };
+  }
+}
+
+/** Shared empty layers for entries without a payload; replaced, never mutated. */
+const EMPTY_PACKET: DecodedPacket = Object.freeze({}) as DecodedPacket;
+
+/** Is this nlmsghdr type an NFLOG packet? */
+export function isNflogPacket(type: number): boolean {
+  return type === C.NFLOG_PACKET_TYPE;
+}
