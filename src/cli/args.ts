@@ -1,0 +1,153 @@
+// Command-line arguments of `netfilter-collector`: parsing and --help.
+
+export type OutputFormat = 'ecs' | 'record';
+
+export interface CliArgs {
+  help: boolean;
+  version: boolean;
+  nflog: number[];
+  netns?: string;
+  format: OutputFormat;
+  output: string;
+  maxEvents?: number;
+  idleExitMs?: number;
+  stats: boolean;
+  labels: Map<number, string>;
+  socketBuffer?: number;
+  ringSize?: number;
+  qthreshold?: number;
+  flushTimeoutMs?: number;
+  copyRange?: number;
+}
+
+export const HELP = `Usage: netfilter-collector --nflog GROUPS [options]
+
+Collects packets logged to NFLOG groups (nft "log group N", iptables -j NFLOG)
+and writes one JSON document per line.
+
+Collection:
+  --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2 (required)
+  --netns NAME            collect inside a network namespace (/run/netns/NAME or a path)
+  --label GROUP=TEXT      a label for a group, carried as netfilter.group_label (repeatable)
+  --qthreshold N          entries the kernel batches per datagram (default 64)
+  --flush-timeout MS      longest the kernel holds a batch, ms (default 10)
+  --copy-range BYTES      bytes of each packet to copy (default 65535: all)
+  --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 67108864)
+  --ring-size BYTES       ring between reader thread and JS, a power of two (default 67108864)
+
+Output:
+  --format ecs|record     ecs: Elastic Common Schema documents (default);
+                          record: the collector's own records
+  --output -|FILE         where to write: - is stdout (default); FILE is truncated
+  --max-events N          exit after N packet events
+  --idle-exit MS          exit after MS without events, once the first has arrived
+  --stats                 at exit, print one JSON object with the counters
+                          (delivered, lost, gaps, enobufs …) as the last line on stderr
+
+  -h, --help              this help
+  --version               the version
+
+Loss is never silent: a record of kind "gap" (format record), or a document
+with event.kind "pipeline_error" and netfilter.gap.* (format ecs), says what was
+lost, where and how many. Needs CAP_NET_ADMIN (run as root).
+
+Examples:
+  netfilter-collector --nflog 1 --max-events 10
+  netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
+`;
+
+function fail(message: string): never {
+  const error = new Error(message);
+  (error as Error & { usage: boolean }).usage = true;
+  throw error;
+}
+
+function positiveInteger(flag: string, text: string | undefined, min = 1): number {
+  if (text === undefined) fail(`${flag} needs a value`);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer ≥ ${min}, got '${text}'`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', output: '-', stats: false, labels: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
+    switch (flag) {
+      case '-h':
+      case '--help':
+        args.help = true;
+        break;
+      case '--version':
+        args.version = true;
+        break;
+      case '--nflog': {
+        const text = value();
+        if (!text) fail('--nflog needs a list of groups, e.g. --nflog 1,2');
+        for (const part of text.split(',')) {
+          const group = positiveInteger('--nflog', part.trim(), 0);
+          if (group > 65535) fail(`--nflog: group ${group} is out of range (0-65535)`);
+          if (!args.nflog.includes(group)) args.nflog.push(group);
+        }
+        break;
+      }
+      case '--netns': {
+        const text = value();
+        if (!text) fail('--netns needs a namespace name or path');
+        args.netns = text;
+        break;
+      }
+      case '--label': {
+        const text = value() ?? '';
+        const at = text.indexOf('=');
+        if (at <= 0) fail(`--label needs GROUP=TEXT, got '${text}'`);
+        args.labels.set(positiveInteger('--label', text.slice(0, at), 0), text.slice(at + 1));
+        break;
+      }
+      case '--format': {
+        const text = value();
+        if (text !== 'ecs' && text !== 'record') fail(`--format must be ecs or record, got '${text ?? ''}'`);
+        args.format = text;
+        break;
+      }
+      case '--output': {
+        const text = value();
+        if (!text) fail('--output needs - or a file path');
+        args.output = text;
+        break;
+      }
+      case '--max-events':
+        args.maxEvents = positiveInteger(flag, value());
+        break;
+      case '--idle-exit':
+        args.idleExitMs = positiveInteger(flag, value());
+        break;
+      case '--stats':
+        args.stats = true;
+        break;
+      case '--qthreshold':
+        args.qthreshold = positiveInteger(flag, value());
+        break;
+      case '--flush-timeout':
+        args.flushTimeoutMs = positiveInteger(flag, value(), 0);
+        break;
+      case '--copy-range':
+        args.copyRange = positiveInteger(flag, value(), 0);
+        break;
+      case '--socket-buffer':
+        args.socketBuffer = positiveInteger(flag, value());
+        break;
+      case '--ring-size':
+        args.ringSize = positiveInteger(flag, value());
+        break;
+      default:
+        fail(`unknown option '${arg}' (see --help)`);
+    }
+  }
+  if (!args.help && !args.version && args.nflog.length === 0) fail('nothing to collect: give --nflog GROUPS (see --help)');
+  return args;
+}

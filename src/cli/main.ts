@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// `netfilter-collector`: NFLOG groups to NDJSON.
+import { createCollector, type Collector } from '../collector';
+import { packetToEcs } from '../ecs/packet';
+import { gapToEcs } from '../ecs/gap';
+import type { CollectorRecord } from '../records';
+import { HELP, parseArgs, type CliArgs } from './args';
+import { NdjsonOutput } from './output';
+
+function formatter(args: CliArgs): (record: CollectorRecord) => string {
+  if (args.format === 'record') return (record) => JSON.stringify(record);
+  const labels: Record<number, string> = Object.fromEntries(args.labels);
+  const options = { groupLabels: labels };
+  return (record) => JSON.stringify(record.kind === 'packet' ? packetToEcs(record, options) : gapToEcs(record));
+}
+
+async function run(args: CliArgs): Promise<number> {
+  const collector: Collector = createCollector({
+    nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
+    netns: args.netns,
+    qthreshold: args.qthreshold,
+    flushTimeoutMs: args.flushTimeoutMs,
+    copyRange: args.copyRange,
+    socketBuffer: args.socketBuffer,
+    ringSize: args.ringSize,
+  });
+  const output = new NdjsonOutput(args.output);
+  const format = formatter(args);
+  let events = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => collector.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  try {
+    for await (const batch of collector.batches()) {
+      let chunk = '';
+      for (const record of batch) {
+        if (record.kind === 'packet') {
+          if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
+          events++;
+        }
+        chunk += format(record) + '\n';
+      }
+      await output.write(chunk);
+      if (args.maxEvents !== undefined && events >= args.maxEvents) collector.close();
+      if (args.idleExitMs !== undefined && events > 0) {
+        if (idleTimer) idleTimer.refresh();
+        else idleTimer = setTimeout(stop, args.idleExitMs);
+      }
+    }
+  } finally {
+    if (idleTimer) clearTimeout(idleTimer);
+    collector.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await output.close();
+  }
+  if (args.stats) {
+    const stats = collector.stats();
+    // Events cut off by --max-events were received but deliberately not written.
+    process.stderr.write(JSON.stringify({ ...stats, delivered: events, received: stats.delivered }) + '\n');
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`netfilter-collector: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (args.version) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    process.stdout.write(`${(require('../../package.json') as { version: string }).version}\n`);
+    return;
+  }
+  try {
+    process.exitCode = await run(args);
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    process.stderr.write(message.startsWith('netfilter-collector') ? `${message}\n` : `netfilter-collector: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();
