@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { DatagramDecoder } from '../../src/datagram';
+import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
+import type { CollectorRecord, GapRecord, PacketRecord } from '../../src/records';
+import * as C from '../../src/nflog/constants';
+import { attr, datagram, linkMessage, nested, nflogMessage, u16be, u32be, u64be } from '../helpers/netlink-builder';
+
+/** IPv4 + UDP, 10.0.0.1:5000 -> 10.0.0.2:53, 4 bytes of data. */
+const UDP4 = [
+  0x45, 0x00, ...u16be(32), ...u16be(0x1234), 0x40, 0x00, 64, 17, 0, 0,
+  10, 0, 0, 1, 10, 0, 0, 2,
+  ...u16be(5000), ...u16be(53), ...u16be(12), 0, 0,
+  1, 2, 3, 4,
+];
+
+function decodeAll(decoder: DatagramDecoder, bytes: Uint8Array, view: DataView, source = SOURCE_NFLOG, flags = 0): CollectorRecord[] {
+  const out: CollectorRecord[] = [];
+  decoder.decode(bytes, view, 0, bytes.length, source, flags, 1_700_000_000_000_000, out);
+  return out;
+}
+
+function packetWithSeq(seq: number, group = 1): number[] {
+  return nflogMessage(group, 2, attr(C.NFULA_PACKET_HDR, [...u16be(0x0800), 3, 0]), attr(C.NFULA_SEQ, u32be(seq)), attr(C.NFULA_PAYLOAD, UDP4));
+}
+
+describe('DatagramDecoder', () => {
+  it('decodes every NFLOG attribute of a packet message', () => {
+    const decoder = new DatagramDecoder({ labels: new Map([[5, 'wan']]) });
+    const links = datagram(linkMessage(16, 2, 'eth0'), linkMessage(16, 3, 'eth1'));
+    expect(decodeAll(decoder, links.bytes, links.view, SOURCE_RTNL)).toEqual([]);
+
+    const { bytes, view } = datagram(
+      nflogMessage(
+        5,
+        2,
+        attr(C.NFULA_PACKET_HDR, [...u16be(0x0800), 1, 0]),
+        attr(C.NFULA_MARK, u32be(0xdeadbeef)),
+        attr(C.NFULA_TIMESTAMP, [...u64be(1_700_000_123), ...u64be(456_789)]),
+        attr(C.NFULA_IFINDEX_INDEV, u32be(2)),
+        attr(C.NFULA_IFINDEX_OUTDEV, u32be(3)),
+        attr(C.NFULA_IFINDEX_PHYSINDEV, u32be(2)),
+        attr(C.NFULA_IFINDEX_PHYSOUTDEV, u32be(9)),
+        attr(C.NFULA_HWADDR, [...u16be(6), 0, 0, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0, 0]),
+        attr(C.NFULA_PREFIX, 'IPTABLES: DROP '),
+        attr(C.NFULA_UID, u32be(1000)),
+        attr(C.NFULA_GID, u32be(100)),
+        attr(C.NFULA_SEQ, u32be(0)),
+        attr(C.NFULA_SEQ_GLOBAL, u32be(77)),
+        attr(C.NFULA_HWTYPE, u16be(1)),
+        attr(C.NFULA_HWLEN, u16be(14)),
+        attr(C.NFULA_HWHEADER, [0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x08, 0x00]),
+        attr(C.NFULA_CT_INFO, u32be(2)),
+        nested(C.NFULA_VLAN, attr(C.NFULA_VLAN_PROTO, u16be(0x8100)), attr(C.NFULA_VLAN_TCI, u16be(0x2064))),
+        attr(C.NFULA_L2HDR, [0xab, 0xcd]),
+        attr(C.NFULA_PAYLOAD, UDP4),
+      ),
+    );
+    const [record] = decodeAll(decoder, bytes, view) as PacketRecord[];
+    expect(record).toMatchObject({
+      kind: 'packet',
+      group: 5,
+      groupLabel: 'wan',
+      family: 2,
+      hook: 1,
+      hwProtocol: 0x0800,
+      prefix: 'IPTABLES: DROP ',
+      timestampUs: 1_700_000_123_456_789,
+      kernelTimestamp: true,
+      mark: 0xdeadbeef,
+      inIfindex: 2,
+      inInterface: 'eth0',
+      outIfindex: 3,
+      outInterface: 'eth1',
+      physInIfindex: 2,
+      physOutIfindex: 9,
+      hwAddr: '02:aa:bb:cc:dd:ee',
+      uid: 1000,
+      gid: 100,
+      seq: 0,
+      seqGlobal: 77,
+      hwType: 1,
+      hwLen: 14,
+      ctInfo: 2,
+      vlan: { proto: 0x8100, tci: 0x2064, id: 0x064 },
+      l2Header: 'abcd',
+      payloadLength: UDP4.length,
+    });
+    expect(record.physOutInterface).toBeUndefined();
+    expect(record.packet.link).toMatchObject({ src: '02:aa:bb:cc:dd:ee', dst: '02:11:22:33:44:55', etherType: 0x0800 });
+    expect(record.packet.network).toMatchObject({ kind: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', ttl: 64, id: 0x1234 });
+    expect(record.packet.transport).toMatchObject({ kind: 'udp', srcPort: 5000, dstPort: 53 });
+    expect(record.decodeError).toBeUndefined();
+    expect(decoder.counters).toMatchObject({ packets: 1, lost: 0, gaps: 0, decodeErrors: 0 });
+  });
+
+  it('uses the receive time when the kernel sent no timestamp', () => {
+    const decoder = new DatagramDecoder();
+    const { bytes, view } = datagram(packetWithSeq(0));
+    const [record] = decodeAll(decoder, bytes, view) as PacketRecord[];
+    expect(record.timestampUs).toBe(1_700_000_000_000_000);
+    expect(record.kernelTimestamp).toBe(false);
+  });
+
+  it('turns a jump in sequence numbers into a gap record with the exact count', () => {
+    const decoder = new DatagramDecoder({ boundGroups: [1] });
+    const { bytes, view } = datagram(packetWithSeq(0), packetWithSeq(1), packetWithSeq(5), packetWithSeq(6));
+    const records = decodeAll(decoder, bytes, view);
+    expect(records.map((r) => r.kind)).toEqual(['packet', 'packet', 'gap', 'packet', 'packet']);
+    expect(records[2]).toMatchObject({ kind: 'gap', source: 'nflog', reason: 'sequence', count: 3, group: 1, fromSeq: 2, toSeq: 4 });
+    expect(decoder.counters).toMatchObject({ packets: 4, lost: 3, gaps: 1 });
+  });
+
+  it('counts entries lost before the first one it saw of a group it bound', () => {
+    const decoder = new DatagramDecoder({ boundGroups: [1] });
+    const { bytes, view } = datagram(packetWithSeq(4));
+    const records = decodeAll(decoder, bytes, view);
+    expect(records[0]).toMatchObject({ kind: 'gap', count: 4, fromSeq: 0, toSeq: 3 });
+  });
+
+  it('keeps sequences per group', () => {
+    const decoder = new DatagramDecoder({ boundGroups: [1, 2] });
+    const { bytes, view } = datagram(packetWithSeq(0, 1), packetWithSeq(0, 2), packetWithSeq(1, 1), packetWithSeq(1, 2));
+    expect(decodeAll(decoder, bytes, view).every((r) => r.kind === 'packet')).toBe(true);
+  });
+
+  it('reports ENOBUFS markers as gaps of unknown size', () => {
+    const decoder = new DatagramDecoder();
+    const bytes = new Uint8Array(0);
+    const [gap] = decodeAll(decoder, bytes, new DataView(bytes.buffer), SOURCE_NFLOG, FLAG_ENOBUFS) as GapRecord[];
+    expect(gap).toMatchObject({ kind: 'gap', reason: 'enobufs', count: null });
+    expect(decoder.counters.lost).toBe(0);
+  });
+
+  it('reports a truncated datagram, keeping the whole messages before the cut', () => {
+    const decoder = new DatagramDecoder();
+    const whole = datagram(packetWithSeq(0), packetWithSeq(1));
+    const cut = whole.bytes.slice(0, whole.bytes.length - 10);
+    const records = decodeAll(decoder, cut, new DataView(cut.buffer), SOURCE_NFLOG, FLAG_TRUNCATED);
+    expect(records.map((r) => r.kind)).toEqual(['packet', 'gap']);
+    expect(records[1]).toMatchObject({ reason: 'truncated' });
+  });
+
+  it('updates interface names as links come and go', () => {
+    const decoder = new DatagramDecoder();
+    const add = datagram(linkMessage(16, 7, 'veth-a'));
+    decodeAll(decoder, add.bytes, add.view, SOURCE_RTNL);
+    expect(decoder.links.name(7)).toBe('veth-a');
+    const rename = datagram(linkMessage(16, 7, 'wan0'));
+    decodeAll(decoder, rename.bytes, rename.view, SOURCE_RTNL);
+    expect(decoder.links.name(7)).toBe('wan0');
+    const del = datagram(linkMessage(17, 7));
+    decodeAll(decoder, del.bytes, del.view, SOURCE_RTNL);
+    expect(decoder.links.name(7)).toBeUndefined();
+  });
+
+  it('never throws on hostile bytes and counts what it could not decode', () => {
+    let state = 12345;
+    const random = (): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state;
+    };
+    const seed = datagram(packetWithSeq(0), linkMessage(16, 2, 'eth0'));
+    for (let round = 0; round < 20_000; round++) {
+      const bytes = seed.bytes.slice(0, random() % (seed.bytes.length + 1));
+      for (let flips = random() % 6; flips > 0; flips--) bytes[random() % Math.max(1, bytes.length)] = random() & 0xff;
+      const decoder = new DatagramDecoder({ boundGroups: [1] });
+      const out: CollectorRecord[] = [];
+      const view = new DataView(bytes.buffer);
+      expect(() => decoder.decode(bytes, view, 0, bytes.length, round % 2 ? SOURCE_NFLOG : SOURCE_RTNL, 0, 0, out)).not.toThrow();
+      expect(out.length).toBeLessThan(64);
+    }
+  });
+});
