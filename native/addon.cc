@@ -1,0 +1,234 @@
+// The JS face of the reader: class NativeReader (see src/native.ts).
+// Validates the options, starts the reader thread, and calls onData from a
+// uv_async handle, which libuv coalesces: at most one call per loop turn.
+#include <napi.h>
+#include <uv.h>
+
+#include <cmath>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "reader.h"
+#include "sys_error.h"
+
+namespace {
+
+using nfc::NflogGroup;
+using nfc::Reader;
+using nfc::ReaderOptions;
+
+constexpr uint32_t kMinDatagram = 8192;  // a netlink dump part must fit (NLMSG_GOODSIZE is up to 8 KiB)
+constexpr uint32_t kMaxDatagram = 1u << 28;
+
+[[noreturn]] void ThrowType(Napi::Env env, const std::string& message) {
+  throw Napi::TypeError::New(env, "NativeReader: " + message);
+}
+
+[[noreturn]] void ThrowRange(Napi::Env env, const std::string& message) {
+  throw Napi::RangeError::New(env, "NativeReader: " + message);
+}
+
+// An integer option in [min, max]: TypeError if not a number, RangeError if out of range.
+uint32_t Integer(Napi::Object object, const char* key, const std::string& name, double min, double max) {
+  Napi::Env env = object.Env();
+  Napi::Value value = object.Get(key);
+  if (!value.IsNumber()) ThrowType(env, name + " must be a number");
+  double n = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(n) || std::floor(n) != n || n < min || n > max) {
+    ThrowRange(env, name + " must be an integer from " + std::to_string(static_cast<uint64_t>(min)) + " to " +
+                        std::to_string(static_cast<uint64_t>(max)) + ", got " + value.ToString().Utf8Value());
+  }
+  return static_cast<uint32_t>(n);
+}
+
+std::vector<NflogGroup> Groups(Napi::Object options) {
+  Napi::Env env = options.Env();
+  Napi::Value value = options.Get("nflogGroups");
+  if (!value.IsArray()) ThrowType(env, "options.nflogGroups must be an array");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<NflogGroup> groups;
+  std::set<uint32_t> seen;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    std::string name = "options.nflogGroups[" + std::to_string(i) + "]";
+    Napi::Value item = array.Get(i);
+    if (!item.IsObject()) ThrowType(env, name + " must be an object");
+    Napi::Object g = item.As<Napi::Object>();
+    NflogGroup group;
+    group.group = static_cast<uint16_t>(Integer(g, "group", name + ".group", 0, 65535));
+    group.copy_mode = static_cast<uint8_t>(Integer(g, "copyMode", name + ".copyMode", 0, 2));
+    group.copy_range = Integer(g, "copyRange", name + ".copyRange", 0, 0xffffffffu);
+    group.qthreshold = Integer(g, "qthreshold", name + ".qthreshold", 0, 0xffffffffu);
+    group.flush_timeout = Integer(g, "flushTimeoutCs", name + ".flushTimeoutCs", 0, 0xffffffffu);
+    group.flags = static_cast<uint16_t>(Integer(g, "flags", name + ".flags", 0, 0xffff));
+    if (!seen.insert(group.group).second) ThrowRange(env, "NFLOG group " + std::to_string(group.group) + " is listed twice");
+    groups.push_back(group);
+  }
+  return groups;
+}
+
+class NativeReader : public Napi::ObjectWrap<NativeReader> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeReader",
+                       {
+                           InstanceMethod<&NativeReader::Stats>("stats"),
+                           InstanceMethod<&NativeReader::Release>("release"),
+                           InstanceMethod<&NativeReader::Close>("close"),
+                           InstanceMethod<&NativeReader::Ref>("ref"),
+                           InstanceMethod<&NativeReader::Unref>("unref"),
+                       });
+  }
+
+  explicit NativeReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeReader>(info), env_(info.Env()) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) ThrowType(env, "needs an options object");
+    Napi::Object options = info[0].As<Napi::Object>();
+    ReaderOptions o;
+
+    Napi::Value ring = options.Get("ring");
+    if (!ring.IsArrayBuffer()) ThrowType(env, "options.ring must be an ArrayBuffer");
+    Napi::ArrayBuffer buffer = ring.As<Napi::ArrayBuffer>();
+    size_t size = buffer.ByteLength();
+    size_t capacity = size > nfc::kDataOffset ? size - nfc::kDataOffset : 0;
+    if (capacity < 4096 || capacity > (1u << 31) || (capacity & (capacity - 1)) != 0) {
+      ThrowType(env, "options.ring must be an ArrayBuffer of 128 + a power of two (at least 4096) bytes, got " +
+                         std::to_string(size) + " bytes");
+    }
+    o.ring = static_cast<uint8_t*>(buffer.Data());
+    o.capacity = static_cast<uint32_t>(capacity);
+
+    o.max_datagram = Integer(options, "maxDatagram", "options.maxDatagram", kMinDatagram, kMaxDatagram);
+    // Progress needs two slots: one may be cut short by the end of the data area.
+    if (2ull * nfc::Align8(nfc::kEntryHeaderBytes + o.max_datagram) > capacity) {
+      ThrowRange(env, "options.ring (" + std::to_string(capacity) + " bytes of data) must hold two datagrams of " +
+                          "options.maxDatagram (" + std::to_string(o.max_datagram) + ") bytes");
+    }
+    Napi::Value netns = options.Get("netns");
+    if (!netns.IsString()) ThrowType(env, "options.netns must be a string ('' for the current namespace)");
+    o.netns = netns.As<Napi::String>().Utf8Value();
+    o.rcvbuf = static_cast<int>(Integer(options, "rcvbuf", "options.rcvbuf", 0, 2147483647));
+    o.groups = Groups(options);
+    o.nflog_buffer_size = Integer(options, "nflogBufferSize", "options.nflogBufferSize", 0, 0xffffffffu);
+    Napi::Value links = options.Get("links");
+    if (!links.IsBoolean()) ThrowType(env, "options.links must be a boolean");
+    o.links = links.As<Napi::Boolean>().Value();
+    Napi::Value on_data = options.Get("onData");
+    if (!on_data.IsFunction()) ThrowType(env, "options.onData must be a function");
+
+    // The reader thread writes into the ArrayBuffer: keep it alive until close().
+    ring_ = Napi::Persistent(buffer);
+    on_data_ = Napi::Persistent(on_data.As<Napi::Function>());
+    context_ = std::make_unique<Napi::AsyncContext>(env, "NetfilterCollectorReader");
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "NativeReader: no event loop");
+    async_ = new uv_async_t;
+    uv_async_init(loop, async_, OnAsync);
+    async_->data = this;
+
+    try {
+      reader_ = std::make_unique<Reader>(std::move(o), async_);
+    } catch (const nfc::SysError& e) {
+      FreeHandles();
+      Napi::Error error = Napi::Error::New(env, "netfilter-collector: " + std::string(e.what()));
+      if (!e.code().empty()) error.Set("code", Napi::String::New(env, e.code()));
+      throw error;
+    } catch (const std::exception& e) {
+      FreeHandles();
+      throw Napi::Error::New(env, "netfilter-collector: cannot start the reader: " + std::string(e.what()));
+    }
+    napi_add_env_cleanup_hook(env, OnCleanup, this);
+  }
+
+  ~NativeReader() override { Shutdown(false); }
+
+ private:
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const nfc::Stats& s = reader_->stats();
+    Napi::Object out = Napi::Object::New(env);
+    auto put = [&](const char* key, const std::atomic<uint64_t>& counter) {
+      out.Set(key, Napi::Number::New(env, static_cast<double>(counter.load(std::memory_order_relaxed))));
+    };
+    put("datagrams", s.datagrams);
+    put("bytes", s.bytes);
+    put("enobufs", s.enobufs);
+    put("truncated", s.truncated);
+    put("ringFull", s.ring_full);
+    put("reads", s.reads);
+    put("wakeups", s.wakeups);
+    return out;
+  }
+
+  void Release(const Napi::CallbackInfo&) {
+    if (!closed_) reader_->Release();
+  }
+
+  void Close(const Napi::CallbackInfo&) { Shutdown(false); }
+
+  void Ref(const Napi::CallbackInfo&) {
+    if (async_) uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+  }
+
+  void Unref(const Napi::CallbackInfo&) {
+    if (async_) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  }
+
+  static void OnAsync(uv_async_t* handle) {
+    auto* self = static_cast<NativeReader*>(handle->data);
+    Napi::Env env = self->env_;
+    Napi::HandleScope scope(env);
+    // Empty when V8 collected the reader and its finalizer (which closes us) has not run yet.
+    Napi::Object receiver = self->Value();
+    if (receiver.IsEmpty()) return;
+    try {
+      self->on_data_.MakeCallback(receiver, {}, *self->context_);
+    } catch (const Napi::Error& e) {
+      // As if onData had thrown from a plain callback: 'uncaughtException', or exit.
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  static void OnCleanup(void* data) { static_cast<NativeReader*>(data)->Shutdown(true); }
+
+  // Stops the thread (it closes the sockets), then closes the async handle,
+  // so a process whose readers are closed can exit. Stats stay readable.
+  void Shutdown(bool from_cleanup) {
+    if (closed_) return;
+    closed_ = true;
+    if (reader_) reader_->Stop();
+    FreeHandles();
+    if (!from_cleanup) napi_remove_env_cleanup_hook(env_, OnCleanup, this);
+  }
+
+  // Frees what the constructor set up for the thread: the async handle and
+  // the references. Safe after a failed start (the thread has ended).
+  void FreeHandles() {
+    if (async_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(async_),
+               [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
+      async_ = nullptr;
+    }
+    context_.reset();
+    on_data_.Reset();
+    ring_.Reset();
+  }
+
+  napi_env env_;
+  Napi::Reference<Napi::ArrayBuffer> ring_;
+  Napi::FunctionReference on_data_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+  uv_async_t* async_ = nullptr;
+  std::unique_ptr<Reader> reader_;
+  bool closed_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeReader", NativeReader::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(netfilter_collector, Init)

@@ -1,0 +1,168 @@
+#include "nflog_socket.h"
+
+#include <arpa/inet.h>
+#include <libnetfilter_log/libnetfilter_log.h>
+#include <linux/capability.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "rcvbuf.h"
+#include "sys_error.h"
+
+namespace nfc {
+
+namespace {
+
+constexpr int kAckTimeoutMs = 5000;
+
+bool HasNetAdmin() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  return data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
+// Appends one netlink attribute to the message at `msg`, whose length is *len.
+void PutAttr(uint8_t* msg, uint32_t* len, uint16_t type, const void* value, uint16_t size) {
+  nlattr attr{static_cast<uint16_t>(NLA_HDRLEN + size), type};
+  std::memcpy(msg + *len, &attr, sizeof attr);
+  std::memcpy(msg + *len + NLA_HDRLEN, value, size);
+  *len += NLA_ALIGN(NLA_HDRLEN + size);
+}
+
+SysError GroupError(const NflogGroup& g, int err) {
+  std::string n = std::to_string(g.group);
+  // A group bound by another socket answers EPERM (EBUSY when bound by this
+  // socket), so EPERM with the capability present means "taken".
+  if (err == EBUSY || (err == EPERM && HasNetAdmin())) {
+    return SysError("cannot bind NFLOG group " + n + ": NFLOG group " + n +
+                        " is already bound by another process (ulogd, tcpdump -i nflog:" + n +
+                        ", another collector); the kernel answered " + ErrnoName(err),
+                    "EBUSY");
+  }
+  if (err == EPERM || err == EACCES) return ErrnoError("cannot bind NFLOG group " + n, err, kNeedsNetAdmin);
+  if (err == EOPNOTSUPP && (g.flags & NFULNL_CFG_F_CONNTRACK)) {
+    return ErrnoError("cannot configure NFLOG group " + n, err,
+                      "this kernel cannot attach conntrack to NFLOG (flag 4; is nf_conntrack_netlink available?)");
+  }
+  return ErrnoError("cannot configure NFLOG group " + n, err);
+}
+
+}  // namespace
+
+NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsiz, int rcvbuf) {
+  errno = 0;
+  handle_ = nflog_open();
+  if (!handle_) {
+    int err = errno ? errno : EINVAL;
+    throw ErrnoError("cannot open the NFLOG socket", err, err == EPERM || err == EACCES ? kNeedsNetAdmin : "");
+  }
+  try {
+    SetReceiveBuffer(fd(), rcvbuf, "NFLOG");
+    // Only kernels before 3.8 need the per-family handler; newer ones answer
+    // with an error or ignore it, either way harmless.
+    for (uint16_t pf : {AF_INET, AF_INET6, AF_BRIDGE}) {
+      nflog_unbind_pf(handle_, pf);
+      nflog_bind_pf(handle_, pf);
+    }
+    for (const NflogGroup& g : groups) Configure(g, nlbufsiz);
+  } catch (...) {
+    nflog_close(handle_);
+    throw;
+  }
+}
+
+NflogSocket::~NflogSocket() {
+  // Closing the socket makes the kernel unbind its groups.
+  if (handle_) nflog_close(handle_);
+}
+
+int NflogSocket::fd() const { return nflog_fd(handle_); }
+
+// Binds and configures a group in one NFULNL_MSG_CONFIG message, so the
+// group never runs with the kernel's defaults. (nflog_bind_group plus
+// nflog_set_* would take several round trips, and libnfnetlink fails a
+// query with ENODEV when a logged packet arrives before its ack.)
+void NflogSocket::Configure(const NflogGroup& g, uint32_t nlbufsiz) {
+  alignas(nlmsghdr) uint8_t msg[128] = {};
+  uint32_t len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+
+  nfulnl_msg_config_cmd cmd{NFULNL_CFG_CMD_BIND};
+  PutAttr(msg, &len, NFULA_CFG_CMD, &cmd, sizeof cmd);
+  nfulnl_msg_config_mode mode{};
+  mode.copy_range = htonl(g.copy_range);
+  mode.copy_mode = g.copy_mode;
+  PutAttr(msg, &len, NFULA_CFG_MODE, &mode, sizeof mode);
+  uint32_t qthreshold = htonl(g.qthreshold);
+  PutAttr(msg, &len, NFULA_CFG_QTHRESH, &qthreshold, sizeof qthreshold);
+  uint32_t timeout = htonl(g.flush_timeout);
+  PutAttr(msg, &len, NFULA_CFG_TIMEOUT, &timeout, sizeof timeout);
+  uint16_t flags = htons(g.flags);
+  PutAttr(msg, &len, NFULA_CFG_FLAGS, &flags, sizeof flags);
+  if (nlbufsiz != 0) {
+    uint32_t size = htonl(nlbufsiz);
+    PutAttr(msg, &len, NFULA_CFG_NLBUFSIZ, &size, sizeof size);
+  }
+
+  nlmsghdr header{};
+  header.nlmsg_len = len;
+  header.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  header.nlmsg_seq = ++seq_;
+  std::memcpy(msg, &header, sizeof header);
+  nfgenmsg gen{};
+  gen.nfgen_family = AF_UNSPEC;
+  gen.version = NFNETLINK_V0;
+  gen.res_id = htons(g.group);
+  std::memcpy(msg + NLMSG_HDRLEN, &gen, sizeof gen);
+
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd(), msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+    throw GroupError(g, errno);
+  }
+  int err = AwaitAck(header.nlmsg_seq);
+  if (err != 0) throw GroupError(g, err);
+}
+
+// Reads until the kernel's answer to `seq`; returns its errno (0: done).
+// Entries logged by groups bound earlier, arriving meanwhile, are dropped:
+// the collector has not started yet.
+int NflogSocket::AwaitAck(uint32_t seq) {
+  std::vector<uint8_t> datagram(65536);
+  uint8_t* buffer = datagram.data();
+  for (;;) {
+    pollfd p{fd(), POLLIN, 0};
+    int ready = poll(&p, 1, kAckTimeoutMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return ready == 0 ? ETIMEDOUT : errno;
+    ssize_t got = recv(fd(), buffer, datagram.size(), 0);
+    if (got < 0) {
+      if (errno == EINTR || errno == ENOBUFS) continue;
+      return errno;
+    }
+    size_t length = static_cast<size_t>(got);
+    size_t at = 0;
+    while (length - at >= sizeof(nlmsghdr)) {
+      nlmsghdr h;
+      std::memcpy(&h, buffer + at, sizeof h);
+      if (h.nlmsg_len < sizeof h || h.nlmsg_len > length - at) break;
+      if (h.nlmsg_type == NLMSG_ERROR && h.nlmsg_seq == seq && h.nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))) {
+        nlmsgerr e;
+        std::memcpy(&e, buffer + at + NLMSG_HDRLEN, sizeof e);
+        return -e.error;
+      }
+      at += NLMSG_ALIGN(h.nlmsg_len);
+    }
+  }
+}
+
+}  // namespace nfc

@@ -1,0 +1,39 @@
+// One NFLOG (nfnetlink_log) socket with the requested groups bound and
+// configured. The reader thread reads its fd directly with recvmmsg.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+struct nflog_handle;
+
+namespace nfc {
+
+struct NflogGroup {
+  uint16_t group;
+  uint8_t copy_mode;       // NFULNL_COPY_*
+  uint32_t copy_range;     // bytes of each packet with NFULNL_COPY_PACKET
+  uint32_t qthreshold;     // entries per datagram
+  uint32_t flush_timeout;  // 1/100 s
+  uint16_t flags;          // NFULNL_CFG_F_*
+};
+
+class NflogSocket {
+ public:
+  // Opens the socket and binds every group; throws SysError with a hint.
+  NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsiz, int rcvbuf);
+  ~NflogSocket();
+  NflogSocket(const NflogSocket&) = delete;
+  NflogSocket& operator=(const NflogSocket&) = delete;
+
+  int fd() const;
+
+ private:
+  void Configure(const NflogGroup& group, uint32_t nlbufsiz);
+  int AwaitAck(uint32_t seq);
+
+  nflog_handle* handle_ = nullptr;
+  uint32_t seq_ = 0;
+};
+
+}  // namespace nfc

@@ -1,0 +1,259 @@
+#include "reader.h"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "netns.h"
+#include "sys_error.h"
+
+namespace nfc {
+
+namespace {
+
+enum Tag : uint32_t { kTagEvent, kTagRtnl, kTagNflog };
+
+double NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
+}  // namespace
+
+Reader::Reader(ReaderOptions options, uv_async_t* wake)
+    : options_(std::move(options)),
+      ring_(options_.ring, options_.capacity),
+      slot_(Align8(kEntryHeaderBytes + options_.max_datagram)),
+      wake_(wake) {
+  std::memset(msgs_, 0, sizeof msgs_);
+  std::memset(iov_, 0, sizeof iov_);
+  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_fd_ < 0) throw ErrnoError("cannot create the reader's eventfd", errno);
+  std::promise<void> opened;
+  std::future<void> result = opened.get_future();
+  try {
+    thread_ = std::thread(&Reader::Run, this, &opened);
+  } catch (...) {
+    close(event_fd_);
+    throw;
+  }
+  try {
+    result.get();
+  } catch (...) {
+    thread_.join();
+    close(event_fd_);
+    throw;
+  }
+}
+
+Reader::~Reader() {
+  Stop();
+  if (event_fd_ >= 0) close(event_fd_);
+}
+
+void Reader::Release() {
+  // seq_cst pairs with Drain(): it sets waiting_, then rereads the read
+  // position, so either it sees JS's progress or we see the flag.
+  if (!waiting_.load(std::memory_order_seq_cst)) return;
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;  // EAGAIN only if the counter is saturated: a wake-up is pending anyway
+}
+
+void Reader::Stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+}
+
+void Reader::Run(std::promise<void>* opened) {
+  try {
+    Open();
+  } catch (...) {
+    CloseSockets();
+    opened->set_exception(std::current_exception());
+    return;
+  }
+  opened->set_value();  // `opened` is gone after this: the constructor returns
+  Loop();
+  CloseSockets();
+}
+
+void Reader::Open() {
+  if (!options_.netns.empty()) EnterNetns(options_.netns);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw ErrnoError("cannot create the reader's epoll", errno);
+  Watch(event_fd_, kTagEvent);
+  // The link dump is requested first; its replies wait in the socket and
+  // are read before NFLOG is polled (see dumping_). Reading them here would
+  // deadlock when they do not fit in the ring: JS cannot consume until the
+  // constructor returns.
+  if (options_.links) {
+    rtnl_ = std::make_unique<RtnlSocket>(options_.rcvbuf);
+    Watch(rtnl_->fd(), kTagRtnl);
+    dumping_ = true;
+  }
+  if (!options_.groups.empty()) {
+    nflog_ = std::make_unique<NflogSocket>(options_.groups, options_.nflog_buffer_size, options_.rcvbuf);
+    if (!dumping_) Watch(nflog_->fd(), kTagNflog);
+  }
+}
+
+void Reader::CloseSockets() {
+  nflog_.reset();
+  rtnl_.reset();
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  epoll_fd_ = -1;
+}
+
+void Reader::Watch(int fd, uint32_t tag) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u32 = tag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0) throw ErrnoError("cannot poll a socket", errno);
+}
+
+void Reader::Loop() {
+  epoll_event events[3];
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (waiting_.load(std::memory_order_seq_cst)) {
+      WaitForRelease();
+      continue;
+    }
+    int n = epoll_wait(epoll_fd_, events, 3, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // EBADF/EINVAL: cannot happen with our own epoll fd
+    }
+    // Level-triggered: a socket left unread (full ring, round limit) comes back.
+    for (int i = 0; i < n && !waiting_.load(std::memory_order_relaxed); i++) {
+      switch (events[i].data.u32) {
+        case kTagEvent:
+          ClearEvent();
+          break;
+        case kTagRtnl:
+          Drain({rtnl_->fd(), kSourceRtnl});
+          break;
+        case kTagNflog:
+          Drain({nflog_->fd(), kSourceNflog});
+          break;
+      }
+    }
+  }
+}
+
+// Reads datagrams from one socket into the ring until the socket is empty,
+// the ring is full (waiting_ is set) or kRounds is reached.
+void Reader::Drain(const Source& from) {
+  const uint32_t max = options_.max_datagram;
+  for (int round = 0; round < kRounds; round++) {
+    uint32_t room = 0;
+    uint8_t* base = ring_.Reserve(slot_, &room);
+    if (!base) {
+      // Leave the backlog in the socket (then the kernel counts drops as
+      // ENOBUFS) rather than overwrite what JS has not read.
+      waiting_.store(true, std::memory_order_seq_cst);
+      Add(stats_.ring_full, 1);
+      base = ring_.Reserve(slot_, &room);  // JS may have released before it could see the flag
+      if (!base) return;
+      waiting_.store(false, std::memory_order_relaxed);
+    }
+    unsigned count = std::min<uint32_t>(kBatch, room / slot_);
+    for (unsigned i = 0; i < count; i++) {
+      iov_[i].iov_base = base + i * slot_ + kEntryHeaderBytes;
+      iov_[i].iov_len = max;
+      msgs_[i].msg_hdr.msg_iov = &iov_[i];
+      msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+    int got = recvmmsg(from.fd, msgs_, count, MSG_DONTWAIT, nullptr);
+    Add(stats_.reads, 1);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        WriteEnobufs(base, from);
+        continue;
+      }
+      return;  // EAGAIN: empty
+    }
+    // Slide each datagram down to follow the previous entry, so short
+    // datagrams do not waste their slot's tail.
+    double now = NowUs();
+    uint32_t used = 0;
+    uint64_t bytes = 0;
+    bool dump_ended = false;
+    for (int i = 0; i < got; i++) {
+      uint32_t length = std::min<uint32_t>(msgs_[i].msg_len, max);
+      uint16_t flags = 0;
+      if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        flags |= kFlagTruncated;
+        Add(stats_.truncated, 1);
+      }
+      uint8_t* entry = base + used;
+      uint8_t* received = base + i * slot_ + kEntryHeaderBytes;
+      if (entry + kEntryHeaderBytes != received) std::memmove(entry + kEntryHeaderBytes, received, length);
+      RingProducer::WriteHeader(entry, length, from.source, flags, now);
+      if (dumping_ && from.source == kSourceRtnl && rtnl_->EndsDump(entry + kEntryHeaderBytes, length)) {
+        dump_ended = true;
+      }
+      used += kEntryHeaderBytes + Align8(length);
+      bytes += length;
+    }
+    ring_.Commit(used);
+    Add(stats_.datagrams, static_cast<uint64_t>(got));
+    Add(stats_.bytes, bytes);
+    Wake();
+    if (dump_ended) FinishDump();
+    if (static_cast<unsigned>(got) < count) return;
+  }
+}
+
+// The kernel dropped messages for this socket: a zero-length entry tells JS
+// where, in order with the datagrams around it.
+void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
+  Add(stats_.enobufs, 1);
+  RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs());
+  ring_.Commit(kEntryHeaderBytes);
+  Wake();
+}
+
+void Reader::FinishDump() {
+  dumping_ = false;
+  if (!nflog_) return;
+  try {
+    Watch(nflog_->fd(), kTagNflog);
+  } catch (const SysError&) {
+    // Only ENOMEM can get here; nothing to report it to. NFLOG stays unread
+    // and the kernel counts the drops.
+  }
+}
+
+void Reader::WaitForRelease() {
+  pollfd p{event_fd_, POLLIN, 0};
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  ClearEvent();
+  waiting_.store(false, std::memory_order_relaxed);
+}
+
+void Reader::ClearEvent() {
+  uint64_t count;
+  ssize_t ignored = read(event_fd_, &count, sizeof count);
+  (void)ignored;  // EAGAIN: already cleared
+}
+
+void Reader::Wake() {
+  uv_async_send(wake_);
+  Add(stats_.wakeups, 1);
+}
+
+}  // namespace nfc

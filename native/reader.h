@@ -1,0 +1,93 @@
+// The reader thread. It opens the sockets itself (after entering the network
+// namespace, which is per thread), then drains them with recvmmsg straight
+// into the ring and wakes JS through a uv_async handle, once per batch.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nflog_socket.h"
+#include "ring.h"
+#include "rtnl_socket.h"
+#include "stats.h"
+
+namespace nfc {
+
+struct ReaderOptions {
+  uint8_t* ring = nullptr;  // the JS ArrayBuffer's memory: 128 + capacity bytes
+  uint32_t capacity = 0;
+  uint32_t max_datagram = 0;
+  std::string netns;  // '' for the current namespace
+  int rcvbuf = 0;
+  std::vector<NflogGroup> groups;
+  uint32_t nflog_buffer_size = 0;
+  bool links = false;
+};
+
+class Reader {
+ public:
+  // Starts the thread and returns once it has opened every socket; throws
+  // what the thread threw (SysError) otherwise. `wake` must stay open until
+  // Stop() returns.
+  Reader(ReaderOptions options, uv_async_t* wake);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // JS advanced the read position: wakes the thread if it waits for room.
+  void Release();
+  // Stops and joins the thread; the thread closes its sockets. Idempotent.
+  void Stop();
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  static constexpr unsigned kBatch = 64;  // datagrams per recvmmsg
+  static constexpr int kRounds = 16;      // recvmmsg calls per socket before polling the others
+
+  struct Source {
+    int fd;
+    uint16_t source;  // kSource* for the ring
+  };
+
+  void Run(std::promise<void>* opened);
+  void Open();
+  void Loop();
+  void CloseSockets();
+  void Drain(const Source& from);
+  void WriteEnobufs(uint8_t* entry, const Source& from);
+  void FinishDump();
+  void WaitForRelease();
+  void Watch(int fd, uint32_t tag);
+  void ClearEvent();
+  void Wake();
+
+  ReaderOptions options_;
+  RingProducer ring_;
+  uint32_t slot_;  // a recv slot: entry header + max_datagram, 8-aligned
+  uv_async_t* wake_;
+  int event_fd_ = -1;  // written by Stop() and Release()
+  int epoll_fd_ = -1;
+  std::unique_ptr<RtnlSocket> rtnl_;
+  std::unique_ptr<NflogSocket> nflog_;
+  // While the link dump is read, NFLOG is not polled: interface names reach
+  // the ring before the first packet that refers to them.
+  bool dumping_ = false;
+  std::atomic<bool> waiting_{false};
+  std::atomic<bool> stopping_{false};
+  Stats stats_;
+  mmsghdr msgs_[kBatch];
+  iovec iov_[kBatch];
+  std::thread thread_;
+};
+
+}  // namespace nfc

@@ -1,0 +1,91 @@
+// The producer side of the ring shared with JS. Mirrors src/ring/layout.ts:
+// change both together.
+//
+//   [0,   4)  u32 write position (we store it with release)
+//   [64, 68)  u32 read position  (JS stores it after decoding a batch)
+//   [128, 128 + capacity)  entries, 8-aligned: u32 length | u16 source |
+//       u16 flags | f64 receivedUs | datagram, padded to 8.
+//   length == WRAP_MARK: the rest of the data area is unused, go to offset 0.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+namespace nfc {
+
+constexpr uint32_t kWritePosOffset = 0;
+constexpr uint32_t kReadPosOffset = 64;
+constexpr uint32_t kDataOffset = 128;
+constexpr uint32_t kEntryHeaderBytes = 16;
+constexpr uint32_t kWrapMark = 0xffffffff;
+
+constexpr uint16_t kSourceNflog = 1;
+constexpr uint16_t kSourceRtnl = 2;
+
+constexpr uint16_t kFlagTruncated = 1;
+constexpr uint16_t kFlagEnobufs = 2;
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the ring layout is little-endian");
+static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free,
+              "positions are plain u32 shared with JS Atomics");
+
+inline uint32_t Align8(uint32_t n) { return (n + 7) & ~7u; }
+
+class RingProducer {
+ public:
+  // base: the start of the JS ArrayBuffer (128 + capacity bytes, capacity a power of two).
+  RingProducer(uint8_t* base, uint32_t capacity)
+      : write_pos_(reinterpret_cast<std::atomic<uint32_t>*>(base + kWritePosOffset)),
+        read_pos_(reinterpret_cast<std::atomic<uint32_t>*>(base + kReadPosOffset)),
+        data_(base + kDataOffset),
+        capacity_(capacity),
+        write_(write_pos_->load(std::memory_order_relaxed)) {}
+
+  // A contiguous free region of at least `need` bytes, or nullptr. Sets
+  // *room to its size. When the end of the data area is too short but the
+  // start has room, writes WRAP_MARK and returns the start: the skipped tail
+  // counts as written (it is published with the next Commit).
+  uint8_t* Reserve(uint32_t need, uint32_t* room) {
+    uint32_t read = read_pos_->load(std::memory_order_seq_cst);
+    uint32_t free = capacity_ - (write_ - read);
+    uint32_t offset = write_ & (capacity_ - 1);
+    uint32_t tail = capacity_ - offset;
+    if (tail >= need) {
+      if (free < need) return nullptr;
+      *room = std::min(tail, free);
+      return data_ + offset;
+    }
+    // free >= tail means the free space runs from offset to the end, then from 0 to the reader.
+    if (free < tail || free - tail < need) return nullptr;
+    uint32_t mark = kWrapMark;
+    std::memcpy(data_ + offset, &mark, sizeof mark);
+    write_ += tail;
+    *room = free - tail;
+    return data_;
+  }
+
+  static void WriteHeader(uint8_t* entry, uint32_t length, uint16_t source, uint16_t flags,
+                          double received_us) {
+    std::memcpy(entry, &length, 4);
+    std::memcpy(entry + 4, &source, 2);
+    std::memcpy(entry + 6, &flags, 2);
+    std::memcpy(entry + 8, &received_us, 8);
+  }
+
+  // Publishes `bytes` written at the region Reserve returned.
+  void Commit(uint32_t bytes) {
+    write_ += bytes;
+    write_pos_->store(write_, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<uint32_t>* write_pos_;
+  std::atomic<uint32_t>* read_pos_;
+  uint8_t* data_;
+  uint32_t capacity_;
+  uint32_t write_;  // our copy of the write position, ahead of the published one only by a wrap
+};
+
+}  // namespace nfc
