@@ -1,0 +1,78 @@
+// Microseconds since the epoch → ISO 8601 UTC with six fractional digits
+// ('2026-11-21T21:44:50.123456Z'), the form ECS `date` fields accept.
+//
+// Per packet this is the hottest formatting step, and packets arrive in bursts
+// that share the same second: the 'YYYY-MM-DDTHH:MM:SS.' part is computed once
+// per second (two slots, so @timestamp and event.created can alternate between
+// adjacent seconds) and only the microseconds are appended per call.
+
+const PAD2: string[] = [];
+const PAD3: string[] = [];
+for (let i = 0; i < 1000; i++) {
+  if (i < 100) PAD2.push(i < 10 ? '0' + i : String(i));
+  PAD3.push(i < 10 ? '00' + i : i < 100 ? '0' + i : String(i));
+}
+
+let slotSecA = NaN;
+let slotStrA = '';
+let slotSecB = NaN;
+let slotStrB = '';
+let nextSlotA = true;
+
+/** 'YYYY-MM-DDTHH:MM:SS.' for whole seconds since the epoch (proleptic Gregorian, UTC). */
+function secondPrefix(secs: number): string {
+  const days = Math.floor(secs / 86400);
+  const sod = secs - days * 86400;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  let y: string;
+  if (year >= 0 && year <= 9999) {
+    y = PAD2[Math.floor(year / 100)] + PAD2[year % 100];
+  } else {
+    // ISO 8601 expanded years, as Date#toISOString writes them.
+    const abs = Math.abs(year);
+    y = (year < 0 ? '-' : '+') + String(abs).padStart(6, '0');
+  }
+  const hh = Math.floor(sod / 3600);
+  const mm = Math.floor((sod - hh * 3600) / 60);
+  const ss = sod - hh * 3600 - mm * 60;
+  return y + '-' + PAD2[month] + '-' + PAD2[day] + 'T' + PAD2[hh] + ':' + PAD2[mm] + ':' + PAD2[ss] + '.';
+}
+
+/**
+ * Formats microseconds since the epoch (fractions are truncated) as
+ * 'YYYY-MM-DDTHH:MM:SS.uuuuuuZ'. A non-finite input formats as the epoch.
+ */
+export function formatTimestampUs(us: number): string {
+  if (!Number.isFinite(us)) us = 0;
+  const secs = Math.floor(us / 1e6);
+  const micros = Math.floor(us - secs * 1e6);
+  let prefix: string;
+  if (secs === slotSecA) {
+    prefix = slotStrA;
+  } else if (secs === slotSecB) {
+    prefix = slotStrB;
+  } else {
+    prefix = secondPrefix(secs);
+    if (nextSlotA) {
+      slotSecA = secs;
+      slotStrA = prefix;
+    } else {
+      slotSecB = secs;
+      slotStrB = prefix;
+    }
+    nextSlotA = !nextSlotA;
+  }
+  return prefix + PAD3[Math.floor(micros / 1000)] + PAD3[micros % 1000] + 'Z';
+}
+
+/** Alias of formatTimestampUs. */
+export const isoTimestamp = formatTimestampUs;

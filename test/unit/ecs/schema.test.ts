@@ -1,0 +1,191 @@
+// Every field of every produced document against the ECS reference.
+import * as net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createActionMapper } from '../../../src/ecs/action';
+import { packetToEcs, type EcsDocument } from '../../../src/ecs/packet';
+import type { PacketRecord } from '../../../src/records';
+import type { TransportLayer } from '../../../src/packet/types';
+import { loadFields, loadFlatYaml } from './ecs-reference';
+import { ipv4, ipv6, record } from './records';
+
+const fields = loadFields();
+const yaml = loadFlatYaml(['event.kind', 'event.category', 'event.type', 'event.outcome', 'network.direction', 'source.mac', 'destination.mac']);
+
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix === '' ? k : `${prefix}.${k}`, out);
+  } else {
+    out.set(prefix, value);
+  }
+}
+
+const ETH = { kind: 'ethernet' as const, src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', etherType: 0x0800, vlans: [{ tpid: 0x8100, id: 30, priority: 0, dei: false }] };
+const TRANSPORTS: Array<[number, TransportLayer | undefined]> = [
+  [6, { kind: 'tcp', srcPort: 40000, dstPort: 443, seq: 1, ack: 2, dataOffset: 5, flags: 0x12, window: 100, checksum: 0, urgentPointer: 0, options: '' }],
+  [17, { kind: 'udp', srcPort: 5353, dstPort: 5353, length: 20, checksum: 0 }],
+  [136, { kind: 'udplite', srcPort: 1, dstPort: 2, length: 8, checksum: 0 }],
+  [1, { kind: 'icmp', type: 0, code: 0, checksum: 0, id: 1, sequence: 1 }],
+  [58, { kind: 'icmpv6', type: 136, code: 0, checksum: 0, target: 'fe80::1' }],
+  [132, { kind: 'sctp', srcPort: 9, dstPort: 10, verificationTag: 1, checksum: 0 }],
+  [47, { kind: 'gre', flags: 0, version: 1, protocol: 0x880b, key: 5, callId: 7 }],
+  [50, { kind: 'esp', spi: 1, sequence: 1 }],
+  [51, { kind: 'ah', nextHeader: 6, length: 24, spi: 2, sequence: 3 }],
+  [89, { kind: 'other', protocol: 89 }],
+  [6, undefined],
+  [253, undefined],
+];
+const PREFIXES = ['', 'IPTABLES: DROP', '[OY-A]:', 'tcp.in.dropped', 'LOG ONLY', 'x.y.rejected'];
+
+function samples(): PacketRecord[] {
+  const recs: PacketRecord[] = [];
+  let i = 0;
+  for (const [proto, transport] of TRANSPORTS) {
+    for (const v6 of [false, true]) {
+      const prefix = PREFIXES[i % PREFIXES.length];
+      const hook = i % 5;
+      const network = v6
+        ? ipv6('2001:db8::' + (i + 1), 'ff02::1', proto, { fragment: i % 3 === 0 ? { offset: 0, moreFragments: true, id: 9 } : undefined })
+        : ipv4('198.51.100.' + (i + 1), '203.0.113.9', proto, { options: i % 2 ? '94040000' : '' });
+      recs.push(
+        record(
+          { link: i % 2 ? ETH : undefined, network, transport },
+          {
+            family: v6 ? 10 : 2,
+            hook,
+            prefix,
+            seq: i,
+            inIfindex: hook < 3 ? 2 : undefined,
+            inInterface: hook < 3 ? 'eth0' : undefined,
+            outIfindex: hook > 1 ? 3 : undefined,
+            hwAddr: i % 2 ? undefined : '02:00:00:00:00:0' + (i % 10),
+            vlan: i % 4 === 0 ? { proto: 0x8100, tci: 20, id: 20 } : undefined,
+            mark: i,
+            physInIfindex: i % 3 === 0 ? 7 : undefined,
+          },
+        ),
+      );
+      i++;
+    }
+  }
+  recs.push(record({}, { family: 0, decodeError: 'nflog.bad' }));
+  recs.push(
+    record(
+      { network: { kind: 'arp', hardwareType: 1, protocolType: 0x800, hardwareLength: 6, protocolLength: 4, operation: 2, senderIp: '192.0.2.1', targetIp: '192.0.2.2' } },
+      { family: 3, hook: 1, prefix: 'ARP ACCEPT' },
+    ),
+  );
+  return recs;
+}
+
+function documents(): EcsDocument[] {
+  const mapper = createActionMapper({ rules: [{ match: 'log only', action: 'log' }] });
+  const docs: EcsDocument[] = [];
+  for (const rec of samples()) {
+    docs.push(packetToEcs(rec));
+    docs.push(packetToEcs(rec, { actionMapper: mapper, groupLabels: { 1: 'lan-drop' }, observer: { hostname: 'h', name: 'n' }, communityIdSeed: 7 }));
+  }
+  return docs;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function checkValue(path: string, type: string, v: unknown): void {
+  switch (type) {
+    case 'keyword':
+    case 'constant_keyword':
+    case 'wildcard':
+    case 'match_only_text':
+      expect(typeof v, path).toBe('string');
+      break;
+    case 'long':
+      expect(Number.isSafeInteger(v), `${path}: ${String(v)}`).toBe(true);
+      break;
+    case 'integer':
+      expect(Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31, `${path}: ${String(v)}`).toBe(true);
+      break;
+    case 'ip':
+      expect(typeof v === 'string' && net.isIP(v) !== 0, `${path}: ${String(v)}`).toBe(true);
+      break;
+    case 'date':
+      expect(typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v)), `${path}: ${String(v)}`).toBe(true);
+      break;
+    case 'boolean':
+      expect(typeof v, path).toBe('boolean');
+      break;
+    default:
+      throw new Error(`${path}: ECS type ${type} not expected in these documents`);
+  }
+}
+
+describe('ECS schema conformance', () => {
+  it('reads the reference', () => {
+    expect(fields.size).toBeGreaterThan(1000);
+    expect(fields.get('source.ip')).toEqual({ name: 'source.ip', type: 'ip', array: false });
+    expect(fields.get('related.ip')?.array).toBe(true);
+    expect(yaml.get('event.kind')?.allowed).toContain('event');
+    expect(yaml.get('event.type')?.allowed).toContain('denied');
+    expect(yaml.get('event.category')?.expectedEventTypes.get('network')).toContain('connection');
+    expect(yaml.get('network.direction')?.expected).toContain('ingress');
+    expect(yaml.get('source.mac')?.pattern).toBeDefined();
+    // The project namespace must not collide with ECS.
+    expect([...fields.keys()].some((f) => f === 'netfilter' || f.startsWith('netfilter.'))).toBe(false);
+  });
+
+  const docs = documents();
+
+  it(`every field outside netfilter.* is an ECS field with a value of its type (${docs.length} documents)`, () => {
+    const seen = new Set<string>();
+    for (const doc of docs) {
+      const flat = new Map<string, unknown>();
+      flatten(doc, '', flat);
+      for (const [path, value] of flat) {
+        if (path === 'netfilter' || path.startsWith('netfilter.')) continue;
+        seen.add(path);
+        const field = fields.get(path);
+        expect(field, `${path} is not in fields.csv`).toBeDefined();
+        expect(value, path).not.toBeUndefined();
+        expect(value, path).not.toBeNull();
+        if (Array.isArray(value)) {
+          expect(field!.array, `${path} is an array but ECS does not normalise it to one`).toBe(true);
+          expect(value.length, path).toBeGreaterThan(0);
+          for (const v of value) checkValue(path, field!.type, v);
+        } else {
+          checkValue(path, field!.type, value);
+        }
+      }
+    }
+    // The samples exercise the whole document shape.
+    for (const p of ['source.mac', 'destination.mac', 'network.community_id', 'network.direction', 'network.vlan.id', 'observer.ingress.interface.id', 'observer.egress.interface.id', 'rule.name', 'event.sequence', 'event.action', 'event.outcome', 'observer.hostname']) {
+      expect(seen.has(p), p).toBe(true);
+    }
+  });
+
+  it('categorization values are allowed values, and types fit the category', () => {
+    const kinds = yaml.get('event.kind')!.allowed;
+    const categories = yaml.get('event.category')!;
+    const types = yaml.get('event.type')!.allowed;
+    const outcomes = yaml.get('event.outcome')!.allowed;
+    for (const doc of docs) {
+      expect(kinds).toContain(doc.event.kind);
+      for (const c of doc.event.category) {
+        expect(categories.allowed).toContain(c);
+        for (const t of doc.event.type) {
+          expect(types).toContain(t);
+          expect(categories.expectedEventTypes.get(c), `${t} for category ${c}`).toContain(t);
+        }
+      }
+      if (doc.event.outcome !== undefined) expect(outcomes).toContain(doc.event.outcome);
+    }
+  });
+
+  it('network.direction is an expected value; MACs match the ECS pattern', () => {
+    const directions = yaml.get('network.direction')!.expected;
+    const srcPattern = new RegExp(yaml.get('source.mac')!.pattern!);
+    const dstPattern = new RegExp(yaml.get('destination.mac')!.pattern!);
+    for (const doc of docs) {
+      if (doc.network.direction !== undefined) expect(directions).toContain(doc.network.direction);
+      if (doc.source?.mac !== undefined) expect(doc.source.mac).toMatch(srcPattern);
+      if (doc.destination?.mac !== undefined) expect(doc.destination.mac).toMatch(dstPattern);
+    }
+  });
+});
