@@ -22,7 +22,7 @@ describeKernel('loss accounting on the real kernel', () => {
 
   beforeAll(() => {
     lab.addNamespace('a');
-    lab.nft('a', 'table inet loss { chain out { type filter hook output priority 0; udp dport 6000 counter log group 21 } }');
+    lab.nft('a', 'table inet loss { chain out { type filter hook output priority 0; udp dport 6000 counter log group 21; }; }');
   });
   afterAll(() => lab.destroy());
 

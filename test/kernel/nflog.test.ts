@@ -159,11 +159,11 @@ describeKernel('NFLOG on the real kernel', () => {
   });
 
   it('learns interfaces that appear while it runs', async () => {
-    lab.exec('b', 'ip', ['link', 'add', 'dummy-late', 'type', 'dummy']);
-    const index = lab.ifindex('b', 'dummy-late');
+    lab.exec('b', 'ip', ['link', 'add', 'late0', 'type', 'veth', 'peer', 'name', 'late1']);
+    const index = lab.ifindex('b', 'late0');
     // The link event travels through the same ring as packets.
-    expect(await inbound.until(() => inbound.interfaces().get(index) === 'dummy-late')).toBe(true);
-    lab.exec('b', 'ip', ['link', 'del', 'dummy-late']);
+    expect(await inbound.until(() => inbound.interfaces().get(index) === 'late0')).toBe(true);
+    lab.exec('b', 'ip', ['link', 'del', 'late0']);
     expect(await inbound.until(() => !inbound.interfaces().has(index))).toBe(true);
   });
 });
