@@ -36,7 +36,7 @@ import {
 import { formatTimestampUs } from './timestamp';
 
 /** The ECS version the documents conform to (every field used exists in it). */
-export const ECS_VERSION = '8.17.0';
+export const ECS_VERSION = '9.5.0';
 
 export interface EcsOptions {
   /** Prefix → verdict; the default rules of action.ts when absent. */
