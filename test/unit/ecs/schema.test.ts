@@ -7,6 +7,8 @@ import type { PacketRecord } from '../../../src/records';
 import type { TransportLayer } from '../../../src/packet/types';
 import { loadFields, loadFlatYaml } from './ecs-reference';
 import { ipv4, ipv6, record } from './records';
+import { decodeFixture } from '../../helpers/fixtures';
+import { gapToEcs } from '../../../src/ecs/gap';
 
 const fields = loadFields();
 const yaml = loadFlatYaml(['event.kind', 'event.category', 'event.type', 'event.outcome', 'network.direction', 'source.mac', 'destination.mac']);
@@ -80,7 +82,11 @@ function samples(): PacketRecord[] {
 function documents(): EcsDocument[] {
   const mapper = createActionMapper({ rules: [{ match: 'log only', action: 'log' }] });
   const docs: EcsDocument[] = [];
-  for (const rec of samples()) {
+  // Records decoded from datagrams recorded on the real kernel, beside the hand-built ones.
+  const recorded = ['nflog-inbound.json', 'nflog-outbound-uid.json'].flatMap((name) =>
+    decodeFixture(name).filter((r): r is PacketRecord => r.kind === 'packet'),
+  );
+  for (const rec of [...samples(), ...recorded]) {
     docs.push(packetToEcs(rec));
     docs.push(packetToEcs(rec, { actionMapper: mapper, groupLabels: { 1: 'lan-drop' }, observer: { hostname: 'h', name: 'n' }, communityIdSeed: 7 }));
   }
@@ -117,6 +123,26 @@ function checkValue(path: string, type: string, v: unknown): void {
   }
 }
 
+function checkDocument(doc: object, seen: Set<string>): void {
+  const flat = new Map<string, unknown>();
+  flatten(doc, '', flat);
+  for (const [path, value] of flat) {
+    if (path === 'netfilter' || path.startsWith('netfilter.')) continue;
+    seen.add(path);
+    const field = fields.get(path);
+    expect(field, `${path} is not in fields.csv`).toBeDefined();
+    expect(value, path).not.toBeUndefined();
+    expect(value, path).not.toBeNull();
+    if (Array.isArray(value)) {
+      expect(field!.array, `${path} is an array but ECS does not normalise it to one`).toBe(true);
+      expect(value.length, path).toBeGreaterThan(0);
+      for (const v of value) checkValue(path, field!.type, v);
+    } else {
+      checkValue(path, field!.type, value);
+    }
+  }
+}
+
 describe('ECS schema conformance', () => {
   it('reads the reference', () => {
     expect(fields.size).toBeGreaterThan(1000);
@@ -135,28 +161,19 @@ describe('ECS schema conformance', () => {
 
   it(`every field outside netfilter.* is an ECS field with a value of its type (${docs.length} documents)`, () => {
     const seen = new Set<string>();
-    for (const doc of docs) {
-      const flat = new Map<string, unknown>();
-      flatten(doc, '', flat);
-      for (const [path, value] of flat) {
-        if (path === 'netfilter' || path.startsWith('netfilter.')) continue;
-        seen.add(path);
-        const field = fields.get(path);
-        expect(field, `${path} is not in fields.csv`).toBeDefined();
-        expect(value, path).not.toBeUndefined();
-        expect(value, path).not.toBeNull();
-        if (Array.isArray(value)) {
-          expect(field!.array, `${path} is an array but ECS does not normalise it to one`).toBe(true);
-          expect(value.length, path).toBeGreaterThan(0);
-          for (const v of value) checkValue(path, field!.type, v);
-        } else {
-          checkValue(path, field!.type, value);
-        }
-      }
-    }
+    for (const doc of docs) checkDocument(doc, seen);
     // The samples exercise the whole document shape.
     for (const p of ['source.mac', 'destination.mac', 'network.community_id', 'network.direction', 'network.vlan.id', 'observer.ingress.interface.id', 'observer.egress.interface.id', 'rule.name', 'event.sequence', 'event.action', 'event.outcome', 'observer.hostname']) {
       expect(seen.has(p), p).toBe(true);
+    }
+  });
+
+  it('gap documents use ECS fields with values of their type, and an allowed event.kind', () => {
+    const seen = new Set<string>();
+    for (const count of [3, null]) {
+      const doc = gapToEcs({ kind: 'gap', source: 'nflog', reason: count ? 'sequence' : 'enobufs', count, group: 1, fromSeq: 5, toSeq: 7, timestampUs: 1_700_000_000_000_001 });
+      checkDocument(doc, seen);
+      expect(yaml.get('event.kind')!.allowed).toContain((doc.event as { kind: string }).kind);
     }
   });
 
