@@ -158,6 +158,8 @@ export interface GreHeader {
   /** PPTP (version 1): call id and payload length. */
   callId?: number;
   payloadLength?: number;
+  /** PPTP (version 1): acknowledgment number, when the A flag is set. */
+  acknowledgment?: number;
 }
 
 export interface EspHeader {
@@ -197,6 +199,11 @@ export interface EmbeddedPacket {
   network?: Ipv4Header | Ipv6Header;
   /** Only ports / ids: ICMP errors quote 8 bytes of the transport header. */
   transport?: TransportLayer;
+  /**
+   * True when the quote ended inside a header: `network` or `transport` is
+   * then missing or partial (fields past the quote are 0, options '').
+   */
+  truncated?: boolean;
 }
 
 export interface DecodedPacket {

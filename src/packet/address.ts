@@ -1,0 +1,83 @@
+// Address text: IPv4 dotted quad, IPv6 in RFC 5952 canonical form, MAC.
+// Callers check bounds; these read exactly 4, 16 or `length` bytes.
+
+import { DECIMAL, DECIMAL_DOT, HEX_LOWER, HEX_SHORT, LOWER_DIGIT_CODES } from './hex';
+
+/** '192.0.2.1' from 4 bytes at offset. */
+export function ipv4ToString(bytes: Uint8Array, offset: number): string {
+  return (
+    DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] +
+    DECIMAL[bytes[offset + 3]]
+  );
+}
+
+/** One 16-bit group without leading zeros. */
+function group(bytes: Uint8Array, at: number): string {
+  const hi = bytes[at];
+  return hi === 0 ? HEX_SHORT[bytes[at + 1]] : HEX_SHORT[hi] + HEX_LOWER[bytes[at + 1]];
+}
+
+/**
+ * RFC 5952 text of the 16-byte address at offset: lower case, no leading
+ * zeros, the longest run of two or more zero groups (the first on ties)
+ * written as '::', and IPv4-mapped addresses as '::ffff:192.0.2.1'.
+ */
+export function ipv6ToString(bytes: Uint8Array, offset: number): string {
+  // Longest run of zero groups.
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const at = offset + 2 * i;
+    if (bytes[at] === 0 && bytes[at + 1] === 0) {
+      if (runStart < 0) runStart = i;
+      const len = i - runStart + 1;
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
+    } else {
+      runStart = -1;
+    }
+  }
+
+  // ::ffff:a.b.c.d (RFC 5952 section 5).
+  if (bestStart === 0 && bestLen === 5 && bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff) {
+    return '::ffff:' + ipv4ToString(bytes, offset + 12);
+  }
+
+  if (bestLen < 2) bestStart = -1;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (s.length > 0 && i !== bestStart + bestLen) s += ':';
+    s += group(bytes, offset + 2 * i);
+  }
+  return s;
+}
+
+/** 'aa:bb:cc:dd:ee:ff' (lower case) from `length` bytes at offset. */
+export function macToString(bytes: Uint8Array, offset: number, length = 6): string {
+  if (length === 6) {
+    // The common case as one flat string.
+    const H = LOWER_DIGIT_CODES;
+    const a = bytes[offset];
+    const b = bytes[offset + 1];
+    const c = bytes[offset + 2];
+    const d = bytes[offset + 3];
+    const e = bytes[offset + 4];
+    const f = bytes[offset + 5];
+    return String.fromCharCode(
+      H[a >> 4], H[a & 15], 58, H[b >> 4], H[b & 15], 58, H[c >> 4], H[c & 15], 58,
+      H[d >> 4], H[d & 15], 58, H[e >> 4], H[e & 15], 58, H[f >> 4], H[f & 15],
+    );
+  }
+  if (length <= 0) return '';
+  let s = HEX_LOWER[bytes[offset]];
+  for (let i = 1; i < length; i++) s += ':' + HEX_LOWER[bytes[offset + i]];
+  return s;
+}

@@ -1,0 +1,85 @@
+// TCP header (RFC 9293): flags, raw options, MSS.
+
+import { hexUpper } from './hex';
+import { type LayerSink, u16, u32 } from './sink';
+import type { TcpHeader } from './types';
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+export const TCP_ECE = 0x40;
+export const TCP_CWR = 0x80;
+export const TCP_NS = 0x100;
+
+const FLAG_BITS = [TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, TCP_ECE, TCP_CWR, TCP_NS];
+const FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'];
+
+/** Lower-case flag names in ECS order: fin, syn, rst, psh, ack, urg, ece, cwr, ns. */
+export function tcpFlagNames(flags: number): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < FLAG_BITS.length; i++) if ((flags & FLAG_BITS[i]) !== 0) names.push(FLAG_NAMES[i]);
+  return names;
+}
+
+/**
+ * Decodes the TCP header at offset into out.transport. Fewer than 20 bytes:
+ * no header, 'tcp.truncated'. A data offset below 5 ('tcp.bad-data-offset') or
+ * options cut off by the capture ('tcp.truncated') keep the fixed header.
+ */
+export function decodeTcp(bytes: Uint8Array, offset: number, end: number, out: LayerSink): void {
+  if (end - offset < 20) {
+    out.error = 'tcp.truncated';
+    return;
+  }
+  const offFlags = u16(bytes, offset + 12);
+  const dataOffset = offFlags >> 12;
+  const tcp: TcpHeader = {
+    kind: 'tcp',
+    srcPort: u16(bytes, offset),
+    dstPort: u16(bytes, offset + 2),
+    seq: u32(bytes, offset + 4),
+    ack: u32(bytes, offset + 8),
+    dataOffset,
+    flags: offFlags & 0x1ff,
+    window: u16(bytes, offset + 14),
+    checksum: u16(bytes, offset + 16),
+    urgentPointer: u16(bytes, offset + 18),
+    options: '',
+  };
+  out.transport = tcp;
+  if (dataOffset < 5) {
+    out.error = 'tcp.bad-data-offset';
+    return;
+  }
+  if (dataOffset === 5) return;
+  let optEnd = offset + dataOffset * 4;
+  if (optEnd > end) {
+    out.error = 'tcp.truncated';
+    optEnd = end;
+  }
+  tcp.options = hexUpper(bytes, offset + 20, optEnd);
+  const mss = findMss(bytes, offset + 20, optEnd);
+  if (mss >= 0) tcp.mss = mss;
+}
+
+/** Value of the MSS option (kind 2, length 4) in [start, end), or -1. */
+function findMss(bytes: Uint8Array, start: number, end: number): number {
+  let p = start;
+  while (p < end) {
+    const kind = bytes[p];
+    if (kind === 0) return -1; // end of option list
+    if (kind === 1) {
+      p++; // no-operation
+      continue;
+    }
+    if (end - p < 2) return -1;
+    const len = bytes[p + 1];
+    if (len < 2 || end - p < len) return -1;
+    if (kind === 2 && len === 4) return u16(bytes, p + 2);
+    p += len;
+  }
+  return -1;
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ipv4ToString, ipv6ToString, macToString } from '../../../src/packet/address';
+import { cat, ip6, toBytes, u16 } from './builders';
+
+function v6(groups: number[]): string {
+  return ipv6ToString(toBytes(cat([0xee, 0xee], ...groups.map(u16))), 2);
+}
+
+describe('ipv4ToString', () => {
+  it('formats a dotted quad at an offset', () => {
+    expect(ipv4ToString(Uint8Array.from([9, 192, 0, 2, 1]), 1)).toBe('192.0.2.1');
+    expect(ipv4ToString(Uint8Array.from([0, 0, 0, 0]), 0)).toBe('0.0.0.0');
+    expect(ipv4ToString(Uint8Array.from([255, 255, 255, 255]), 0)).toBe('255.255.255.255');
+    expect(ipv4ToString(Uint8Array.from([10, 100, 7, 99]), 0)).toBe('10.100.7.99');
+  });
+});
+
+describe('ipv6ToString (RFC 5952)', () => {
+  it.each([
+    ['2001:db8::1', [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]],
+    ['::1', [0, 0, 0, 0, 0, 0, 0, 1]],
+    ['::', [0, 0, 0, 0, 0, 0, 0, 0]],
+    ['1::', [1, 0, 0, 0, 0, 0, 0, 0]],
+    ['2001:db8::1:0:0:1', [0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]],
+    ['2001:0:0:1::1', [0x2001, 0, 0, 1, 0, 0, 0, 1]],
+    ['2001:db8:0:1:1:1:1:1', [0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]],
+    ['2001:db8::2:1', [0x2001, 0xdb8, 0, 0, 0, 0, 2, 1]],
+    ['fe80::abcd:ef01:2345:6789', [0xfe80, 0, 0, 0, 0xabcd, 0xef01, 0x2345, 0x6789]],
+    ['2001:db8:aaaa:bbbb:cccc:dddd:eeee:1', [0x2001, 0xdb8, 0xaaaa, 0xbbbb, 0xcccc, 0xdddd, 0xeeee, 1]],
+    ['1:0:2:0:3:0:4:0', [1, 0, 2, 0, 3, 0, 4, 0]],
+    ['ff02::1:ff00:1', [0xff02, 0, 0, 0, 0, 1, 0xff00, 1]],
+    ['::ffff:192.0.2.1', [0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201]],
+    ['::ffff:0.0.0.0', [0, 0, 0, 0, 0, 0xffff, 0, 0]],
+    ['::ffff:1', [0, 0, 0, 0, 0, 0, 0xffff, 1]],
+    ['0:0:1::', [0, 0, 1, 0, 0, 0, 0, 0]],
+    ['a:b:c:d:e:f:1:2', [10, 11, 12, 13, 14, 15, 1, 2]],
+    ['1:2:3:4:5:6:7:0', [1, 2, 3, 4, 5, 6, 7, 0]],
+    ['0:2:3:4:5:6:7:8', [0, 2, 3, 4, 5, 6, 7, 8]],
+    ['10:200:3000:fff::', [0x10, 0x200, 0x3000, 0xfff, 0, 0, 0, 0]],
+  ])('%s', (text, groups) => {
+    expect(v6(groups)).toBe(text);
+  });
+
+  it('round-trips the test builder', () => {
+    expect(ipv6ToString(toBytes(ip6('2001:DB8:0:0:1:0:0:1')), 0)).toBe('2001:db8::1:0:0:1');
+  });
+});
+
+describe('macToString', () => {
+  it('formats lower-case colon-separated bytes', () => {
+    expect(macToString(Uint8Array.from([0, 0xaa, 0xbb, 0xcc, 0x0d, 0xee, 0xf1]), 1)).toBe('aa:bb:cc:0d:ee:f1');
+    expect(macToString(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 0, 8)).toBe('01:02:03:04:05:06:07:08');
+    expect(macToString(Uint8Array.from([0xff]), 0, 1)).toBe('ff');
+    expect(macToString(Uint8Array.from([]), 0, 0)).toBe('');
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { decodePacket, tcpFlagNames } from '../../../src/packet/decode';
+import { ipv4, overIp, tcp, toBytes } from './builders';
+
+function decode(b: number[]) {
+  return decodePacket(toBytes(b), 0, b.length, 'ip');
+}
+
+describe.each(overIp(6, []).map(([name]) => name))('tcp over %s', (version) => {
+  const wrap = (t: number[]) => overIp(6, t).find(([n]) => n === version)![1];
+
+  it('decodes every field, options hex and MSS', () => {
+    // MSS 1460, SACK permitted, timestamps, NOP, window scale 7.
+    const options = [2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
+    const d = decode(
+      wrap(
+        tcp({
+          sport: 51234,
+          dport: 443,
+          seq: 0xfedcba98,
+          ack: 0x01020304,
+          flags: 0x1c2, // NS, CWR, ECE, SYN
+          window: 64240,
+          checksum: 0xbeef,
+          urgent: 0x0102,
+          options,
+        }),
+      ),
+    );
+    expect(d.error).toBeUndefined();
+    expect(d.transport).toEqual({
+      kind: 'tcp',
+      srcPort: 51234,
+      dstPort: 443,
+      seq: 0xfedcba98,
+      ack: 0x01020304,
+      dataOffset: 10,
+      flags: 0x1c2,
+      window: 64240,
+      checksum: 0xbeef,
+      urgentPointer: 0x0102,
+      options: '020405B40402080A000000010000000001030307',
+      mss: 1460,
+    });
+  });
+
+  it('has empty options and no MSS without options', () => {
+    const d = decode(wrap(tcp({ flags: 0x10 }, [1, 2, 3])));
+    expect(d.transport).toMatchObject({ dataOffset: 5, options: '', flags: 0x10 });
+    expect(d.transport).not.toHaveProperty('mss');
+  });
+
+  it('finds MSS after NOPs and stops at end-of-options', () => {
+    expect(decode(wrap(tcp({ options: [1, 1, 2, 4, 0x23, 0x28, 0, 0] }))).transport).toMatchObject({ mss: 9000 });
+    expect(decode(wrap(tcp({ options: [0, 0, 0, 0, 2, 4, 1, 0] }))).transport).not.toHaveProperty('mss');
+    // A zero-length option ends the walk instead of looping.
+    expect(decode(wrap(tcp({ options: [8, 0, 2, 4, 1, 0, 0, 0] }))).transport).not.toHaveProperty('mss');
+  });
+
+  it('keeps the fixed header on a bad data offset', () => {
+    const d = decode(wrap(tcp({ dataOffset: 3, sport: 7 })));
+    expect(d.error).toBe('tcp.bad-data-offset');
+    expect(d.transport).toMatchObject({ kind: 'tcp', srcPort: 7, dataOffset: 3, options: '' });
+  });
+
+  it('keeps the options that were captured', () => {
+    const pkt = wrap(tcp({ options: [2, 4, 5, 0xb4, 1, 1, 1, 0] }));
+    const d = decode(pkt.slice(0, pkt.length - 2));
+    expect(d.error).toBe('tcp.truncated');
+    expect(d.transport).toMatchObject({ dataOffset: 7, options: '020405B40101', mss: 1460 });
+  });
+
+  it('reports a header shorter than 20 bytes', () => {
+    const pkt = wrap(tcp({}));
+    const d = decode(pkt.slice(0, pkt.length - 1));
+    expect(d.error).toBe('tcp.truncated');
+    expect(d.transport).toBeUndefined();
+    expect(d.network).toBeDefined();
+  });
+});
+
+describe('tcpFlagNames', () => {
+  it('names flags in ECS order', () => {
+    expect(tcpFlagNames(0)).toEqual([]);
+    expect(tcpFlagNames(0x12)).toEqual(['syn', 'ack']);
+    expect(tcpFlagNames(0x1ff)).toEqual(['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns']);
+    expect(tcpFlagNames(0x19)).toEqual(['fin', 'psh', 'ack']);
+    expect(tcpFlagNames(0x104)).toEqual(['rst', 'ns']);
+  });
+
+  it('matches the flags decoded from the wire', () => {
+    const d = decode(ipv4({ protocol: 6 }, tcp({ flags: 0x29 })));
+    expect(tcpFlagNames((d.transport as { flags: number }).flags)).toEqual(['fin', 'psh', 'urg']);
+  });
+});
