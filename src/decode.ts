@@ -5,6 +5,8 @@ export { LinkTable } from './rtnl/links';
 export { decodePacket, startForHwProtocol, tcpFlagNames } from './packet/decode';
 export type * from './packet/types';
 export { packetToEcs, type EcsOptions, type EcsDocument } from './ecs/packet';
+export { packetToEcsJson } from './ecs/packet-json';
+export { gapToEcs } from './ecs/gap';
 export { communityId } from './ecs/community-id';
 export { createActionMapper, type ActionResult } from './ecs/action';
 export { SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from './ring/layout';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `netfilter-collector`: NFLOG groups to NDJSON.
 import { createCollector, type Collector } from '../collector';
-import { packetToEcs } from '../ecs/packet';
+import { packetToEcsJson } from '../ecs/packet-json';
 import { gapToEcs } from '../ecs/gap';
 import type { CollectorRecord } from '../records';
 import { HELP, parseArgs, type CliArgs } from './args';
@@ -11,7 +11,7 @@ function formatter(args: CliArgs): (record: CollectorRecord) => string {
   if (args.format === 'record') return (record) => JSON.stringify(record);
   const labels: Record<number, string> = Object.fromEntries(args.labels);
   const options = { groupLabels: labels };
-  return (record) => JSON.stringify(record.kind === 'packet' ? packetToEcs(record, options) : gapToEcs(record));
+  return (record) => (record.kind === 'packet' ? packetToEcsJson(record, options) : JSON.stringify(gapToEcs(record)));
 }
 
 async function run(args: CliArgs): Promise<number> {
