@@ -9,15 +9,15 @@ import { readU64BE, toHex } from '../bytes';
 import * as C from './constants';
 
 const ARPHRD_ETHER = 1;
+const PREFIX_CACHE_SIZE = 16;
 const ETH_HLEN = 14;
 
 /** Reusable state for decoding many messages: attribute tables and the prefix cache. */
 export class NflogDecoder {
   private readonly attrs = new AttributeTable(C.NFULA_MAX);
   private readonly vlanAttrs = new AttributeTable(C.NFULA_VLAN_MAX);
-  /** Prefixes repeat: reuse the string when the bytes match the last one seen. */
-  private lastPrefixBytes = new Uint8Array(0);
-  private lastPrefix = '';
+  /** Prefixes repeat: the strings of the last few, most recent first. */
+  private readonly prefixes: Array<{ bytes: Uint8Array; text: string }> = [];
 
   constructor(private readonly includePayload = false) {}
 
@@ -29,9 +29,11 @@ export class NflogDecoder {
   decode(bytes: Uint8Array, view: DataView, offset: number, length: number, receivedUs: number): PacketRecord {
     const end = offset + length;
     const body = offset + NLMSG_HDRLEN;
+    // Every field in the literal, in one order: all records share one hidden class.
     const record: PacketRecord = {
       kind: 'packet',
       group: 0,
+      groupLabel: undefined,
       family: 0,
       hook: 0,
       hwProtocol: 0,
@@ -39,8 +41,29 @@ export class NflogDecoder {
       timestampUs: receivedUs,
       kernelTimestamp: false,
       receivedUs,
+      mark: undefined,
+      inIfindex: undefined,
+      outIfindex: undefined,
+      physInIfindex: undefined,
+      physOutIfindex: undefined,
+      inInterface: undefined,
+      outInterface: undefined,
+      physInInterface: undefined,
+      physOutInterface: undefined,
+      hwAddr: undefined,
+      hwType: undefined,
+      hwLen: undefined,
+      uid: undefined,
+      gid: undefined,
+      seq: undefined,
+      seqGlobal: undefined,
+      vlan: undefined,
+      l2Header: undefined,
+      ctInfo: undefined,
       payloadLength: 0,
       packet: EMPTY_PACKET,
+      payload: undefined,
+      decodeError: undefined,
     };
     if (body + C.NFGENMSG_LEN > end) {
       record.decodeError = 'nflog.truncated';
@@ -119,21 +142,17 @@ export class NflogDecoder {
     // The kernel sends the prefix NUL-terminated.
     let len = 0;
     while (len < length && bytes[at + len] !== 0) len++;
-    const last = this.lastPrefixBytes;
-    if (last.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (last[i] !== bytes[at + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.lastPrefix;
+    const known = this.prefixes;
+    search: for (let k = 0; k < known.length; k++) {
+      const entry = known[k];
+      if (entry.bytes.length !== len) continue;
+      for (let i = 0; i < len; i++) if (entry.bytes[i] !== bytes[at + i]) continue search;
+      return entry.text;
     }
     let text = '';
     for (let i = 0; i < len; i++) text += String.fromCharCode(bytes[at + i]);
-    this.lastPrefixBytes = bytes.slice(at, at + len);
-    this.lastPrefix = text;
+    if (known.length >= PREFIX_CACHE_SIZE) known.pop();
+    known.unshift({ bytes: bytes.slice(at, at + len), text });
     return text;
   }
 

@@ -60,21 +60,30 @@ export function ipv6ToString(bytes: Uint8Array, offset: number): string {
   return s;
 }
 
+const MAC_TEXT = new Map<number, string>();
+const MAC_TEXT_MAX = 4096;
+
 /** 'aa:bb:cc:dd:ee:ff' (lower case) from `length` bytes at offset. */
 export function macToString(bytes: Uint8Array, offset: number, length = 6): string {
   if (length === 6) {
-    // The common case as one flat string.
-    const H = LOWER_DIGIT_CODES;
+    // The common case: a gateway sees few distinct MACs, so remember their text by the 48-bit value.
     const a = bytes[offset];
     const b = bytes[offset + 1];
     const c = bytes[offset + 2];
     const d = bytes[offset + 3];
     const e = bytes[offset + 4];
     const f = bytes[offset + 5];
-    return String.fromCharCode(
+    const key = (a * 0x10000 + b * 0x100 + c) * 0x1000000 + (d * 0x10000 + e * 0x100 + f);
+    const known = MAC_TEXT.get(key);
+    if (known !== undefined) return known;
+    const H = LOWER_DIGIT_CODES;
+    const text = String.fromCharCode(
       H[a >> 4], H[a & 15], 58, H[b >> 4], H[b & 15], 58, H[c >> 4], H[c & 15], 58,
       H[d >> 4], H[d & 15], 58, H[e >> 4], H[e & 15], 58, H[f >> 4], H[f & 15],
     );
+    if (MAC_TEXT.size >= MAC_TEXT_MAX) MAC_TEXT.clear();
+    MAC_TEXT.set(key, text);
+    return text;
   }
   if (length <= 0) return '';
   let s = HEX_LOWER[bytes[offset]];
