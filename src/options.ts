@@ -24,7 +24,7 @@ export interface CollectorOptions {
   copyMode?: CopyMode;
   /** Bytes of each packet the kernel copies (copy mode 'packet'). Default 0xffff: all. */
   copyRange?: number;
-  /** Entries the kernel batches per datagram. Default 64. */
+  /** Entries the kernel batches per datagram (a full kernel buffer is sent sooner). Default 1024. */
   qthreshold?: number;
   /** Longest the kernel holds a batch before sending, ms (rounded up to 10 ms). Default 10. */
   flushTimeoutMs?: number;
@@ -106,7 +106,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
       group,
       copyMode: copyMode(`nflog[${i}].copyMode`, g.copyMode ?? options.copyMode ?? 'packet'),
       copyRange: integer(`nflog[${i}].copyRange`, g.copyRange ?? options.copyRange ?? 0xffff, 0, 0xffff),
-      qthreshold: integer(`nflog[${i}].qthreshold`, g.qthreshold ?? options.qthreshold ?? 64, 1, 65535),
+      qthreshold: integer(`nflog[${i}].qthreshold`, g.qthreshold ?? options.qthreshold ?? 1024, 1, 65535),
       flushTimeoutCs: Math.ceil(timeoutMs / 10),
       flags,
     };
@@ -116,8 +116,9 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     throw new RangeError(`netfilter-collector: option ringSize must be a power of two, got ${ringSize}`);
   }
   const nflogBufferSize = integer('nflogBufferSize', options.nflogBufferSize ?? 65536, 0, 1 << 20);
-  // A datagram holds at most one buffer of batched entries, or one whole packet when that is larger.
-  const maxDatagram = Math.max(nflogBufferSize, 65536) + 4096;
+  // A datagram holds one kernel buffer of batched entries, or one whole packet when that is larger.
+  // The kernel rounds the buffer up to its allocation size (a power of two), which can double it.
+  const maxDatagram = 2 * Math.max(nflogBufferSize, 65536) + 4096;
   if (ringSize < 4 * (maxDatagram + 16)) {
     throw new RangeError(`netfilter-collector: option ringSize (${ringSize}) must hold at least 4 datagrams of ${maxDatagram} bytes`);
   }

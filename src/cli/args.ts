@@ -29,7 +29,7 @@ Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2 (required)
   --netns NAME            collect inside a network namespace (/run/netns/NAME or a path)
   --label GROUP=TEXT      a label for a group, carried as netfilter.group_label (repeatable)
-  --qthreshold N          entries the kernel batches per datagram (default 64)
+  --qthreshold N          entries the kernel batches per datagram (default 1024)
   --flush-timeout MS      longest the kernel holds a batch, ms (default 10)
   --copy-range BYTES      bytes of each packet to copy (default 65535: all)
   --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 67108864)

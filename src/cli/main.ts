@@ -34,15 +34,14 @@ async function run(args: CliArgs): Promise<number> {
 
   try {
     for await (const batch of collector.batches()) {
-      let chunk = '';
       for (const record of batch) {
         if (record.kind === 'packet') {
           if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
           events++;
         }
-        chunk += format(record) + '\n';
+        output.line(format(record));
       }
-      await output.write(chunk);
+      await output.flush();
       if (args.maxEvents !== undefined && events >= args.maxEvents) collector.close();
       if (args.idleExitMs !== undefined && events > 0) {
         if (idleTimer) idleTimer.refresh();

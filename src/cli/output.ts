@@ -1,19 +1,25 @@
-// Where NDJSON goes: stdout or a file. One write per batch; waits for the
-// stream to drain so a slow disk or pipe pushes back on the ring, not memory.
+// Where NDJSON goes: stdout or a file. Lines are encoded into a buffer as
+// they are made (so each document's string dies young) and written once per
+// batch; a slow disk or pipe pushes back on the ring, not on memory.
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
+
+const CHUNK_BYTES = 1 << 20;
 
 export class NdjsonOutput {
   private readonly stream: Writable;
   private readonly ownsStream: boolean;
   private failure: Error | null = null;
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  private readonly pending: Buffer[] = [];
 
   constructor(target: string) {
     if (target === '-') {
       this.stream = process.stdout;
       this.ownsStream = false;
     } else {
-      this.stream = fs.createWriteStream(target, { flags: 'w', highWaterMark: 1 << 20 });
+      this.stream = fs.createWriteStream(target, { flags: 'w', highWaterMark: CHUNK_BYTES });
       this.ownsStream = true;
     }
     this.stream.on('error', (err: Error) => {
@@ -21,11 +27,28 @@ export class NdjsonOutput {
     });
   }
 
-  /** Writes lines (each already ending in \n); resolves when the stream can take more. */
-  async write(chunk: string): Promise<void> {
+  /** Adds one line (without its newline). */
+  line(text: string): void {
+    // Worst case for UTF-8: 3 bytes per UTF-16 unit.
+    if (this.used + text.length * 3 + 1 > this.buffer.length) this.rotate(text.length * 3 + 1);
+    this.used += this.buffer.write(text, this.used, 'utf8');
+    this.buffer[this.used++] = 0x0a;
+  }
+
+  private rotate(atLeast: number): void {
+    if (this.used > 0) this.pending.push(this.buffer.subarray(0, this.used));
+    this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, atLeast));
+    this.used = 0;
+  }
+
+  /** Writes what the lines added so far; resolves when the stream can take more. */
+  async flush(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (chunk.length === 0) return;
-    if (!this.stream.write(chunk)) {
+    this.rotate(0);
+    let more = true;
+    for (const chunk of this.pending) more = this.stream.write(chunk);
+    this.pending.length = 0;
+    if (!more) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           this.stream.off('error', onError);
@@ -43,7 +66,7 @@ export class NdjsonOutput {
 
   /** Flushes and closes a file; stdout is flushed only. */
   async close(): Promise<void> {
-    if (this.failure) throw this.failure;
+    await this.flush();
     await new Promise<void>((resolve, reject) => {
       if (this.ownsStream) {
         this.stream.once('error', reject);

@@ -28,7 +28,7 @@ describeKernel('loss accounting on the real kernel', () => {
 
   it('delivered + counted lost = logged, after a stalled consumer', async () => {
     // Small buffers so that a stalled consumer overflows quickly.
-    const collector = createCollector({ nflog: [21], netns: lab.name('a'), ringSize: 1 << 19, socketBuffer: 1 << 17, qthreshold: 1 });
+    const collector = createCollector({ nflog: [21], netns: lab.name('a'), ringSize: 1 << 20, socketBuffer: 1 << 17, qthreshold: 1 });
     try {
       // Nobody reads while the burst is sent: the ring, then the socket buffer fill, then the kernel drops.
       sendUdp(lab, 'a', '127.0.0.1', 6000, SENT, 64);
