@@ -6,13 +6,9 @@
 // the record, without building the object. packet.ts stays the reference for
 // what each field means; change both together.
 import type { PacketRecord } from '../records';
-import type { TransportLayer } from '../packet/types';
-import { type ActionResult, defaultActionMapper } from './action';
-import { tryCommunityId, type CommunityIdInput } from './community-id';
 import { ECS_VERSION, type EcsOptions } from './packet';
+import { packetFacts } from './packet-facts';
 import {
-  ecsMac,
-  ecsMacFromHex,
   familyName,
   hookDirection,
   hookName,
@@ -23,21 +19,6 @@ import {
 } from './names';
 import { formatTimestampUs } from './timestamp';
 
-const PROTO_NUMBERS: Record<TransportLayer['kind'], number> = {
-  tcp: 6,
-  udp: 17,
-  udplite: 136,
-  icmp: 1,
-  icmpv6: 58,
-  sctp: 132,
-  gre: 47,
-  esp: 50,
-  ah: 51,
-  other: -1,
-};
-
-const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
-const CID_OPTIONS: { seed: number } = { seed: 0 };
 
 /** A JSON string literal; plain ASCII without quotes or backslashes (most values) is written as is. */
 function q(s: string): string {
@@ -93,11 +74,10 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
   const net = pkt.network;
   const tr = pkt.transport;
 
-  const mapper = options?.actionMapper ?? defaultActionMapper;
-  const label = record.groupLabel ?? options?.groupLabels?.[record.group];
-  let verdict: ActionResult | undefined = record.prefix.length > 0 ? mapper(record.prefix) : undefined;
-  if (verdict === undefined && label !== undefined && label.length > 0) verdict = mapper(label);
-  const isIp = net !== undefined && net.kind !== 'arp';
+  const facts = packetFacts(record, options);
+  const verdict = facts.verdict;
+  const label = facts.label;
+  const isIp = facts.isIp;
 
   let event =
     '"event":{"kind":"event","category":["network"],"type":[' +
@@ -161,32 +141,11 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
   if (decodeError !== undefined) nf += ',"decode_error":' + q(decodeError);
 
   let network = '';
-  const linkVlans = pkt.link?.vlans;
-  let outerVlan = record.vlan?.id;
-  let innerVlan: number | undefined;
-  if (linkVlans !== undefined && linkVlans.length > 0) {
-    if (outerVlan === undefined) {
-      outerVlan = linkVlans[0].id;
-      if (linkVlans.length > 1) innerVlan = linkVlans[1].id;
-    } else {
-      innerVlan = linkVlans[0].id;
-    }
-  }
-
-  let srcIp: string | undefined;
-  let dstIp: string | undefined;
-  let srcPort: number | undefined;
-  let dstPort: number | undefined;
-  let bytes: number | undefined;
-  let protocol = -1;
+  const { srcIp, dstIp, outerVlan, innerVlan } = facts;
 
   if (net !== undefined) {
     if (net.kind === 'ipv4') {
       network = '"type":"ipv4"';
-      srcIp = net.src;
-      dstIp = net.dst;
-      bytes = net.totalLength;
-      protocol = net.protocol;
       nf +=
         ',"ip":{"ttl":' +
         net.ttl +
@@ -202,10 +161,6 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
         '}';
     } else if (net.kind === 'ipv6') {
       network = '"type":"ipv6"';
-      srcIp = net.src;
-      dstIp = net.dst;
-      bytes = net.payloadLength + 40;
-      protocol = net.protocol;
       nf += ',"ip":{"hop_limit":' + net.hopLimit + ',"flow_label":' + net.flowLabel + ',"traffic_class":' + net.trafficClass;
       if (net.extensionHeaders.length > 0) nf += ',"extension_headers":' + numbers(net.extensionHeaders);
       const frag = net.fragment;
@@ -215,8 +170,6 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
       nf += '}';
     } else {
       network = '"type":"arp"';
-      srcIp = net.senderIp;
-      dstIp = net.targetIp;
       nf += ',"arp":{"operation":' + net.operation;
       if (net.senderMac !== undefined) nf += ',"sender_mac":' + q(net.senderMac);
       if (net.targetMac !== undefined) nf += ',"target_mac":' + q(net.targetMac);
@@ -224,14 +177,9 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     }
   }
 
-  let icmpType: number | undefined;
-  let icmpCode: number | undefined;
   if (tr !== undefined) {
-    if (protocol < 0) protocol = tr.kind === 'other' ? tr.protocol : PROTO_NUMBERS[tr.kind];
     switch (tr.kind) {
       case 'tcp':
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         nf +=
           ',"tcp":{"flags":' +
           strings(tcpFlagNames(tr.flags)) +
@@ -248,13 +196,9 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
         break;
       case 'udp':
       case 'udplite':
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         nf += ',"udp":{"length":' + tr.length + '}';
         break;
       case 'sctp':
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         nf +=
           ',"sctp":{"verification_tag":' +
           tr.verificationTag +
@@ -263,8 +207,6 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
         break;
       case 'icmp':
       case 'icmpv6': {
-        icmpType = tr.type;
-        icmpCode = tr.code;
         nf += ',"icmp":{"type":' + tr.type + ',"code":' + tr.code;
         if (tr.id !== undefined) nf += ',"id":' + tr.id;
         if (tr.sequence !== undefined) nf += ',"sequence":' + tr.sequence;
@@ -308,21 +250,9 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     }
   }
 
-  if (protocol >= 0 && isIp) {
-    network += (network ? ',' : '') + '"transport":' + q(transportName(protocol)) + ',"iana_number":"' + ianaNumber(protocol) + '"';
-    if (options?.communityId !== false && srcIp !== undefined && dstIp !== undefined) {
-      const cid = CID_INPUT;
-      cid.srcIp = srcIp;
-      cid.dstIp = dstIp;
-      cid.protocol = protocol;
-      cid.srcPort = srcPort;
-      cid.dstPort = dstPort;
-      cid.icmpType = icmpType;
-      cid.icmpCode = icmpCode;
-      CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
-      const id = tryCommunityId(cid, CID_OPTIONS);
-      if (id !== undefined) network += ',"community_id":"' + id + '"';
-    }
+  if (facts.protocol >= 0 && isIp) {
+    network += (network ? ',' : '') + '"transport":' + q(transportName(facts.protocol)) + ',"iana_number":"' + ianaNumber(facts.protocol) + '"';
+    if (facts.communityId !== undefined) network += ',"community_id":"' + facts.communityId + '"';
   }
   const direction = hookDirection(record.family, record.hook);
   if (direction !== undefined) network += (network ? ',' : '') + '"direction":"' + direction + '"';
@@ -332,20 +262,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     nf += ',"vlan":{"id":' + outerVlan + (innerVlan === undefined ? '' : ',"inner_id":' + innerVlan) + '}';
   }
 
-  let srcMac: string | undefined;
-  let dstMac: string | undefined;
-  const link = pkt.link;
-  if (link !== undefined) {
-    srcMac = ecsMac(link.src);
-    dstMac = ecsMac(link.dst);
-  } else {
-    if (record.hwAddr !== undefined) srcMac = ecsMac(record.hwAddr);
-    const header = record.l2Header;
-    if (header !== undefined && header.length >= 28) {
-      dstMac = ecsMacFromHex(header, 0);
-      if (srcMac === undefined) srcMac = ecsMacFromHex(header, 12);
-    }
-  }
+  const { srcPort, dstPort, srcMac, dstMac, bytes } = facts;
 
   let out = '{"@timestamp":"' + formatTimestampUs(record.timestampUs) + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
   if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {

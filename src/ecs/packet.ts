@@ -19,12 +19,9 @@
 //   - everything else netfilter-specific under `netfilter.*`.
 // Absent values are left out, never written as undefined or null.
 import type { PacketRecord } from '../records';
-import type { TransportLayer } from '../packet/types';
-import { type ActionMapper, type ActionResult, defaultActionMapper } from './action';
-import { tryCommunityId, type CommunityIdInput } from './community-id';
+import type { ActionResult } from './action';
+import { packetFacts } from './packet-facts';
 import {
-  ecsMac,
-  ecsMacFromHex,
   familyName,
   hookDirection,
   hookName,
@@ -148,22 +145,6 @@ export interface NetfilterFields {
   decode_error?: string;
 }
 
-const PROTO_NUMBERS: Record<TransportLayer['kind'], number> = {
-  tcp: 6,
-  udp: 17,
-  udplite: 136,
-  icmp: 1,
-  icmpv6: 58,
-  sctp: 132,
-  gre: 47,
-  esp: 50,
-  ah: 51,
-  other: -1,
-};
-
-// Reused input of the community ID: one object, fields overwritten per packet.
-const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
-const CID_OPTIONS: { seed: number } = { seed: 0 };
 
 function iface(name: string | undefined, index: number | undefined): EcsInterface | undefined {
   if (name === undefined && index === undefined) return undefined;
@@ -187,13 +168,10 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
   const net = pkt.network;
   const tr = pkt.transport;
 
-  // --- verdict ---------------------------------------------------------------
-  const mapper: ActionMapper = options?.actionMapper ?? defaultActionMapper;
-  const label = record.groupLabel ?? options?.groupLabels?.[record.group];
-  let verdict: ActionResult | undefined = record.prefix.length > 0 ? mapper(record.prefix) : undefined;
-  if (verdict === undefined && label !== undefined && label.length > 0) verdict = mapper(label);
-
-  const isIp = net !== undefined && net.kind !== 'arp';
+  const facts = packetFacts(record, options);
+  const verdict = facts.verdict;
+  const label = facts.label;
+  const isIp = facts.isIp;
   const types: string[] = isIp ? ['connection'] : [];
   types.push(verdict?.type ?? 'info');
 
@@ -254,33 +232,11 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
   const network: EcsDocument['network'] = {};
   const direction = hookDirection(record.family, record.hook);
 
-  // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
-  const linkVlans = pkt.link?.vlans;
-  let outerVlan = record.vlan?.id;
-  let innerVlan: number | undefined;
-  if (linkVlans !== undefined && linkVlans.length > 0) {
-    if (outerVlan === undefined) {
-      outerVlan = linkVlans[0].id;
-      if (linkVlans.length > 1) innerVlan = linkVlans[1].id;
-    } else {
-      innerVlan = linkVlans[0].id;
-    }
-  }
-  // --- endpoints -------------------------------------------------------------
-  let srcIp: string | undefined;
-  let dstIp: string | undefined;
-  let srcPort: number | undefined;
-  let dstPort: number | undefined;
-  let bytes: number | undefined;
-  let protocol = -1;
+  const { srcIp, dstIp, outerVlan, innerVlan } = facts;
 
   if (net !== undefined) {
     if (net.kind === 'ipv4') {
       network.type = 'ipv4';
-      srcIp = net.src;
-      dstIp = net.dst;
-      bytes = net.totalLength;
-      protocol = net.protocol;
       const ip: NonNullable<NetfilterFields['ip']> = {
         ttl: net.ttl,
         id: net.id,
@@ -292,10 +248,6 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
       nf.ip = ip;
     } else if (net.kind === 'ipv6') {
       network.type = 'ipv6';
-      srcIp = net.src;
-      dstIp = net.dst;
-      bytes = net.payloadLength + 40;
-      protocol = net.protocol;
       const ip: NonNullable<NetfilterFields['ip']> = {
         hop_limit: net.hopLimit,
         flow_label: net.flowLabel,
@@ -308,8 +260,6 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
       nf.ip = ip;
     } else {
       network.type = 'arp';
-      srcIp = net.senderIp;
-      dstIp = net.targetIp;
       const arp: NonNullable<NetfilterFields['arp']> = { operation: net.operation };
       if (net.senderMac !== undefined) arp.sender_mac = net.senderMac;
       if (net.targetMac !== undefined) arp.target_mac = net.targetMac;
@@ -317,14 +267,9 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
     }
   }
 
-  let icmpType: number | undefined;
-  let icmpCode: number | undefined;
   if (tr !== undefined) {
-    if (protocol < 0) protocol = tr.kind === 'other' ? tr.protocol : PROTO_NUMBERS[tr.kind];
     switch (tr.kind) {
       case 'tcp': {
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         const tcp: NonNullable<NetfilterFields['tcp']> = {
           flags: tcpFlagNames(tr.flags),
           window: tr.window,
@@ -339,13 +284,9 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
       }
       case 'udp':
       case 'udplite':
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         nf.udp = { length: tr.length };
         break;
       case 'sctp':
-        srcPort = tr.srcPort;
-        dstPort = tr.dstPort;
         nf.sctp =
           tr.firstChunkType === undefined
             ? { verification_tag: tr.verificationTag }
@@ -353,8 +294,6 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
         break;
       case 'icmp':
       case 'icmpv6': {
-        icmpType = tr.type;
-        icmpCode = tr.code;
         const icmp: NonNullable<NetfilterFields['icmp']> = { type: tr.type, code: tr.code };
         if (tr.id !== undefined) icmp.id = tr.id;
         if (tr.sequence !== undefined) icmp.sequence = tr.sequence;
@@ -402,22 +341,10 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
     }
   }
 
-  if (protocol >= 0 && isIp) {
-    network.transport = transportName(protocol);
-    network.iana_number = ianaNumber(protocol);
-    if (options?.communityId !== false && srcIp !== undefined && dstIp !== undefined) {
-      const cid = CID_INPUT;
-      cid.srcIp = srcIp;
-      cid.dstIp = dstIp;
-      cid.protocol = protocol;
-      cid.srcPort = srcPort;
-      cid.dstPort = dstPort;
-      cid.icmpType = icmpType;
-      cid.icmpCode = icmpCode;
-      CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
-      const id = tryCommunityId(cid, CID_OPTIONS);
-      if (id !== undefined) network.community_id = id;
-    }
+  if (facts.protocol >= 0 && isIp) {
+    network.transport = transportName(facts.protocol);
+    network.iana_number = ianaNumber(facts.protocol);
+    if (facts.communityId !== undefined) network.community_id = facts.communityId;
   }
   if (direction !== undefined) network.direction = direction;
   if (outerVlan !== undefined) {
@@ -426,22 +353,7 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
     if (innerVlan !== undefined) network.inner = { vlan: { id: String(innerVlan) } };
   }
 
-  // --- MAC addresses -----------------------------------------------------------
-  let srcMac: string | undefined;
-  let dstMac: string | undefined;
-  const link = pkt.link;
-  if (link !== undefined) {
-    srcMac = ecsMac(link.src);
-    dstMac = ecsMac(link.dst);
-  } else {
-    if (record.hwAddr !== undefined) srcMac = ecsMac(record.hwAddr);
-    // The bridge family's NFULA_L2HDR (an Ethernet header: dst, src, type) when the frame was not decoded.
-    const header = record.l2Header;
-    if (header !== undefined && header.length >= 28) {
-      dstMac = ecsMacFromHex(header, 0);
-      if (srcMac === undefined) srcMac = ecsMacFromHex(header, 12);
-    }
-  }
+  const { srcPort, dstPort, srcMac, dstMac, bytes } = facts;
 
   // --- assemble --------------------------------------------------------------
   // Keys in reading order: @timestamp, ecs, event, source, destination, network, observer, rule, related, netfilter.

@@ -1,0 +1,146 @@
+// What both ECS renderings (packet.ts: an object; packet-json.ts: a JSON
+// line) derive from a record before writing fields: the verdict, the
+// endpoints, the VLAN ids, the MACs and the Community ID. One place, so the
+// two cannot drift.
+import type { PacketRecord } from '../records';
+import type { TransportLayer } from '../packet/types';
+import { type ActionResult, defaultActionMapper } from './action';
+import { tryCommunityId, type CommunityIdInput } from './community-id';
+import type { EcsOptions } from './packet';
+import { ecsMac, ecsMacFromHex } from './names';
+
+export interface PacketFacts {
+  label: string | undefined;
+  verdict: ActionResult | undefined;
+  isIp: boolean;
+  srcIp: string | undefined;
+  dstIp: string | undefined;
+  srcPort: number | undefined;
+  dstPort: number | undefined;
+  /** IP datagram length: IPv4 total length, IPv6 payload length + 40. */
+  bytes: number | undefined;
+  /** IP protocol, -1 when unknown. */
+  protocol: number;
+  outerVlan: number | undefined;
+  innerVlan: number | undefined;
+  srcMac: string | undefined;
+  dstMac: string | undefined;
+  communityId: string | undefined;
+}
+
+const PROTO_NUMBERS: Record<TransportLayer['kind'], number> = {
+  tcp: 6,
+  udp: 17,
+  udplite: 136,
+  icmp: 1,
+  icmpv6: 58,
+  sctp: 132,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  other: -1,
+};
+
+// Reused between calls (the hot path allocates nothing here); callers read it before the next call.
+const FACTS: PacketFacts = {
+  label: undefined,
+  verdict: undefined,
+  isIp: false,
+  srcIp: undefined,
+  dstIp: undefined,
+  srcPort: undefined,
+  dstPort: undefined,
+  bytes: undefined,
+  protocol: -1,
+  outerVlan: undefined,
+  innerVlan: undefined,
+  srcMac: undefined,
+  dstMac: undefined,
+  communityId: undefined,
+};
+const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
+const CID_OPTIONS: { seed: number } = { seed: 0 };
+
+/** The derived facts of a record. The returned object is shared: read it before calling again. */
+export function packetFacts(record: PacketRecord, options: EcsOptions | undefined): PacketFacts {
+  const f = FACTS;
+  const pkt = record.packet;
+  const net = pkt.network;
+  const tr = pkt.transport;
+
+  const mapper = options?.actionMapper ?? defaultActionMapper;
+  f.label = record.groupLabel ?? options?.groupLabels?.[record.group];
+  f.verdict = record.prefix.length > 0 ? mapper(record.prefix) : undefined;
+  if (f.verdict === undefined && f.label !== undefined && f.label.length > 0) f.verdict = mapper(f.label);
+  f.isIp = net !== undefined && net.kind !== 'arp';
+
+  f.srcIp = f.dstIp = undefined;
+  f.srcPort = f.dstPort = f.bytes = undefined;
+  f.protocol = -1;
+  if (net !== undefined) {
+    if (net.kind === 'arp') {
+      f.srcIp = net.senderIp;
+      f.dstIp = net.targetIp;
+    } else {
+      f.srcIp = net.src;
+      f.dstIp = net.dst;
+      f.bytes = net.kind === 'ipv4' ? net.totalLength : net.payloadLength + 40;
+      f.protocol = net.protocol;
+    }
+  }
+  let icmpType: number | undefined;
+  let icmpCode: number | undefined;
+  if (tr !== undefined) {
+    if (f.protocol < 0) f.protocol = tr.kind === 'other' ? tr.protocol : PROTO_NUMBERS[tr.kind];
+    if (tr.kind === 'tcp' || tr.kind === 'udp' || tr.kind === 'udplite' || tr.kind === 'sctp') {
+      f.srcPort = tr.srcPort;
+      f.dstPort = tr.dstPort;
+    } else if (tr.kind === 'icmp' || tr.kind === 'icmpv6') {
+      icmpType = tr.type;
+      icmpCode = tr.code;
+    }
+  }
+
+  f.communityId = undefined;
+  if (f.protocol >= 0 && f.isIp && options?.communityId !== false && f.srcIp !== undefined && f.dstIp !== undefined) {
+    const cid = CID_INPUT;
+    cid.srcIp = f.srcIp;
+    cid.dstIp = f.dstIp;
+    cid.protocol = f.protocol;
+    cid.srcPort = f.srcPort;
+    cid.dstPort = f.dstPort;
+    cid.icmpType = icmpType;
+    cid.icmpCode = icmpCode;
+    CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
+    f.communityId = tryCommunityId(cid, CID_OPTIONS);
+  }
+
+  // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
+  const linkVlans = pkt.link?.vlans;
+  f.outerVlan = record.vlan?.id;
+  f.innerVlan = undefined;
+  if (linkVlans !== undefined && linkVlans.length > 0) {
+    if (f.outerVlan === undefined) {
+      f.outerVlan = linkVlans[0].id;
+      if (linkVlans.length > 1) f.innerVlan = linkVlans[1].id;
+    } else {
+      f.innerVlan = linkVlans[0].id;
+    }
+  }
+
+  f.srcMac = f.dstMac = undefined;
+  const link = pkt.link;
+  if (link !== undefined) {
+    f.srcMac = ecsMac(link.src);
+    f.dstMac = ecsMac(link.dst);
+  } else {
+    if (record.hwAddr !== undefined) f.srcMac = ecsMac(record.hwAddr);
+    // The bridge family's NFULA_L2HDR (an Ethernet header: dst, src, type) when the frame was not decoded.
+    const header = record.l2Header;
+    if (header !== undefined && header.length >= 28) {
+      f.dstMac = ecsMacFromHex(header, 0);
+      if (f.srcMac === undefined) f.srcMac = ecsMacFromHex(header, 12);
+    }
+  }
+  return f;
+}
