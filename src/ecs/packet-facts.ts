@@ -60,6 +60,8 @@ const FACTS: PacketFacts = {
 };
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
 const CID_OPTIONS: { seed: number } = { seed: 0 };
+const COMMUNITY_IDS = new Map<string, string>();
+const COMMUNITY_IDS_MAX = 4096;
 
 /** The derived facts of a record. The returned object is shared: read it before calling again. */
 export function packetFacts(record: PacketRecord, options: EcsOptions | undefined): PacketFacts {
@@ -103,16 +105,27 @@ export function packetFacts(record: PacketRecord, options: EcsOptions | undefine
 
   f.communityId = undefined;
   if (f.protocol >= 0 && f.isIp && options?.communityId !== false && f.srcIp !== undefined && f.dstIp !== undefined) {
-    const cid = CID_INPUT;
-    cid.srcIp = f.srcIp;
-    cid.dstIp = f.dstIp;
-    cid.protocol = f.protocol;
-    cid.srcPort = f.srcPort;
-    cid.dstPort = f.dstPort;
-    cid.icmpType = icmpType;
-    cid.icmpCode = icmpCode;
-    CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
-    f.communityId = tryCommunityId(cid, CID_OPTIONS);
+    // Packets of one flow repeat its hash: remember the last few thousand flows' IDs.
+    const seed = options?.communityIdSeed ?? 0;
+    const key =
+      f.srcIp + ' ' + f.dstIp + ' ' + f.protocol + ' ' + (f.srcPort ?? icmpType) + ' ' + (f.dstPort ?? icmpCode) + ' ' + seed;
+    f.communityId = COMMUNITY_IDS.get(key);
+    if (f.communityId === undefined) {
+      const cid = CID_INPUT;
+      cid.srcIp = f.srcIp;
+      cid.dstIp = f.dstIp;
+      cid.protocol = f.protocol;
+      cid.srcPort = f.srcPort;
+      cid.dstPort = f.dstPort;
+      cid.icmpType = icmpType;
+      cid.icmpCode = icmpCode;
+      CID_OPTIONS.seed = seed;
+      f.communityId = tryCommunityId(cid, CID_OPTIONS);
+      if (f.communityId !== undefined) {
+        if (COMMUNITY_IDS.size >= COMMUNITY_IDS_MAX) COMMUNITY_IDS.clear();
+        COMMUNITY_IDS.set(key, f.communityId);
+      }
+    }
   }
 
   // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
