@@ -17,6 +17,11 @@ export interface CollectorStats {
   gaps: number;
   /** Times the kernel reported a socket overflow (ENOBUFS). */
   enobufs: number;
+  /**
+   * True when the kernel reported drops (ENOBUFS) that no later entry's
+   * sequence number has counted yet: `lost` is then a lower bound.
+   */
+  lossUncounted: boolean;
   /** Datagrams cut because they were longer than the reader's slot. */
   truncated: number;
   /** Times the ring was full and the reader waited for the consumer. */
@@ -168,6 +173,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       lost: c.lost,
       gaps: c.gaps,
       enobufs: n.enobufs,
+      lossUncounted: c.unresolvedEnobufs > 0,
       truncated: n.truncated,
       ringFull: n.ringFull,
       decodeErrors: c.decodeErrors,

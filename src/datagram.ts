@@ -19,6 +19,11 @@ export interface DecodeCounters {
   decodeErrors: number;
   /** Datagrams decoded. */
   datagrams: number;
+  /**
+   * ENOBUFS reports not yet followed by a sequence gap: entries were dropped
+   * whose number no later entry has revealed yet (loss at the tail of a burst).
+   */
+  unresolvedEnobufs: number;
 }
 
 export interface DatagramDecoderOptions {
@@ -31,7 +36,7 @@ export interface DatagramDecoderOptions {
 }
 
 export class DatagramDecoder {
-  readonly counters: DecodeCounters = { packets: 0, lost: 0, gaps: 0, decodeErrors: 0, datagrams: 0 };
+  readonly counters: DecodeCounters = { packets: 0, lost: 0, gaps: 0, decodeErrors: 0, datagrams: 0, unresolvedEnobufs: 0 };
   readonly links = new LinkTable();
   private readonly nflog: NflogDecoder;
   private readonly sequences = new SequenceTracker();
@@ -64,6 +69,7 @@ export class DatagramDecoder {
     this.counters.datagrams++;
     if (flags & FLAG_ENOBUFS) {
       // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
+      if (source === SOURCE_NFLOG) this.counters.unresolvedEnobufs++;
       this.gap(out, source === SOURCE_RTNL ? 'rtnl' : 'nflog', 'enobufs', null, receivedUs, 'the socket buffer overflowed');
       return out.length - before;
     }
@@ -97,6 +103,7 @@ export class DatagramDecoder {
     if (record.seq !== undefined) {
       const missing = this.sequences.observe(record.group, record.seq);
       if (missing) {
+        this.counters.unresolvedEnobufs = 0;
         const gap = this.gap(out, 'nflog', 'sequence', missing.count, receivedUs);
         gap.group = record.group;
         gap.fromSeq = missing.fromSeq;

@@ -55,8 +55,14 @@ async function run(args: CliArgs): Promise<number> {
     process.off('SIGTERM', stop);
     await output.close();
   }
+  const final = collector.stats();
+  if (final.lossUncounted) {
+    process.stderr.write(
+      'netfilter-collector: the kernel dropped entries (ENOBUFS) that no later entry has counted yet; "lost" is a lower bound\n',
+    );
+  }
   if (args.stats) {
-    const stats = collector.stats();
+    const stats = final;
     // Events cut off by --max-events were received but deliberately not written.
     process.stderr.write(JSON.stringify({ ...stats, delivered: events, received: stats.delivered }) + '\n');
   }

@@ -34,6 +34,8 @@ describeKernel('loss accounting on the real kernel', () => {
       sendUdp(lab, 'a', '127.0.0.1', 6000, SENT, 64);
       const stalled = collector.stats();
       expect(stalled.ringFull).toBeGreaterThan(0);
+      // Drained later: until then nothing has been decoded, so nothing is counted yet.
+      expect(stalled.lost).toBe(0);
 
       const gatherer = new Gatherer(collector);
       // One more packet after the stall: its sequence number reveals losses at the tail of the burst.
@@ -51,6 +53,7 @@ describeKernel('loss accounting on the real kernel', () => {
       expect(delivered + lost).toBe(logged);
       const stats = collector.stats();
       expect(stats.enobufs).toBeGreaterThan(0);
+      expect(stats.lossUncounted).toBe(false);
       expect(stats.lost).toBe(lost);
       expect(stats.delivered).toBe(delivered);
       expect(gatherer.gaps().some((g) => g.reason === 'enobufs')).toBe(true);

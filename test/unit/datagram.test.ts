@@ -129,6 +129,11 @@ describe('DatagramDecoder', () => {
     const [gap] = decodeAll(decoder, bytes, new DataView(bytes.buffer), SOURCE_NFLOG, FLAG_ENOBUFS) as GapRecord[];
     expect(gap).toMatchObject({ kind: 'gap', reason: 'enobufs', count: null });
     expect(decoder.counters.lost).toBe(0);
+    expect(decoder.counters.unresolvedEnobufs).toBe(1);
+    // The next entry's sequence number counts what was dropped.
+    const next = datagram(packetWithSeq(0), packetWithSeq(9));
+    decodeAll(decoder, next.bytes, next.view);
+    expect(decoder.counters).toMatchObject({ lost: 8, unresolvedEnobufs: 0 });
   });
 
   it('reports a truncated datagram, keeping the whole messages before the cut', () => {
