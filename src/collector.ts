@@ -144,10 +144,8 @@ export class Collector implements AsyncIterable<CollectorRecord> {
               stream.push(null);
               return;
             }
-            let more = true;
-            for (const record of batch) more = stream.push(record);
-            // push() returning false means the consumer is full; read() is called again when it drains.
-            void more;
+            // The whole batch is pushed; when the consumer is full, read() is not called again until it drains.
+            for (const record of batch) stream.push(record);
           },
           (err: unknown) => stream.destroy(err as Error),
         );
