@@ -1,4 +1,10 @@
-// Public API of netfilter-collector.
+// Public API of netfilter-collector. Importing it loads the native reader and
+// throws one clear error when it cannot (not Linux, not built, a system library
+// missing); the decoders alone are in 'netfilter-collector/decode'.
+import { loadNative } from './native';
+
+loadNative();
+
 export { createCollector, Collector, type CollectorStats } from './collector';
 export type { CollectorOptions, NflogGroupOptions, CopyMode } from './options';
 export type { CollectorRecord, PacketRecord, GapRecord, GapReason } from './records';

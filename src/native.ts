@@ -83,7 +83,8 @@ export function loadNative(): NativeAddon {
         'The decoders and formatters (require("netfilter-collector/decode")) work everywhere.',
     );
   }
-  const addonPath = path.join(__dirname, '..', 'build', 'Release', 'netfilter_collector.node');
+  // NFC_ADDON_PATH: where a packager put the addon (and how the tests simulate a missing one).
+  const addonPath = process.env.NFC_ADDON_PATH ?? path.join(__dirname, '..', 'build', 'Release', 'netfilter_collector.node');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require(addonPath) as NativeAddon;
