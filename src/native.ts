@@ -36,8 +36,42 @@ export interface NativeReaderOptions {
   nflogBufferSize: number;
   /** Subscribe to rtnetlink link events, after a dump of the current links (so names are known first). */
   links: boolean;
+  /** Conntrack events; absent for none. */
+  conntrack?: NativeConntrackOptions;
   /** Called on the JS thread when new entries are in the ring: at most once per batch, coalesced. */
   onData: () => void;
+}
+
+export interface NativeConntrackOptions {
+  /** Bits: 1 NEW, 2 UPDATE, 4 DESTROY (NF_NETLINK_CONNTRACK_*). */
+  events: number;
+  /** Dump the table once at start (replies tagged SOURCE_CONNTRACK_DUMP, before any event is read). */
+  dump: boolean;
+  /** After ENOBUFS on the event socket, dump the table again (tagged SOURCE_CONNTRACK_DUMP). */
+  resyncOnOverflow: boolean;
+  /** NETLINK_BROADCAST_SEND_ERROR + NETLINK_NO_ENOBUFS: the kernel drops packets rather than events. */
+  reliable: boolean;
+  /** Kernel-side (BPF) filter; empty lists mean no filter on that field. */
+  filter: {
+    /** IP protocol numbers to keep. */
+    protocols: number[];
+    /** CIDRs ('10.0.0.0/8', '2001:db8::/32', a bare address = host) to keep, on the original source / destination. */
+    sources: string[];
+    destinations: string[];
+    /** Keep flows whose mark & mask == value. */
+    mark?: { value: number; mask: number };
+  };
+  /** Write 1 to net.netfilter.nf_conntrack_acct / nf_conntrack_timestamp in the collector's namespace before subscribing. */
+  enableAccounting: boolean;
+  enableTimestamps: boolean;
+}
+
+/** What the reader found in the collector's namespace when it opened the conntrack socket. */
+export interface NativeConntrackSettings {
+  /** net.netfilter.nf_conntrack_acct (after enableAccounting, if asked); -1 when unreadable. */
+  accounting: number;
+  /** net.netfilter.nf_conntrack_timestamp; -1 when unreadable. */
+  timestamps: number;
 }
 
 /** Counters kept by the reader thread. */
@@ -59,6 +93,8 @@ export interface NativeStats {
 export interface NativeReader {
   /** Counters so far. */
   stats(): NativeStats;
+  /** Conntrack settings read at open; null without conntrack. */
+  conntrackSettings(): NativeConntrackSettings | null;
   /** Tells the reader that JS advanced the read position (wakes it when it waits on a full ring). */
   release(): void;
   /** Stops the thread, closes the sockets. Idempotent. */

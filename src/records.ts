@@ -72,6 +72,8 @@ export type GapReason =
 export interface GapRecord {
   kind: 'gap';
   source: 'nflog' | 'rtnl' | 'conntrack';
+  /** For conntrack 'enobufs' with resynchronisation on: the flows the table dump found afterwards. */
+  resynced?: number;
   reason: GapReason;
   /** Events known lost; null when the kernel does not say how many (e.g. ENOBUFS without sequence numbers). */
   count: number | null;
@@ -84,4 +86,75 @@ export interface GapRecord {
   detail?: string;
 }
 
-export type CollectorRecord = PacketRecord | GapRecord;
+/** One side of a connection as conntrack sees it (CTA_TUPLE_ORIG / _REPLY / _MASTER). */
+export interface FlowTuple {
+  src: string;
+  dst: string;
+  /** IP protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, 132 sctp …). */
+  protocol: number;
+  srcPort?: number;
+  dstPort?: number;
+  /** ICMP / ICMPv6 echo identifier, type and code. */
+  icmpId?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  /** CTA_TUPLE_ZONE. */
+  zone?: number;
+}
+
+/** The NAT a flow went through, derived from its tuples and status bits. */
+export interface FlowNat {
+  /** Source NAT (masquerade, SNAT): the inside host and what it became on the outside. */
+  source?: { ip: string; port?: number; translatedIp: string; translatedPort?: number };
+  /** Destination NAT (DNAT, port forward): the public address and where it went. */
+  destination?: { ip: string; port?: number; translatedIp: string; translatedPort?: number };
+}
+
+/** One conntrack event (ctnetlink), or one flow of a table dump. */
+export interface FlowRecord {
+  kind: 'flow';
+  /** 'new', 'update', 'destroy' events; 'dump' for flows that were already open (dump at start or resync). */
+  event: 'new' | 'update' | 'destroy' | 'dump';
+  /** 2 IPv4, 10 IPv6. */
+  family: number;
+  /** The event's time, µs since the epoch: stopUs for a destroy, startUs for a new flow, when the kernel gives them; else receivedUs. */
+  timestampUs: number;
+  /** Microseconds since the epoch when the reader thread received the event. */
+  receivedUs: number;
+  id?: number;
+  original?: FlowTuple;
+  reply?: FlowTuple;
+  master?: FlowTuple;
+  /** CTA_STATUS bits (IPS_*). */
+  status?: number;
+  /** TCP / SCTP / DCCP state number and its name ('ESTABLISHED', 'TIME_WAIT' …). */
+  state?: number;
+  stateName?: string;
+  tcpFlagsOriginal?: number;
+  tcpFlagsReply?: number;
+  tcpWscaleOriginal?: number;
+  tcpWscaleReply?: number;
+  timeout?: number;
+  mark?: number;
+  zone?: number;
+  use?: number;
+  helper?: string;
+  secctx?: string;
+  /** CTA_LABELS as lower-case hex. */
+  labels?: string;
+  /** Per direction; present with net.netfilter.nf_conntrack_acct=1. */
+  originalPackets?: number;
+  originalBytes?: number;
+  replyPackets?: number;
+  replyBytes?: number;
+  /** Flow start / stop, µs since the epoch; present with net.netfilter.nf_conntrack_timestamp=1. */
+  startUs?: number;
+  stopUs?: number;
+  /** NAT sequence adjustment (CTA_SEQ_ADJ_*): correction position, before, after. */
+  seqAdjOriginal?: { position: number; offsetBefore: number; offsetAfter: number };
+  seqAdjReply?: { position: number; offsetBefore: number; offsetAfter: number };
+  nat?: FlowNat;
+  decodeError?: string;
+}
+
+export type CollectorRecord = PacketRecord | GapRecord | FlowRecord;

@@ -11,7 +11,12 @@ function formatter(args: CliArgs): (record: CollectorRecord) => string {
   if (args.format === 'record') return (record) => JSON.stringify(record);
   const labels: Record<number, string> = Object.fromEntries(args.labels);
   const options = { groupLabels: labels };
-  return (record) => (record.kind === 'packet' ? packetToEcsJson(record, options) : JSON.stringify(gapToEcs(record)));
+  return (record) =>
+    record.kind === 'packet'
+      ? packetToEcsJson(record, options)
+      : record.kind === 'gap'
+        ? JSON.stringify(gapToEcs(record))
+        : JSON.stringify(record);
 }
 
 async function run(args: CliArgs): Promise<number> {

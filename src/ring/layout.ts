@@ -23,6 +23,8 @@ export const WRAP_MARK = 0xffffffff;
 export const SOURCE_NFLOG = 1;
 export const SOURCE_RTNL = 2;
 export const SOURCE_CONNTRACK = 3;
+/** Replies to a conntrack table dump (at start, or to resynchronise after ENOBUFS). */
+export const SOURCE_CONNTRACK_DUMP = 4;
 
 /** The datagram was longer than the slot: the kernel cut it (MSG_TRUNC). */
 export const FLAG_TRUNCATED = 1;
