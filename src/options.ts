@@ -36,7 +36,10 @@ export interface CollectorOptions {
   conntrack?: boolean;
   /** Kernel buffer for batched NFLOG datagrams, bytes. Default 65536. */
   nflogBufferSize?: number;
-  /** Socket receive buffer (SO_RCVBUFFORCE), bytes. Default 64 MiB. */
+  /**
+   * Socket receive buffer (SO_RCVBUFFORCE), bytes; the kernel counts it double. Kernel memory, used
+   * only while a burst outpaces the consumer. Default 256 MiB.
+   */
   socketBuffer?: number;
   /** Ring between the reader thread and JS, bytes (power of two). Default 64 MiB. */
   ringSize?: number;
@@ -129,7 +132,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     groups,
     labels,
     netns: options.netns ?? '',
-    socketBuffer: integer('socketBuffer', options.socketBuffer ?? 64 * 1024 * 1024, 4096, 2 ** 31 - 1),
+    socketBuffer: integer('socketBuffer', options.socketBuffer ?? 256 * 1024 * 1024, 4096, 2 ** 30),
     ringSize,
     maxDatagram,
     nflogBufferSize,

@@ -32,7 +32,7 @@ Collection:
   --qthreshold N          entries the kernel batches per datagram (default 1024)
   --flush-timeout MS      longest the kernel holds a batch, ms (default 10)
   --copy-range BYTES      bytes of each packet to copy (default 65535: all)
-  --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 67108864)
+  --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 268435456)
   --ring-size BYTES       ring between reader thread and JS, a power of two (default 67108864)
 
 Output:
