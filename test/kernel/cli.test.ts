@@ -4,8 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { communityId } from '../../src/ecs/community-id';
 import { NetnsLab } from '../../src/lab/netns';
-import { sendUdp } from '../../src/lab/traffic';
+import { connectTcp, ping, sendUdp } from '../../src/lab/traffic';
 import { describeKernel } from './kernel-env';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -40,6 +41,22 @@ describeKernel('the netfilter-collector command', () => {
   beforeAll(() => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
     lab.addNamespace('a');
+    lab.addNamespace('b');
+    lab.addLink({
+      a: { ns: 'a', ifname: 'cli-a', mac: '02:00:00:55:01:01', addresses: ['10.55.1.1/24', 'fd55:1::1/64'] },
+      b: { ns: 'b', ifname: 'cli-b', mac: '02:00:00:55:01:02', addresses: ['10.55.1.2/24', 'fd55:1::2/64'] },
+    });
+    lab.nft(
+      'b',
+      `table inet cli {
+        chain input {
+          type filter hook input priority 0;
+          udp dport 7001 log prefix "INPUT DFLT DROP " group 33
+          tcp dport 7002 log prefix "[OY-A]: " group 33
+          icmpv6 type echo-request log prefix "icmp.in.accepted" group 33
+        }
+      }`,
+    );
     lab.nft('a', 'table inet cli { chain out { type filter hook output priority 0; udp dport 7000 log prefix "IPTABLES: ACCEPT " group 31; }; }');
   });
   afterAll(() => lab.destroy());
@@ -65,6 +82,40 @@ describeKernel('the netfilter-collector command', () => {
     const statsLine = run.stderr.trim().split('\n').pop() ?? '';
     const stats = JSON.parse(statsLine);
     expect(stats).toMatchObject({ delivered: 3, lost: 0 });
+  });
+
+  it('across a veth: addresses, ports, MACs, interface, transport, action and community ID of each packet', async () => {
+    const run = await runCli(['--nflog', '33', '--netns', lab.name('b'), '--max-events', '3'], () => {
+      sendUdp(lab, 'a', '10.55.1.2', 7001, 1, 10, { srcPort: 46001 });
+      connectTcp(lab, 'a', 'fd55:1::2', 7002);
+      ping(lab, 'a', 'fd55:1::2');
+    });
+    expect(run.code).toBe(0);
+    const docs = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(docs).toHaveLength(3);
+    const ifindex = String(lab.ifindex('b', 'cli-b'));
+    for (const doc of docs) {
+      expect(doc.source.mac).toBe('02-00-00-55-01-01');
+      expect(doc.destination.mac).toBe('02-00-00-55-01-02');
+      expect(doc.observer.ingress.interface).toEqual({ name: 'cli-b', id: ifindex });
+      expect(doc.network.direction).toBe('ingress');
+    }
+    const [udp, tcp, icmp6] = docs;
+    expect(udp.source).toMatchObject({ ip: '10.55.1.1', port: 46001, bytes: 38 });
+    expect(udp.destination).toMatchObject({ ip: '10.55.1.2', port: 7001 });
+    expect(udp.network).toMatchObject({ transport: 'udp', type: 'ipv4', iana_number: '17' });
+    expect(udp.event).toMatchObject({ action: 'drop', type: ['connection', 'denied'] });
+    expect(udp.network.community_id).toBe(communityId({ srcIp: '10.55.1.1', dstIp: '10.55.1.2', protocol: 17, srcPort: 46001, dstPort: 7001 }));
+    expect(tcp.source.ip).toBe('fd55:1::1');
+    expect(tcp.destination).toMatchObject({ ip: 'fd55:1::2', port: 7002 });
+    expect(tcp.network).toMatchObject({ transport: 'tcp', type: 'ipv6' });
+    expect(tcp.event).toMatchObject({ action: 'accept', type: ['connection', 'allowed'] });
+    expect(tcp.network.community_id).toBe(
+      communityId({ srcIp: 'fd55:1::1', dstIp: 'fd55:1::2', protocol: 6, srcPort: tcp.source.port, dstPort: 7002 }),
+    );
+    expect(icmp6.network).toMatchObject({ transport: 'ipv6-icmp', type: 'ipv6' });
+    expect(icmp6.event).toMatchObject({ action: 'accept' });
+    expect(icmp6.network.community_id).toBe(communityId({ srcIp: 'fd55:1::1', dstIp: 'fd55:1::2', protocol: 58, icmpType: 128, icmpCode: 0 }));
   });
 
   it('exits after --idle-exit without events once the first has arrived', async () => {
