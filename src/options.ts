@@ -1,6 +1,6 @@
 // Collector options: what users pass, the defaults, and validation with
 // errors that name the option.
-import { COPY_META, COPY_NONE, COPY_PACKET, type NativeNflogGroup } from './native';
+import { COPY_META, COPY_NONE, COPY_PACKET, type NativeConntrackOptions, type NativeNflogGroup } from './native';
 import { NFULNL_CFG_F_CONNTRACK, NFULNL_CFG_F_SEQ, NFULNL_CFG_F_SEQ_GLOBAL } from './nflog/constants';
 
 export type CopyMode = 'none' | 'meta' | 'packet';
@@ -32,8 +32,10 @@ export interface CollectorOptions {
   sequence?: boolean;
   /** Global sequence numbers as well. Default false. */
   globalSequence?: boolean;
-  /** Ask the kernel to attach conntrack to each entry (needs kernel support). Default false. */
-  conntrack?: boolean;
+  /** Ask the kernel to attach each packet's conntrack entry to its NFLOG entry (needs kernel support). Default false. */
+  attachConntrack?: boolean;
+  /** Conntrack events (NAT flow records): true for NEW, UPDATE and DESTROY, or the details. */
+  conntrack?: boolean | ConntrackOptions;
   /** Kernel buffer for batched NFLOG datagrams, bytes. Default 65536. */
   nflogBufferSize?: number;
   /**
@@ -53,7 +55,49 @@ export interface CollectorOptions {
   signal?: AbortSignal;
 }
 
+export type ConntrackEvent = 'new' | 'update' | 'destroy';
+
+export interface ConntrackOptions {
+  /** Which events. Default all three. */
+  events?: ConntrackEvent[];
+  /** Dump the table at start: flows already open arrive as records with event 'dump'. Default false. */
+  dump?: boolean;
+  /** After the kernel dropped events (ENOBUFS), dump the table again, as conntrackd does. Default false. */
+  resync?: boolean;
+  /**
+   * Reliable delivery (NETLINK_BROADCAST_SEND_ERROR + NETLINK_NO_ENOBUFS): the kernel then drops the
+   * packet whose event it could not deliver, rather than the event. Default false.
+   */
+  reliable?: boolean;
+  /** Kernel-side filters: protocols ('tcp', 'udp', 'icmp', 'icmpv6', 'sctp' or numbers). */
+  protocols?: Array<string | number>;
+  /** Kernel-side filters: original source / destination addresses or networks (CIDR). */
+  sources?: string[];
+  destinations?: string[];
+  /** Kernel-side filter: keep flows with (mark & mask) === value. */
+  mark?: number | { value: number; mask: number };
+  /** Keep only flows of this conntrack zone (filtered on arrival; the kernel has no zone filter for events). */
+  zone?: number;
+  /**
+   * One record per flow, at its end: DESTROY events with start, end, duration and counters. Uses the
+   * kernel's timestamps when on; otherwise NEW events fill a bounded table of start times.
+   */
+  completed?: boolean;
+  /** Largest table of start times for `completed` without kernel timestamps. Default 1,000,000. */
+  completedTableSize?: number;
+  /** Turn on net.netfilter.nf_conntrack_acct and nf_conntrack_timestamp in the collector's namespace. */
+  enableSysctls?: boolean;
+}
+
+export interface ResolvedConntrack {
+  native: NativeConntrackOptions;
+  zone: number | undefined;
+  completed: boolean;
+  completedTableSize: number;
+}
+
 export interface ResolvedOptions {
+  conntrack: ResolvedConntrack | undefined;
   groups: NativeNflogGroup[];
   labels: Map<number, string>;
   netns: string;
@@ -88,14 +132,15 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     throw new TypeError('netfilter-collector: createCollector needs an options object, e.g. { nflog: [1] }');
   }
   const list = options.nflog === undefined ? [] : Array.isArray(options.nflog) ? options.nflog : [options.nflog];
-  if (list.length === 0) {
-    throw new RangeError('netfilter-collector: nothing to collect: give at least one NFLOG group (option nflog)');
+  const conntrack = resolveConntrack(options.conntrack);
+  if (list.length === 0 && conntrack === undefined) {
+    throw new RangeError('netfilter-collector: nothing to collect: give NFLOG groups (option nflog) or conntrack');
   }
   const sequence = options.sequence ?? true;
   const flags =
     (sequence ? NFULNL_CFG_F_SEQ : 0) |
     (options.globalSequence ? NFULNL_CFG_F_SEQ_GLOBAL : 0) |
-    (options.conntrack ? NFULNL_CFG_F_CONNTRACK : 0);
+    (options.attachConntrack ? NFULNL_CFG_F_CONNTRACK : 0);
   const labels = new Map<number, string>();
   const seen = new Set<number>();
   const groups = list.map((entry, i): NativeNflogGroup => {
@@ -129,6 +174,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     throw new TypeError('netfilter-collector: option netns must be a namespace name or path');
   }
   return {
+    conntrack,
     groups,
     labels,
     netns: options.netns ?? '',
@@ -140,5 +186,65 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     interfaceNames: options.interfaceNames ?? true,
     includePayload: options.includePayload ?? false,
     sequence,
+  };
+}
+
+const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136 };
+const EVENT_BITS: Record<ConntrackEvent, number> = { new: 1, update: 2, destroy: 4 };
+const CIDR = /^([0-9a-fA-F:.]+)(\/(\d{1,3}))?$/;
+
+function cidrs(name: string, list: unknown): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new TypeError(`netfilter-collector: option ${name} must be a list of addresses or networks`);
+  return list.map((entry) => {
+    const match = typeof entry === 'string' ? CIDR.exec(entry) : null;
+    const bits = match?.[3] === undefined ? undefined : Number(match[3]);
+    const v6 = match?.[1].includes(':');
+    if (!match || (bits !== undefined && bits > (v6 ? 128 : 32))) {
+      throw new RangeError(`netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`);
+    }
+    return entry as string;
+  });
+}
+
+function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntrack | undefined {
+  if (option === undefined || option === false) return undefined;
+  const o: ConntrackOptions = option === true ? {} : option;
+  if (o === null || typeof o !== 'object') throw new TypeError('netfilter-collector: option conntrack must be true or an object');
+  const events = o.events ?? ['new', 'update', 'destroy'];
+  let bits = 0;
+  for (const e of events) {
+    if (!(e in EVENT_BITS)) throw new RangeError(`netfilter-collector: conntrack event '${String(e)}' is not one of new, update, destroy`);
+    bits |= EVENT_BITS[e];
+  }
+  const completed = o.completed ?? false;
+  // A completed flow is a DESTROY; NEW fills the start-time table when the kernel has no timestamps.
+  if (completed) bits = EVENT_BITS.destroy | EVENT_BITS.new;
+  if (bits === 0) throw new RangeError('netfilter-collector: option conntrack.events is empty');
+  const protocols = (o.protocols ?? []).map((p) => {
+    const n = typeof p === 'number' ? p : PROTOCOLS[String(p).toLowerCase()];
+    if (n === undefined || !Number.isInteger(n) || n < 0 || n > 255) {
+      throw new RangeError(`netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`);
+    }
+    return n;
+  });
+  const mark = o.mark === undefined ? undefined : typeof o.mark === 'number' ? { value: o.mark, mask: 0xffffffff } : o.mark;
+  if (mark !== undefined) {
+    integer('conntrack.mark value', mark.value, 0, 0xffffffff);
+    integer('conntrack.mark mask', mark.mask, 0, 0xffffffff);
+  }
+  return {
+    native: {
+      events: bits,
+      dump: o.dump ?? false,
+      resyncOnOverflow: o.resync ?? false,
+      reliable: o.reliable ?? false,
+      filter: { protocols, sources: cidrs('conntrack.sources', o.sources), destinations: cidrs('conntrack.destinations', o.destinations), mark },
+      enableAccounting: o.enableSysctls ?? false,
+      enableTimestamps: o.enableSysctls ?? false,
+    },
+    zone: o.zone === undefined ? undefined : integer('conntrack.zone', o.zone, 0, 65535),
+    completed,
+    completedTableSize: integer('conntrack.completedTableSize', o.completedTableSize ?? 1_000_000, 1, 1 << 26),
   };
 }

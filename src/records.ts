@@ -150,6 +150,11 @@ export interface FlowRecord {
   /** Flow start / stop, µs since the epoch; present with net.netfilter.nf_conntrack_timestamp=1. */
   startUs?: number;
   stopUs?: number;
+  /**
+   * Completed-flow mode without kernel timestamps: startUs is when the collector received the NEW
+   * event and stopUs when it received the DESTROY, not the kernel's times.
+   */
+  timesFromCollector?: boolean;
   /** NAT sequence adjustment (CTA_SEQ_ADJ_*): correction position, before, after. */
   seqAdjOriginal?: { position: number; offsetBefore: number; offsetAfter: number };
   seqAdjReply?: { position: number; offsetBefore: number; offsetAfter: number };

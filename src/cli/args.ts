@@ -2,10 +2,25 @@
 
 export type OutputFormat = 'ecs' | 'record';
 
+export interface CliConntrackArgs {
+  events: Array<'new' | 'update' | 'destroy'>;
+  dump: boolean;
+  resync: boolean;
+  reliable: boolean;
+  protocols: string[];
+  sources: string[];
+  destinations: string[];
+  mark?: { value: number; mask: number };
+  zone?: number;
+  completed: boolean;
+  enableSysctls: boolean;
+}
+
 export interface CliArgs {
   help: boolean;
   version: boolean;
   nflog: number[];
+  conntrack?: CliConntrackArgs;
   netns?: string;
   format: OutputFormat;
   output: string;
@@ -20,13 +35,14 @@ export interface CliArgs {
   copyRange?: number;
 }
 
-export const HELP = `Usage: netfilter-collector --nflog GROUPS [options]
+export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
 
 Collects packets logged to NFLOG groups (nft "log group N", iptables -j NFLOG)
-and writes one JSON document per line.
+and conntrack events (NAT flow records), and writes one JSON document per line.
+Give --nflog, --conntrack or both.
 
 Collection:
-  --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2 (required)
+  --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
   --netns NAME            collect inside a network namespace (/run/netns/NAME or a path)
   --label GROUP=TEXT      a label for a group, carried as netfilter.group_label (repeatable)
   --qthreshold N          entries the kernel batches per datagram (default 1024)
@@ -35,11 +51,26 @@ Collection:
   --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 268435456)
   --ring-size BYTES       ring between reader thread and JS, a power of two (default 67108864)
 
+Conntrack (NAT flow records):
+  --conntrack EVENTS      conntrack events: new,update,destroy (any subset) or all
+  --ct-dump               dump the table at start: open flows arrive with event "dump"
+  --ct-completed          one record per flow at its end (DESTROY) with start, end,
+                          duration and counters
+  --ct-proto LIST         kernel-side filter: protocols (tcp,udp,icmp,icmpv6,sctp or numbers)
+  --ct-src CIDRS          kernel-side filter: original source addresses/networks, comma-separated
+  --ct-dst CIDRS          kernel-side filter: original destination addresses/networks
+  --ct-mark VALUE[/MASK]  kernel-side filter: (ct mark & MASK) == VALUE
+  --ct-zone N             only flows of conntrack zone N
+  --ct-resync             after the kernel dropped events (ENOBUFS), dump the table again
+  --ct-reliable           reliable event delivery: the kernel drops packets rather than events
+  --ct-enable-sysctls     turn on nf_conntrack_acct and nf_conntrack_timestamp in the
+                          collector's namespace (byte counts and start/end times)
+
 Output:
   --format ecs|record     ecs: Elastic Common Schema documents (default);
                           record: the collector's own records
   --output -|FILE         where to write: - is stdout (default); FILE is truncated
-  --max-events N          exit after N packet events
+  --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
   --stats                 at exit, print one JSON object with the counters
                           (delivered, lost, gaps, enobufs …) as the last line on stderr
@@ -54,12 +85,23 @@ lost, where and how many. Needs CAP_NET_ADMIN (run as root).
 Examples:
   netfilter-collector --nflog 1 --max-events 10
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
+  netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
 `;
 
 function fail(message: string): never {
   const error = new Error(message);
   (error as Error & { usage: boolean }).usage = true;
   throw error;
+}
+
+function conntrackArgs(args: CliArgs): CliConntrackArgs {
+  args.conntrack ??= { events: ['new', 'update', 'destroy'], dump: false, resync: false, reliable: false, protocols: [], sources: [], destinations: [], completed: false, enableSysctls: false };
+  return args.conntrack;
+}
+
+function list(flag: string, text: string | undefined): string[] {
+  if (!text) fail(`${flag} needs a comma-separated list`);
+  return text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
@@ -95,6 +137,51 @@ export function parseArgs(argv: string[]): CliArgs {
         }
         break;
       }
+      case '--conntrack': {
+        const text = value();
+        const events = text === 'all' ? ['new', 'update', 'destroy'] : list(flag, text);
+        for (const e of events) if (e !== 'new' && e !== 'update' && e !== 'destroy') fail(`--conntrack: '${e}' is not new, update, destroy or all`);
+        conntrackArgs(args).events = events as CliConntrackArgs['events'];
+        break;
+      }
+      case '--ct-dump':
+        conntrackArgs(args).dump = true;
+        break;
+      case '--ct-completed':
+        conntrackArgs(args).completed = true;
+        break;
+      case '--ct-resync':
+        conntrackArgs(args).resync = true;
+        break;
+      case '--ct-reliable':
+        conntrackArgs(args).reliable = true;
+        break;
+      case '--ct-enable-sysctls':
+        conntrackArgs(args).enableSysctls = true;
+        break;
+      case '--ct-proto':
+        conntrackArgs(args).protocols.push(...list(flag, value()));
+        break;
+      case '--ct-src':
+        conntrackArgs(args).sources.push(...list(flag, value()));
+        break;
+      case '--ct-dst':
+        conntrackArgs(args).destinations.push(...list(flag, value()));
+        break;
+      case '--ct-mark': {
+        const text = value() ?? '';
+        const [v, m] = text.split('/');
+        const parse = (t: string): number => {
+          const n = Number(t);
+          if (t === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(`--ct-mark needs VALUE[/MASK] (numbers, 0x… allowed), got '${text}'`);
+          return n;
+        };
+        conntrackArgs(args).mark = { value: parse(v), mask: m === undefined ? 0xffffffff : parse(m) };
+        break;
+      }
+      case '--ct-zone':
+        conntrackArgs(args).zone = positiveInteger(flag, value(), 0);
+        break;
       case '--netns': {
         const text = value();
         if (!text) fail('--netns needs a namespace name or path');
@@ -148,6 +235,8 @@ export function parseArgs(argv: string[]): CliArgs {
         fail(`unknown option '${arg}' (see --help)`);
     }
   }
-  if (!args.help && !args.version && args.nflog.length === 0) fail('nothing to collect: give --nflog GROUPS (see --help)');
+  if (!args.help && !args.version && args.nflog.length === 0 && !args.conntrack) {
+    fail('nothing to collect: give --nflog GROUPS and/or --conntrack EVENTS (see --help)');
+  }
   return args;
 }

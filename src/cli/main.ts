@@ -22,6 +22,7 @@ function formatter(args: CliArgs): (record: CollectorRecord) => string {
 async function run(args: CliArgs): Promise<number> {
   const collector: Collector = createCollector({
     nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
+    conntrack: args.conntrack,
     netns: args.netns,
     qthreshold: args.qthreshold,
     flushTimeoutMs: args.flushTimeoutMs,
@@ -40,7 +41,7 @@ async function run(args: CliArgs): Promise<number> {
   try {
     for await (const batch of collector.batches()) {
       for (const record of batch) {
-        if (record.kind === 'packet') {
+        if (record.kind !== 'gap') {
           if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
           events++;
         }

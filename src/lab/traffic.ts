@@ -1,7 +1,7 @@
 // Sends test traffic from inside a lab namespace: UDP and TCP through a
 // short Node program, ICMP through ping. Every loop is bounded in count and
 // each command in time.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { NetnsLab } from './netns';
 
 export interface SendOptions {
@@ -71,4 +71,67 @@ export function ping(lab: NetnsLab, ns: string, host: string, count = 1): void {
   } catch {
     // No reply is fine: the request was sent, and that is what the rules log.
   }
+}
+
+// Servers for flows that need an answer: a TCP sink that reads until the peer closes, a UDP echo.
+const TCP_SINK = `
+const net = require('node:net');
+net.createServer((s) => { s.on('data', () => {}); s.on('end', () => s.end()); s.on('error', () => {}); }).listen(Number(process.argv[1]), process.argv[2]);
+setTimeout(() => process.exit(0), 600000).unref();
+`;
+const UDP_ECHO = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket(process.argv[2].includes(':') ? 'udp6' : 'udp4');
+s.on('message', (m, r) => s.send(m, r.port, r.address));
+s.bind(Number(process.argv[1]), process.argv[2]);
+setTimeout(() => process.exit(0), 600000).unref();
+`;
+// TCP: connect, send `bytes`, close, wait for the peer's close. Prints the local port.
+const TCP_SENDER = `
+const net = require('node:net');
+const [host, port, bytes] = process.argv.slice(1);
+const socket = net.connect({ host, port: Number(port) }, () => {
+  process.stdout.write(String(socket.localPort));
+  socket.end(Buffer.alloc(Number(bytes), 0x62));
+});
+socket.on('data', () => {});
+socket.on('close', () => process.exit(0));
+socket.on('error', (e) => { console.error(e.message); process.exit(1); });
+setTimeout(() => process.exit(2), 10000);
+`;
+// UDP: send `count` datagrams from `srcPort` and wait for each echo (bounded).
+const UDP_EXCHANGE = `
+const dgram = require('node:dgram');
+const [host, port, count, size, srcPort] = process.argv.slice(1);
+const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+let got = 0;
+s.on('message', () => { if (++got === Number(count)) { s.close(); process.exit(0); } });
+s.bind(Number(srcPort), () => {
+  for (let i = 0; i < Number(count); i++) s.send(Buffer.alloc(Number(size), 0x63), Number(port), host);
+});
+setTimeout(() => process.exit(2), 5000);
+`;
+
+/** Starts a long-running server in a namespace; kill the returned process when done. */
+export function startServer(lab: NetnsLab, ns: string, kind: 'tcp-sink' | 'udp-echo', port: number, address: string): ChildProcess {
+  const script = kind === 'tcp-sink' ? TCP_SINK : UDP_ECHO;
+  return spawn('ip', ['netns', 'exec', lab.name(ns), process.execPath, '-e', script, String(port), address], { stdio: 'ignore' });
+}
+
+/** Sends `bytes` over one TCP connection and closes it; returns the local port used. */
+export function sendTcp(lab: NetnsLab, ns: string, host: string, port: number, bytes: number): number {
+  const out = execFileSync('ip', ['netns', 'exec', lab.name(ns), process.execPath, '-e', TCP_SENDER, host, String(port), String(bytes)], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  return Number(out.trim());
+}
+
+/** Sends `count` UDP datagrams of `size` bytes from `srcPort` and waits for their echoes. */
+export function udpExchange(lab: NetnsLab, ns: string, host: string, port: number, count: number, size: number, srcPort: number): void {
+  execFileSync(
+    'ip',
+    ['netns', 'exec', lab.name(ns), process.execPath, '-e', UDP_EXCHANGE, host, String(port), String(count), String(size), String(srcPort)],
+    { stdio: 'ignore', timeout: 15_000 },
+  );
 }
