@@ -9,8 +9,13 @@ import type { CollectorRecord } from './records';
 import { RingReader } from './ring/reader';
 
 export interface CollectorStats {
-  /** Packet records handed to the consumer. */
+  /** Event records (packets and flows) handed to the consumer. */
   delivered: number;
+  /** Of which packet records (NFLOG) and flow records (conntrack). */
+  packets: number;
+  flows: number;
+  /** Flows of table dumps (at start, or to resynchronise after an overflow). */
+  dumpedFlows: number;
   /** Entries known lost: the sum of the gap records' counts. */
   lost: number;
   /** Gap records produced. */
@@ -43,7 +48,10 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   private readonly reader: NativeReader;
   private waiter: (() => void) | null = null;
   private closed = false;
-  private delivered = 0;
+  private deliveredPackets = 0;
+  private deliveredFlows = 0;
+  /** Said once at start when conntrack accounting or timestamps are off. */
+  readonly warnings: string[] = [];
   private lastNative: NativeStats | null = null;
   private readonly abortListener?: () => void;
   private readonly signal?: AbortSignal;
@@ -58,6 +66,8 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       includePayload: o.includePayload,
       interfaceNames: o.interfaceNames,
       boundGroups: o.sequence ? o.groups.map((g) => g.group) : [],
+      zone: o.conntrack?.zone,
+      completedFlows: o.conntrack?.completed ? o.conntrack.completedTableSize : undefined,
     });
     this.reader = new native.NativeReader({
       ring: this.ring.buffer,
@@ -67,14 +77,37 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       nflogGroups: o.groups,
       nflogBufferSize: o.nflogBufferSize,
       links: o.interfaceNames,
+      conntrack: o.conntrack?.native,
       onData: () => this.wake(),
     });
+    if (o.conntrack) this.checkConntrackSettings(o.conntrack.completed);
     if (options.signal) {
       this.signal = options.signal;
       this.abortListener = () => this.close();
       if (options.signal.aborted) this.close();
       else options.signal.addEventListener('abort', this.abortListener, { once: true });
     }
+  }
+
+  /** Without accounting and timestamps, flows have no bytes, packets or start/end: say so once. */
+  private checkConntrackSettings(completed: boolean): void {
+    const settings = this.reader.conntrackSettings();
+    if (!settings) return;
+    const where = this.options.netns ? `in namespace ${this.options.netns}` : 'in this namespace';
+    if (settings.accounting === 0) {
+      this.warnings.push(
+        `net.netfilter.nf_conntrack_acct is 0 ${where}: flows will have no byte or packet counts ` +
+          '(set it to 1, or use the conntrack option enableSysctls / --ct-enable-sysctls)',
+      );
+    }
+    if (settings.timestamps === 0) {
+      this.warnings.push(
+        `net.netfilter.nf_conntrack_timestamp is 0 ${where}: flows will have no kernel start/end times` +
+          (completed ? '; completed flows use the times the collector saw NEW and DESTROY (a bounded table)' : '') +
+          ' (set it to 1, or use enableSysctls / --ct-enable-sysctls)',
+      );
+    }
+    for (const warning of this.warnings) process.emitWarning(warning, { code: 'NETFILTER_COLLECTOR_CONNTRACK' });
   }
 
   private wake(): void {
@@ -104,7 +137,11 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       // After close() the ring is still drained: what the kernel already handed over is delivered.
       const batch = this.drain();
       if (batch.length > 0) {
-        for (let i = 0; i < batch.length; i++) if (batch[i].kind === 'packet') this.delivered++;
+        for (let i = 0; i < batch.length; i++) {
+          const kind = batch[i].kind;
+          if (kind === 'packet') this.deliveredPackets++;
+          else if (kind === 'flow') this.deliveredFlows++;
+        }
         return batch;
       }
       if (this.closed) return null;
@@ -167,7 +204,10 @@ export class Collector implements AsyncIterable<CollectorRecord> {
     const n = this.closed && this.lastNative ? this.lastNative : this.reader.stats();
     const c: DecodeCounters = this.decoder.counters;
     return {
-      delivered: this.delivered,
+      delivered: this.deliveredPackets + this.deliveredFlows,
+      packets: this.deliveredPackets,
+      flows: this.deliveredFlows,
+      dumpedFlows: c.dumpedFlows,
       lost: c.lost,
       gaps: c.gaps,
       enobufs: n.enobufs,

@@ -5,12 +5,20 @@ import { readMessageHeader, nlAlign, NLMSG_ERROR, NLMSG_DONE, type MessageHeader
 import { NflogDecoder, isNflogPacket } from './nflog/decode';
 import { SequenceTracker } from './nflog/sequence';
 import { LinkTable } from './rtnl/links';
-import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
+import { ConntrackDecoder, isConntrackMessage } from './conntrack/decode';
+import { CompletedFlows } from './conntrack/completed';
+import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
 import type { CollectorRecord, GapRecord, PacketRecord } from './records';
 
 export interface DecodeCounters {
   /** Packet records produced. */
   packets: number;
+  /** Flow records produced. */
+  flows: number;
+  /** Flows of table dumps (at start or to resynchronise). */
+  dumpedFlows: number;
+  /** Flows left out by the zone filter. */
+  filteredFlows: number;
   /** Entries known lost (sum of gap counts). */
   lost: number;
   /** Gap records produced. */
@@ -33,21 +41,41 @@ export interface DatagramDecoderOptions {
   interfaceNames?: boolean;
   /** Groups bound by this collector: their sequence numbers start at 0. */
   boundGroups?: number[];
+  /** Keep only flows of this conntrack zone. */
+  zone?: number;
+  /** Completed-flow mode: one record per flow at DESTROY; the size of its start-time table. */
+  completedFlows?: number;
 }
 
 export class DatagramDecoder {
-  readonly counters: DecodeCounters = { packets: 0, lost: 0, gaps: 0, decodeErrors: 0, datagrams: 0, unresolvedEnobufs: 0 };
+  readonly counters: DecodeCounters = {
+    packets: 0,
+    flows: 0,
+    dumpedFlows: 0,
+    filteredFlows: 0,
+    lost: 0,
+    gaps: 0,
+    decodeErrors: 0,
+    datagrams: 0,
+    unresolvedEnobufs: 0,
+  };
   readonly links = new LinkTable();
   private readonly nflog: NflogDecoder;
   private readonly sequences = new SequenceTracker();
   private readonly header: MessageHeader = { length: 0, type: 0, flags: 0, seq: 0, pid: 0 };
   private readonly labels: Map<number, string>;
   private readonly interfaceNames: boolean;
+  private readonly conntrack = new ConntrackDecoder();
+  private readonly zone: number | undefined;
+  /** Present in completed-flow mode. */
+  readonly completed: CompletedFlows | undefined;
 
   constructor(options: DatagramDecoderOptions = {}) {
     this.nflog = new NflogDecoder(options.includePayload ?? false);
     this.labels = options.labels ?? new Map();
     this.interfaceNames = options.interfaceNames ?? true;
+    this.zone = options.zone;
+    this.completed = options.completedFlows === undefined ? undefined : new CompletedFlows(options.completedFlows);
     for (const group of options.boundGroups ?? []) this.sequences.start(group);
   }
 
@@ -70,7 +98,7 @@ export class DatagramDecoder {
     if (flags & FLAG_ENOBUFS) {
       // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
       if (source === SOURCE_NFLOG) this.counters.unresolvedEnobufs++;
-      this.gap(out, source === SOURCE_RTNL ? 'rtnl' : 'nflog', 'enobufs', null, receivedUs, 'the socket buffer overflowed');
+      this.gap(out, sourceName(source), 'enobufs', null, receivedUs, 'the socket buffer overflowed');
       return out.length - before;
     }
     const end = offset + length;
@@ -82,11 +110,14 @@ export class DatagramDecoder {
         else if (h.type !== NLMSG_ERROR && h.type !== NLMSG_DONE) this.counters.decodeErrors++;
       } else if (source === SOURCE_RTNL) {
         if (!this.links.apply(bytes, view, at, h.length, h.type)) this.counters.decodeErrors++;
+      } else if (source === SOURCE_CONNTRACK || source === SOURCE_CONNTRACK_DUMP) {
+        if (isConntrackMessage(h.type)) this.flow(bytes, view, at, h.length, receivedUs, source === SOURCE_CONNTRACK_DUMP, out);
+        else if (h.type !== NLMSG_ERROR && h.type !== NLMSG_DONE) this.counters.decodeErrors++;
       }
       at += nlAlign(h.length);
     }
     if (at < end) {
-      const where = source === SOURCE_RTNL ? 'rtnl' : 'nflog';
+      const where = sourceName(source);
       if (flags & FLAG_TRUNCATED) {
         this.gap(out, where, 'truncated', null, receivedUs, 'a datagram was longer than the reader slot');
       } else {
@@ -123,6 +154,20 @@ export class DatagramDecoder {
     out.push(record);
   }
 
+  private flow(bytes: Uint8Array, view: DataView, at: number, length: number, receivedUs: number, dump: boolean, out: CollectorRecord[]): void {
+    const record = this.conntrack.decode(bytes, view, at, length, receivedUs, dump);
+    if (record.decodeError) this.counters.decodeErrors++;
+    if (this.zone !== undefined && (record.zone ?? 0) !== this.zone) {
+      this.counters.filteredFlows++;
+      return;
+    }
+    if (dump) this.counters.dumpedFlows++;
+    const kept = this.completed ? this.completed.take(record) : record;
+    if (kept === null) return;
+    this.counters.flows++;
+    out.push(kept);
+  }
+
   private gap(
     out: CollectorRecord[],
     source: GapRecord['source'],
@@ -138,4 +183,10 @@ export class DatagramDecoder {
     out.push(gap);
     return gap;
   }
+}
+
+function sourceName(source: number): GapRecord['source'] {
+  if (source === SOURCE_RTNL) return 'rtnl';
+  if (source === SOURCE_CONNTRACK || source === SOURCE_CONNTRACK_DUMP) return 'conntrack';
+  return 'nflog';
 }

@@ -6,6 +6,6 @@ import { loadNative } from './native';
 loadNative();
 
 export { createCollector, Collector, type CollectorStats } from './collector';
-export type { CollectorOptions, NflogGroupOptions, CopyMode } from './options';
-export type { CollectorRecord, PacketRecord, GapRecord, GapReason } from './records';
+export type { CollectorOptions, NflogGroupOptions, CopyMode, ConntrackOptions, ConntrackEvent } from './options';
+export type { CollectorRecord, PacketRecord, GapRecord, GapReason, FlowRecord, FlowTuple, FlowNat } from './records';
 export * from './decode';

@@ -3,6 +3,7 @@
 import { createCollector, type Collector } from '../collector';
 import { packetToEcsJson } from '../ecs/packet-json';
 import { gapToEcs } from '../ecs/gap';
+import { flowToEcsJson } from '../ecs/flow';
 import type { CollectorRecord } from '../records';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { NdjsonOutput } from './output';
@@ -14,9 +15,9 @@ function formatter(args: CliArgs): (record: CollectorRecord) => string {
   return (record) =>
     record.kind === 'packet'
       ? packetToEcsJson(record, options)
-      : record.kind === 'gap'
-        ? JSON.stringify(gapToEcs(record))
-        : JSON.stringify(record);
+      : record.kind === 'flow'
+        ? flowToEcsJson(record)
+        : JSON.stringify(gapToEcs(record));
 }
 
 async function run(args: CliArgs): Promise<number> {
