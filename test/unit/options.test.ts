@@ -1,0 +1,64 @@
+// Options and command-line arguments: defaults, conntrack settings, and errors that name the option.
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../src/options';
+import { parseArgs } from '../../src/cli/args';
+
+describe('resolveOptions', () => {
+  it('gives NFLOG groups the defaults', () => {
+    const o = resolveOptions({ nflog: [1, { group: 2, label: 'dmz', qthreshold: 1 }] });
+    expect(o.groups).toEqual([
+      { group: 1, copyMode: 2, copyRange: 0xffff, qthreshold: 1024, flushTimeoutCs: 1, flags: 1 },
+      { group: 2, copyMode: 2, copyRange: 0xffff, qthreshold: 1, flushTimeoutCs: 1, flags: 1 },
+    ]);
+    expect(o.labels.get(2)).toBe('dmz');
+    expect(o.socketBuffer).toBe(256 * 1024 * 1024);
+    expect(o.conntrack).toBeUndefined();
+  });
+
+  it('resolves conntrack options into the native ones', () => {
+    const o = resolveOptions({
+      conntrack: { events: ['new', 'destroy'], protocols: ['tcp', 'udp', 132], sources: ['10.0.0.0/8', '2001:db8::1'], mark: 5, dump: true, enableSysctls: true, zone: 3 },
+    });
+    expect(o.groups).toEqual([]);
+    expect(o.conntrack?.native).toEqual({
+      events: 5,
+      dump: true,
+      resyncOnOverflow: false,
+      reliable: false,
+      filter: { protocols: [6, 17, 132], sources: ['10.0.0.0/8', '2001:db8::1'], destinations: [], mark: { value: 5, mask: 0xffffffff } },
+      enableAccounting: true,
+      enableTimestamps: true,
+    });
+    expect(o.conntrack?.zone).toBe(3);
+    // Completed flows need DESTROY, and NEW for start times without kernel timestamps.
+    expect(resolveOptions({ conntrack: { events: ['update'], completed: true } }).conntrack?.native.events).toBe(5);
+  });
+
+  it('says which option is wrong', () => {
+    expect(() => resolveOptions({})).toThrow(/nothing to collect/);
+    expect(() => resolveOptions({ nflog: [70000] })).toThrow(/nflog\[0\]\.group must be an integer from 0 to 65535/);
+    expect(() => resolveOptions({ nflog: [1, 1] })).toThrow(/listed twice/);
+    expect(() => resolveOptions({ nflog: 1, ringSize: 3 << 20 })).toThrow(/power of two/);
+    expect(() => resolveOptions({ conntrack: { protocols: ['quic'] } })).toThrow(/protocol 'quic' is not known/);
+    expect(() => resolveOptions({ conntrack: { sources: ['10.0.0.0/33'] } })).toThrow(/not an address or network/);
+    expect(() => resolveOptions({ conntrack: { events: [] } })).toThrow(/events is empty/);
+  });
+});
+
+describe('parseArgs', () => {
+  it('reads NFLOG and conntrack flags', () => {
+    const a = parseArgs(['--nflog', '1,2', '--conntrack', 'new,destroy', '--ct-proto', 'tcp', '--ct-src', '10.0.0.0/8,192.0.2.1', '--ct-mark', '0x10/0xff', '--ct-completed', '--label', '2=dmz']);
+    expect(a.nflog).toEqual([1, 2]);
+    expect(a.labels.get(2)).toBe('dmz');
+    expect(a.conntrack).toMatchObject({ events: ['new', 'destroy'], protocols: ['tcp'], sources: ['10.0.0.0/8', '192.0.2.1'], mark: { value: 16, mask: 255 }, completed: true });
+    expect(parseArgs(['--conntrack', 'all']).conntrack?.events).toEqual(['new', 'update', 'destroy']);
+  });
+
+  it('rejects what it does not understand', () => {
+    expect(() => parseArgs(['--conntrack', 'open'])).toThrow(/'open' is not new, update, destroy or all/);
+    expect(() => parseArgs(['--nflog', '1', '--ct-mark', 'x'])).toThrow(/--ct-mark needs VALUE/);
+    expect(() => parseArgs(['--nflog', '1', '--format', 'xml'])).toThrow(/--format must be/);
+    expect(() => parseArgs(['--bogus'])).toThrow(/unknown option '--bogus'/);
+    expect(() => parseArgs([])).toThrow(/nothing to collect/);
+  });
+});
