@@ -14,6 +14,10 @@ export interface CollectorStats {
   /** Of which packet records (NFLOG) and flow records (conntrack). */
   packets: number;
   flows: number;
+  /** Flow records by event. */
+  flowsNew: number;
+  flowsUpdate: number;
+  flowsDestroy: number;
   /** Flows of table dumps (at start, or to resynchronise after an overflow). */
   dumpedFlows: number;
   /** Entries known lost: the sum of the gap records' counts. */
@@ -50,6 +54,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   private closed = false;
   private deliveredPackets = 0;
   private deliveredFlows = 0;
+  private readonly flowEvents = { new: 0, update: 0, destroy: 0, dump: 0 };
   /** Said once at start when conntrack accounting or timestamps are off. */
   readonly warnings: string[] = [];
   private lastNative: NativeStats | null = null;
@@ -138,9 +143,12 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       const batch = this.drain();
       if (batch.length > 0) {
         for (let i = 0; i < batch.length; i++) {
-          const kind = batch[i].kind;
-          if (kind === 'packet') this.deliveredPackets++;
-          else if (kind === 'flow') this.deliveredFlows++;
+          const record = batch[i];
+          if (record.kind === 'packet') this.deliveredPackets++;
+          else if (record.kind === 'flow') {
+            this.deliveredFlows++;
+            this.flowEvents[record.event]++;
+          }
         }
         return batch;
       }
@@ -207,6 +215,9 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       delivered: this.deliveredPackets + this.deliveredFlows,
       packets: this.deliveredPackets,
       flows: this.deliveredFlows,
+      flowsNew: this.flowEvents.new,
+      flowsUpdate: this.flowEvents.update,
+      flowsDestroy: this.flowEvents.destroy,
       dumpedFlows: c.dumpedFlows,
       lost: c.lost,
       gaps: c.gaps,
