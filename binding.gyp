@@ -7,6 +7,8 @@
         "native/reader.cc",
         "native/nflog_socket.cc",
         "native/rtnl_socket.cc",
+        "native/conntrack_socket.cc",
+        "native/netlink_util.cc",
         "native/netns.cc",
         "native/sys_error.cc"
       ],

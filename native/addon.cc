@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -14,6 +15,7 @@
 
 namespace {
 
+using nfc::ConntrackOptions;
 using nfc::NflogGroup;
 using nfc::Reader;
 using nfc::ReaderOptions;
@@ -30,9 +32,8 @@ constexpr uint32_t kMaxDatagram = 1u << 28;
 }
 
 // An integer option in [min, max]: TypeError if not a number, RangeError if out of range.
-uint32_t Integer(Napi::Object object, const char* key, const std::string& name, double min, double max) {
-  Napi::Env env = object.Env();
-  Napi::Value value = object.Get(key);
+uint32_t Integer(Napi::Value value, const std::string& name, double min, double max) {
+  Napi::Env env = value.Env();
   if (!value.IsNumber()) ThrowType(env, name + " must be a number");
   double n = value.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(n) || std::floor(n) != n || n < min || n > max) {
@@ -40,6 +41,77 @@ uint32_t Integer(Napi::Object object, const char* key, const std::string& name, 
                         std::to_string(static_cast<uint64_t>(max)) + ", got " + value.ToString().Utf8Value());
   }
   return static_cast<uint32_t>(n);
+}
+
+uint32_t Integer(Napi::Object object, const char* key, const std::string& name, double min, double max) {
+  return Integer(object.Get(key), name, min, max);
+}
+
+bool Boolean(Napi::Object object, const char* key, const std::string& name) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsBoolean()) ThrowType(object.Env(), name + " must be a boolean");
+  return value.As<Napi::Boolean>().Value();
+}
+
+Napi::Array Array(Napi::Object object, const char* key, const std::string& name) {
+  Napi::Value value = object.Get(key);
+  if (!value.IsArray()) ThrowType(object.Env(), name + " must be an array");
+  return value.As<Napi::Array>();
+}
+
+// CIDR strings, parsed here so a typo fails at construction, not on the thread.
+std::vector<nfc::Cidr> Cidrs(Napi::Object filter, const char* key) {
+  Napi::Env env = filter.Env();
+  std::string name = std::string("options.conntrack.filter.") + key;
+  Napi::Array array = Array(filter, key, name);
+  std::vector<nfc::Cidr> cidrs;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    std::string item_name = name + "[" + std::to_string(i) + "]";
+    if (!item.IsString()) ThrowType(env, item_name + " must be a string");
+    std::string text = item.As<Napi::String>().Utf8Value();
+    nfc::Cidr cidr;
+    if (!nfc::ParseCidr(text, &cidr)) {
+      ThrowType(env, item_name + " is not an IPv4 or IPv6 address or CIDR: '" + text + "'");
+    }
+    cidrs.push_back(cidr);
+  }
+  return cidrs;
+}
+
+// options.conntrack: absent (undefined) for no conntrack.
+std::optional<ConntrackOptions> Conntrack(Napi::Object options) {
+  Napi::Env env = options.Env();
+  Napi::Value value = options.Get("conntrack");
+  if (value.IsUndefined() || value.IsNull()) return std::nullopt;
+  if (!value.IsObject()) ThrowType(env, "options.conntrack must be an object or undefined");
+  Napi::Object ct = value.As<Napi::Object>();
+  ConntrackOptions o;
+  o.events = Integer(ct, "events", "options.conntrack.events", 1, 7);
+  o.dump = Boolean(ct, "dump", "options.conntrack.dump");
+  o.resync_on_overflow = Boolean(ct, "resyncOnOverflow", "options.conntrack.resyncOnOverflow");
+  o.reliable = Boolean(ct, "reliable", "options.conntrack.reliable");
+  o.enable_accounting = Boolean(ct, "enableAccounting", "options.conntrack.enableAccounting");
+  o.enable_timestamps = Boolean(ct, "enableTimestamps", "options.conntrack.enableTimestamps");
+  Napi::Value filter_value = ct.Get("filter");
+  if (!filter_value.IsObject()) ThrowType(env, "options.conntrack.filter must be an object");
+  Napi::Object filter = filter_value.As<Napi::Object>();
+  Napi::Array protocols = Array(filter, "protocols", "options.conntrack.filter.protocols");
+  for (uint32_t i = 0; i < protocols.Length(); i++) {
+    std::string name = "options.conntrack.filter.protocols[" + std::to_string(i) + "]";
+    o.protocols.push_back(static_cast<uint8_t>(Integer(protocols.Get(i), name, 0, 255)));
+  }
+  o.sources = Cidrs(filter, "sources");
+  o.destinations = Cidrs(filter, "destinations");
+  Napi::Value mark = filter.Get("mark");
+  if (!mark.IsUndefined() && !mark.IsNull()) {
+    if (!mark.IsObject()) ThrowType(env, "options.conntrack.filter.mark must be an object or undefined");
+    Napi::Object m = mark.As<Napi::Object>();
+    o.has_mark = true;
+    o.mark = Integer(m, "value", "options.conntrack.filter.mark.value", 0, 0xffffffffu);
+    o.mark_mask = Integer(m, "mask", "options.conntrack.filter.mark.mask", 0, 0xffffffffu);
+  }
+  return o;
 }
 
 std::vector<NflogGroup> Groups(Napi::Object options) {
@@ -73,6 +145,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
     return DefineClass(env, "NativeReader",
                        {
                            InstanceMethod<&NativeReader::Stats>("stats"),
+                           InstanceMethod<&NativeReader::ConntrackSettings>("conntrackSettings"),
                            InstanceMethod<&NativeReader::Release>("release"),
                            InstanceMethod<&NativeReader::Close>("close"),
                            InstanceMethod<&NativeReader::Ref>("ref"),
@@ -113,6 +186,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
     Napi::Value links = options.Get("links");
     if (!links.IsBoolean()) ThrowType(env, "options.links must be a boolean");
     o.links = links.As<Napi::Boolean>().Value();
+    o.conntrack = Conntrack(options);
     Napi::Value on_data = options.Get("onData");
     if (!on_data.IsFunction()) ThrowType(env, "options.onData must be a function");
 
@@ -158,6 +232,19 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
     put("ringFull", s.ring_full);
     put("reads", s.reads);
     put("wakeups", s.wakeups);
+    put("conntrackEvents", s.conntrack_events);
+    put("conntrackEnobufs", s.conntrack_enobufs);
+    put("conntrackDumps", s.conntrack_dumps);
+    return out;
+  }
+
+  Napi::Value ConntrackSettings(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const nfc::ConntrackSettings* settings = reader_->conntrack_settings();
+    if (!settings) return env.Null();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("accounting", Napi::Number::New(env, settings->accounting));
+    out.Set("timestamps", Napi::Number::New(env, settings->timestamps));
     return out;
   }
 

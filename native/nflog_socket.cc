@@ -4,7 +4,6 @@
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <linux/capability.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "netlink_util.h"
 #include "rcvbuf.h"
 #include "sys_error.h"
 
@@ -129,40 +129,10 @@ void NflogSocket::Configure(const NflogGroup& g, uint32_t nlbufsiz) {
   if (sendto(fd(), msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
     throw GroupError(g, errno);
   }
-  int err = AwaitAck(header.nlmsg_seq);
+  // Entries logged by groups bound earlier, arriving meanwhile, are dropped:
+  // the collector has not started yet.
+  int err = AwaitAck(fd(), header.nlmsg_seq, kAckTimeoutMs);
   if (err != 0) throw GroupError(g, err);
-}
-
-// Reads until the kernel's answer to `seq`; returns its errno (0: done).
-// Entries logged by groups bound earlier, arriving meanwhile, are dropped:
-// the collector has not started yet.
-int NflogSocket::AwaitAck(uint32_t seq) {
-  std::vector<uint8_t> datagram(65536);
-  uint8_t* buffer = datagram.data();
-  for (;;) {
-    pollfd p{fd(), POLLIN, 0};
-    int ready = poll(&p, 1, kAckTimeoutMs);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return ready == 0 ? ETIMEDOUT : errno;
-    ssize_t got = recv(fd(), buffer, datagram.size(), 0);
-    if (got < 0) {
-      if (errno == EINTR || errno == ENOBUFS) continue;
-      return errno;
-    }
-    size_t length = static_cast<size_t>(got);
-    size_t at = 0;
-    while (length - at >= sizeof(nlmsghdr)) {
-      nlmsghdr h;
-      std::memcpy(&h, buffer + at, sizeof h);
-      if (h.nlmsg_len < sizeof h || h.nlmsg_len > length - at) break;
-      if (h.nlmsg_type == NLMSG_ERROR && h.nlmsg_seq == seq && h.nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))) {
-        nlmsgerr e;
-        std::memcpy(&e, buffer + at + NLMSG_HDRLEN, sizeof e);
-        return -e.error;
-      }
-      at += NLMSG_ALIGN(h.nlmsg_len);
-    }
-  }
 }
 
 }  // namespace nfc

@@ -30,7 +30,6 @@ class NflogSocket {
 
  private:
   void Configure(const NflogGroup& group, uint32_t nlbufsiz);
-  int AwaitAck(uint32_t seq);
 
   nflog_handle* handle_ = nullptr;
   uint32_t seq_ = 0;

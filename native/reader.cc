@@ -17,7 +17,8 @@ namespace nfc {
 
 namespace {
 
-enum Tag : uint32_t { kTagEvent, kTagRtnl, kTagNflog };
+enum Tag : uint32_t { kTagEvent, kTagRtnl, kTagNflog, kTagConntrack, kTagConntrackDump };
+constexpr int kTags = 5;
 
 double NowUs() {
   timespec ts;
@@ -95,21 +96,41 @@ void Reader::Open() {
   if (epoll_fd_ < 0) throw ErrnoError("cannot create the reader's epoll", errno);
   Watch(event_fd_, kTagEvent);
   // The link dump is requested first; its replies wait in the socket and
-  // are read before NFLOG is polled (see dumping_). Reading them here would
+  // are read before NFLOG is polled (see link_dump_). Reading them here would
   // deadlock when they do not fit in the ring: JS cannot consume until the
   // constructor returns.
   if (options_.links) {
     rtnl_ = std::make_unique<RtnlSocket>(options_.rcvbuf);
     Watch(rtnl_->fd(), kTagRtnl);
-    dumping_ = true;
+    link_dump_ = true;
   }
   if (!options_.groups.empty()) {
     nflog_ = std::make_unique<NflogSocket>(options_.groups, options_.nflog_buffer_size, options_.rcvbuf);
-    if (!dumping_) Watch(nflog_->fd(), kTagNflog);
+    if (!link_dump_) Watch(nflog_->fd(), kTagNflog);
+  }
+  if (options_.conntrack) {
+    conntrack_ = std::make_unique<ConntrackSocket>(*options_.conntrack, options_.rcvbuf);
+    conntrack_settings_ = conntrack_->settings();
+    Watch(conntrack_->dump_fd(), kTagConntrackDump);
+    // Same pattern as the link dump: the events are subscribed first, the
+    // dump is requested, and the event socket is polled only once the dump
+    // has been read, so nothing falls between the table and the events.
+    // The trade-off: events that happen during the dump wait in the event
+    // socket (its rcvbuf must hold them) and reach the ring after the whole
+    // dump, so an event may be older than the dump entry of its flow (a NEW
+    // after the dump showed the flow established, a DESTROY of a flow the
+    // dump no longer had).
+    if (options_.conntrack->dump) {
+      if (int err = StartConntrackDump()) throw ErrnoError("cannot request the conntrack table dump", err);
+    } else {
+      Watch(conntrack_->event_fd(), kTagConntrack);
+      conntrack_events_watched_ = true;
+    }
   }
 }
 
 void Reader::CloseSockets() {
+  conntrack_.reset();
   nflog_.reset();
   rtnl_.reset();
   if (epoll_fd_ >= 0) close(epoll_fd_);
@@ -124,13 +145,13 @@ void Reader::Watch(int fd, uint32_t tag) {
 }
 
 void Reader::Loop() {
-  epoll_event events[3];
+  epoll_event events[kTags];
   while (!stopping_.load(std::memory_order_acquire)) {
     if (waiting_.load(std::memory_order_seq_cst)) {
       WaitForRelease();
       continue;
     }
-    int n = epoll_wait(epoll_fd_, events, 3, -1);
+    int n = epoll_wait(epoll_fd_, events, kTags, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;  // EBADF/EINVAL: cannot happen with our own epoll fd
@@ -147,14 +168,25 @@ void Reader::Loop() {
         case kTagNflog:
           Drain({nflog_->fd(), kSourceNflog});
           break;
+        case kTagConntrack:
+          // After an overflow, dump once what was queued is read: the dump
+          // then shows the table as it is after the events that were lost.
+          if (Drain({conntrack_->event_fd(), kSourceConntrack}) && conntrack_resync_ && !conntrack_dump_) {
+            StartConntrackDump();
+          }
+          break;
+        case kTagConntrackDump:
+          Drain({conntrack_->dump_fd(), kSourceConntrackDump});
+          break;
       }
     }
   }
 }
 
 // Reads datagrams from one socket into the ring until the socket is empty,
-// the ring is full (waiting_ is set) or kRounds is reached.
-void Reader::Drain(const Source& from) {
+// the ring is full (waiting_ is set) or kRounds is reached. Returns whether
+// it found the socket empty.
+bool Reader::Drain(const Source& from) {
   const uint32_t max = options_.max_datagram;
   for (int round = 0; round < kRounds; round++) {
     uint32_t room = 0;
@@ -165,7 +197,7 @@ void Reader::Drain(const Source& from) {
       waiting_.store(true, std::memory_order_seq_cst);
       Add(stats_.ring_full, 1);
       base = ring_.Reserve(slot_, &room);  // JS may have released before it could see the flag
-      if (!base) return;
+      if (!base) return false;
       waiting_.store(false, std::memory_order_relaxed);
     }
     unsigned count = std::min<uint32_t>(kBatch, room / slot_);
@@ -183,7 +215,7 @@ void Reader::Drain(const Source& from) {
         WriteEnobufs(base, from);
         continue;
       }
-      return;  // EAGAIN: empty
+      return true;  // EAGAIN: empty
     }
     // Slide each datagram down to follow the previous entry, so short
     // datagrams do not waste their slot's tail.
@@ -202,38 +234,78 @@ void Reader::Drain(const Source& from) {
       uint8_t* received = base + i * slot_ + kEntryHeaderBytes;
       if (entry + kEntryHeaderBytes != received) std::memmove(entry + kEntryHeaderBytes, received, length);
       RingProducer::WriteHeader(entry, length, from.source, flags, now);
-      if (dumping_ && from.source == kSourceRtnl && rtnl_->EndsDump(entry + kEntryHeaderBytes, length)) {
-        dump_ended = true;
-      }
+      if (EndsDump(from.source, entry + kEntryHeaderBytes, length)) dump_ended = true;
       used += kEntryHeaderBytes + Align8(length);
       bytes += length;
     }
     ring_.Commit(used);
     Add(stats_.datagrams, static_cast<uint64_t>(got));
     Add(stats_.bytes, bytes);
+    if (from.source == kSourceConntrack) Add(stats_.conntrack_events, static_cast<uint64_t>(got));
     Wake();
-    if (dump_ended) FinishDump();
-    if (static_cast<unsigned>(got) < count) return;
+    if (dump_ended) FinishDump(from.source);
+    if (static_cast<unsigned>(got) < count) return true;
   }
+  return false;
 }
 
 // The kernel dropped messages for this socket: a zero-length entry tells JS
 // where, in order with the datagrams around it.
 void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
   Add(stats_.enobufs, 1);
+  if (from.source == kSourceConntrack) {
+    Add(stats_.conntrack_enobufs, 1);
+    if (options_.conntrack->resync_on_overflow) conntrack_resync_ = true;
+  }
   RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs());
   ring_.Commit(kEntryHeaderBytes);
   Wake();
 }
 
-void Reader::FinishDump() {
-  dumping_ = false;
-  if (!nflog_) return;
+// Whether a datagram ends the dump in flight on its socket (framing only).
+bool Reader::EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const {
+  if (source == kSourceRtnl) return link_dump_ && rtnl_->EndsDump(data, length);
+  if (source == kSourceConntrackDump) return conntrack_dump_ && conntrack_->EndsDump(data, length);
+  return false;
+}
+
+void Reader::FinishDump(uint16_t source) {
+  if (source == kSourceRtnl) {
+    link_dump_ = false;
+    if (nflog_) WatchLate(nflog_->fd(), kTagNflog);
+    return;
+  }
+  conntrack_dump_ = false;
+  if (!conntrack_events_watched_) {
+    conntrack_events_watched_ = true;
+    WatchLate(conntrack_->event_fd(), kTagConntrack);
+  }
+  // Events were lost while this dump ran: it may have passed their entries already.
+  if (conntrack_resync_) StartConntrackDump();
+}
+
+// Requests a conntrack dump, at start or to resynchronise; returns the errno,
+// 0 if requested. Its replies are tagged SOURCE_CONNTRACK_DUMP. Unlike the
+// first one, a resynchronising dump interleaves with the events that keep
+// coming: the event socket stays polled, or it would overflow again.
+int Reader::StartConntrackDump() {
+  conntrack_resync_ = false;
+  // From the loop this fails only when the kernel is out of memory; the next
+  // ENOBUFS tries again.
+  int err = conntrack_->RequestDump();
+  if (err != 0) return err;
+  Add(stats_.conntrack_dumps, 1);
+  conntrack_dump_ = true;
+  return 0;
+}
+
+// Starts polling a socket from the loop, where errors have no one to go to.
+void Reader::WatchLate(int fd, uint32_t tag) {
   try {
-    Watch(nflog_->fd(), kTagNflog);
+    Watch(fd, tag);
   } catch (const SysError&) {
-    // Only ENOMEM can get here; nothing to report it to. NFLOG stays unread
-    // and the kernel counts the drops.
+    // Only ENOMEM can get here. The socket stays unread and the kernel
+    // counts the drops.
   }
 }
 

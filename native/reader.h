@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "conntrack_socket.h"
 #include "nflog_socket.h"
 #include "ring.h"
 #include "rtnl_socket.h"
@@ -31,6 +33,7 @@ struct ReaderOptions {
   std::vector<NflogGroup> groups;
   uint32_t nflog_buffer_size = 0;
   bool links = false;
+  std::optional<ConntrackOptions> conntrack;  // absent: no conntrack sockets
 };
 
 class Reader {
@@ -49,6 +52,10 @@ class Reader {
   void Stop();
 
   const Stats& stats() const { return stats_; }
+  // What the conntrack socket found at open; nullptr without conntrack.
+  const ConntrackSettings* conntrack_settings() const {
+    return options_.conntrack ? &conntrack_settings_ : nullptr;
+  }
 
  private:
   static constexpr unsigned kBatch = 64;  // datagrams per recvmmsg
@@ -63,9 +70,12 @@ class Reader {
   void Open();
   void Loop();
   void CloseSockets();
-  void Drain(const Source& from);
+  bool Drain(const Source& from);
   void WriteEnobufs(uint8_t* entry, const Source& from);
-  void FinishDump();
+  bool EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const;
+  void FinishDump(uint16_t source);
+  int StartConntrackDump();
+  void WatchLate(int fd, uint32_t tag);
   void WaitForRelease();
   void Watch(int fd, uint32_t tag);
   void ClearEvent();
@@ -79,9 +89,16 @@ class Reader {
   int epoll_fd_ = -1;
   std::unique_ptr<RtnlSocket> rtnl_;
   std::unique_ptr<NflogSocket> nflog_;
+  std::unique_ptr<ConntrackSocket> conntrack_;
+  ConntrackSettings conntrack_settings_;  // written before the constructor returns
   // While the link dump is read, NFLOG is not polled: interface names reach
   // the ring before the first packet that refers to them.
-  bool dumping_ = false;
+  bool link_dump_ = false;
+  // Likewise the conntrack event socket is not polled until the initial
+  // table dump is read, so the table comes before any event.
+  bool conntrack_events_watched_ = false;
+  bool conntrack_dump_ = false;    // a conntrack dump is in flight (at most one)
+  bool conntrack_resync_ = false;  // ENOBUFS on the event socket: dump again
   std::atomic<bool> waiting_{false};
   std::atomic<bool> stopping_{false};
   Stats stats_;

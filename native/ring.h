@@ -23,6 +23,8 @@ constexpr uint32_t kWrapMark = 0xffffffff;
 
 constexpr uint16_t kSourceNflog = 1;
 constexpr uint16_t kSourceRtnl = 2;
+constexpr uint16_t kSourceConntrack = 3;
+constexpr uint16_t kSourceConntrackDump = 4;  // replies to a table dump
 
 constexpr uint16_t kFlagTruncated = 1;
 constexpr uint16_t kFlagEnobufs = 2;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netlink_util.h"
 #include "rcvbuf.h"
 #include "sys_error.h"
 
@@ -51,19 +52,7 @@ RtnlSocket::~RtnlSocket() {
 }
 
 bool RtnlSocket::EndsDump(const uint8_t* data, uint32_t length) const {
-  uint32_t at = 0;
-  while (length - at >= sizeof(nlmsghdr)) {
-    nlmsghdr header;
-    std::memcpy(&header, data + at, sizeof header);
-    if (header.nlmsg_len < sizeof(nlmsghdr) || header.nlmsg_len > length - at) break;
-    if (header.nlmsg_seq == dump_seq_ &&
-        (header.nlmsg_type == NLMSG_DONE || header.nlmsg_type == NLMSG_ERROR)) {
-      return true;
-    }
-    at += NLMSG_ALIGN(header.nlmsg_len);
-    if (at > length) break;
-  }
-  return false;
+  return nfc::EndsDump(data, length, dump_seq_);
 }
 
 }  // namespace nfc

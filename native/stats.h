@@ -15,6 +15,11 @@ struct Stats {
   std::atomic<uint64_t> ring_full{0};
   std::atomic<uint64_t> reads{0};
   std::atomic<uint64_t> wakeups{0};
+  // The conntrack event socket's share of datagrams and enobufs above.
+  std::atomic<uint64_t> conntrack_events{0};
+  std::atomic<uint64_t> conntrack_enobufs{0};
+  // Conntrack table dumps requested (at start and to resynchronise).
+  std::atomic<uint64_t> conntrack_dumps{0};
 };
 
 inline void Add(std::atomic<uint64_t>& counter, uint64_t n) { counter.fetch_add(n, std::memory_order_relaxed); }

@@ -1,0 +1,81 @@
+// ctnetlink (nfnetlink_conntrack): an event socket subscribed to conntrack
+// NEW/UPDATE/DESTROY events, with a kernel-side BPF filter, and a separate
+// request socket for table dumps, so dump replies never mix with events.
+// The reader thread reads both fds directly with recvmmsg.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nfc {
+
+// An IPv4 or IPv6 prefix, as libnetfilter_conntrack's filter wants it: 32-bit
+// words in host byte order (only word 0 for IPv4).
+struct Cidr {
+  bool ipv6 = false;
+  uint32_t addr[4] = {};
+  uint32_t mask[4] = {};
+};
+
+// "10.0.0.0/8", "2001:db8::/32", or a bare address (/32, /128). False if invalid.
+bool ParseCidr(const std::string& text, Cidr* out);
+
+struct ConntrackOptions {
+  uint32_t events = 0;  // NF_NETLINK_CONNTRACK_* bits: 1 NEW, 2 UPDATE, 4 DESTROY
+  bool dump = false;
+  bool resync_on_overflow = false;
+  bool reliable = false;
+  bool enable_accounting = false;
+  bool enable_timestamps = false;
+  // The kernel-side filter. It never drops a flow that matches, but may let
+  // others through (see OpenEvents), and dumps are filtered by mark only:
+  // JS checks again.
+  std::vector<uint8_t> protocols;
+  std::vector<Cidr> sources;
+  std::vector<Cidr> destinations;
+  bool has_mark = false;
+  uint32_t mark = 0;
+  uint32_t mark_mask = 0;
+};
+
+// The namespace's net.netfilter sysctls as read at open; -1: unreadable.
+struct ConntrackSettings {
+  int accounting = -1;
+  int timestamps = -1;
+};
+
+class ConntrackSocket {
+ public:
+  // Sets the sysctls asked for, then opens and configures both sockets (in
+  // the calling thread's network namespace); throws SysError with a hint.
+  ConntrackSocket(const ConntrackOptions& options, int rcvbuf);
+  ~ConntrackSocket();
+  ConntrackSocket(const ConntrackSocket&) = delete;
+  ConntrackSocket& operator=(const ConntrackSocket&) = delete;
+
+  int event_fd() const { return event_fd_; }
+  int dump_fd() const { return dump_fd_; }
+  const ConntrackSettings& settings() const { return settings_; }
+
+  // Sends a dump request for the whole table (both families) on the dump
+  // socket; the replies are read from dump_fd(). Returns the errno, 0 if sent.
+  int RequestDump();
+  // Whether a datagram from dump_fd() ends the last requested dump.
+  bool EndsDump(const uint8_t* data, uint32_t length) const;
+
+ private:
+  void Probe();
+  void OpenEvents(const ConntrackOptions& options, int rcvbuf);
+
+  int event_fd_ = -1;
+  int dump_fd_ = -1;
+  uint32_t seq_ = 0;
+  uint32_t dump_seq_ = 0;
+  bool dump_mark_ = false;  // the mark filter also applies to dumps (ctnetlink filters them by CTA_MARK)
+  uint32_t mark_ = 0;
+  uint32_t mark_mask_ = 0;
+  ConntrackSettings settings_;
+};
+
+}  // namespace nfc
