@@ -76,14 +76,15 @@ export function ping(lab: NetnsLab, ns: string, host: string, count = 1): void {
 // Servers for flows that need an answer: a TCP sink that reads until the peer closes, a UDP echo.
 const TCP_SINK = `
 const net = require('node:net');
-net.createServer((s) => { s.on('data', () => {}); s.on('end', () => s.end()); s.on('error', () => {}); }).listen(Number(process.argv[1]), process.argv[2]);
+net.createServer((s) => { s.on('data', () => {}); s.on('end', () => s.end()); s.on('error', () => {}); })
+  .listen(Number(process.argv[1]), process.argv[2], () => process.stdout.write('ready\\n'));
 setTimeout(() => process.exit(0), 600000).unref();
 `;
 const UDP_ECHO = `
 const dgram = require('node:dgram');
 const s = dgram.createSocket(process.argv[2].includes(':') ? 'udp6' : 'udp4');
 s.on('message', (m, r) => s.send(m, r.port, r.address));
-s.bind(Number(process.argv[1]), process.argv[2]);
+s.bind(Number(process.argv[1]), process.argv[2], () => process.stdout.write('ready\\n'));
 setTimeout(() => process.exit(0), 600000).unref();
 `;
 // TCP: connect, send `bytes`, close, wait for the peer's close. Prints the local port.
@@ -112,10 +113,28 @@ s.bind(Number(srcPort), () => {
 setTimeout(() => process.exit(2), 5000);
 `;
 
-/** Starts a long-running server in a namespace; kill the returned process when done. */
-export function startServer(lab: NetnsLab, ns: string, kind: 'tcp-sink' | 'udp-echo', port: number, address: string): ChildProcess {
+/** Starts a long-running server in a namespace, resolved once it listens; kill it when done. */
+export function startServer(lab: NetnsLab, ns: string, kind: 'tcp-sink' | 'udp-echo', port: number, address: string): Promise<ChildProcess> {
   const script = kind === 'tcp-sink' ? TCP_SINK : UDP_ECHO;
-  return spawn('ip', ['netns', 'exec', lab.name(ns), process.execPath, '-e', script, String(port), address], { stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', lab.name(ns), process.execPath, '-e', script, String(port), address], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${kind} on ${address}:${port} in ${ns} did not start: ${stderr}`));
+    }, 10_000);
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.once('data', () => {
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} on ${address}:${port} in ${ns} exited (${code}): ${stderr}`));
+    });
+  });
 }
 
 /** Sends `bytes` over one TCP connection and closes it; returns the local port used. */
