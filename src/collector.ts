@@ -72,6 +72,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       interfaceNames: o.interfaceNames,
       boundGroups: o.sequence ? o.groups.map((g) => g.group) : [],
       zone: o.conntrack?.zone,
+      flowFilter: o.conntrack?.native.filter,
       completedFlows: o.conntrack?.completed ? o.conntrack.completedTableSize : undefined,
     });
     this.reader = new native.NativeReader({

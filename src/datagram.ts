@@ -7,6 +7,7 @@ import { SequenceTracker } from './nflog/sequence';
 import { LinkTable } from './rtnl/links';
 import { ConntrackDecoder, isConntrackMessage } from './conntrack/decode';
 import { CompletedFlows } from './conntrack/completed';
+import { FlowFilter, type FlowFilterOptions } from './conntrack/filter';
 import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
 import type { CollectorRecord, GapRecord, PacketRecord } from './records';
 
@@ -43,6 +44,8 @@ export interface DatagramDecoderOptions {
   boundGroups?: number[];
   /** Keep only flows of this conntrack zone. */
   zone?: number;
+  /** Keep only flows these filters match (checked again after the kernel's filter). */
+  flowFilter?: FlowFilterOptions;
   /** Completed-flow mode: one record per flow at DESTROY; the size of its start-time table. */
   completedFlows?: number;
 }
@@ -67,6 +70,7 @@ export class DatagramDecoder {
   private readonly interfaceNames: boolean;
   private readonly conntrack = new ConntrackDecoder();
   private readonly zone: number | undefined;
+  private readonly flowFilter: FlowFilter | undefined;
   /** Present in completed-flow mode. */
   readonly completed: CompletedFlows | undefined;
 
@@ -75,6 +79,8 @@ export class DatagramDecoder {
     this.labels = options.labels ?? new Map();
     this.interfaceNames = options.interfaceNames ?? true;
     this.zone = options.zone;
+    const filter = options.flowFilter ? new FlowFilter(options.flowFilter) : undefined;
+    this.flowFilter = filter?.active ? filter : undefined;
     this.completed = options.completedFlows === undefined ? undefined : new CompletedFlows(options.completedFlows);
     for (const group of options.boundGroups ?? []) this.sequences.start(group);
   }
@@ -157,7 +163,7 @@ export class DatagramDecoder {
   private flow(bytes: Uint8Array, view: DataView, at: number, length: number, receivedUs: number, dump: boolean, out: CollectorRecord[]): void {
     const record = this.conntrack.decode(bytes, view, at, length, receivedUs, dump);
     if (record.decodeError) this.counters.decodeErrors++;
-    if (this.zone !== undefined && (record.zone ?? 0) !== this.zone) {
+    if ((this.zone !== undefined && (record.zone ?? 0) !== this.zone) || (this.flowFilter && !this.flowFilter.matches(record))) {
       this.counters.filteredFlows++;
       return;
     }
