@@ -4,19 +4,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
+import { buildGateway, GATEWAY } from '../../src/lab/gateway';
 import { NetnsLab } from '../../src/lab/netns';
 import { ping, sendTcp, startServer, udpExchange } from '../../src/lab/traffic';
 import type { FlowRecord } from '../../src/records';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
 
-const CLIENT4 = '10.60.1.2';
-const ROUTER_IN4 = '10.60.1.1';
-const ROUTER_OUT4 = '10.60.2.1';
-const SERVER4 = '10.60.2.2';
-const CLIENT6 = 'fd60:1::2';
-const ROUTER_OUT6 = 'fd60:2::1';
-const SERVER6 = 'fd60:2::2';
+const { client4: CLIENT4, routerOut4: ROUTER_OUT4, server4: SERVER4, client6: CLIENT6, routerOut6: ROUTER_OUT6, server6: SERVER6 } = GATEWAY;
 
 function flows(g: Gatherer): FlowRecord[] {
   return g.records.filter((r): r is FlowRecord => r.kind === 'flow');
@@ -32,28 +27,7 @@ describeKernel('conntrack flows on the real kernel', () => {
   let gatherer: Gatherer;
 
   beforeAll(async () => {
-    for (const ns of ['client', 'router', 'server']) lab.addNamespace(ns);
-    lab.addLink({
-      a: { ns: 'client', ifname: 'c0', addresses: [`${CLIENT4}/24`, `${CLIENT6}/64`] },
-      b: { ns: 'router', ifname: 'r0', addresses: [`${ROUTER_IN4}/24`, 'fd60:1::1/64'] },
-    });
-    lab.addLink({
-      a: { ns: 'router', ifname: 'r1', addresses: [`${ROUTER_OUT4}/24`, `${ROUTER_OUT6}/64`] },
-      b: { ns: 'server', ifname: 's0', addresses: [`${SERVER4}/24`, `${SERVER6}/64`] },
-    });
-    lab.exec('client', 'ip', ['route', 'add', 'default', 'via', ROUTER_IN4]);
-    lab.exec('client', 'ip', ['-6', 'route', 'add', 'default', 'via', 'fd60:1::1']);
-    lab.exec('server', 'ip', ['route', 'add', 'default', 'via', ROUTER_OUT4]);
-    lab.exec('server', 'ip', ['-6', 'route', 'add', 'default', 'via', ROUTER_OUT6]);
-    lab.sysctl('router', 'net.ipv4.ip_forward', 1);
-    lab.sysctl('router', 'net.ipv6.conf.all.forwarding', 1);
-    lab.nft(
-      'router',
-      `table inet nat {
-        chain pre { type nat hook prerouting priority -100; iifname "r1" tcp dport 8080 dnat ip to ${CLIENT4}:80; }
-        chain post { type nat hook postrouting priority 100; oifname "r1" masquerade; }
-      }`,
-    );
+    buildGateway(lab);
     servers.push(await startServer(lab, 'server', 'tcp-sink', 5000, SERVER4));
     servers.push(await startServer(lab, 'server', 'udp-echo', 5001, SERVER4));
     servers.push(await startServer(lab, 'server', 'udp-echo', 5001, SERVER6));
