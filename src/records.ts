@@ -48,6 +48,8 @@ export interface PacketRecord {
   l2Header?: string;
   /** NFULA_CT_INFO (enum ip_conntrack_info). */
   ctInfo?: number;
+  /** NFULA_CT: the packet's conntrack entry, when the group asked for it (option attachConntrack). */
+  ct?: FlowRecord;
   /** Length of NFULA_PAYLOAD in bytes (the copied part of the packet). */
   payloadLength: number;
   /** Decoded headers of the payload. */

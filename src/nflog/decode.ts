@@ -7,6 +7,7 @@ import type { DecodedPacket } from '../packet/types';
 import type { PacketRecord } from '../records';
 import { readU64BE, toHex } from '../bytes';
 import * as C from './constants';
+import { ConntrackDecoder } from '../conntrack/decode';
 
 const ARPHRD_ETHER = 1;
 const PREFIX_CACHE_SIZE = 16;
@@ -16,6 +17,7 @@ const ETH_HLEN = 14;
 export class NflogDecoder {
   private readonly attrs = new AttributeTable(C.NFULA_MAX);
   private readonly vlanAttrs = new AttributeTable(C.NFULA_VLAN_MAX);
+  private readonly conntrack = new ConntrackDecoder();
   /** Prefixes repeat: the strings of the last few, most recent first. */
   private readonly prefixes: Array<{ bytes: Uint8Array; text: string }> = [];
 
@@ -60,6 +62,7 @@ export class NflogDecoder {
       vlan: undefined,
       l2Header: undefined,
       ctInfo: undefined,
+      ct: undefined,
       payloadLength: 0,
       packet: EMPTY_PACKET,
       payload: undefined,
@@ -109,6 +112,10 @@ export class NflogDecoder {
     if (o[C.NFULA_HWTYPE] >= 0 && n[C.NFULA_HWTYPE] >= 2) record.hwType = view.getUint16(o[C.NFULA_HWTYPE]);
     if (o[C.NFULA_HWLEN] >= 0 && n[C.NFULA_HWLEN] >= 2) record.hwLen = view.getUint16(o[C.NFULA_HWLEN]);
     if (o[C.NFULA_CT_INFO] >= 0 && n[C.NFULA_CT_INFO] >= 4) record.ctInfo = view.getUint32(o[C.NFULA_CT_INFO]);
+    if (o[C.NFULA_CT] >= 0) {
+      const at = o[C.NFULA_CT];
+      record.ct = this.conntrack.decodeAttributes(bytes, view, at, at + n[C.NFULA_CT], record.family, receivedUs);
+    }
     if (o[C.NFULA_L2HDR] >= 0) record.l2Header = toHex(bytes, o[C.NFULA_L2HDR], n[C.NFULA_L2HDR]);
     if (o[C.NFULA_VLAN] >= 0) this.vlan(record, view, o[C.NFULA_VLAN], n[C.NFULA_VLAN]);
 

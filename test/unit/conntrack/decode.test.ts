@@ -270,10 +270,11 @@ describe('decodeConntrackAttributes: NFLOG NFULA_CT', () => {
     expect(r.nat?.source).toEqual({ ip: '10.0.1.2', port: 40000, translatedIp: '10.0.2.1', translatedPort: 40000 });
     expect([r.stateName, r.mark, r.id, r.timeout]).toEqual(['ESTABLISHED', 42, 99, 60]);
     expect(decodeConntrackAttributes(bytes, view, at, at + table.lengths[NFULA_CT], 2, RECEIVED_US, 'update').event).toBe('update');
-    // The NFLOG decoder reads the same message, CT attached or not.
+    // The NFLOG decoder reads the same message and carries the flow on the packet record.
     const pkt = new NflogDecoder().decode(bytes, view, 0, bytes.length, RECEIVED_US);
     expect(pkt.prefix).toBe('FWD');
     expect(pkt.ctInfo).toBe(0);
+    expect(pkt.ct).toEqual(r);
   });
 
   it('equals the decoding of the same attributes as a ctnetlink message', () => {
