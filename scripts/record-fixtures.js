@@ -9,12 +9,13 @@ const path = require('node:path');
 const { loadNative } = require('../dist/native');
 const { RingReader } = require('../dist/ring/reader');
 const { NetnsLab } = require('../dist/lab/netns');
-const { sendUdp, connectTcp, ping } = require('../dist/lab/traffic');
+const { sendUdp, connectTcp, ping, sendTcp, startServer, udpExchange } = require('../dist/lab/traffic');
+const { buildGateway, GATEWAY } = require('../dist/lab/gateway');
 
 const OUT_DIR = path.join(__dirname, '..', 'test', 'fixtures');
 
 /** Opens a raw reader (no decoding) and returns a function that collects what it got so far. */
-function openRecorder(netns, groups) {
+function openRecorder(netns, groups, conntrack) {
   const ring = new RingReader(1 << 22);
   const native = loadNative();
   const reader = new native.NativeReader({
@@ -25,6 +26,7 @@ function openRecorder(netns, groups) {
     nflogGroups: groups.map((group) => ({ group, copyMode: 2, copyRange: 0xffff, qthreshold: 1, flushTimeoutCs: 1, flags: 1 })),
     nflogBufferSize: 0,
     links: true,
+    conntrack,
     onData: () => {},
   });
   const datagrams = [];
@@ -40,6 +42,12 @@ function openRecorder(netns, groups) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function write(name, description, datagrams) {
+  const file = path.join(OUT_DIR, name);
+  fs.writeFileSync(file, JSON.stringify({ description, kernel: require('node:os').release(), datagrams }, null, 1) + '\n');
+  console.log(`wrote ${file}: ${datagrams.length} datagrams`);
+}
 
 async function main() {
   const lab = new NetnsLab('nfc-rec');
@@ -76,11 +84,6 @@ async function main() {
     sendUdp(lab, 'a', '10.66.1.2', 5003, 2, 8, { uid: 4242 });
     await sleep(500);
 
-    const write = (name, description, datagrams) => {
-      const file = path.join(OUT_DIR, name);
-      fs.writeFileSync(file, JSON.stringify({ description, kernel: require('node:os').release(), datagrams }, null, 1) + '\n');
-      console.log(`wrote ${file}: ${datagrams.length} datagrams`);
-    };
     write(
       'nflog-inbound.json',
       'ns b input hook, group 41: UDP 10.66.1.1:40001->10.66.1.2:5001 (mark 0x2a), UDP [fd66:1::1]:40002->[fd66:1::2]:5001, ' +
@@ -91,6 +94,48 @@ async function main() {
     inbound.close();
     outbound.close();
   } finally {
+    lab.destroy();
+  }
+  await recordConntrack(write);
+}
+
+/** Conntrack events of a masquerading, port-forwarding router, with accounting and timestamps on. */
+async function recordConntrack(write) {
+  const lab = new NetnsLab('nfc-rec-ct');
+  const servers = [];
+  try {
+    buildGateway(lab);
+    servers.push(await startServer(lab, 'server', 'tcp-sink', 5000, GATEWAY.server4));
+    servers.push(await startServer(lab, 'server', 'udp-echo', 5001, GATEWAY.server6));
+    servers.push(await startServer(lab, 'client', 'tcp-sink', 80, GATEWAY.client4));
+    const recorder = openRecorder(lab.name('router'), [], {
+      events: 7,
+      dump: false,
+      resyncOnOverflow: false,
+      reliable: false,
+      filter: { protocols: [], sources: [], destinations: [] },
+      enableAccounting: true,
+      enableTimestamps: true,
+    });
+    await sleep(200);
+    const tcpPort = sendTcp(lab, 'client', GATEWAY.server4, 5000, 1000);
+    udpExchange(lab, 'client', GATEWAY.server6, 5001, 2, 40, 44001);
+    ping(lab, 'client', GATEWAY.server4, 1);
+    const forwardedPort = sendTcp(lab, 'server', GATEWAY.routerOut4, GATEWAY.forwardedPort, 300);
+    await sleep(300);
+    lab.exec('router', 'conntrack', ['-F']);
+    await sleep(300);
+    write(
+      'conntrack-gateway.json',
+      `router namespace of the gateway lab (src/lab/gateway.ts), acct and timestamps on: TCP ${GATEWAY.client4}:${tcpPort} -> ` +
+        `${GATEWAY.server4}:5000 (1000 bytes, masqueraded), UDP [${GATEWAY.client6}]:44001 -> [${GATEWAY.server6}]:5001 (2 x 40 bytes echoed), ` +
+        `ICMP echo ${GATEWAY.client4} -> ${GATEWAY.server4}, TCP ${GATEWAY.server4}:${forwardedPort} -> ${GATEWAY.routerOut4}:8080 ` +
+        `(port forward to ${GATEWAY.client4}:80, 300 bytes); then conntrack -F`,
+      recorder.take(),
+    );
+    recorder.close();
+  } finally {
+    for (const s of servers) s.kill('SIGKILL');
     lab.destroy();
   }
 }
