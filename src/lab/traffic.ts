@@ -154,3 +154,28 @@ export function udpExchange(lab: NetnsLab, ns: string, host: string, port: numbe
     { stdio: 'ignore', timeout: 15_000 },
   );
 }
+
+// UDP: one datagram to each of `count` ports from one socket: `count` distinct flows.
+const UDP_FLOWS = `
+const dgram = require('node:dgram');
+const [host, firstPort, count] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
+const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+const payload = Buffer.alloc(8);
+let sent = 0;
+function burst() {
+  let inFlight = 0;
+  for (let i = 0; i < 256 && sent < count; i++, sent++) {
+    inFlight++;
+    socket.send(payload, firstPort + sent, host, () => { if (--inFlight === 0) next(); });
+  }
+}
+function next() { if (sent < count) setImmediate(burst); else socket.close(); }
+burst();
+setTimeout(() => process.exit(3), 60000).unref();
+`;
+
+/** Opens `count` distinct UDP flows (one datagram each, to consecutive ports from `firstPort`). */
+export function openUdpFlows(lab: NetnsLab, ns: string, host: string, firstPort: number, count: number): void {
+  if (firstPort + count > 65536) throw new RangeError('openUdpFlows: ports past 65535');
+  inNamespace(lab, ns, [process.execPath, '-e', UDP_FLOWS, host, String(firstPort), String(count)]);
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { buildGateway, GATEWAY } from '../../src/lab/gateway';
 import { NetnsLab } from '../../src/lab/netns';
-import { ping, sendTcp, startServer, udpExchange } from '../../src/lab/traffic';
+import { openUdpFlows, ping, sendTcp, startServer, udpExchange } from '../../src/lab/traffic';
 import type { FlowRecord } from '../../src/records';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
@@ -173,6 +173,33 @@ describeKernel('conntrack options on the real kernel', () => {
       expect(done.every((f) => f.timesFromCollector === true)).toBe(true);
     } finally {
       await g.close();
+    }
+  });
+
+  it('an overflowed event socket gives a conntrack gap, and --resync dumps the table again', async () => {
+    // Tiny buffers, and nobody reads while 20,000 flows open: the socket overflows.
+    const collector = createCollector({
+      netns: lab.name('a'),
+      conntrack: { events: ['new'], resync: true, protocols: ['udp'] },
+      socketBuffer: 1 << 16,
+      ringSize: 1 << 20,
+    });
+    try {
+      openUdpFlows(lab, 'a', '127.0.0.1', 30000, 20_000);
+      const g = new Gatherer(collector);
+      expect(await g.until(() => collector.stats().dumpedFlows >= 20_000, 20_000)).toBe(true);
+      await g.close();
+      const gaps = g.gaps();
+      expect(gaps.length).toBeGreaterThan(0);
+      expect(gaps[0]).toMatchObject({ source: 'conntrack', reason: 'enobufs', count: null });
+      const news = flows(g).filter((f) => f.event === 'new');
+      expect(news.length).toBeLessThan(20_000);
+      // The dump after the overflow found every flow, the ones whose NEW was lost included.
+      const dumped = new Set(flows(g).filter((f) => f.event === 'dump').map((f) => f.original?.dstPort));
+      for (let port = 30000; port < 50000; port++) expect(dumped.has(port)).toBe(true);
+      expect(collector.stats().enobufs).toBeGreaterThan(0);
+    } finally {
+      collector.close();
     }
   });
 });
