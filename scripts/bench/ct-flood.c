@@ -27,31 +27,16 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench-util.h"
 
 #define MAX_BATCH 1024
 #define FIRST_PORT 1024u
 #define PORTS (65536u - FIRST_PORT) /* 64512 ports per address */
 #define PAYLOAD 16
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_u64(const char *text, unsigned long long *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno || end == text || *end != '\0' || text[0] == '-') return -1;
-  *out = v;
-  return 0;
-}
 
 int main(int argc, char **argv) {
   if (argc < 3 || argc > 5) {

@@ -27,30 +27,18 @@
 #include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested = 0;
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+#include "bench-util.h"
+
+#define PROG "ct-floor"
 
 struct counters {
   unsigned long long new_events, destroy_events, other_events, enobufs;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data) {
   (void)ct;
@@ -64,31 +52,16 @@ static int on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, vo
   return NFCT_CB_CONTINUE;
 }
 
-static long parse_long(const char *text, const char *what, long min, long max) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end != '\0' || v < min || v > max) {
-    fprintf(stderr, "ct-floor: %s must be an integer in %ld..%ld, got '%s'\n", what, min, max, text);
-    exit(2);
-  }
-  return v;
-}
-
 int main(int argc, char **argv) {
   if (argc < 3 || argc > 4) {
     fprintf(stderr, "usage: %s IDLE_MS MAX_SECONDS [RCVBUF_BYTES]\n", argv[0]);
     return 2;
   }
-  const long idle_ms = parse_long(argv[1], "IDLE_MS", 1, 3600000);
-  const long max_seconds = parse_long(argv[2], "MAX_SECONDS", 1, 3600);
-  const int rcvbuf = argc > 3 ? (int)parse_long(argv[3], "RCVBUF_BYTES", 4096, 1L << 30) : 256 << 20;
+  const long idle_ms = parse_long(PROG, argv[1], "IDLE_MS", 1, 3600000);
+  const long max_seconds = parse_long(PROG, argv[2], "MAX_SECONDS", 1, 3600);
+  const int rcvbuf = argc > 3 ? (int)parse_long(PROG, argv[3], "RCVBUF_BYTES", 4096, 1L << 30) : 256 << 20;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  on_stop_signals();
 
   struct nfct_handle *h = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
   if (!h) {
@@ -96,10 +69,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const int fd = nfct_fd(h);
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
-    perror("ct-floor: SO_RCVBUFFORCE");
-    return 1;
-  }
+  if (force_rcvbuf(PROG, fd, rcvbuf) < 0) return 1;
   int actual = 0;
   socklen_t actual_len = sizeof actual;
   getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &actual, &actual_len);
@@ -150,13 +120,9 @@ int main(int argc, char **argv) {
   }
   const double seconds = (now_ms() - start) / 1e3;
 
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  printf("{\"new\":%llu,\"destroy\":%llu,\"other\":%llu,\"enobufs\":%llu,\"rcvbuf\":%d,\"seconds\":%.3f,"
-         "\"cpu_user\":%.3f,\"cpu_sys\":%.3f,\"max_rss_kib\":%ld}\n",
-         c.new_events, c.destroy_events, c.other_events, c.enobufs, actual, seconds,
-         (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
+  printf("{\"new\":%llu,\"destroy\":%llu,\"other\":%llu,\"enobufs\":%llu,\"rcvbuf\":%d,\"seconds\":%.3f,",
+         c.new_events, c.destroy_events, c.other_events, c.enobufs, actual, seconds);
+  print_rusage_json();
   fflush(stdout);
   nfct_close(h);
   return 0;

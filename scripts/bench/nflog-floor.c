@@ -31,33 +31,21 @@
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested = 0;
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+#include "bench-util.h"
+
+#define PROG "nflog-floor"
 
 struct counters {
   unsigned long long delivered, lost_seq, enobufs, datagrams, bytes, no_seq;
   uint32_t first_seq, last_seq;
   int have_seq;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int on_entry(struct nflog_g_handle *gh, struct nfgenmsg *nfmsg, struct nflog_data *nfa, void *data) {
   (void)gh;
@@ -81,36 +69,21 @@ static int on_entry(struct nflog_g_handle *gh, struct nfgenmsg *nfmsg, struct nf
   return 0;
 }
 
-static long parse_long(const char *text, const char *what, long min, long max) {
-  char *end;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (errno || end == text || *end != '\0' || v < min || v > max) {
-    fprintf(stderr, "nflog-floor: %s must be an integer in %ld..%ld, got '%s'\n", what, min, max, text);
-    exit(2);
-  }
-  return v;
-}
-
 int main(int argc, char **argv) {
   if (argc < 6 || argc > 8) {
     fprintf(stderr, "usage: %s GROUP QTHRESHOLD TIMEOUT_10MS IDLE_MS MAX_SECONDS [RCVBUF_BYTES] [NLBUFSIZ]\n",
             argv[0]);
     return 2;
   }
-  const uint16_t group = (uint16_t)parse_long(argv[1], "GROUP", 0, 65535);
-  const uint32_t qthreshold = (uint32_t)parse_long(argv[2], "QTHRESHOLD", 1, 1000000);
-  const uint32_t timeout = (uint32_t)parse_long(argv[3], "TIMEOUT_10MS", 0, 100000);
-  const long idle_ms = parse_long(argv[4], "IDLE_MS", 1, 3600000);
-  const long max_seconds = parse_long(argv[5], "MAX_SECONDS", 1, 3600);
-  const int rcvbuf = argc > 6 ? (int)parse_long(argv[6], "RCVBUF_BYTES", 4096, 1L << 30) : 64 << 20;
-  const long nlbufsiz = argc > 7 ? parse_long(argv[7], "NLBUFSIZ", 0, 1L << 30) : 0;
+  const uint16_t group = (uint16_t)parse_long(PROG, argv[1], "GROUP", 0, 65535);
+  const uint32_t qthreshold = (uint32_t)parse_long(PROG, argv[2], "QTHRESHOLD", 1, 1000000);
+  const uint32_t timeout = (uint32_t)parse_long(PROG, argv[3], "TIMEOUT_10MS", 0, 100000);
+  const long idle_ms = parse_long(PROG, argv[4], "IDLE_MS", 1, 3600000);
+  const long max_seconds = parse_long(PROG, argv[5], "MAX_SECONDS", 1, 3600);
+  const int rcvbuf = argc > 6 ? (int)parse_long(PROG, argv[6], "RCVBUF_BYTES", 4096, 1L << 30) : 64 << 20;
+  const long nlbufsiz = argc > 7 ? parse_long(PROG, argv[7], "NLBUFSIZ", 0, 1L << 30) : 0;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  on_stop_signals();
 
   struct nflog_handle *h = nflog_open();
   if (!h) {
@@ -135,10 +108,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   const int fd = nflog_fd(h);
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
-    perror("nflog-floor: SO_RCVBUFFORCE");
-    return 1;
-  }
+  if (force_rcvbuf(PROG, fd, rcvbuf) < 0) return 1;
 
   struct counters c;
   memset(&c, 0, sizeof c);
@@ -182,13 +152,10 @@ int main(int argc, char **argv) {
 
   nflog_unbind_group(gh);
   nflog_close(h);
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
   printf("{\"delivered\":%llu,\"lost_seq\":%llu,\"enobufs\":%llu,\"first_seq\":%u,\"last_seq\":%u,"
-         "\"no_seq\":%llu,\"datagrams\":%llu,\"bytes\":%llu,\"cpu_user\":%.3f,\"cpu_sys\":%.3f,\"max_rss_kib\":%ld}\n",
-         c.delivered, c.lost_seq, c.enobufs, c.first_seq, c.last_seq, c.no_seq, c.datagrams, c.bytes,
-         (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
+         "\"no_seq\":%llu,\"datagrams\":%llu,\"bytes\":%llu,",
+         c.delivered, c.lost_seq, c.enobufs, c.first_seq, c.last_seq, c.no_seq, c.datagrams, c.bytes);
+  print_rusage_json();
   fflush(stdout);
   return 0;
 }

@@ -27,22 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define MAX_BATCH 1024
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_u64(const char *text, unsigned long long *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno || end == text || *end != '\0' || text[0] == '-') return -1;
-  *out = v;
-  return 0;
-}
 
 static void sleep_until(double deadline) {
   double delta = deadline - now_seconds();
