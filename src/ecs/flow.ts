@@ -35,6 +35,7 @@ import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { tryCommunityId } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
 import { ECS_VERSION, type EcsOptions } from './packet';
+import { ecsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
 
 /** The options of packetToEcs that apply to flows (the same object can be passed to both). */
@@ -297,12 +298,7 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
   if (record.replyPackets !== undefined) destination.packets = record.replyPackets;
 
   // --- observer ----------------------------------------------------------------------
-  const observer: EcsFlowDocument['observer'] = { type: 'firewall', product: 'netfilter' };
-  const obs = options?.observer;
-  if (obs !== undefined) {
-    if (obs.hostname !== undefined) observer.hostname = obs.hostname;
-    if (obs.name !== undefined) observer.name = obs.name;
-  }
+  const observer: EcsFlowDocument['observer'] = ecsObserver(options);
 
   // --- assemble ----------------------------------------------------------------------
   // Keys in reading order: @timestamp, ecs, event, source, destination, network, observer, related, netfilter.

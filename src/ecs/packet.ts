@@ -30,6 +30,7 @@ import {
   tcpFlagNames,
   transportName,
 } from './names';
+import { ecsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
 
 /** The ECS version the documents conform to (every field used exists in it). */
@@ -190,12 +191,7 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
   if (record.seq !== undefined) event.sequence = record.seq;
 
   // --- observer --------------------------------------------------------------
-  const observer: EcsDocument['observer'] = { type: 'firewall', product: 'netfilter' };
-  const obs = options?.observer;
-  if (obs !== undefined) {
-    if (obs.hostname !== undefined) observer.hostname = obs.hostname;
-    if (obs.name !== undefined) observer.name = obs.name;
-  }
+  const observer: EcsDocument['observer'] = ecsObserver(options);
   const ingress = iface(record.inInterface, record.inIfindex);
   if (ingress !== undefined) observer.ingress = ingress;
   const egress = iface(record.outInterface, record.outIfindex);

@@ -1,0 +1,19 @@
+// observer.*: this collector on this host, shared by packet and flow documents.
+
+export interface EcsObserver {
+  type: 'firewall';
+  product: 'netfilter';
+  hostname?: string;
+  name?: string;
+}
+
+/** A fresh observer object (callers add interfaces to it). */
+export function ecsObserver(options: { observer?: { hostname?: string; name?: string } } | undefined): EcsObserver {
+  const observer: EcsObserver = { type: 'firewall', product: 'netfilter' };
+  const obs = options?.observer;
+  if (obs !== undefined) {
+    if (obs.hostname !== undefined) observer.hostname = obs.hostname;
+    if (obs.name !== undefined) observer.name = obs.name;
+  }
+  return observer;
+}
