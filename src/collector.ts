@@ -204,6 +204,11 @@ export class Collector implements AsyncIterable<CollectorRecord> {
     return stream;
   }
 
+  /** The reader thread's own counters, per socket kind (for diagnostics). */
+  nativeStats(): Record<string, number> {
+    return { ...(this.closed && this.lastNative ? this.lastNative : this.reader.stats()) } as unknown as Record<string, number>;
+  }
+
   /** Interface names known in the collector's namespace. */
   interfaces(): Map<number, string> {
     return this.decoder.links.entries();
