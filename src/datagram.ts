@@ -1,7 +1,7 @@
 // Turns whole netlink datagrams (as the reader thread received them) into
 // records: NFLOG entries become packet records, rtnetlink link messages keep
 // the interface table current, and every loss becomes a gap record.
-import { readMessageHeader, nlAlign, NLMSG_ERROR, NLMSG_DONE, type MessageHeader } from './netlink/message';
+import { readMessageHeader, nlAlign, NLMSG_ERROR, NLMSG_DONE, NLMSG_HDRLEN, type MessageHeader } from './netlink/message';
 import { NflogDecoder, isNflogPacket } from './nflog/decode';
 import { SequenceTracker } from './nflog/sequence';
 import { LinkTable } from './rtnl/links';
@@ -118,7 +118,8 @@ export class DatagramDecoder {
         if (!this.links.apply(bytes, view, at, h.length, h.type)) this.counters.decodeErrors++;
       } else if (source === SOURCE_CONNTRACK || source === SOURCE_CONNTRACK_DUMP) {
         if (isConntrackMessage(h.type)) this.flow(bytes, view, at, h.length, receivedUs, source === SOURCE_CONNTRACK_DUMP, out);
-        else if (h.type !== NLMSG_ERROR && h.type !== NLMSG_DONE) this.counters.decodeErrors++;
+        else if (h.type === NLMSG_ERROR) this.netlinkError(view, at, h.length, receivedUs, out);
+        else if (h.type !== NLMSG_DONE) this.counters.decodeErrors++;
       }
       at += nlAlign(h.length);
     }
@@ -172,6 +173,13 @@ export class DatagramDecoder {
     if (kept === null) return;
     this.counters.flows++;
     out.push(kept);
+  }
+
+  /** An error answer on a conntrack socket (an ack is error 0): a dump that ended early. */
+  private netlinkError(view: DataView, at: number, length: number, receivedUs: number, out: CollectorRecord[]): void {
+    if (length < NLMSG_HDRLEN + 4) return;
+    const errno = -view.getInt32(at + NLMSG_HDRLEN, true);
+    if (errno !== 0) this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, `the kernel ended a table dump with errno ${errno}`);
   }
 
   private gap(

@@ -68,7 +68,9 @@ export type GapReason =
   /** A datagram was larger than the reader's slot and was cut. */
   | 'truncated'
   /** A datagram or message could not be decoded at all. */
-  | 'decode';
+  | 'decode'
+  /** The kernel ended a table dump with an error: the dump is incomplete (detail has the errno). */
+  | 'dump-failed';
 
 /** What was lost, where and how much. */
 export interface GapRecord {

@@ -202,7 +202,10 @@ describeKernel('conntrack options on the real kernel', () => {
       const dumped = flows(g).filter((f) => f.event === 'dump');
       expect(dumped.length).toBeGreaterThan(0);
       expect(dumped.every((f) => f.original?.protocol === 17)).toBe(true);
-      if (complete) {
+      if (!complete) {
+        // Diagnostics for the known bug (see the closing notes), not a failure.
+        console.log('resync incomplete:', JSON.stringify({ stats: collector.stats(), native: collector.nativeStats(), gaps: gaps.filter((x) => x.reason !== 'enobufs') }));
+      } else {
         const ports = new Set(dumped.map((f) => f.original?.dstPort));
         for (let port = 30000; port < 50000; port++) expect(ports.has(port)).toBe(true);
       }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DatagramDecoder } from '../../src/datagram';
-import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
+import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
 import type { CollectorRecord, GapRecord, PacketRecord } from '../../src/records';
 import * as C from '../../src/nflog/constants';
-import { attr, datagram, linkMessage, nested, nflogMessage, u16be, u32be, u64be } from '../helpers/netlink-builder';
+import { attr, datagram, linkMessage, message, nested, nflogMessage, u16be, u32be, u64be } from '../helpers/netlink-builder';
 
 /** IPv4 + UDP, 10.0.0.1:5000 -> 10.0.0.2:53, 4 bytes of data. */
 const UDP4 = [
@@ -174,5 +174,13 @@ describe('DatagramDecoder', () => {
       expect(() => decoder.decode(bytes, view, 0, bytes.length, round % 2 ? SOURCE_NFLOG : SOURCE_RTNL, 0, 0, out)).not.toThrow();
       expect(out.length).toBeLessThan(64);
     }
+  });
+
+  it('reports a conntrack dump that the kernel ended with an error; an ack (error 0) is no loss', () => {
+    const decoder = new DatagramDecoder();
+    const errorAnswer = (errno: number): number[] => message(2, [...new Uint8Array(new Int32Array([-errno]).buffer), ...new Array(16).fill(0)]);
+    const { bytes, view } = datagram(errorAnswer(16), errorAnswer(0));
+    const records = decodeAll(decoder, bytes, view, SOURCE_CONNTRACK_DUMP);
+    expect(records).toEqual([expect.objectContaining({ kind: 'gap', source: 'conntrack', reason: 'dump-failed', count: null, detail: 'the kernel ended a table dump with errno 16' })]);
   });
 });
