@@ -73,7 +73,9 @@ Output:
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
   --stats                 at exit, print one JSON object with the counters
-                          (delivered, lost, gaps, enobufs …) as the last line on stderr
+                          (delivered, lost, gaps, enobufs …, and latencyMs: p50/p99/max from
+                          the kernel's timestamp, where packets have one, and from the reader
+                          thread's receive time, to output) as the last line on stderr
 
   -h, --help              this help
   --version               the version

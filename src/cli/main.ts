@@ -7,6 +7,7 @@ import { flowToEcsJson } from '../ecs/flow';
 import type { CollectorRecord } from '../records';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { NdjsonOutput } from './output';
+import { LatencyHistogram } from './latency';
 
 function formatter(args: CliArgs): (record: CollectorRecord) => string {
   if (args.format === 'record') return (record) => JSON.stringify(record);
@@ -34,6 +35,10 @@ async function run(args: CliArgs): Promise<number> {
   const output = new NdjsonOutput(args.output);
   const format = formatter(args);
   let events = 0;
+  // From the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
+  // and from the reader thread's receive time (always): the second leaves out the kernel's batching.
+  const fromKernel = new LatencyHistogram();
+  const fromReader = new LatencyHistogram();
   let idleTimer: NodeJS.Timeout | undefined;
   const stop = (): void => collector.close();
   process.once('SIGINT', stop);
@@ -49,6 +54,13 @@ async function run(args: CliArgs): Promise<number> {
         output.line(format(record));
       }
       await output.flush();
+      // Latency of the events just written (µs clocks of the same host).
+      const nowUs = Date.now() * 1000;
+      for (const record of batch) {
+        if (record.kind === 'gap') continue;
+        fromReader.record(nowUs - record.receivedUs);
+        if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
+      }
       if (args.maxEvents !== undefined && events >= args.maxEvents) collector.close();
       if (args.idleExitMs !== undefined && events > 0) {
         if (idleTimer) idleTimer.refresh();
@@ -71,7 +83,8 @@ async function run(args: CliArgs): Promise<number> {
   if (args.stats) {
     const stats = final;
     // Events cut off by --max-events were received but deliberately not written.
-    process.stderr.write(JSON.stringify({ ...stats, delivered: events, received: stats.delivered }) + '\n');
+    const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
+    process.stderr.write(JSON.stringify({ ...stats, delivered: events, received: stats.delivered, latencyMs }) + '\n');
   }
   return 0;
 }
