@@ -41,6 +41,20 @@ function numbers(list: number[]): string {
   return out + ']';
 }
 
+// Flag lists repeat: their JSON text, by flag bits, made once.
+const TCP_FLAGS_JSON: string[] = [];
+const IPV4_FLAGS_JSON: string[] = [];
+
+function tcpFlagsJson(flags: number): string {
+  const bits = flags & 0x1ff;
+  return (TCP_FLAGS_JSON[bits] ??= strings(tcpFlagNames(bits)));
+}
+
+function ipv4FlagsJson(reserved: boolean, dontFragment: boolean, moreFragments: boolean): string {
+  const bits = (reserved ? 4 : 0) | (dontFragment ? 2 : 0) | (moreFragments ? 1 : 0);
+  return (IPV4_FLAGS_JSON[bits] ??= strings(ipv4FlagNames(reserved, dontFragment, moreFragments)));
+}
+
 // Prefixes repeat: keep the last one's escaped forms.
 let lastPrefix = '';
 let lastPrefixJson = '""';
@@ -154,7 +168,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
         ',"tos":' +
         net.tos +
         ',"flags":' +
-        strings(ipv4FlagNames(net.flagReserved, net.dontFragment, net.moreFragments)) +
+        ipv4FlagsJson(net.flagReserved, net.dontFragment, net.moreFragments) +
         ',"fragment_offset":' +
         net.fragmentOffset +
         (net.options.length > 0 ? ',"options":' + q(net.options) : '') +
@@ -182,7 +196,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
       case 'tcp':
         nf +=
           ',"tcp":{"flags":' +
-          strings(tcpFlagNames(tr.flags)) +
+          tcpFlagsJson(tr.flags) +
           ',"window":' +
           tr.window +
           ',"seq":' +
