@@ -1,12 +1,10 @@
 // Small byte helpers shared by the decoders.
-
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
+import { HEX_LOWER } from './packet/hex';
 
 /** Lower-case hex of bytes[offset, offset + length). */
 export function toHex(bytes: Uint8Array, offset: number, length: number): string {
   let out = '';
-  for (let i = offset; i < offset + length; i++) out += HEX[bytes[i]];
+  for (let i = offset; i < offset + length; i++) out += HEX_LOWER[bytes[i]];
   return out;
 }
 
