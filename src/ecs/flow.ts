@@ -35,7 +35,7 @@ import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { tryCommunityId } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
 import { ECS_VERSION, type EcsOptions } from './packet';
-import { ecsObserver } from './observer';
+import { ecsObserver, type EcsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
 
 /** The options of packetToEcs that apply to flows (the same object can be passed to both). */
@@ -130,7 +130,7 @@ export interface EcsFlowDocument {
     bytes?: number;
     packets?: number;
   };
-  observer: { type: 'firewall'; product: 'netfilter'; hostname?: string; name?: string };
+  observer: EcsObserver;
   related?: { ip: string[] };
   netfilter: NetfilterFlowFields;
 }

@@ -30,7 +30,7 @@ import {
   tcpFlagNames,
   transportName,
 } from './names';
-import { ecsObserver } from './observer';
+import { ecsObserver, type EcsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
 
 /** The ECS version the documents conform to (every field used exists in it). */
@@ -67,14 +67,7 @@ export interface EcsDocument {
     created: string;
     sequence?: number;
   };
-  observer: {
-    type: 'firewall';
-    product: 'netfilter';
-    hostname?: string;
-    name?: string;
-    ingress?: EcsInterface;
-    egress?: EcsInterface;
-  };
+  observer: EcsObserver & { ingress?: EcsInterface; egress?: EcsInterface };
   network: {
     type?: string;
     transport?: string;
