@@ -205,8 +205,9 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   }
 
   /** The reader thread's own counters, per socket kind (for diagnostics). */
-  nativeStats(): Record<string, number> {
-    return { ...(this.closed && this.lastNative ? this.lastNative : this.reader.stats()) } as unknown as Record<string, number>;
+  nativeStats(): NativeStats {
+    // After close() the reader is gone: its last counters stand.
+    return this.closed && this.lastNative ? this.lastNative : this.reader.stats();
   }
 
   /** Interface names known in the collector's namespace. */
@@ -215,7 +216,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   }
 
   stats(): CollectorStats {
-    const n = this.closed && this.lastNative ? this.lastNative : this.reader.stats();
+    const n = this.nativeStats();
     const c: DecodeCounters = this.decoder.counters;
     return {
       delivered: this.deliveredPackets + this.deliveredFlows,

@@ -88,6 +88,10 @@ export interface NativeStats {
   reads: number;
   /** Wake-ups of JS (uv_async_send calls). */
   wakeups: number;
+  /** Conntrack event datagrams, ENOBUFS on the event socket, and table dumps requested (start + resyncs). */
+  conntrackEvents: number;
+  conntrackEnobufs: number;
+  conntrackDumps: number;
 }
 
 export interface NativeReader {
