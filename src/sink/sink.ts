@@ -1,0 +1,22 @@
+// The shape every output sink has: stdout, files, unix and TCP sockets.
+import type { LineChunk } from './lines';
+import type { SinkCloseReport, SinkStats } from './stats';
+
+export interface Sink {
+  /** Takes a chunk of whole lines. Never blocks; a socket sink may drop lines (counted). */
+  write(chunk: LineChunk): void;
+  /**
+   * Resolves when the sink wants more. stdout and files: after the stream drained (backpressure,
+   * lossless). Sockets: at once (they queue or drop instead). Rejects once a stream has failed.
+   */
+  ready(): Promise<void>;
+  /** Stop applying backpressure: a pending ready() resolves, later ones resolve at once (for shutdown). */
+  stopWaiting(): void;
+  /** Files: reopen the path (after log rotation). Others: nothing. Throws if the path cannot be opened. */
+  reopen(): void;
+  /** Writes what it can within deadlineMs, then gives up on the rest (counted) and releases the target. */
+  close(deadlineMs: number): Promise<SinkCloseReport>;
+  stats(): SinkStats;
+}
+
+export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024;

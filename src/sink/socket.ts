@@ -1,0 +1,216 @@
+// NDJSON to a unix stream socket or a TCP peer, through a bounded queue.
+//
+// The collector never waits for the receiver: write() queues (or drops whole
+// lines, counted, when the queue is full) and a pump hands queued chunks to
+// the connection a little at a time. The connection is retried with capped
+// exponential backoff while the receiver is absent or after it went away.
+//
+// A broken connection: the chunks handed to it whose writes had not completed
+// are counted dropped ("connectionLost") and never resent. The receiver may
+// have seen a torn last line on the old connection (it ends without a newline
+// at EOF); the next connection starts at the first byte of the next queued
+// line, so no connection ever starts mid-line, and no line is sent twice.
+// Lines whose write completed (they reached our kernel) but that the peer
+// never read are lost without a count: nothing in the socket API tells.
+import * as net from 'node:net';
+import type { LineChunk } from './lines';
+import { LineQueue } from './queue';
+import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
+import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
+import { describeSinkTarget, type SinkTarget } from './target';
+
+export interface SocketSinkOptions {
+  /** Bound of queued bytes (waiting and in flight). */
+  queueBytes?: number;
+  /** First retry delay after a failed or lost connection; doubles up to reconnectMaxMs. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** A connect attempt that takes longer is abandoned (a black-holed host). */
+  connectTimeoutMs?: number;
+  /** TCP keepalive idle time before probes. */
+  keepAliveMs?: number;
+  /** Bytes handed to the connection ahead of completed writes: what a broken connection can take with it. */
+  inFlightBytes?: number;
+}
+
+const RESOLVED = Promise.resolve();
+
+export class SocketSink implements Sink {
+  private readonly target: Extract<SinkTarget, { kind: 'unix' | 'tcp' }>;
+  private readonly queue: LineQueue;
+  private readonly drops = new DropCounter();
+  private readonly reconnectMinMs: number;
+  private readonly reconnectMaxMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly keepAliveMs: number;
+  private readonly inFlightLimit: number;
+  private socket: net.Socket | null = null;
+  private connected = false;
+  private backoffMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private connects = 0;
+  private connectFailures = 0;
+  private writtenLines = 0;
+  private writtenBytes = 0;
+  private lastError: string | undefined;
+  private closing = false;
+  private closed = false;
+  private onIdle: (() => void) | null = null;
+
+  constructor(target: Extract<SinkTarget, { kind: 'unix' | 'tcp' }>, options: SocketSinkOptions = {}) {
+    this.target = target;
+    this.queue = new LineQueue(options.queueBytes ?? DEFAULT_QUEUE_BYTES);
+    this.reconnectMinMs = options.reconnectMinMs ?? 100;
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.keepAliveMs = options.keepAliveMs ?? 15000;
+    this.inFlightLimit = options.inFlightBytes ?? 256 * 1024;
+    this.backoffMs = this.reconnectMinMs;
+    this.connect();
+  }
+
+  write(chunk: LineChunk): void {
+    if (this.closed) {
+      this.drops.add('closeDeadline', chunk.lines, chunk.bytes.length);
+      return;
+    }
+    const dropped = this.queue.offer(chunk);
+    this.drops.add(this.connected ? 'queueFull' : 'noReceiver', dropped.lines, dropped.bytes);
+    this.pump();
+  }
+
+  ready(): Promise<void> {
+    return RESOLVED;
+  }
+
+  stopWaiting(): void {}
+
+  reopen(): void {}
+
+  private connect(): void {
+    this.retryTimer = undefined;
+    const socket =
+      this.target.kind === 'unix'
+        ? net.createConnection({ path: this.target.path.startsWith('@') ? `\0${this.target.path.slice(1)}` : this.target.path })
+        : net.createConnection({ host: this.target.host, port: this.target.port });
+    this.socket = socket;
+    let established = false;
+    socket.setTimeout(this.connectTimeoutMs, () => socket.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)));
+    socket.once('connect', () => {
+      established = true;
+      socket.setTimeout(0);
+      if (this.target.kind === 'tcp') {
+        socket.setKeepAlive(true, this.keepAliveMs);
+        socket.setNoDelay(true);
+      }
+      this.connected = true;
+      this.connects++;
+      this.backoffMs = this.reconnectMinMs;
+      this.pump();
+    });
+    // The receiver is not expected to talk; what it sends is read and discarded, so its close is seen.
+    socket.on('data', () => {});
+    socket.on('end', () => socket.destroy());
+    socket.on('drain', () => this.pump());
+    socket.on('error', (err: Error) => {
+      this.lastError = err.message;
+    });
+    socket.on('close', () => this.lost(socket, established));
+  }
+
+  /** The connection (or the attempt) ended. */
+  private lost(socket: net.Socket, established: boolean): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.connected = false;
+    if (!established) this.connectFailures++;
+    const lost = this.queue.dropInFlight();
+    this.drops.add('connectionLost', lost.lines, lost.bytes);
+    this.checkIdle();
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
+    this.retryTimer.unref();
+    this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
+  }
+
+  /** Hands waiting chunks to the connection while less than inFlightLimit is unwritten. */
+  private pump(): void {
+    const socket = this.socket;
+    if (!this.connected || socket === null) return;
+    while (socket.writableLength < this.inFlightLimit) {
+      const chunk = this.queue.send();
+      if (!chunk) break;
+      socket.write(chunk.bytes, (err) => this.written(socket, err));
+    }
+  }
+
+  private written(socket: net.Socket, err: Error | null | undefined): void {
+    // A failed write's chunk stays in flight until the connection's 'close' counts it lost.
+    if (err || socket !== this.socket) return;
+    const chunk = this.queue.sent();
+    if (chunk) {
+      this.writtenLines += chunk.lines;
+      this.writtenBytes += chunk.bytes.length;
+    }
+    this.pump();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.onIdle && this.queue.bytes === 0) this.onIdle();
+  }
+
+  async close(deadlineMs: number): Promise<SinkCloseReport> {
+    if (this.closed || this.closing) return { complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false };
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadlineMs));
+    });
+    // Reconnects go on meanwhile: a receiver that comes back within the deadline still gets the queue.
+    await Promise.race([
+      deadline,
+      new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+        this.checkIdle();
+      }),
+    ]);
+    clearTimeout(timer);
+    this.onIdle = null;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const reason = this.connected ? 'closeDeadline' : 'noReceiver';
+    const waiting = this.queue.dropWaiting();
+    const inFlight = this.queue.dropInFlight();
+    this.drops.add(reason, waiting.lines, waiting.bytes);
+    this.drops.add('closeDeadline', inFlight.lines, inFlight.bytes);
+    const socket = this.socket;
+    if (socket) {
+      if (inFlight.bytes > 0) socket.destroy();
+      // Everything was written to our kernel: FIN after it, and the kernel delivers the rest.
+      else socket.end(() => socket.destroy());
+    }
+    const droppedLines = waiting.lines + inFlight.lines;
+    const droppedBytes = waiting.bytes + inFlight.bytes;
+    return { complete: droppedBytes === 0, droppedLines, droppedBytes, writeStuck: false };
+  }
+
+  stats(): SinkStats {
+    return {
+      target: describeSinkTarget(this.target),
+      connected: this.connected,
+      writtenLines: this.writtenLines,
+      writtenBytes: this.writtenBytes,
+      queuedBytes: this.queue.bytes,
+      queueLimitBytes: this.queue.limitBytes,
+      droppedLines: this.drops.lines,
+      droppedBytes: this.drops.bytes,
+      dropped: this.drops.snapshot(),
+      reconnects: Math.max(0, this.connects - 1),
+      connectFailures: this.connectFailures,
+      reopens: 0,
+      lastError: this.lastError,
+    };
+  }
+}
