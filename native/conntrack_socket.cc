@@ -276,6 +276,12 @@ int ConntrackSocket::RequestDump() {
   return err;
 }
 
+int ConntrackSocket::ReopenDump() {
+  if (dump_fd_ >= 0) close(dump_fd_);
+  dump_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  return dump_fd_ >= 0 ? 0 : errno;
+}
+
 bool ConntrackSocket::EndsDump(const uint8_t* data, uint32_t length) const {
   return nfc::EndsDump(data, length, dump_seq_);
 }

@@ -63,6 +63,10 @@ class ConntrackSocket {
   int RequestDump();
   // Whether a datagram from dump_fd() ends the last requested dump.
   bool EndsDump(const uint8_t* data, uint32_t length) const;
+  // Replaces the dump socket with a new one (a dump that failed on the old
+  // one can neither resume nor be requested again there). Returns the errno,
+  // 0 on success; on failure dump_fd() is -1.
+  int ReopenDump();
 
  private:
   void Probe();

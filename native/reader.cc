@@ -211,7 +211,17 @@ bool Reader::Drain(const Source& from) {
     Add(stats_.reads, 1);
     if (got < 0) {
       if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {
+      int err = errno;
+      if (from.source == kSourceConntrackDump && err != EAGAIN) {
+        // The kernel stopped the dump with an error on the socket (ENOBUFS
+        // when it could not queue the next part). It continues a dump only
+        // from a read that finds data queued, so with an empty queue this
+        // dump would never end: abandon it on a new socket.
+        WriteEnobufs(base, from);
+        AbandonConntrackDump();
+        return true;
+      }
+      if (err == ENOBUFS) {
         WriteEnobufs(base, from);
         continue;
       }
@@ -282,6 +292,21 @@ void Reader::FinishDump(uint16_t source) {
   }
   // Events were lost while this dump ran: it may have passed their entries already.
   if (conntrack_resync_) StartConntrackDump();
+}
+
+// A dump that failed is incomplete: JS has the ENOBUFS entry and reports it.
+// The dump socket is replaced and, when the table is to be kept in step,
+// dumped again.
+void Reader::AbandonConntrackDump() {
+  if (!conntrack_dump_) return;
+  if (conntrack_->ReopenDump() == 0) {
+    WatchLate(conntrack_->dump_fd(), kTagConntrackDump);
+  } else {
+    // Out of file descriptors or memory: no more dumps. Events go on.
+    conntrack_resync_ = false;
+  }
+  if (options_.conntrack->resync_on_overflow && conntrack_->dump_fd() >= 0) conntrack_resync_ = true;
+  FinishDump(kSourceConntrackDump);
 }
 
 // Requests a conntrack dump, at start or to resynchronise; returns the errno,

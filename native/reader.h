@@ -74,6 +74,7 @@ class Reader {
   void WriteEnobufs(uint8_t* entry, const Source& from);
   bool EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const;
   void FinishDump(uint16_t source);
+  void AbandonConntrackDump();
   int StartConntrackDump();
   void WatchLate(int fd, uint32_t tag);
   void WaitForRelease();

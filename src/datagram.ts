@@ -104,7 +104,12 @@ export class DatagramDecoder {
     if (flags & FLAG_ENOBUFS) {
       // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
       if (source === SOURCE_NFLOG) this.counters.unresolvedEnobufs++;
-      this.gap(out, sourceName(source), 'enobufs', null, receivedUs, 'the socket buffer overflowed');
+      if (source === SOURCE_CONNTRACK_DUMP) {
+        // The reader abandons such a dump (and dumps again when resynchronising).
+        this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, 'the kernel could not queue the next part of a table dump (ENOBUFS): the dump is incomplete');
+      } else {
+        this.gap(out, sourceName(source), 'enobufs', null, receivedUs, 'the socket buffer overflowed');
+      }
       return out.length - before;
     }
     const end = offset + length;

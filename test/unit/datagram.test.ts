@@ -183,4 +183,13 @@ describe('DatagramDecoder', () => {
     const records = decodeAll(decoder, bytes, view, SOURCE_CONNTRACK_DUMP);
     expect(records).toEqual([expect.objectContaining({ kind: 'gap', source: 'conntrack', reason: 'dump-failed', count: null, detail: 'the kernel ended a table dump with errno 16' })]);
   });
+
+  it('reports an overflow of the dump socket as an incomplete dump, not as lost events', () => {
+    const decoder = new DatagramDecoder();
+    const bytes = new Uint8Array(0);
+    const records = decodeAll(decoder, bytes, new DataView(bytes.buffer), SOURCE_CONNTRACK_DUMP, FLAG_ENOBUFS);
+    expect(records).toEqual([expect.objectContaining({ kind: 'gap', source: 'conntrack', reason: 'dump-failed', count: null })]);
+    expect((records[0] as GapRecord).detail).toMatch(/ENOBUFS.*incomplete/);
+    expect(decoder.counters.unresolvedEnobufs).toBe(0);
+  });
 });
