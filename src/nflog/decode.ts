@@ -1,7 +1,7 @@
 // Decodes one NFLOG packet message (NFULNL_MSG_PACKET) into a PacketRecord.
 // Pure over bytes; never throws on malformed input (faults land in decodeError).
 import { AttributeTable, NLMSG_HDRLEN, nlAlign } from '../netlink/message';
-import { macToString } from '../packet/address';
+import { linkHeaderToString, macToString } from '../packet/address';
 import { decodePacket, startForHwProtocol } from '../packet/decode';
 import type { DecodedPacket } from '../packet/types';
 import type { PacketRecord } from '../records';
@@ -29,8 +29,14 @@ export class NflogDecoder {
    * when the kernel sent none.
    */
   decode(bytes: Uint8Array, view: DataView, offset: number, length: number, receivedUs: number): PacketRecord {
-    const end = offset + length;
-    const body = offset + NLMSG_HDRLEN;
+    return this.decodeBody(bytes, view, offset + NLMSG_HDRLEN, offset + length, receivedUs);
+  }
+
+  /**
+   * Decodes an NFLOG entry without its nlmsghdr: bytes[body, end) holds the
+   * nfgenmsg and the attributes (what a LINKTYPE_NFLOG pcap record holds).
+   */
+  decodeBody(bytes: Uint8Array, view: DataView, body: number, end: number, receivedUs: number): PacketRecord {
     // Every field in the literal, in one order: all records share one hidden class.
     const record: PacketRecord = {
       kind: 'packet',
@@ -55,6 +61,7 @@ export class NflogDecoder {
       hwAddr: undefined,
       hwType: undefined,
       hwLen: undefined,
+      hwHeader: undefined,
       uid: undefined,
       gid: undefined,
       seq: undefined,
@@ -123,6 +130,7 @@ export class NflogDecoder {
     const hwHeaderAt = o[C.NFULA_HWHEADER];
     const hwHeaderLen = n[C.NFULA_HWHEADER];
     const payloadAt = o[C.NFULA_PAYLOAD];
+    if (hwHeaderAt >= 0 && hwHeaderLen > 0) record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
     if (payloadAt >= 0) {
       const payloadLen = n[C.NFULA_PAYLOAD];
       record.payloadLength = payloadLen;
