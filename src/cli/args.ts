@@ -1,6 +1,13 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 
-export type OutputFormat = 'ecs' | 'record';
+export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd'];
+
+/** The kernel's LOG flags, for --format log/logemu (nft `log flags`, iptables --log-*). */
+export type LogFlag = 'tcpseq' | 'tcpopt' | 'ipopt' | 'uid' | 'macdecode';
+
+const LOG_FLAGS: readonly LogFlag[] = ['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode'];
 
 export interface CliConntrackArgs {
   events: Array<'new' | 'update' | 'destroy'>;
@@ -23,7 +30,19 @@ export interface CliArgs {
   conntrack?: CliConntrackArgs;
   netns?: string;
   format: OutputFormat;
-  output: string;
+  /** Where NDJSON/lines go; undefined means stdout, or nothing when --write-pcap is given. */
+  output?: string;
+  /** Bound of a socket output's queue, bytes. */
+  outputQueue?: number;
+  logFlags: LogFlag[];
+  /** --read FILE.pcap: decode a capture instead of collecting live. */
+  read?: string;
+  /** --write-pcap FILE: write the packets collected as an NFLOG pcap. */
+  writePcap?: string;
+  /** Seconds between progress lines on stderr; 0 turns them off; undefined: on when stderr is a terminal. */
+  statsInterval?: number;
+  /** --user USER[:GROUP]: drop to this user once the sockets are bound. */
+  user?: string;
   maxEvents?: number;
   idleExitMs?: number;
   stats: boolean;
@@ -36,10 +55,13 @@ export interface CliArgs {
 }
 
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
+       netfilter-collector --read FILE.pcap [output options]
+       netfilter-collector demo [--format FORMAT] [--duration SECONDS]
 
 Collects packets logged to NFLOG groups (nft "log group N", iptables -j NFLOG)
-and conntrack events (NAT flow records), and writes one JSON document per line.
-Give --nflog, --conntrack or both.
+and conntrack events (NAT flow records), and writes one document per line.
+Give --nflog, --conntrack or both; or --read to decode an NFLOG capture.
+"demo" builds a throwaway lab of namespaces and shows live events (needs root).
 
 Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
@@ -50,6 +72,8 @@ Collection:
   --copy-range BYTES      bytes of each packet to copy (default 65535: all)
   --socket-buffer BYTES   socket receive buffer, SO_RCVBUFFORCE (default 268435456)
   --ring-size BYTES       ring between reader thread and JS, a power of two (default 67108864)
+  --user USER[:GROUP]     once the sockets are bound, drop to this user and group (and so all
+                          capabilities); a conntrack resync dump then fails, counted as a gap
 
 Conntrack (NAT flow records):
   --conntrack EVENTS      conntrack events: new,update,destroy (any subset) or all
@@ -67,27 +91,46 @@ Conntrack (NAT flow records):
                           collector's namespace (byte counts and start/end times)
 
 Output:
-  --format ecs|record     ecs: Elastic Common Schema documents (default);
-                          record: the collector's own records
-  --output -|FILE         where to write: - is stdout (default); FILE is truncated
+  --format FORMAT         ecs: Elastic Common Schema documents (default);
+                          record: the collector's own records as JSON;
+                          log: the kernel's LOG line, as nf_log_syslog prints it;
+                          logemu: ulogd2's LOGEMU line;
+                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT)
+  --log-flags LIST        for log/logemu: tcpseq,tcpopt,ipopt,uid,macdecode or all
+                          (the kernel's log flags; default none)
+  --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
+                          unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
+                          Sockets reconnect; a slow or absent receiver never blocks collection:
+                          lines beyond --output-queue are dropped and counted
+  --output-queue BYTES    bound of a socket output's queue (default 67108864)
+  --write-pcap FILE       write the NFLOG packets to FILE as a pcap (link type NFLOG, as
+                          tcpdump -i nflog:N -w writes); documents go to --output only if given
+  --read FILE.pcap        decode an NFLOG pcap (tcpdump -i nflog:N -w FILE) instead of collecting
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
+  --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
+                          default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
-                          (delivered, lost, gaps, enobufs …, and latencyMs: p50/p99/max from
-                          the kernel's timestamp, where packets have one, and from the reader
+                          (delivered, lost, gaps, enobufs, output drops …, and latencyMs: p50/p99/max
+                          from the kernel's timestamp, where packets have one, and from the reader
                           thread's receive time, to output) as the last line on stderr
 
   -h, --help              this help
   --version               the version
 
-Loss is never silent: a record of kind "gap" (format record), or a document
-with event.kind "pipeline_error" and netfilter.gap.* (format ecs), says what was
-lost, where and how many. Needs CAP_NET_ADMIN (run as root).
+Loss is never silent: a record of kind "gap" (format record), a document with
+event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
+stderr (formats log, logemu, ulogd) says what was lost, where and how many.
+Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
+SIGHUP reopens an output file (log rotation).
+Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns.
 
 Examples:
   netfilter-collector --nflog 1 --max-events 10
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
+  netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
+  netfilter-collector --read capture.pcap --format ecs
 `;
 
 function fail(message: string): never {
@@ -114,7 +157,7 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', output: '-', stats: false, labels: new Map() };
+  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -199,14 +242,49 @@ export function parseArgs(argv: string[]): CliArgs {
       }
       case '--format': {
         const text = value();
-        if (text !== 'ecs' && text !== 'record') fail(`--format must be ecs or record, got '${text ?? ''}'`);
-        args.format = text;
+        if (!OUTPUT_FORMATS.includes(text as OutputFormat)) fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${text ?? ''}'`);
+        args.format = text as OutputFormat;
         break;
       }
+      case '--log-flags':
+        for (const name of list(flag, value())) {
+          const known = name === 'all' ? LOG_FLAGS : LOG_FLAGS.filter((f) => f === name);
+          if (known.length === 0) fail(`--log-flags: '${name}' is not one of ${LOG_FLAGS.join(', ')} or all`);
+          for (const f of known) if (!args.logFlags.includes(f)) args.logFlags.push(f);
+        }
+        break;
       case '--output': {
         const text = value();
-        if (!text) fail('--output needs - or a file path');
+        if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
         args.output = text;
+        break;
+      }
+      case '--output-queue':
+        args.outputQueue = positiveInteger(flag, value(), 1024);
+        break;
+      case '--read': {
+        const text = value();
+        if (!text) fail('--read needs a pcap file (- for stdin is not supported)');
+        args.read = text;
+        break;
+      }
+      case '--write-pcap': {
+        const text = value();
+        if (!text) fail('--write-pcap needs a file path');
+        args.writePcap = text;
+        break;
+      }
+      case '--stats-interval': {
+        const text = value();
+        const n = Number(text);
+        if (text === undefined || text === '' || !Number.isFinite(n) || n < 0) fail(`--stats-interval needs seconds (0 turns progress off), got '${text ?? ''}'`);
+        args.statsInterval = n;
+        break;
+      }
+      case '--user': {
+        const text = value();
+        if (!text || text.startsWith(':')) fail('--user needs USER or USER:GROUP');
+        args.user = text;
         break;
       }
       case '--max-events':
@@ -237,8 +315,18 @@ export function parseArgs(argv: string[]): CliArgs {
         fail(`unknown option '${arg}' (see --help)`);
     }
   }
-  if (!args.help && !args.version && args.nflog.length === 0 && !args.conntrack) {
-    fail('nothing to collect: give --nflog GROUPS and/or --conntrack EVENTS (see --help)');
+  if (args.help || args.version) return args;
+  if (args.read !== undefined) {
+    if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
+    if (args.netns !== undefined || args.user !== undefined) fail('--read decodes a capture: --netns and --user are for live collection');
+  } else if (args.nflog.length === 0 && !args.conntrack) {
+    fail('nothing to collect: give --nflog GROUPS and/or --conntrack EVENTS, or --read FILE.pcap (see --help)');
+  }
+  if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
+    fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
+  }
+  if (args.logFlags.length > 0 && args.format !== 'log' && args.format !== 'logemu') {
+    fail('--log-flags applies to --format log or logemu');
   }
   return args;
 }

@@ -1,0 +1,36 @@
+// The CLI's output formats: one function per format from a record to one
+// line. Gaps have no place in the kernel's or ulogd's line formats, so those
+// formats report them on stderr instead (loss is never silent).
+import { packetToEcsJson } from '../ecs/packet-json';
+import { gapToEcs } from '../ecs/gap';
+import { flowToEcsJson } from '../ecs/flow';
+import type { CollectorRecord, GapRecord } from '../records';
+import type { CliArgs } from './args';
+
+/** A line for the output, or null when the record goes elsewhere (a gap on stderr). */
+export type LineFormatter = (record: CollectorRecord) => string | null;
+
+/** How a gap reads on stderr. */
+export function gapMessage(gap: GapRecord): string {
+  const what = gap.count === null ? 'an unknown number of events' : `${gap.count} events`;
+  const where = gap.group !== undefined ? `${gap.source} group ${gap.group}` : gap.source;
+  return `netfilter-collector: lost ${what} (${where}, ${gap.reason})${gap.detail ? `: ${gap.detail}` : ''}`;
+}
+
+/** Formats whose lines carry packets only. */
+export const PACKET_ONLY_FORMATS = new Set(['log', 'logemu']);
+
+export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags'>, onGap: (gap: GapRecord) => void): LineFormatter {
+  switch (args.format) {
+    case 'record':
+      return (record) => JSON.stringify(record, (key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value));
+    case 'ecs': {
+      const options = { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
+      return (record) =>
+        record.kind === 'packet' ? packetToEcsJson(record, options) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
+    }
+    default:
+      throw new Error(`format ${args.format} is not available`);
+  }
+  void onGap;
+}

@@ -1,0 +1,131 @@
+// One CLI run: records from a source, formatted, to the output (and to a pcap
+// file), with signals, a progress line and a summary. Loss anywhere — kernel,
+// ring, output queue — is counted and said.
+import type { GapRecord } from '../records';
+import type { CliArgs } from './args';
+import { gapMessage, lineFormatter } from './formats';
+import { LatencyHistogram } from './latency';
+import { NdjsonOutput } from './output';
+import { ProgressLine } from './progress';
+import { LiveSource, type RecordSource } from './source';
+
+/** How long close may take to flush a stalled output before giving up on it. */
+const CLOSE_DEADLINE_MS = 5000;
+
+function openSource(args: CliArgs): RecordSource {
+  return new LiveSource(args);
+}
+
+export async function runCollection(args: CliArgs): Promise<number> {
+  const stderr = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const onGap = (gap: GapRecord): void => stderr(gapMessage(gap));
+  const format = lineFormatter(args, onGap);
+  const source = openSource(args);
+  const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
+
+  let events = 0;
+  // From the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
+  // and from the reader thread's receive time (always): the second leaves out the kernel's batching.
+  const fromKernel = new LatencyHistogram();
+  const fromReader = new LatencyHistogram();
+  let idleTimer: NodeJS.Timeout | undefined;
+  let signalled: string | null = null;
+  const stop = (signal: NodeJS.Signals): void => {
+    signalled = signal;
+    source.close();
+    // A stalled stdout or file must not keep us from exiting.
+    output?.stopWaiting();
+  };
+  const reopen = (): void => {
+    try {
+      output?.reopen();
+    } catch (err) {
+      stderr(`netfilter-collector: SIGHUP: cannot reopen the output: ${(err as Error).message}; still writing to the old file`);
+    }
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', reopen);
+
+  const intervalS = args.statsInterval ?? (process.stderr.isTTY ? 10 : 0);
+  const progress = new ProgressLine(Date.now());
+  const progressTimer =
+    intervalS > 0
+      ? setInterval(() => {
+          const c = source.counters();
+          const o = output?.stats();
+          stderr(
+            progress.line(Date.now(), {
+              events,
+              lost: c.lost,
+              lossUncounted: c.lossUncounted,
+              outputDropped: o?.droppedLines ?? 0,
+              outputQueued: o?.queuedBytes ?? 0,
+              ringPending: c.pending,
+            }),
+          );
+        }, intervalS * 1000)
+      : undefined;
+  progressTimer?.unref();
+
+  let closeReport: Awaited<ReturnType<NdjsonOutput['close']>> | undefined;
+  try {
+    for await (const batch of source.batches()) {
+      for (const record of batch) {
+        if (record.kind !== 'gap') {
+          if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
+          events++;
+        }
+        const line = format(record);
+        if (line !== null) output?.line(line);
+      }
+      if (output) await output.flush();
+      // Latency of the events just written (µs clocks of the same host).
+      const nowUs = Date.now() * 1000;
+      for (const record of batch) {
+        if (record.kind === 'gap') continue;
+        fromReader.record(nowUs - record.receivedUs);
+        if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
+      }
+      if (args.maxEvents !== undefined && events >= args.maxEvents) source.close();
+      if (args.idleExitMs !== undefined && events > 0) {
+        if (idleTimer) idleTimer.refresh();
+        else idleTimer = setTimeout(() => source.close(), args.idleExitMs);
+      }
+    }
+  } finally {
+    if (idleTimer) clearTimeout(idleTimer);
+    if (progressTimer) clearInterval(progressTimer);
+    source.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.off('SIGHUP', reopen);
+    closeReport = await output?.close(CLOSE_DEADLINE_MS);
+  }
+
+  const counters = source.counters();
+  if (counters.lossUncounted) {
+    stderr('netfilter-collector: the kernel dropped entries (ENOBUFS) that no later entry has counted yet; "lost" is a lower bound');
+  }
+  const outputStats = output?.stats();
+  if (outputStats && outputStats.droppedLines > 0) {
+    stderr(`netfilter-collector: the output dropped ${outputStats.droppedLines} lines (${outputStats.droppedBytes} bytes) it could not deliver`);
+  }
+  if (closeReport && !closeReport.complete) {
+    stderr(
+      `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${closeReport.droppedLines} lines (${closeReport.droppedBytes} bytes) ` +
+        `the output could not take within ${CLOSE_DEADLINE_MS} ms`,
+    );
+  }
+  if (args.stats) {
+    const summary = source.summary();
+    // Events cut off by --max-events were received but deliberately not written.
+    const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
+    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, latencyMs }));
+  }
+  // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
+  if (closeReport?.writeStuck) process.exit(0);
+  return 0;
+}

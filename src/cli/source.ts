@@ -1,0 +1,59 @@
+// Where the CLI's records come from: the live collector, or a pcap file
+// (--read). Both hand out batches and say what they lost.
+import { createCollector, type Collector } from '../collector';
+import type { CollectorRecord } from '../records';
+import type { CliArgs } from './args';
+
+export interface SourceCounters {
+  /** Events known lost before the output (kernel, ring, unreadable capture records). */
+  lost: number;
+  /** The kernel reported drops that no later entry has counted yet. */
+  lossUncounted: boolean;
+  /** Bytes waiting to be decoded. */
+  pending: number;
+}
+
+export interface RecordSource {
+  batches(): AsyncIterable<CollectorRecord[]>;
+  /** Stops: batches() ends once what was already received is delivered. */
+  close(): void;
+  counters(): SourceCounters;
+  /** Everything the source counts, for --stats. */
+  summary(): Record<string, unknown>;
+}
+
+export class LiveSource implements RecordSource {
+  readonly collector: Collector;
+
+  constructor(args: CliArgs) {
+    this.collector = createCollector({
+      nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
+      conntrack: args.conntrack,
+      netns: args.netns,
+      qthreshold: args.qthreshold,
+      flushTimeoutMs: args.flushTimeoutMs,
+      copyRange: args.copyRange,
+      socketBuffer: args.socketBuffer,
+      ringSize: args.ringSize,
+      // The pcap writer needs the packet's bytes.
+      includePayload: args.writePcap !== undefined,
+    });
+  }
+
+  batches(): AsyncIterable<CollectorRecord[]> {
+    return this.collector.batches();
+  }
+
+  close(): void {
+    this.collector.close();
+  }
+
+  counters(): SourceCounters {
+    const s = this.collector.stats();
+    return { lost: s.lost, lossUncounted: s.lossUncounted, pending: s.ringPending };
+  }
+
+  summary(): Record<string, unknown> {
+    return { ...this.collector.stats() };
+  }
+}

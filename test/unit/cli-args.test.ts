@@ -1,0 +1,60 @@
+// The CLI's output, capture and privilege options: what they accept, what they refuse and why.
+import { describe, expect, it } from 'vitest';
+import { HELP, OUTPUT_FORMATS, parseArgs } from '../../src/cli/args';
+import { ProgressLine } from '../../src/cli/progress';
+
+describe('parseArgs: formats, outputs and captures', () => {
+  it('takes every format and the kernel log flags', () => {
+    for (const format of OUTPUT_FORMATS) expect(parseArgs(['--nflog', '1', '--format', format]).format).toBe(format);
+    expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'tcpseq,uid']).logFlags).toEqual(['tcpseq', 'uid']);
+    expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--log-flags', 'all']).logFlags).toEqual(['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode']);
+    expect(() => parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'seq'])).toThrow(/'seq' is not one of tcpseq/);
+    expect(() => parseArgs(['--nflog', '1', '--log-flags', 'uid'])).toThrow(/--log-flags applies to --format log or logemu/);
+  });
+
+  it('leaves the output unset unless given, and takes socket targets as text', () => {
+    expect(parseArgs(['--nflog', '1']).output).toBeUndefined();
+    expect(parseArgs(['--nflog', '1', '--output', 'tcp:[::1]:5140', '--output-queue', '4096'])).toMatchObject({ output: 'tcp:[::1]:5140', outputQueue: 4096 });
+    expect(() => parseArgs(['--nflog', '1', '--output-queue', '10'])).toThrow(/--output-queue must be an integer ≥ 1024/);
+  });
+
+  it('reads a capture without collecting, and refuses live-only options with it', () => {
+    expect(parseArgs(['--read', 'x.pcap', '--format', 'log'])).toMatchObject({ read: 'x.pcap', nflog: [] });
+    expect(() => parseArgs(['--read', 'x.pcap', '--nflog', '1'])).toThrow(/does not take --nflog/);
+    expect(() => parseArgs(['--read', 'x.pcap', '--netns', 'r'])).toThrow(/--netns and --user are for live collection/);
+  });
+
+  it('writes pcap only of NFLOG groups', () => {
+    expect(parseArgs(['--nflog', '3', '--write-pcap', 'out.pcap']).writePcap).toBe('out.pcap');
+    expect(() => parseArgs(['--conntrack', 'new', '--write-pcap', 'out.pcap'])).toThrow(/give --nflog GROUPS too/);
+  });
+
+  it('takes a progress interval and a user to drop to', () => {
+    expect(parseArgs(['--nflog', '1', '--stats-interval', '0.5']).statsInterval).toBe(0.5);
+    expect(parseArgs(['--nflog', '1', '--stats-interval', '0']).statsInterval).toBe(0);
+    expect(() => parseArgs(['--nflog', '1', '--stats-interval', '-1'])).toThrow(/--stats-interval needs seconds/);
+    expect(parseArgs(['--nflog', '1', '--user', 'nobody:nogroup']).user).toBe('nobody:nogroup');
+    expect(() => parseArgs(['--nflog', '1', '--user', ':x'])).toThrow(/--user needs USER/);
+  });
+
+  it('documents every option it parses', () => {
+    for (const option of ['--format', '--log-flags', '--output', '--output-queue', '--read', '--write-pcap', '--stats-interval', '--user', 'demo']) {
+      expect(HELP).toContain(option);
+    }
+    for (const format of OUTPUT_FORMATS) expect(HELP).toContain(`${format}:`);
+  });
+});
+
+describe('ProgressLine', () => {
+  it('gives the rate since the previous line, totals, loss and queues', () => {
+    const progress = new ProgressLine(1_000);
+    const counters = { events: 5000, lost: 0, lossUncounted: false, outputDropped: 0, outputQueued: 0, ringPending: 2048 };
+    expect(progress.line(3_000, counters)).toBe(
+      'netfilter-collector: 2s 2500 events/s, 5000 total, lost 0 (+0), output dropped 0, queued 0 B, ring 2.0 KiB',
+    );
+    const later = { events: 2_005_000, lost: 12, lossUncounted: true, outputDropped: 3, outputQueued: 3 * 1024 * 1024, ringPending: 0 };
+    expect(progress.line(4_000, later)).toBe(
+      'netfilter-collector: 3s 2.0M events/s, 2.0M total, lost 12+ (+12), output dropped 3, queued 3.0 MiB, ring 0 B',
+    );
+  });
+});
