@@ -6,8 +6,9 @@
 //
 //   node scripts/bench/ct-burst.js [--flows N] [--runs K] [--contenders LIST] [--socket-buffer B] [options]
 //
-// Contenders (comma-separated; default: all three):
+// Contenders (comma-separated; default: all four):
 //   collector-ecs   node dist/cli/main.js --conntrack new,destroy --format ecs (ECS documents to /dev/null)
+//   collector-api   scripts/bench/records-consumer.js --conntrack new,destroy: the library API, counting records
 //   floor           scripts/bench/ct-floor.c: libnetfilter_conntrack, count in the callback, nothing else
 //   ulogd           ulogd2 (Debian's /usr/sbin/ulogd) NFCT→IP2STR→JSON to a file on /dev/shm
 //
@@ -36,7 +37,7 @@ const bench = require('./lib');
 const { ROOT, ULOGD, ULOGD_PLUGINS, int, sleep, log, median, fmt, fmtInt, lastJsonLine, runAsync, runSync } = bench;
 bench.configure({ tag: 'ct-bench', syncTimeoutMs: 120_000 });
 
-const ALL_CONTENDERS = ['collector-ecs', 'floor', 'ulogd'];
+const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'floor', 'ulogd'];
 // NFNLGRP_CONNTRACK_NEW = 1, NFNLGRP_CONNTRACK_DESTROY = 3: bits 0 and 2 of /proc/net/netlink's Groups.
 const CT_GROUPS = 0x1 | 0x4;
 const PORTS_PER_ADDRESS = 65536 - 1024; // ct-flood walks ports 1024..65535 per destination address
@@ -175,6 +176,11 @@ function ctListeners(ctx) {
 /** The command of a contender (bench.startContender runs it under GNU time, in the namespace but for the collector). */
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
+  if (name === 'collector-api') {
+    const argv = [process.execPath, path.join(__dirname, 'records-consumer.js'), '--conntrack', 'new,destroy', '--netns', nsName, '--idle-exit', String(o.idleMs)];
+    if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
+    return argv;
+  }
   if (name === 'collector-ecs') {
     // The CLI enters the namespace itself (--netns); it runs from the host side.
     const argv = [process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--conntrack', 'new,destroy', '--netns', nsName,
@@ -282,7 +288,7 @@ async function runOne(name, run, ctx) {
   }
 
   // What the contender delivered and what it says it lost.
-  if (name === 'collector-ecs') {
+  if (name.startsWith('collector-')) {
     const stats = lastJsonLine(h.stderr);
     if (!stats) {
       result.error = `no --stats line on stderr (exit ${result.exit}): ${bench.stderrTail(h)}`;
@@ -393,8 +399,8 @@ async function main() {
       if (running) log(`warning: a ulogd is already running on this machine (not ours): ${running.replace(/\n/g, '; ')}`);
     }
   }
-  if (contenders.includes('collector-ecs') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
-    skipped['collector-ecs'] = 'dist/cli/main.js missing: run `npm run build`';
+  for (const c of contenders) {
+    if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) skipped[c] = 'dist/cli/main.js missing: run `npm run build`';
   }
   for (const [c, why] of Object.entries(skipped)) log(`skipping ${c}: ${why}`);
 
@@ -443,4 +449,4 @@ async function main() {
 
 if (require.main === module) bench.runMain('ct-burst', main);
 
-module.exports = { main, parseArgs, median, markdownTable, summarize, statsByType };
+module.exports = { main, parseArgs, median, markdownTable, summarize, statsByType, countUlogdLines };

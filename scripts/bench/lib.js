@@ -409,18 +409,20 @@ function buildTools(dir, { flood, floor, floorLib }) {
 // ---------------------------------------------------------------- contenders
 
 /**
- * ulogd's configuration in runDir: the plugins (ulogd_<name>.so), the stack,
- * the input plugin's section, and JSON output to runDir/ulogd.json; its log
+ * ulogd's configuration in runDir: the plugins (ulogd_<name>.so), the stack
+ * (or a list of stacks), the input plugins' sections, JSON output json1 to
+ * runDir/ulogd.json, then extraSections (e.g. a second JSON output); its log
  * goes to runDir/ulogd.log. Returns the command that runs it.
  */
-function ulogdCommand(runDir, plugins, stack, inputSection) {
+function ulogdCommand(runDir, plugins, stack, inputSection, extraSections = []) {
   const conf = path.join(runDir, 'ulogd.conf');
+  const stacks = Array.isArray(stack) ? stack : [stack];
   const text = [
     '[global]',
     `logfile="${path.join(runDir, 'ulogd.log')}"`,
     'loglevel=5',
     ...plugins.map((p) => `plugin="${ULOGD_PLUGINS}/ulogd_${p}.so"`),
-    `stack=${stack}`,
+    ...stacks.map((s) => `stack=${s}`),
     '',
     ...inputSection,
     '',
@@ -428,6 +430,7 @@ function ulogdCommand(runDir, plugins, stack, inputSection) {
     `file="${path.join(runDir, 'ulogd.json')}"`,
     'sync=0',
     '',
+    ...extraSections,
   ].join('\n');
   fs.writeFileSync(conf, text);
   return [ULOGD, '-c', conf];
@@ -547,7 +550,7 @@ async function waitReady(h, find, failure, result) {
 
 /**
  * Waits for the contender to go idle, calling sample() every ~100 ms. With
- * outFile (ulogd, which never exits on its own): until the file has not grown
+ * outFile (ulogd, which never exits on its own; a file or a list of files): until they have not grown
  * for idleMs, then stops it. Otherwise until it exits (its idle exit fires
  * idleMs after its last event). Either way stops it at the deadline. Returns
  * when it has exited: { lastActivity (ms), timedOut }.
@@ -556,10 +559,12 @@ async function waitIdle(h, { outFile, since, deadline, idleMs, sample }) {
   let lastActivity = since;
   let timedOut = false;
   if (outFile) {
+    const files = Array.isArray(outFile) ? outFile : [outFile];
     let size = -1;
     while (Date.now() < deadline && !h.exited) {
       sample();
-      const now = fs.existsSync(outFile) ? fs.statSync(outFile).size : 0;
+      let now = 0;
+      for (const file of files) now += fs.existsSync(file) ? fs.statSync(file).size : 0;
       if (now !== size) {
         size = now;
         lastActivity = Date.now();

@@ -5,8 +5,10 @@
 //
 //   node scripts/bench/nflog-burst.js [--packets N] [--contenders LIST] [--runs K] [options]
 //
-// Contenders (comma-separated; default: all four):
+// Contenders (comma-separated; default: all five):
 //   collector-ecs     node dist/cli/main.js --format ecs   (ECS documents to /dev/null)
+//   collector-api     scripts/bench/records-consumer.js: the library API (createCollector,
+//                     batches()), counting records; no formatting, no output
 //   collector-record  node dist/cli/main.js --format record
 //   floor             scripts/bench/nflog-floor.c: libnetfilter_log, count in the callback, nothing else
 //   ulogd             ulogd2 (Debian's /usr/sbin/ulogd) NFLOG→BASE→IFINDEX→IP2STR→HWHDR→JSON to a file
@@ -35,7 +37,7 @@ bench.configure({ tag: 'bench', syncTimeoutMs: 60_000 });
 
 const GROUP = 51;
 const PORT = 9000;
-const ALL_CONTENDERS = ['collector-ecs', 'collector-record', 'floor', 'ulogd'];
+const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'collector-record', 'floor', 'ulogd'];
 
 const USAGE = bench.usage('nflog-burst', `  --packets N          datagrams per burst (default 1000000)
 ${bench.usageOfContenders(ALL_CONTENDERS)}  --size BYTES         UDP payload bytes per datagram (default 64)
@@ -143,6 +145,11 @@ function netlinkSocket(ctx, portid) {
 /** The command of a contender (bench.startContender runs it under GNU time, in the namespace but for the collector). */
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
+  if (name === 'collector-api') {
+    return [process.execPath, path.join(__dirname, 'records-consumer.js'), '--nflog', String(GROUP), '--netns', nsName,
+      '--idle-exit', String(o.idleMs), '--qthreshold', String(o.qthreshold), '--flush-timeout', String(o.flushTimeoutMs),
+      '--socket-buffer', String(o.socketBuffer)];
+  }
   if (name.startsWith('collector-')) {
     const format = name.slice('collector-'.length);
     // The CLI enters the namespace itself (--netns); it runs from the host side.
