@@ -7,13 +7,15 @@ import { gapMessage, lineFormatter } from './formats';
 import { LatencyHistogram } from './latency';
 import { NdjsonOutput } from './output';
 import { ProgressLine } from './progress';
+import { PcapFileOutput } from './pcap-output';
+import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
 
 /** How long close may take to flush a stalled output before giving up on it. */
 const CLOSE_DEADLINE_MS = 5000;
 
 function openSource(args: CliArgs): RecordSource {
-  return new LiveSource(args);
+  return args.read !== undefined ? new PcapSource(args.read, args.labels) : new LiveSource(args);
 }
 
 export async function runCollection(args: CliArgs): Promise<number> {
@@ -22,8 +24,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
   };
   const onGap = (gap: GapRecord): void => stderr(gapMessage(gap));
   const format = lineFormatter(args, onGap);
-  const source = openSource(args);
+  // Outputs first: a bad path fails before any socket is bound.
   const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
+  const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
+  const source = openSource(args);
 
   let events = 0;
   // From the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
@@ -81,10 +85,11 @@ export async function runCollection(args: CliArgs): Promise<number> {
         const line = format(record);
         if (line !== null) output?.line(line);
       }
+      if (pcap) await pcap.write(batch);
       if (output) await output.flush();
-      // Latency of the events just written (µs clocks of the same host).
+      // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
-      for (const record of batch) {
+      if (args.read === undefined) for (const record of batch) {
         if (record.kind === 'gap') continue;
         fromReader.record(nowUs - record.receivedUs);
         if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
@@ -103,9 +108,13 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGTERM', stop);
     process.off('SIGHUP', reopen);
     closeReport = await output?.close(CLOSE_DEADLINE_MS);
+    await pcap?.close();
   }
 
   const counters = source.counters();
+  if (source instanceof PcapSource && source.failure() !== null) {
+    stderr(`netfilter-collector: ${args.read}: ${source.failure()}`);
+  }
   if (counters.lossUncounted) {
     stderr('netfilter-collector: the kernel dropped entries (ENOBUFS) that no later entry has counted yet; "lost" is a lower bound');
   }
@@ -123,9 +132,11 @@ export async function runCollection(args: CliArgs): Promise<number> {
     const summary = source.summary();
     // Events cut off by --max-events were received but deliberately not written.
     const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, latencyMs }));
+    const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
+    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, pcap: pcapStats, latencyMs }));
   }
   // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
   if (closeReport?.writeStuck) process.exit(0);
-  return 0;
+  // A capture that could not be read to its end is an error, after what it held was written.
+  return source instanceof PcapSource && source.failure() !== null ? 1 : 0;
 }
