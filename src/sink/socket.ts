@@ -136,7 +136,8 @@ export class SocketSink implements Sink {
   /** Hands waiting chunks to the connection while less than inFlightLimit is unwritten. */
   private pump(): void {
     const socket = this.socket;
-    if (!this.connected || socket === null) return;
+    // A socket that failed is destroyed before its 'close': writing into it would only lose lines.
+    if (!this.connected || socket === null || socket.destroyed || !socket.writable) return;
     while (socket.writableLength < this.inFlightLimit) {
       const chunk = this.queue.send();
       if (!chunk) break;

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { countLines, LineEncoder } from '../../../src/sink/lines';
+import { LineQueue } from '../../../src/sink/queue';
+
+function chunkOf(lines: string[]): { bytes: Buffer; lines: number } {
+  return { bytes: Buffer.from(lines.map((l) => `${l}\n`).join('')), lines: lines.length };
+}
+
+describe('LineEncoder', () => {
+  it('encodes lines into chunks of whole lines, UTF-8, counted', () => {
+    const encoder = new LineEncoder();
+    encoder.line('{"a":1}');
+    encoder.line('{"é":"→"}');
+    expect(encoder.pendingBytes).toBe(8 + 13);
+    const chunks = encoder.take();
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0].lines).toBe(2);
+    expect(chunks[0].bytes.toString()).toBe('{"a":1}\n{"é":"→"}\n');
+    expect(encoder.take()).toEqual([]);
+    expect(encoder.pendingBytes).toBe(0);
+  });
+
+  it('cuts at line boundaries when the buffer fills, and takes a line bigger than the buffer', () => {
+    const encoder = new LineEncoder();
+    const line = 'x'.repeat(100_000);
+    for (let i = 0; i < 20; i++) encoder.line(line);
+    encoder.line('y'.repeat(3_000_000));
+    encoder.line('z');
+    const chunks = encoder.take();
+    expect(chunks.length).toBeGreaterThan(1);
+    const all = Buffer.concat(chunks.map((c) => c.bytes)).toString();
+    expect(all).toBe(`${line}\n`.repeat(20) + `${'y'.repeat(3_000_000)}\nz\n`);
+    expect(chunks.reduce((n, c) => n + c.lines, 0)).toBe(22);
+    for (const chunk of chunks) {
+      expect(chunk.bytes[chunk.bytes.length - 1]).toBe(0x0a);
+      expect(countLines(chunk.bytes)).toBe(chunk.lines);
+    }
+  });
+});
+
+describe('LineQueue', () => {
+  it('keeps the whole lines that fit and drops the rest, counted', () => {
+    const queue = new LineQueue(24);
+    expect(queue.offer(chunkOf(['aaaa', 'bbbb']))).toEqual({ lines: 0, bytes: 0 }); // 10 bytes
+    // 14 bytes of room: "cccc\ndddd\n" fits, "eeee\n" does not.
+    expect(queue.offer(chunkOf(['cccc', 'dddd', 'eeee']))).toEqual({ lines: 1, bytes: 5 });
+    expect(queue.bytes).toBe(20);
+    // A line longer than the room left goes whole.
+    expect(queue.offer(chunkOf(['ffffffffff']))).toEqual({ lines: 1, bytes: 11 });
+    const first = queue.send();
+    const second = queue.send();
+    expect(first?.bytes.toString()).toBe('aaaa\nbbbb\n');
+    expect(second?.bytes.toString()).toBe('cccc\ndddd\n');
+    expect(second?.lines).toBe(2);
+    expect(queue.send()).toBeUndefined();
+    // In flight still counts against the bound.
+    expect(queue.bytes).toBe(20);
+    expect(queue.sent()).toBe(first);
+    expect(queue.bytes).toBe(10);
+    expect(queue.dropInFlight()).toEqual({ lines: 2, bytes: 10 });
+    expect(queue.bytes).toBe(0);
+  });
+
+  it('drops the waiting chunks on request and stays consistent over many chunks', () => {
+    const queue = new LineQueue(1 << 20);
+    for (let i = 0; i < 5000; i++) queue.offer(chunkOf([`line ${i}`]));
+    for (let i = 0; i < 3000; i++) {
+      const chunk = queue.send();
+      expect(chunk?.bytes.toString()).toBe(`line ${i}\n`);
+      queue.sent();
+    }
+    expect(queue.waitingChunks).toBe(2000);
+    const dropped = queue.dropWaiting();
+    expect(dropped.lines).toBe(2000);
+    expect(queue.bytes).toBe(0);
+  });
+});
