@@ -13,3 +13,13 @@ export { natView } from './conntrack/nat';
 export { communityId } from './ecs/community-id';
 export { createActionMapper, type ActionResult } from './ecs/action';
 export { SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from './ring/layout';
+export {
+  NflogPcapReader,
+  readNflogPcap,
+  readNflogPcapBatches,
+  type NflogPcapReaderOptions,
+  type NflogPcapCounters,
+  type NflogPcapContents,
+} from './pcap/reader';
+export { NflogPcapWriter, type NflogPcapWriterOptions, type NflogPcapWriterCounters } from './pcap/writer';
+export type { PcapFileHeader } from './pcap/format';
