@@ -162,12 +162,17 @@ describeKernel('ulogd JSON formatters beside the real ulogd2', () => {
     sendUdp(lab, 'host', CLIENT4, 7777, 1, 20, { uid: 4321, gid: 4322 });
 
     const ulogdFile = path.join(dir, 'packets.json');
-    const settled = await until(() => {
+    // Both sides saw the same packets once their counts agree and stay so for a beat (ulogd may lag).
+    const agree = (): boolean => {
       const n = readLines(ulogdFile).length;
-      return n >= 12 && gatherer.packets().length >= n;
-    }, 10_000);
-    // One more beat for stragglers on either side, then compare everything both saw.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+      return n >= 12 && gatherer.packets().length === n;
+    };
+    let settled = false;
+    for (let tries = 0; tries < 5 && !settled; tries++) {
+      if (!(await until(agree, 10_000))) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      settled = agree();
+    }
     expect(settled).toBe(true);
     const theirs = readLines(ulogdFile);
     const ours = gatherer.packets();
@@ -186,7 +191,8 @@ describeKernel('ulogd JSON formatters beside the real ulogd2', () => {
       const theirUs = (expected['oob.time.sec'] as number) * 1e6 + (expected['oob.time.usec'] as number);
       const mine = JSON.parse(packetToUlogdJson(rec, OPTIONS)) as Record<string, unknown>;
       const myUs = (mine['oob.time.sec'] as number) * 1e6 + (mine['oob.time.usec'] as number);
-      expect(Math.abs(myUs - theirUs)).toBeLessThan(500_000);
+      // Kernel stamps of the two log statements are µs apart; two clocks read on arrival can be further.
+      expect(Math.abs(myUs - theirUs)).toBeLessThan(rec.kernelTimestamp ? 100_000 : 2_000_000);
       // With ulogd's time, the very same bytes.
       const sameTime = rec.kernelTimestamp ? { ...rec, timestampUs: theirUs } : rec;
       expect(packetToUlogdJson(sameTime, { ...OPTIONS, nowUs: theirUs })).toBe(text);
@@ -211,12 +217,17 @@ describeKernel('ulogd JSON formatters beside the real ulogd2', () => {
     lab.exec('host', 'conntrack', ['-F']);
     const ulogdFile = path.join(dir, 'flows.json');
     const flows = (): FlowRecord[] => gatherer.records.filter((r): r is FlowRecord => r.kind === 'flow');
-    const settled = await until(() => {
+    const agree = (): boolean => {
       const lines = readLines(ulogdFile);
       const destroys = lines.filter((l) => l.includes('"ct.event": 4')).length;
-      return destroys >= 6 && flows().length >= lines.length;
-    }, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+      return destroys >= 6 && flows().length === lines.length;
+    };
+    let settled = false;
+    for (let tries = 0; tries < 5 && !settled; tries++) {
+      if (!(await until(agree, 10_000))) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      settled = agree();
+    }
     expect(settled).toBe(true);
     const theirs = readLines(ulogdFile);
     const ours = flows();
@@ -238,7 +249,7 @@ describeKernel('ulogd JSON formatters beside the real ulogd2', () => {
       expect(Math.abs(ulogdSeconds(actual.timestamp as string) - ulogdSeconds(expected.timestamp as string))).toBeLessThanOrEqual(2);
       const theirStartUs = (expected['flow.start.sec'] as number) * 1e6 + (expected['flow.start.usec'] as number);
       const myStartUs = (actual['flow.start.sec'] as number) * 1e6 + (actual['flow.start.usec'] as number);
-      expect(Math.abs(myStartUs - theirStartUs)).toBeLessThan(500_000);
+      expect(Math.abs(myStartUs - theirStartUs)).toBeLessThan(2_000_000);
       if (event === 'destroy') expect(myStartUs).toBe(theirStartUs);
       // With ulogd's clock for the NEW event's start, everything but "timestamp" is equal.
       const same = JSON.parse(flowToUlogdJson(rec, { ...OPTIONS, nowUs: rec.startUs === undefined ? theirStartUs : undefined })) as Record<
