@@ -37,6 +37,8 @@ export interface PacketRecord {
   hwType?: number;
   /** Length of NFULA_HWHEADER (the MAC header, decoded into packet.link when it is Ethernet). */
   hwLen?: number;
+  /** NFULA_HWHEADER itself, every byte as lower-case hex joined by ':' (what the kernel's LOG prints after MAC=). */
+  hwHeader?: string;
   uid?: number;
   gid?: number;
   /** Instance-local sequence number (NFULA_SEQ). */

@@ -90,3 +90,17 @@ export function macToString(bytes: Uint8Array, offset: number, length = 6): stri
   for (let i = 1; i < length; i++) s += ':' + HEX_LOWER[bytes[offset + i]];
   return s;
 }
+
+/**
+ * A link-layer header as the kernel's LOG prints it after MAC=: every byte as
+ * lower-case hex joined by ':'. Ethernet's 14 bytes reuse the cached MAC text.
+ */
+export function linkHeaderToString(bytes: Uint8Array, offset: number, length: number): string {
+  if (length === 14) {
+    return (
+      macToString(bytes, offset) + ':' + macToString(bytes, offset + 6) + ':' +
+      HEX_LOWER[bytes[offset + 12]] + ':' + HEX_LOWER[bytes[offset + 13]]
+    );
+  }
+  return macToString(bytes, offset, length);
+}

@@ -7,7 +7,8 @@ import { decodeIpv4, ipv4PayloadEnd } from './ipv4';
 import { decodeIpv6, ipv6PayloadEnd } from './ipv6';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './protocols';
 import { decodeTransport } from './transport';
-import type { DecodedPacket, IcmpHeader, Icmpv6Header, Ipv4Header, Ipv6Header } from './types';
+import type { LayerSink } from './sink';
+import type { AhHeader, DecodedPacket, IcmpHeader, Icmpv6Header, Ipv4Header, Ipv6Header } from './types';
 
 export { tcpFlagNames } from './tcp';
 
@@ -124,4 +125,12 @@ function decodeIpv6Packet(bytes: Uint8Array, offset: number, end: number, out: D
   const payloadEnd = ipv6PayloadEnd(ip, offset, end);
   const quoted = decodeTransport(bytes, p, payloadEnd, ip.protocol, true, out);
   if (quoted >= 0) (out.transport as Icmpv6Header).embedded = decodeEmbeddedIpv6(bytes, quoted, payloadEnd);
+  else if (out.transport !== undefined && out.transport.kind === 'ah') decodeAfterAh(bytes, p, payloadEnd, out.transport);
+}
+
+/** Under IPv6, AH is an extension header: decode the header after it too (not an ICMPv6 error's quote). */
+function decodeAfterAh(bytes: Uint8Array, offset: number, end: number, ah: AhHeader): void {
+  const sink: LayerSink = {};
+  decodeTransport(bytes, offset + ah.length, end, ah.nextHeader, true, sink);
+  if (sink.transport !== undefined) ah.next = sink.transport;
 }

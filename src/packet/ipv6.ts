@@ -70,10 +70,12 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, out: 
         // Both an extension header and, for us, the transport.
         extensionHeaders.push(nh);
         ip.protocol = nh;
+        ip.headerLength = p - offset;
         return p;
       default:
         // A transport, or 59 (no next header).
         ip.protocol = nh;
+        ip.headerLength = p - offset;
         return p;
     }
     if (extensionHeaders.length === MAX_EXTENSION_HEADERS) {
@@ -98,6 +100,7 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, out: 
       if (fragmentOffset !== 0) {
         // What follows is the middle of the original payload, not a header.
         ip.protocol = following;
+        ip.headerLength = p + 8 - offset;
         return p + 8;
       }
     }

@@ -48,6 +48,7 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, out: L
     checksum: u16(bytes, offset + 16),
     urgentPointer: u16(bytes, offset + 18),
     options: '',
+    reserved: (bytes[offset + 12] >> 1) & 0x07,
   };
   out.transport = tcp;
   if (dataOffset < 5) {

@@ -57,6 +57,8 @@ export interface Ipv6Header {
   extensionHeaders: number[];
   /** Present when a fragment header was seen. */
   fragment?: { offset: number; moreFragments: boolean; id: number };
+  /** Bytes from the fixed header to where the walk stopped: the transport header, or AH for protocol 51. */
+  headerLength?: number;
 }
 
 export interface ArpPacket {
@@ -91,6 +93,8 @@ export interface TcpHeader {
   options: string;
   /** Maximum segment size option, when present. */
   mss?: number;
+  /** The three reserved bits between the data offset and AE (byte 12, bits 3–1), 0–7. */
+  reserved?: number;
 }
 
 export interface UdpHeader {
@@ -175,6 +179,8 @@ export interface AhHeader {
   length: number;
   spi: number;
   sequence: number;
+  /** Under IPv6 only: the header after AH, decoded (AH is an extension header there). */
+  next?: TransportLayer;
 }
 
 /** A transport this decoder does not know: just the protocol number. */

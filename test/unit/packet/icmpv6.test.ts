@@ -42,6 +42,7 @@ describe('icmpv6', () => {
       checksum: 0,
       urgentPointer: 0,
       options: '',
+      reserved: 0,
     });
   });
 
@@ -61,6 +62,7 @@ describe('icmpv6', () => {
           nextHeader: 17,
           protocol: 17,
           extensionHeaders: [],
+          headerLength: 40,
         },
         transport: { kind: 'udp', srcPort: 40000, dstPort: 53, length: 20, checksum: 0x2222 },
       });

@@ -33,6 +33,7 @@ describe('ipv6', () => {
       nextHeader: 6,
       protocol: 6,
       extensionHeaders: [],
+      headerLength: 40,
     });
     expect(d.transport).toMatchObject({ kind: 'tcp', srcPort: 22, dstPort: 50000, flags: 0x12 });
     expect(decode(pkt, 'ip').network?.kind).toBe('ipv6');
@@ -73,7 +74,9 @@ describe('ipv6', () => {
     const d = decode(ipv6({ nextHeader: 60 }, cat(extHeader(51), ah(6, 4, 0x1000, 42), tcp({}))));
     expect(d.error).toBeUndefined();
     expect(d.network).toMatchObject({ protocol: 51, extensionHeaders: [60, 51] });
-    expect(d.transport).toEqual({ kind: 'ah', nextHeader: 6, length: 24, spi: 0x1000, sequence: 42 });
+    expect(d.transport).toMatchObject({ kind: 'ah', nextHeader: 6, length: 24, spi: 0x1000, sequence: 42 });
+    // AH is an extension header under IPv6: what follows it is decoded too.
+    expect((d.transport as { next?: unknown }).next).toMatchObject({ kind: 'tcp' });
   });
 
   it('stops at no-next-header (59)', () => {

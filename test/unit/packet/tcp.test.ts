@@ -41,6 +41,7 @@ describe.each(overIp(6, []).map(([name]) => name))('tcp over %s', (version) => {
       urgentPointer: 0x0102,
       options: '020405B40402080A000000010000000001030307',
       mss: 1460,
+      reserved: 0,
     });
   });
 
