@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { features } from './features';
 import { Input, MAX_INPUT, Mutator } from './mutate';
 import { Random, targetSeed } from './random';
-import type { CaseResult, Target } from './targets';
+import type { CaseResult, Target } from './target';
 
 export type FindingKind = 'crash' | 'oracle' | 'slow' | 'window' | 'hang';
 
@@ -131,7 +131,7 @@ export function fuzzTarget(target: Target, options: EngineOptions): TargetSummar
     }
     const ms = performance.now() - t0;
     if (ms > summary.slowestMs) summary.slowestMs = ms;
-    if (ms > slowMs && isSlow(target, input, slowMs)) report('slow', `a case took ${ms.toFixed(1)} ms`, 'slow', i);
+    if (ms > slowMs && !signatures.has('slow') && isSlow(target, input, slowMs)) report('slow', `a case took ${ms.toFixed(1)} ms`, 'slow', i);
 
     if ((i & 15) === 0 && input.length + TAIL <= input.bytes.length) {
       const before = stringify(result);
@@ -211,10 +211,10 @@ function describe(e: Error): string {
   return stack.split('\n').slice(0, 4).join('\n');
 }
 
-/** Error name and message (numbers blurred) and the first frame in the project's code. */
+/** Error name and message (numbers blurred) and the frame that threw (without line and column). */
 function signatureOf(kind: FindingKind, e: Error): string {
   const message = String(e?.message ?? e).replace(/\d+/g, '#');
-  const frame = (e?.stack ?? '').split('\n').find((l) => /\/(src|scripts)\//.test(l)) ?? '';
+  const frame = (e?.stack ?? '').split('\n').find((l) => /^\s+at /.test(l)) ?? '';
   return `${kind}:${e?.name}:${message}@${frame.replace(/:\d+:\d+\)?$/, '').trim()}`;
 }
 

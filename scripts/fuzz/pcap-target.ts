@@ -1,21 +1,10 @@
-// Fuzz target for the NFLOG pcap reader (src/pcap/reader.ts). Loaded only
-// when that file exists; typed here by what the target uses of it.
-import * as path from 'node:path';
+// Fuzz target for the NFLOG pcap reader (src/pcap/reader.ts): a whole-file
+// read and a chunked read of the same bytes must agree.
+import { NflogPcapReader, readNflogPcap } from '../../src/pcap/reader';
 import { packetToEcsJson } from '../../src/ecs/packet-json';
 import type { PacketRecord } from '../../src/records';
 import { recordedFrom, splitMessages, SOURCE_NFLOG, builtNflogMessages } from './seeds';
-import { OracleError, outputBound, type Target } from './targets';
-
-interface PcapReaderLike {
-  push(chunk: Uint8Array, out?: PacketRecord[]): PacketRecord[];
-  end(): void;
-  fatal: string | null;
-}
-
-interface PcapModule {
-  readNflogPcap(bytes: Uint8Array): { records: PacketRecord[]; fatal: string | null; errors: number };
-  NflogPcapReader: new () => PcapReaderLike;
-}
+import { OracleError, outputBound, type Target } from './target';
 
 /** A pcap file (little endian, µs or ns) holding the given NFLOG bodies (nfgenmsg + attributes). */
 function pcapFile(bodies: Uint8Array[], nanoseconds: boolean): Uint8Array {
@@ -40,8 +29,6 @@ function pcapFile(bodies: Uint8Array[], nanoseconds: boolean): Uint8Array {
 
 /** Byte 0 picks how the reader is fed besides whole: chunks of 1 + byte0 * 3 bytes. */
 export function pcapTarget(): Target {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pcap = require(path.join(__dirname, '..', '..', 'src', 'pcap', 'reader')) as PcapModule;
   return {
     name: 'pcap',
     description: 'src/pcap/reader.ts: readNflogPcap on a whole file, and NflogPcapReader fed in chunks (byte 0 picks the size) must agree',
@@ -60,9 +47,9 @@ export function pcapTarget(): Target {
     run(bytes, length) {
       if (length < 1) return { errors: [], outputSize: 0, records: 0, shapes: [] };
       const file = bytes.subarray(1, length);
-      const whole = pcap.readNflogPcap(file);
+      const whole = readNflogPcap(file);
       const chunk = 1 + bytes[0] * 3;
-      const reader = new pcap.NflogPcapReader();
+      const reader = new NflogPcapReader();
       const chunked: PacketRecord[] = [];
       for (let at = 0; at < file.length; at += chunk) reader.push(file.subarray(at, Math.min(file.length, at + chunk)), chunked);
       reader.end();
