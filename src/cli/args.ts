@@ -325,6 +325,9 @@ export function parseArgs(argv: string[]): CliArgs {
   if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
     fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
   }
+  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack) {
+    fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
+  }
   if (args.logFlags.length > 0 && args.format !== 'log' && args.format !== 'logemu') {
     fail('--log-flags applies to --format log or logemu');
   }

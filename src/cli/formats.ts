@@ -4,8 +4,10 @@
 import { packetToEcsJson } from '../ecs/packet-json';
 import { gapToEcs } from '../ecs/gap';
 import { flowToEcsJson } from '../ecs/flow';
+import { packetToLogLine, type LogLineOptions } from '../format/log-line';
+import { flowToUlogdJson, packetToUlogdJson } from '../format/ulogd-json';
 import type { CollectorRecord, GapRecord } from '../records';
-import type { CliArgs } from './args';
+import type { CliArgs, LogFlag } from './args';
 
 /** A line for the output, or null when the record goes elsewhere (a gap on stderr). */
 export type LineFormatter = (record: CollectorRecord) => string | null;
@@ -20,6 +22,17 @@ export function gapMessage(gap: GapRecord): string {
 /** Formats whose lines carry packets only. */
 export const PACKET_ONLY_FORMATS = new Set(['log', 'logemu']);
 
+/** --log-flags as the LOG line's options. */
+export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
+  return {
+    tcpSequence: flags.includes('tcpseq'),
+    tcpOptions: flags.includes('tcpopt'),
+    ipOptions: flags.includes('ipopt'),
+    uid: flags.includes('uid'),
+    macDecode: flags.includes('macdecode'),
+  };
+}
+
 export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags'>, onGap: (gap: GapRecord) => void): LineFormatter {
   switch (args.format) {
     case 'record':
@@ -29,8 +42,22 @@ export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlag
       return (record) =>
         record.kind === 'packet' ? packetToEcsJson(record, options) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
     }
+    case 'log': {
+      const options = logLineOptions(args.logFlags);
+      return (record) => {
+        if (record.kind === 'packet') return packetToLogLine(record, options);
+        if (record.kind === 'gap') onGap(record);
+        return null;
+      };
+    }
+    case 'ulogd':
+      return (record) => {
+        if (record.kind === 'packet') return packetToUlogdJson(record);
+        if (record.kind === 'flow') return flowToUlogdJson(record);
+        onGap(record);
+        return null;
+      };
     default:
       throw new Error(`format ${args.format} is not available`);
   }
-  void onGap;
 }

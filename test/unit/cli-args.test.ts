@@ -10,6 +10,7 @@ describe('parseArgs: formats, outputs and captures', () => {
     expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--log-flags', 'all']).logFlags).toEqual(['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode']);
     expect(() => parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'seq'])).toThrow(/'seq' is not one of tcpseq/);
     expect(() => parseArgs(['--nflog', '1', '--log-flags', 'uid'])).toThrow(/--log-flags applies to --format log or logemu/);
+    expect(() => parseArgs(['--conntrack', 'new', '--format', 'log'])).toThrow(/renders packets only/);
   });
 
   it('leaves the output unset unless given, and takes socket targets as text', () => {
