@@ -313,17 +313,26 @@ export function readNflogPcap(bytes: Uint8Array, options: NflogPcapReaderOptions
 }
 
 /**
+ * Bytes decoded per batch at most. Small batches let records die young: over
+ * a 230 MB file, 64 KiB batches read 584k records/s, 1 MiB ones 155k (the
+ * garbage collector promoting whole batches).
+ */
+const BATCH_BYTES = 64 * 1024;
+
+/**
  * Reads an NFLOG pcap stream (a file's ReadStream, say) and yields the
- * records of each chunk. Ends the reader when the source ends: its counters
- * and `fatal` then say what went wrong.
+ * records of each piece of at most 64 KiB. Ends the reader when the source
+ * ends: its counters and `fatal` then say what went wrong.
  */
 export async function* readNflogPcapBatches(
   source: AsyncIterable<Uint8Array>,
   reader: NflogPcapReader,
 ): AsyncGenerator<PacketRecord[], void, undefined> {
   for await (const chunk of source) {
-    const records = reader.push(chunk);
-    if (records.length > 0) yield records;
+    for (let at = 0; at < chunk.length && reader.fatal === null; at += BATCH_BYTES) {
+      const records = reader.push(chunk.subarray(at, Math.min(chunk.length, at + BATCH_BYTES)));
+      if (records.length > 0) yield records;
+    }
     if (reader.fatal !== null) break;
   }
   reader.end();

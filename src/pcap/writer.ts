@@ -39,6 +39,8 @@ const ETH_HLEN = 14;
 const HWADDR_LEN = 12;
 const HWADDR_MAX = 8;
 const TIMESTAMP_LEN = 16;
+/** NFULA_VLAN: nested NFULA_VLAN_PROTO and NFULA_VLAN_TCI, a be16 each. */
+const VLAN_LEN = 16;
 
 export class NflogPcapWriter {
   readonly byteOrder: F.ByteOrder;
@@ -75,87 +77,109 @@ export class NflogPcapWriter {
 
   /** One pcap record holding `record` as an NFLOG entry. */
   encode(record: PacketRecord): Buffer {
-    const entry = this.entry(record);
-    const captured = Math.min(entry.length, this.snaplen);
-    if (captured < entry.length) this.counters.snapped++;
-    if (record.payload === undefined) this.counters.withoutPayload++;
-    const out = Buffer.allocUnsafe(F.PCAP_RECORD_HEADER_LEN + captured);
+    const out = Buffer.alloc(this.recordLength(record));
+    this.writeRecord(out, 0, record);
+    return out;
+  }
+
+  /** The packet records of a batch as consecutive pcap records, in one Buffer; other kinds are left out. */
+  encodeBatch(records: readonly CollectorRecord[]): Buffer {
+    let total = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record.kind === 'packet') total += this.recordLength(record);
+    }
+    // Zero-filled: attribute padding must be zeros.
+    const out = Buffer.alloc(total);
+    let at = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record.kind === 'packet') at = this.writeRecord(out, at, record);
+    }
+    return out;
+  }
+
+  private recordLength(record: PacketRecord): number {
+    return F.PCAP_RECORD_HEADER_LEN + Math.min(entryLength(record), this.snaplen);
+  }
+
+  /** Writes the pcap record header and the entry (cut to the snaplen) at `at`; returns where it ends. */
+  private writeRecord(out: Buffer, at: number, record: PacketRecord): number {
+    const length = entryLength(record);
+    const captured = Math.min(length, this.snaplen);
     // The time the entry was received, as libpcap stamps it.
     const us = Math.max(0, Math.floor(record.receivedUs));
     const seconds = Math.floor(us / 1e6);
     const micros = us - seconds * 1e6;
-    this.u32(out, 0, seconds >>> 0);
-    this.u32(out, 4, this.nanoseconds ? micros * 1000 : micros);
-    this.u32(out, 8, captured);
-    this.u32(out, 12, entry.length);
-    out.set(entry.subarray(0, captured), F.PCAP_RECORD_HEADER_LEN);
+    this.u32(out, at, seconds >>> 0);
+    this.u32(out, at + 4, this.nanoseconds ? micros * 1000 : micros);
+    this.u32(out, at + 8, captured);
+    this.u32(out, at + 12, length);
+    const body = at + F.PCAP_RECORD_HEADER_LEN;
+    if (captured === length) {
+      this.writeEntry(out, body, record);
+    } else {
+      const whole = Buffer.alloc(length);
+      this.writeEntry(whole, 0, record);
+      whole.copy(out, body, 0, captured);
+      this.counters.snapped++;
+    }
+    if (record.payload === undefined) this.counters.withoutPayload++;
     this.counters.records++;
-    this.counters.bytes += out.length;
-    return out;
+    this.counters.bytes += F.PCAP_RECORD_HEADER_LEN + captured;
+    return body + captured;
   }
 
-  /** The packet records of a batch as consecutive pcap records; other kinds are left out. */
-  encodeBatch(records: readonly CollectorRecord[]): Buffer {
-    const parts: Buffer[] = [];
-    for (const record of records) if (record.kind === 'packet') parts.push(this.encode(record));
-    return Buffer.concat(parts);
-  }
+  /**
+   * The NFLOG entry at `start` (entryLength bytes, zero-filled): header and
+   * attributes, in the kernel's order (__build_packet_message).
+   */
+  private writeEntry(out: Buffer, start: number, r: PacketRecord): void {
+    out[start] = r.family;
+    out[start + 1] = F.NFLOG_VERSION;
+    out.writeUInt16BE(r.group & 0xffff, start + 2);
+    let at = start + F.NFLOG_HEADER_LEN;
 
-  /** The NFLOG entry: header and attributes, in the kernel's order (__build_packet_message). */
-  private entry(r: PacketRecord): Buffer {
-    const link = r.packet.link?.kind === 'ethernet' && r.hwType === ARPHRD_ETHER ? r.packet.link : undefined;
-    const hwAddr = r.hwAddr === undefined ? undefined : macBytes(r.hwAddr);
-    const l2Header = r.l2Header === undefined ? undefined : hexBytes(r.l2Header);
-    const prefix = Buffer.from(`${r.prefix}\0`, 'latin1');
-
-    let size = F.NFLOG_HEADER_LEN + tlv(4) + tlv(prefix.length);
-    for (const value of [r.inIfindex, r.physInIfindex, r.outIfindex, r.physOutIfindex, r.mark]) if (value !== undefined) size += tlv(4);
-    if (hwAddr) size += tlv(HWADDR_LEN);
-    if (r.hwType !== undefined) size += tlv(2);
-    if (r.hwLen !== undefined) size += tlv(2);
-    if (link) size += tlv(ETH_HLEN);
-    if (r.kernelTimestamp) size += tlv(TIMESTAMP_LEN);
-    for (const value of [r.uid, r.gid, r.seq, r.seqGlobal, r.ctInfo]) if (value !== undefined) size += tlv(4);
-    if (r.vlan) size += tlv(tlv(2) + tlv(2));
-    if (l2Header) size += tlv(l2Header.length);
-    if (r.payload) size += tlv(r.payload.length);
-
-    const out = Buffer.alloc(size);
-    out[0] = r.family;
-    out[1] = F.NFLOG_VERSION;
-    out.writeUInt16BE(r.group & 0xffff, 2);
-    let at = F.NFLOG_HEADER_LEN;
-
-    at = this.attribute(out, at, C.NFULA_PACKET_HDR, 4);
-    out.writeUInt16BE(r.hwProtocol & 0xffff, at - 4);
-    out[at - 2] = r.hook;
-    at = this.bytes(out, at, C.NFULA_PREFIX, prefix);
+    this.header(out, at, C.NFULA_PACKET_HDR, 4);
+    out.writeUInt16BE(r.hwProtocol & 0xffff, at + 4);
+    out[at + 6] = r.hook;
+    at += tlv(4);
+    // NUL-terminated, as the kernel sends it (the NUL is the buffer's zero).
+    this.header(out, at, C.NFULA_PREFIX, r.prefix.length + 1);
+    out.write(r.prefix, at + F.NFLOG_TLV_HEADER_LEN, 'latin1');
+    at += tlv(r.prefix.length + 1);
     at = this.be32(out, at, C.NFULA_IFINDEX_INDEV, r.inIfindex);
     at = this.be32(out, at, C.NFULA_IFINDEX_PHYSINDEV, r.physInIfindex);
     at = this.be32(out, at, C.NFULA_IFINDEX_OUTDEV, r.outIfindex);
     at = this.be32(out, at, C.NFULA_IFINDEX_PHYSOUTDEV, r.physOutIfindex);
     at = this.be32(out, at, C.NFULA_MARK, r.mark);
-    if (hwAddr) {
-      at = this.attribute(out, at, C.NFULA_HWADDR, HWADDR_LEN);
-      const value = at - nlAlign(HWADDR_LEN);
-      out.writeUInt16BE(hwAddr.length, value);
-      out.set(hwAddr, value + 4);
+    if (r.hwAddr !== undefined) {
+      this.header(out, at, C.NFULA_HWADDR, HWADDR_LEN);
+      const written = writeHex(out, at + F.NFLOG_TLV_HEADER_LEN + 4, r.hwAddr, HWADDR_MAX);
+      out.writeUInt16BE(written, at + F.NFLOG_TLV_HEADER_LEN);
+      at += tlv(HWADDR_LEN);
     }
     at = this.be16(out, at, C.NFULA_HWTYPE, r.hwType);
     at = this.be16(out, at, C.NFULA_HWLEN, r.hwLen);
+    const link = ethernetHeader(r);
     if (link) {
-      const header = Buffer.alloc(ETH_HLEN);
-      header.set(macBytes(link.dst).subarray(0, 6), 0);
-      header.set(macBytes(link.src).subarray(0, 6), 6);
-      header.writeUInt16BE(link.etherType & 0xffff, 12);
-      at = this.bytes(out, at, C.NFULA_HWHEADER, header);
+      this.header(out, at, C.NFULA_HWHEADER, ETH_HLEN);
+      const value = at + F.NFLOG_TLV_HEADER_LEN;
+      writeHex(out, value, link.dst, 6);
+      writeHex(out, value + 6, link.src, 6);
+      out.writeUInt16BE(link.etherType & 0xffff, value + 12);
+      at += tlv(ETH_HLEN);
     }
     if (r.kernelTimestamp) {
-      at = this.attribute(out, at, C.NFULA_TIMESTAMP, TIMESTAMP_LEN);
+      // Two be64: seconds and microseconds; seconds fit in 53 bits.
+      this.header(out, at, C.NFULA_TIMESTAMP, TIMESTAMP_LEN);
+      const value = at + F.NFLOG_TLV_HEADER_LEN;
       const us = Math.max(0, Math.floor(r.timestampUs));
       const seconds = Math.floor(us / 1e6);
-      out.writeBigUInt64BE(BigInt(seconds), at - 16);
-      out.writeBigUInt64BE(BigInt(us - seconds * 1e6), at - 8);
+      out.writeUInt32BE(Math.floor(seconds / 0x1_0000_0000), value);
+      out.writeUInt32BE(seconds >>> 0, value + 4);
+      out.writeUInt32BE(us - seconds * 1e6, value + 12);
+      at += tlv(TIMESTAMP_LEN);
     }
     at = this.be32(out, at, C.NFULA_UID, r.uid);
     at = this.be32(out, at, C.NFULA_GID, r.gid);
@@ -163,42 +187,41 @@ export class NflogPcapWriter {
     at = this.be32(out, at, C.NFULA_SEQ_GLOBAL, r.seqGlobal);
     at = this.be32(out, at, C.NFULA_CT_INFO, r.ctInfo);
     if (r.vlan) {
-      const start = at;
-      at = this.attribute(out, at, C.NFULA_VLAN | NLA_F_NESTED, tlv(2) + tlv(2));
-      let inner = start + F.NFLOG_TLV_HEADER_LEN;
-      inner = this.be16(out, inner, C.NFULA_VLAN_PROTO, r.vlan.proto);
+      this.header(out, at, C.NFULA_VLAN | NLA_F_NESTED, VLAN_LEN);
+      const inner = this.be16(out, at + F.NFLOG_TLV_HEADER_LEN, C.NFULA_VLAN_PROTO, r.vlan.proto);
       this.be16(out, inner, C.NFULA_VLAN_TCI, r.vlan.tci);
+      at += tlv(VLAN_LEN);
     }
-    if (l2Header) at = this.bytes(out, at, C.NFULA_L2HDR, l2Header);
-    if (r.payload) at = this.bytes(out, at, C.NFULA_PAYLOAD, r.payload);
-    return out;
+    if (r.l2Header !== undefined) {
+      const length = r.l2Header.length >> 1;
+      this.header(out, at, C.NFULA_L2HDR, length);
+      writeHex(out, at + F.NFLOG_TLV_HEADER_LEN, r.l2Header, length);
+      at += tlv(length);
+    }
+    if (r.payload) {
+      this.header(out, at, C.NFULA_PAYLOAD, r.payload.length);
+      out.set(r.payload, at + F.NFLOG_TLV_HEADER_LEN);
+    }
   }
 
-  /** Writes an attribute header for a value of `length` bytes at `at`; returns the end of the padded value. */
-  private attribute(out: Buffer, at: number, type: number, length: number): number {
+  /** An attribute header for a value of `length` bytes. */
+  private header(out: Buffer, at: number, type: number, length: number): void {
     this.u16(out, at, F.NFLOG_TLV_HEADER_LEN + length);
     this.u16(out, at + 2, type);
-    return at + tlv(length);
-  }
-
-  private bytes(out: Buffer, at: number, type: number, value: Uint8Array): number {
-    const end = this.attribute(out, at, type, value.length);
-    out.set(value, at + F.NFLOG_TLV_HEADER_LEN);
-    return end;
   }
 
   private be32(out: Buffer, at: number, type: number, value: number | undefined): number {
     if (value === undefined) return at;
-    const end = this.attribute(out, at, type, 4);
+    this.header(out, at, type, 4);
     out.writeUInt32BE(value >>> 0, at + F.NFLOG_TLV_HEADER_LEN);
-    return end;
+    return at + tlv(4);
   }
 
   private be16(out: Buffer, at: number, type: number, value: number | undefined): number {
     if (value === undefined) return at;
-    const end = this.attribute(out, at, type, 2);
+    this.header(out, at, type, 2);
     out.writeUInt16BE(value & 0xffff, at + F.NFLOG_TLV_HEADER_LEN);
-    return end;
+    return at + tlv(2);
   }
 
   private u16(out: Buffer, at: number, value: number): void {
@@ -212,16 +235,63 @@ export class NflogPcapWriter {
   }
 }
 
+/** The MAC header to rebuild: the decoder keeps an Ethernet NFULA_HWHEADER as packet.link. */
+function ethernetHeader(r: PacketRecord): { dst: string; src: string; etherType: number } | undefined {
+  const link = r.packet.link;
+  return link?.kind === 'ethernet' && r.hwType === ARPHRD_ETHER ? link : undefined;
+}
+
+/** Bytes of the NFLOG entry a record becomes, padding included. */
+function entryLength(r: PacketRecord): number {
+  let size = F.NFLOG_HEADER_LEN + tlv(4) + tlv(r.prefix.length + 1);
+  if (r.inIfindex !== undefined) size += tlv(4);
+  if (r.physInIfindex !== undefined) size += tlv(4);
+  if (r.outIfindex !== undefined) size += tlv(4);
+  if (r.physOutIfindex !== undefined) size += tlv(4);
+  if (r.mark !== undefined) size += tlv(4);
+  if (r.hwAddr !== undefined) size += tlv(HWADDR_LEN);
+  if (r.hwType !== undefined) size += tlv(2);
+  if (r.hwLen !== undefined) size += tlv(2);
+  if (ethernetHeader(r)) size += tlv(ETH_HLEN);
+  if (r.kernelTimestamp) size += tlv(TIMESTAMP_LEN);
+  if (r.uid !== undefined) size += tlv(4);
+  if (r.gid !== undefined) size += tlv(4);
+  if (r.seq !== undefined) size += tlv(4);
+  if (r.seqGlobal !== undefined) size += tlv(4);
+  if (r.ctInfo !== undefined) size += tlv(4);
+  if (r.vlan) size += tlv(VLAN_LEN);
+  if (r.l2Header !== undefined) size += tlv(r.l2Header.length >> 1);
+  if (r.payload) size += tlv(r.payload.length);
+  return size;
+}
+
 /** Bytes an attribute with a value of `length` bytes takes, padding included. */
 function tlv(length: number): number {
   return nlAlign(F.NFLOG_TLV_HEADER_LEN + length);
 }
 
-/** 'aa:bb:…' (or 'aa-bb-…') to bytes, at most 8 (the kernel's hw_addr). */
-function macBytes(text: string): Buffer {
-  return hexBytes(text.replace(/[:-]/g, '')).subarray(0, HWADDR_MAX);
+/**
+ * Writes up to `max` bytes from hex text ('aa:bb:…', 'aa-bb-…' or plain
+ * 'aabb…') at `at`; stops at the first pair that is not hex. Returns how
+ * many bytes it wrote.
+ */
+function writeHex(out: Buffer, at: number, text: string, max: number): number {
+  let written = 0;
+  for (let i = 0; written < max && i + 1 < text.length; ) {
+    const high = hexValue(text.charCodeAt(i));
+    const low = hexValue(text.charCodeAt(i + 1));
+    if (high < 0 || low < 0) break;
+    out[at + written++] = (high << 4) | low;
+    i += 2;
+    const next = text.charCodeAt(i);
+    if (next === 0x3a || next === 0x2d) i++; // ':' or '-'
+  }
+  return written;
 }
 
-function hexBytes(hex: string): Buffer {
-  return Buffer.from(hex.length % 2 === 0 ? hex : hex.slice(0, -1), 'hex');
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  return -1;
 }
