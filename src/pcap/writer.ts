@@ -41,6 +41,8 @@ const HWADDR_MAX = 8;
 const TIMESTAMP_LEN = 16;
 /** NFULA_VLAN: nested NFULA_VLAN_PROTO and NFULA_VLAN_TCI, a be16 each. */
 const VLAN_LEN = 16;
+/** The longest attribute value a u16 length can say. */
+const LONGEST_VALUE = 0xffff - F.NFLOG_TLV_HEADER_LEN;
 
 export class NflogPcapWriter {
   readonly byteOrder: F.ByteOrder;
@@ -108,7 +110,7 @@ export class NflogPcapWriter {
     const length = entryLength(record);
     const captured = Math.min(length, this.snaplen);
     // The time the entry was received, as libpcap stamps it.
-    const us = Math.max(0, Math.floor(record.receivedUs));
+    const us = wholeMicroseconds(record.receivedUs);
     const seconds = Math.floor(us / 1e6);
     const micros = us - seconds * 1e6;
     this.u32(out, at, seconds >>> 0);
@@ -145,9 +147,10 @@ export class NflogPcapWriter {
     out[at + 6] = r.hook;
     at += tlv(4);
     // NUL-terminated, as the kernel sends it (the NUL is the buffer's zero).
-    this.header(out, at, C.NFULA_PREFIX, r.prefix.length + 1);
-    out.write(r.prefix, at + F.NFLOG_TLV_HEADER_LEN, 'latin1');
-    at += tlv(r.prefix.length + 1);
+    const prefixLength = prefixBytes(r);
+    this.header(out, at, C.NFULA_PREFIX, prefixLength + 1);
+    out.write(r.prefix, at + F.NFLOG_TLV_HEADER_LEN, prefixLength, 'latin1');
+    at += tlv(prefixLength + 1);
     at = this.be32(out, at, C.NFULA_IFINDEX_INDEV, r.inIfindex);
     at = this.be32(out, at, C.NFULA_IFINDEX_PHYSINDEV, r.physInIfindex);
     at = this.be32(out, at, C.NFULA_IFINDEX_OUTDEV, r.outIfindex);
@@ -174,7 +177,7 @@ export class NflogPcapWriter {
       // Two be64: seconds and microseconds; seconds fit in 53 bits.
       this.header(out, at, C.NFULA_TIMESTAMP, TIMESTAMP_LEN);
       const value = at + F.NFLOG_TLV_HEADER_LEN;
-      const us = Math.max(0, Math.floor(r.timestampUs));
+      const us = wholeMicroseconds(r.timestampUs);
       const seconds = Math.floor(us / 1e6);
       out.writeUInt32BE(Math.floor(seconds / 0x1_0000_0000), value);
       out.writeUInt32BE(seconds >>> 0, value + 4);
@@ -193,14 +196,15 @@ export class NflogPcapWriter {
       at += tlv(VLAN_LEN);
     }
     if (r.l2Header !== undefined) {
-      const length = r.l2Header.length >> 1;
+      const length = l2HeaderBytes(r);
       this.header(out, at, C.NFULA_L2HDR, length);
       writeHex(out, at + F.NFLOG_TLV_HEADER_LEN, r.l2Header, length);
       at += tlv(length);
     }
     if (r.payload) {
-      this.header(out, at, C.NFULA_PAYLOAD, r.payload.length);
-      out.set(r.payload, at + F.NFLOG_TLV_HEADER_LEN);
+      const length = payloadBytes(r);
+      this.header(out, at, C.NFULA_PAYLOAD, length);
+      out.set(length === r.payload.length ? r.payload : r.payload.subarray(0, length), at + F.NFLOG_TLV_HEADER_LEN);
     }
   }
 
@@ -243,7 +247,7 @@ function ethernetHeader(r: PacketRecord): { dst: string; src: string; etherType:
 
 /** Bytes of the NFLOG entry a record becomes, padding included. */
 function entryLength(r: PacketRecord): number {
-  let size = F.NFLOG_HEADER_LEN + tlv(4) + tlv(r.prefix.length + 1);
+  let size = F.NFLOG_HEADER_LEN + tlv(4) + tlv(prefixBytes(r) + 1);
   if (r.inIfindex !== undefined) size += tlv(4);
   if (r.physInIfindex !== undefined) size += tlv(4);
   if (r.outIfindex !== undefined) size += tlv(4);
@@ -260,9 +264,27 @@ function entryLength(r: PacketRecord): number {
   if (r.seqGlobal !== undefined) size += tlv(4);
   if (r.ctInfo !== undefined) size += tlv(4);
   if (r.vlan) size += tlv(VLAN_LEN);
-  if (r.l2Header !== undefined) size += tlv(r.l2Header.length >> 1);
-  if (r.payload) size += tlv(r.payload.length);
+  if (r.l2Header !== undefined) size += tlv(l2HeaderBytes(r));
+  if (r.payload) size += tlv(payloadBytes(r));
   return size;
+}
+
+// Values longer than an attribute can hold are cut (the kernel never sends such).
+function prefixBytes(r: PacketRecord): number {
+  return Math.min(r.prefix.length, LONGEST_VALUE - 1);
+}
+
+function l2HeaderBytes(r: PacketRecord): number {
+  return Math.min(r.l2Header!.length >> 1, LONGEST_VALUE);
+}
+
+function payloadBytes(r: PacketRecord): number {
+  return Math.min(r.payload!.length, LONGEST_VALUE);
+}
+
+/** Whole microseconds for a time field: 0 for what is not a time (NaN, negative, infinite). */
+function wholeMicroseconds(us: number): number {
+  return Number.isFinite(us) && us > 0 ? Math.min(Math.floor(us), Number.MAX_SAFE_INTEGER) : 0;
 }
 
 /** Bytes an attribute with a value of `length` bytes takes, padding included. */

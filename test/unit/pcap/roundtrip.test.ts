@@ -145,4 +145,30 @@ describe('NFLOG pcap round trip', () => {
     // The MAC header is metadata: it stays.
     expect(read.records[0].packet).toEqual({ link: records[0].packet.link });
   });
+
+  it('writes odd records without throwing: oversized values are cut, impossible numbers become 0', () => {
+    const payload = new Uint8Array(70_000).fill(0x45);
+    const odd: PacketRecord = {
+      ...records[0],
+      prefix: 'x'.repeat(70_000),
+      payload,
+      payloadLength: payload.length,
+      l2Header: 'zz',
+      hwAddr: 'not a mac',
+      mark: Number.NaN,
+      hook: 300,
+      timestampUs: Number.POSITIVE_INFINITY,
+      receivedUs: -5,
+    };
+    const writer = new NflogPcapWriter();
+    const file = Buffer.concat([writer.fileHeader(), writer.encodeBatch([odd])]);
+    const read = readNflogPcap(file, { includePayload: true });
+    expect(read.fatal).toBeNull();
+    expect(read.records).toHaveLength(1);
+    const r = read.records[0];
+    expect(r.prefix).toHaveLength(0xffff - 5);
+    expect(r.payloadLength).toBe(0xffff - 4);
+    expect(r).toMatchObject({ mark: 0, hook: 300 & 0xff, timestampUs: 0, receivedUs: 0, l2Header: '00' });
+    expect(r.hwAddr).toBeUndefined();
+  });
 });
