@@ -165,7 +165,13 @@ export class NflogPcapWriter {
     at = this.be16(out, at, C.NFULA_HWTYPE, r.hwType);
     at = this.be16(out, at, C.NFULA_HWLEN, r.hwLen);
     const link = ethernetHeader(r);
-    if (link) {
+    if (r.hwHeader !== undefined) {
+      // The header's own bytes, as the decoder kept them.
+      const length = hwHeaderBytes(r);
+      this.header(out, at, C.NFULA_HWHEADER, length);
+      writeHex(out, at + F.NFLOG_TLV_HEADER_LEN, r.hwHeader, length);
+      at += tlv(length);
+    } else if (link) {
       this.header(out, at, C.NFULA_HWHEADER, ETH_HLEN);
       const value = at + F.NFLOG_TLV_HEADER_LEN;
       writeHex(out, value, link.dst, 6);
@@ -239,7 +245,7 @@ export class NflogPcapWriter {
   }
 }
 
-/** The MAC header to rebuild: the decoder keeps an Ethernet NFULA_HWHEADER as packet.link. */
+/** The MAC header to rebuild when a record has no hwHeader: an Ethernet NFULA_HWHEADER decoded as packet.link. */
 function ethernetHeader(r: PacketRecord): { dst: string; src: string; etherType: number } | undefined {
   const link = r.packet.link;
   return link?.kind === 'ethernet' && r.hwType === ARPHRD_ETHER ? link : undefined;
@@ -256,7 +262,8 @@ function entryLength(r: PacketRecord): number {
   if (r.hwAddr !== undefined) size += tlv(HWADDR_LEN);
   if (r.hwType !== undefined) size += tlv(2);
   if (r.hwLen !== undefined) size += tlv(2);
-  if (ethernetHeader(r)) size += tlv(ETH_HLEN);
+  if (r.hwHeader !== undefined) size += tlv(hwHeaderBytes(r));
+  else if (ethernetHeader(r)) size += tlv(ETH_HLEN);
   if (r.kernelTimestamp) size += tlv(TIMESTAMP_LEN);
   if (r.uid !== undefined) size += tlv(4);
   if (r.gid !== undefined) size += tlv(4);
@@ -276,6 +283,11 @@ function prefixBytes(r: PacketRecord): number {
 
 function l2HeaderBytes(r: PacketRecord): number {
   return Math.min(r.l2Header!.length >> 1, LONGEST_VALUE);
+}
+
+/** hwHeader is 'aa:bb:…': three characters a byte, the last without its ':'. */
+function hwHeaderBytes(r: PacketRecord): number {
+  return Math.min(Math.floor((r.hwHeader!.length + 1) / 3), LONGEST_VALUE);
 }
 
 function payloadBytes(r: PacketRecord): number {

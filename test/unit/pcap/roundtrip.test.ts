@@ -171,4 +171,17 @@ describe('NFLOG pcap round trip', () => {
     expect(r).toMatchObject({ mark: 0, hook: 300 & 0xff, timestampUs: 0, receivedUs: 0, l2Header: '00' });
     expect(r.hwAddr).toBeUndefined();
   });
+
+  it('writes the MAC header from hwHeader (any link type), or rebuilds an Ethernet one from packet.link', () => {
+    const ether = records[0];
+    expect(ether.hwHeader).toMatch(/^([0-9a-f]{2}:){13}[0-9a-f]{2}$/);
+    const tunnel: PacketRecord = { ...records[1], hwType: 778, hwLen: 4, hwHeader: 'c0:a8:01:01', packet: { ...records[1].packet, link: undefined } };
+    const older: PacketRecord = { ...ether, hwHeader: undefined };
+    const writer = new NflogPcapWriter();
+    const read = readNflogPcap(Buffer.concat([writer.fileHeader(), writer.encodeBatch([tunnel, older])]), { includePayload: true }).records;
+    expect(read[0]).toMatchObject({ hwType: 778, hwLen: 4, hwHeader: 'c0:a8:01:01' });
+    expect(read[0].packet.link).toBeUndefined();
+    expect(read[1].hwHeader).toBe(ether.hwHeader);
+    expect(read[1].packet.link).toEqual(ether.packet.link);
+  });
 });
