@@ -60,6 +60,7 @@ Reader::~Reader() {
 }
 
 void Reader::Release() {
+  if (event_fd_ < 0) return;  // stopped
   // seq_cst pairs with Drain(): it sets waiting_, then rereads the read
   // position, so either it sees JS's progress or we see the flag.
   if (!waiting_.load(std::memory_order_seq_cst)) return;
@@ -75,6 +76,10 @@ void Reader::Stop() {
   ssize_t ignored = write(event_fd_, &one, sizeof one);
   (void)ignored;
   thread_.join();
+  // The thread has closed its sockets; close the eventfd now too, not when V8
+  // collects the reader: a closed collector must hold no file descriptor.
+  close(event_fd_);
+  event_fd_ = -1;
 }
 
 void Reader::Run(std::promise<void>* opened) {

@@ -48,7 +48,8 @@ class Reader {
 
   // JS advanced the read position: wakes the thread if it waits for room.
   void Release();
-  // Stops and joins the thread; the thread closes its sockets. Idempotent.
+  // Stops and joins the thread; the thread closes its sockets, then the
+  // eventfd is closed. Idempotent.
   void Stop();
 
   const Stats& stats() const { return stats_; }
@@ -86,7 +87,7 @@ class Reader {
   RingProducer ring_;
   uint32_t slot_;  // a recv slot: entry header + max_datagram, 8-aligned
   uv_async_t* wake_;
-  int event_fd_ = -1;  // written by Stop() and Release()
+  int event_fd_ = -1;  // written by Stop() and Release(); closed by Stop()
   int epoll_fd_ = -1;
   std::unique_ptr<RtnlSocket> rtnl_;
   std::unique_ptr<NflogSocket> nflog_;
