@@ -35,6 +35,8 @@ export interface CliArgs {
   /** Bound of a socket output's queue, bytes. */
   outputQueue?: number;
   logFlags: LogFlag[];
+  /** Host name in LOGEMU's line header (default: this host's). */
+  logemuHostname?: string;
   /** --read FILE.pcap: decode a capture instead of collecting live. */
   read?: string;
   /** --write-pcap FILE: write the packets collected as an NFLOG pcap. */
@@ -96,8 +98,10 @@ Output:
                           log: the kernel's LOG line, as nf_log_syslog prints it;
                           logemu: ulogd2's LOGEMU line;
                           ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT)
-  --log-flags LIST        for log/logemu: tcpseq,tcpopt,ipopt,uid,macdecode or all
-                          (the kernel's log flags; default none)
+  --log-flags LIST        for log: tcpseq,tcpopt,ipopt,uid,macdecode or all
+                          (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
+  --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
+                          (default: this host's)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
@@ -253,6 +257,12 @@ export function parseArgs(argv: string[]): CliArgs {
           for (const f of known) if (!args.logFlags.includes(f)) args.logFlags.push(f);
         }
         break;
+      case '--logemu-hostname': {
+        const text = value();
+        if (!text) fail('--logemu-hostname needs a host name');
+        args.logemuHostname = text;
+        break;
+      }
       case '--output': {
         const text = value();
         if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
@@ -328,8 +338,9 @@ export function parseArgs(argv: string[]): CliArgs {
   if ((args.format === 'log' || args.format === 'logemu') && args.conntrack) {
     fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
   }
-  if (args.logFlags.length > 0 && args.format !== 'log' && args.format !== 'logemu') {
-    fail('--log-flags applies to --format log or logemu');
+  if (args.logFlags.length > 0 && args.format !== 'log') {
+    fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
   }
+  if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   return args;
 }

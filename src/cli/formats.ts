@@ -5,7 +5,9 @@ import { packetToEcsJson } from '../ecs/packet-json';
 import { gapToEcs } from '../ecs/gap';
 import { flowToEcsJson } from '../ecs/flow';
 import { packetToLogLine, type LogLineOptions } from '../format/log-line';
+import { packetToLogemuLine } from '../format/logemu';
 import { flowToUlogdJson, packetToUlogdJson } from '../format/ulogd-json';
+import * as os from 'node:os';
 import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
 
@@ -33,7 +35,7 @@ export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
   };
 }
 
-export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags'>, onGap: (gap: GapRecord) => void): LineFormatter {
+export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>, onGap: (gap: GapRecord) => void): LineFormatter {
   switch (args.format) {
     case 'record':
       return (record) => JSON.stringify(record, (key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value));
@@ -50,6 +52,14 @@ export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlag
         return null;
       };
     }
+    case 'logemu': {
+      const options = { hostname: args.logemuHostname ?? os.hostname() };
+      return (record) => {
+        if (record.kind === 'packet') return packetToLogemuLine(record, options);
+        if (record.kind === 'gap') onGap(record);
+        return null;
+      };
+    }
     case 'ulogd':
       return (record) => {
         if (record.kind === 'packet') return packetToUlogdJson(record);
@@ -57,7 +67,5 @@ export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlag
         onGap(record);
         return null;
       };
-    default:
-      throw new Error(`format ${args.format} is not available`);
   }
 }

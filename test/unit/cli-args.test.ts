@@ -7,9 +7,12 @@ describe('parseArgs: formats, outputs and captures', () => {
   it('takes every format and the kernel log flags', () => {
     for (const format of OUTPUT_FORMATS) expect(parseArgs(['--nflog', '1', '--format', format]).format).toBe(format);
     expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'tcpseq,uid']).logFlags).toEqual(['tcpseq', 'uid']);
-    expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--log-flags', 'all']).logFlags).toEqual(['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode']);
+    expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'all']).logFlags).toEqual(['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode']);
+    expect(() => parseArgs(['--nflog', '1', '--format', 'logemu', '--log-flags', 'all'])).toThrow(/LOGEMU line has no flags/);
+    expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--logemu-hostname', 'gw1']).logemuHostname).toBe('gw1');
+    expect(() => parseArgs(['--nflog', '1', '--logemu-hostname', 'gw1'])).toThrow(/applies to --format logemu/);
     expect(() => parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'seq'])).toThrow(/'seq' is not one of tcpseq/);
-    expect(() => parseArgs(['--nflog', '1', '--log-flags', 'uid'])).toThrow(/--log-flags applies to --format log or logemu/);
+    expect(() => parseArgs(['--nflog', '1', '--log-flags', 'uid'])).toThrow(/--log-flags applies to --format log/);
     expect(() => parseArgs(['--conntrack', 'new', '--format', 'log'])).toThrow(/renders packets only/);
   });
 
@@ -39,7 +42,7 @@ describe('parseArgs: formats, outputs and captures', () => {
   });
 
   it('documents every option it parses', () => {
-    for (const option of ['--format', '--log-flags', '--output', '--output-queue', '--read', '--write-pcap', '--stats-interval', '--user', 'demo']) {
+    for (const option of ['--format', '--log-flags', '--output', '--output-queue', '--read', '--write-pcap', '--stats-interval', '--user', 'demo', '--logemu-hostname']) {
       expect(HELP).toContain(option);
     }
     for (const format of OUTPUT_FORMATS) expect(HELP).toContain(`${format}:`);
