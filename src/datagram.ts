@@ -184,7 +184,10 @@ export class DatagramDecoder {
   private netlinkError(view: DataView, at: number, length: number, receivedUs: number, out: CollectorRecord[]): void {
     if (length < NLMSG_HDRLEN + 4) return;
     const errno = -view.getInt32(at + NLMSG_HDRLEN, true);
-    if (errno !== 0) this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, `the kernel ended a table dump with errno ${errno}`);
+    if (errno === 0) return;
+    // EPERM: the dump request needs CAP_NET_ADMIN at the time it is sent, which a process that dropped privileges lacks.
+    const why = errno === 1 ? ' (EPERM: the process no longer has CAP_NET_ADMIN, e.g. after dropping privileges)' : '';
+    this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, `the kernel ended a table dump with errno ${errno}${why}`);
   }
 
   private gap(
