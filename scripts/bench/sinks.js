@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Lines per second through each output sink (stdout, file, unix, tcp, tcp6)
+// to a fast receiver on loopback: a separate process that reads and counts.
+// Usage: node scripts/bench/sinks.js [LINES] [LINE_BYTES]
+// The sinks (src/sink) are compiled on their own into a temporary directory.
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '../..');
+const LINES = Number(process.argv[2] ?? 2_000_000);
+const LINE_BYTES = Number(process.argv[3] ?? 200);
+const BATCH = 1000;
+
+function compileSinks(dir) {
+  const sources = fs.readdirSync(path.join(root, 'src/sink')).map((f) => path.join(root, 'src/sink', f));
+  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '--outDir', dir, '--module', 'commonjs', '--target', 'ES2022', '--strict', '--types', 'node', '--skipLibCheck', ...sources]);
+  return require(path.join(dir, 'index.js'));
+}
+
+// Pushes LINES lines through a sink the way the CLI does (encode, flush per batch, await ready), then closes.
+async function produce(sinks, target, options) {
+  const sink = sinks.openSink(sinks.parseSinkTarget(target), options);
+  const encoder = new sinks.LineEncoder();
+  const pad = 'x'.repeat(Math.max(0, LINE_BYTES - 30));
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < LINES; i += BATCH) {
+    for (let j = i; j < i + BATCH && j < LINES; j++) encoder.line(`{"seq":${j},"pad":"${pad}"}`);
+    for (const chunk of encoder.take()) sink.write(chunk);
+    await sink.ready();
+    // A socket sink never pushes back: yield as the collector does between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const report = await sink.close(60_000);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, report, stats: sink.stats() };
+}
+
+// A receiver process: listens, reads and counts bytes, prints the count when the sender closes.
+function startReceiver(listen) {
+  const code = `
+const net = require('node:net');
+const server = net.createServer((s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => { process.stdout.write(String(n) + '\\n'); server.close(); }); });
+server.listen(${JSON.stringify(listen)}, () => process.stdout.write('ready ' + (server.address().port ?? 0) + '\\n'));`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^ready (\d+)\n/.exec(out);
+      if (m && child.port === undefined) {
+        child.port = Number(m[1]);
+        resolve({
+          port: child.port,
+          received: () => new Promise((done) => child.on('exit', () => done(Number(out.split('\n')[1])))),
+        });
+      }
+    });
+  });
+}
+
+function report(name, { seconds, stats }, receivedBytes) {
+  const rate = stats.writtenLines / seconds;
+  const mb = stats.writtenBytes / seconds / 1048576;
+  const check = receivedBytes === undefined ? '' : `, receiver got ${receivedBytes === stats.writtenBytes ? 'every byte' : `${receivedBytes} of ${stats.writtenBytes} bytes`}`;
+  console.log(`${name.padEnd(7)} ${(rate / 1e6).toFixed(2)} M lines/s  ${mb.toFixed(0)} MiB/s  (${stats.writtenLines} lines in ${seconds.toFixed(2)} s, dropped ${stats.droppedLines}${check})`);
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-bench-'));
+  try {
+    const sinks = compileSinks(dir);
+    if (process.argv[4] === '--child-stdout') {
+      const result = await produce(sinks, '-', {});
+      process.stderr.write(JSON.stringify(result) + '\n');
+      return;
+    }
+    console.log(`${LINES} lines of ${LINE_BYTES} bytes, batches of ${BATCH}; node ${process.version}, ${os.cpus().length} CPUs`);
+
+    // stdout: a child process writes, this one reads and counts.
+    {
+      const child = spawn(process.execPath, [__filename, String(LINES), String(LINE_BYTES), '--child-stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let bytes = 0;
+      let err = '';
+      child.stdout.on('data', (d) => (bytes += d.length));
+      child.stderr.on('data', (d) => (err += d));
+      await new Promise((resolve) => child.on('exit', resolve));
+      report('stdout', JSON.parse(err), bytes);
+    }
+
+    // file (tmpfs or disk, wherever os.tmpdir() is).
+    {
+      const file = path.join(dir, 'out.ndjson');
+      const result = await produce(sinks, file, {});
+      report('file', result, fs.statSync(file).size);
+    }
+
+    for (const [name, listen, target] of [
+      ['unix', { path: path.join(dir, 'bench.sock') }, () => `unix:${path.join(dir, 'bench.sock')}`],
+      ['tcp', { host: '127.0.0.1', port: 0 }, (port) => `tcp:127.0.0.1:${port}`],
+      ['tcp6', { host: '::1', port: 0 }, (port) => `tcp:[::1]:${port}`],
+    ]) {
+      const receiver = await startReceiver(listen);
+      const received = receiver.received();
+      const result = await produce(sinks, target(receiver.port), {});
+      report(name, result, await received);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
