@@ -168,6 +168,24 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     for (const line of [...before, ...after]) expect(JSON.parse(line)).toMatchObject({ kind: 'packet', group: GROUP });
   });
 
+  it('writes the kernel LOG line, the LOGEMU line and ulogd JSON', async () => {
+    const lines: Record<string, string> = {};
+    for (const format of ['log', 'logemu', 'ulogd']) {
+      const extra = format === 'log' ? ['--log-flags', 'uid'] : format === 'logemu' ? ['--logemu-hostname', 'gw1.example'] : [];
+      const run = await start(['--nflog', String(GROUP), '--netns', ns, '--format', format, ...extra, '--max-events', '1']);
+      sendUdp(lab, 'a', '127.0.0.1', PORT, 1, 20, { srcPort: 47002, uid: 4242, gid: 4243 });
+      expect(await run.exited).toBe(0);
+      lines[format] = run.stdout();
+    }
+    expect(lines.log).toMatch(
+      /^OUT-TEST IN= OUT=lo SRC=127\.0\.0\.1 DST=127\.0\.0\.1 LEN=48 TOS=0x00 PREC=0x00 TTL=64 ID=\d+ DF PROTO=UDP SPT=47002 DPT=7400 LEN=28 UID=4242 GID=4243 \n$/,
+    );
+    expect(lines.logemu).toMatch(/^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gw1 OUT-TEST  IN= OUT=lo MAC= SRC=127\.0\.0\.1 DST=127\.0\.0\.1 LEN=48 TOS=00 PREC=0x00 TTL=64 ID=\d+ DF PROTO=UDP SPT=47002 DPT=7400 LEN=28 UID=4242 GID=4243 MARK=0x0 \n$/);
+    // (ulogd writes its own space after the prefix and one after MARK=: logemu.test.ts checks this against ulogd itself.)
+    const ulogd = JSON.parse(lines.ulogd);
+    expect(ulogd).toMatchObject({ 'oob.prefix': 'OUT-TEST ', 'oob.uid': 4242, 'oob.gid': 4243, src_ip: '127.0.0.1', dest_ip: '127.0.0.1', 'src_port': 47002, 'dest_port': PORT, 'oob.out': 'lo' });
+  });
+
   it('prints a progress line every --stats-interval', async () => {
     const run = await start(['--nflog', String(GROUP), '--netns', ns, '--output', '/dev/null', '--stats-interval', '0.3']);
     sendUdp(lab, 'a', '127.0.0.1', PORT, 50, 20);
