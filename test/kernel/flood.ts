@@ -1,0 +1,45 @@
+// The benchmarks' UDP flood (scripts/bench/udp-flood.c), built once per test
+// file, run inside a lab namespace without blocking the event loop, so a
+// collector in the same process keeps reading (or deliberately does not).
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { NetnsLab } from '../../src/lab/netns';
+
+const SOURCE = path.join(__dirname, '..', '..', 'scripts', 'bench', 'udp-flood.c');
+
+export interface FloodReport {
+  sent: number;
+  errors: number;
+  seconds: number;
+  pps: number;
+}
+
+/** Compiles udp-flood into a temporary directory; returns its path. */
+export function buildFlood(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-flood-'));
+  const binary = path.join(dir, 'udp-flood');
+  execFileSync('cc', ['-O2', '-o', binary, SOURCE], { stdio: 'pipe', timeout: 60_000 });
+  return binary;
+}
+
+/** Sends `count` datagrams at `rate` per second (0: flat out), stopping after `maxSeconds` at most. */
+export function flood(lab: NetnsLab, ns: string, binary: string, port: number, count: number, rate: number, maxSeconds: number): Promise<FloodReport> {
+  const args = ['netns', 'exec', lab.name(ns), binary, '127.0.0.1', String(port), String(count), '64', String(maxSeconds), String(rate)];
+  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(stdout) as FloodReport);
+      } catch {
+        reject(new Error(`udp-flood exited ${code}: ${stderr.trim()}`));
+      }
+    });
+  });
+}
