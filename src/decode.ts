@@ -23,3 +23,7 @@ export {
 } from './pcap/reader';
 export { NflogPcapWriter, type NflogPcapWriterOptions, type NflogPcapWriterCounters } from './pcap/writer';
 export type { PcapFileHeader } from './pcap/format';
+export { packetToLogLine, logLineOptionsFromFlags, type LogLineOptions } from './format/log-line';
+export { packetToLogemuLine, type LogemuLineOptions } from './format/logemu';
+export { packetToUlogdJson, flowToUlogdJson, type UlogdJsonOptions } from './format/ulogd-json';
+export { readableLine, type ReadableOptions } from './format/readable';
