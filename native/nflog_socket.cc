@@ -53,6 +53,11 @@ SysError GroupError(const NflogGroup& g, int err) {
     return ErrnoError("cannot configure NFLOG group " + n, err,
                       "this kernel cannot attach conntrack to NFLOG (flag 4; is nf_conntrack_netlink available?)");
   }
+  if (err == EINVAL || err == EOPNOTSUPP) {
+    // nfnetlink answers so when no subsystem serves NFLOG messages.
+    return ErrnoError("cannot bind NFLOG group " + n, err,
+                      "does this kernel have NFLOG? (CONFIG_NETFILTER_NETLINK_LOG: modprobe nfnetlink_log)");
+  }
   return ErrnoError("cannot configure NFLOG group " + n, err);
 }
 
@@ -63,7 +68,10 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
   handle_ = nflog_open();
   if (!handle_) {
     int err = errno ? errno : EINVAL;
-    throw ErrnoError("cannot open the NFLOG socket", err, err == EPERM || err == EACCES ? kNeedsNetAdmin : "");
+    throw ErrnoError("cannot open the NFLOG socket", err,
+                     err == EPERM || err == EACCES ? kNeedsNetAdmin
+                     : err == EPROTONOSUPPORT     ? "this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"
+                                                  : "");
   }
   try {
     SetReceiveBuffer(fd(), rcvbuf, "NFLOG");
