@@ -1,6 +1,7 @@
 #include "nflog_socket.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 #include <linux/capability.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -74,6 +75,10 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
                                                   : "");
   }
   try {
+    // libnetfilter_log opens its socket without SOCK_CLOEXEC: a child process
+    // spawned while the collector runs would inherit it and keep the groups
+    // bound (and receive their entries) after close().
+    if (fcntl(fd(), F_SETFD, FD_CLOEXEC) < 0) throw ErrnoError("cannot set close-on-exec on the NFLOG socket", errno);
     SetReceiveBuffer(fd(), rcvbuf, "NFLOG");
     // Only kernels before 3.8 need the per-family handler; newer ones answer
     // with an error or ignore it, either way harmless.

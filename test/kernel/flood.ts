@@ -34,7 +34,8 @@ export function flood(lab: NetnsLab, ns: string, binary: string, port: number, c
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close': exited and its pipes closed, so the caller's fds are back.
+    child.once('close', (code) => {
       try {
         resolve(JSON.parse(stdout) as FloodReport);
       } catch {
