@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/reader.cc",
         "native/nflog_socket.cc",
+        "native/group_owner.cc",
         "native/rtnl_socket.cc",
         "native/conntrack_socket.cc",
         "native/netlink_util.cc",

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "group_owner.h"
 #include "netlink_util.h"
 #include "rcvbuf.h"
 #include "sys_error.h"
@@ -44,9 +45,10 @@ SysError GroupError(const NflogGroup& g, int err) {
   // A group bound by another socket answers EPERM (EBUSY when bound by this
   // socket), so EPERM with the capability present means "taken".
   if (err == EBUSY || (err == EPERM && HasNetAdmin())) {
-    return SysError("cannot bind NFLOG group " + n + ": NFLOG group " + n +
-                        " is already bound by another process (ulogd, tcpdump -i nflog:" + n +
-                        ", another collector); the kernel answered " + ErrnoName(err),
+    std::string owner = NflogGroupOwner(g.group);
+    std::string by = owner.empty() ? "another process (ulogd, tcpdump -i nflog:" + n + ", another collector)" : owner;
+    return SysError("cannot bind NFLOG group " + n + ": NFLOG group " + n + " is already bound by " + by +
+                        "; the kernel answered " + ErrnoName(err),
                     "EBUSY");
   }
   if (err == EPERM || err == EACCES) return ErrnoError("cannot bind NFLOG group " + n, err, kNeedsNetAdmin);
