@@ -24,9 +24,12 @@ export function buildFlood(): string {
   return binary;
 }
 
-/** Sends `count` datagrams at `rate` per second (0: flat out), stopping after `maxSeconds` at most. */
-export function flood(lab: NetnsLab, ns: string, binary: string, port: number, count: number, rate: number, maxSeconds: number): Promise<FloodReport> {
-  const args = ['netns', 'exec', lab.name(ns), binary, '127.0.0.1', String(port), String(count), '64', String(maxSeconds), String(rate)];
+/**
+ * Sends `count` datagrams at `rate` per second (0: flat out), `batch` per
+ * sendmmsg (1 for an even trickle), stopping after `maxSeconds` at most.
+ */
+export function flood(lab: NetnsLab, ns: string, binary: string, port: number, count: number, rate: number, maxSeconds: number, batch = 128): Promise<FloodReport> {
+  const args = ['netns', 'exec', lab.name(ns), binary, '127.0.0.1', String(port), String(count), '64', String(maxSeconds), String(rate), String(batch)];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
