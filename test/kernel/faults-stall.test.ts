@@ -8,13 +8,13 @@
 // arenas). The socket buffer is kernel memory, not RSS: its queue
 // (/proc/net/netlink Rmem, seen through the reader thread) stays within the
 // twice-the-setting the kernel allows plus one datagram.
-import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
 import { buildFlood, flood } from './flood';
 import { describeKernel } from './kernel-env';
+import { NETLINK_NETFILTER, readerNetlinkSockets } from './netlink-sockets';
 
 const GROUP = 71;
 const PORT = 7100;
@@ -28,23 +28,6 @@ function counter(lab: NetnsLab): number {
   const match = /counter packets (\d+)/.exec(lab.exec('a', 'nft', ['list', 'chain', 'inet', 'stall', 'out']));
   if (!match) throw new Error('no counter');
   return Number(match[1]);
-}
-
-/** The NETLINK_NETFILTER receive queues, in bytes, of the namespace the reader thread is in. */
-function netfilterRmem(): number[] {
-  const own = fs.readlinkSync('/proc/self/ns/net');
-  for (const tid of fs.readdirSync('/proc/self/task')) {
-    let ns: string;
-    try {
-      ns = fs.readlinkSync(`/proc/self/task/${tid}/ns/net`);
-    } catch {
-      continue;
-    }
-    if (ns === own) continue;
-    const lines = fs.readFileSync(`/proc/self/task/${tid}/net/netlink`, 'utf8').trim().split('\n').slice(1);
-    return lines.map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === '12').map((f) => Number(f[4]));
-  }
-  return [];
 }
 
 describeKernel('a consumer that stalls during a burst', () => {
@@ -72,7 +55,7 @@ describeKernel('a consumer that stalls during a burst', () => {
     let maxRmem = 0;
     const sampler = setInterval(() => {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
-      for (const rmem of netfilterRmem()) maxRmem = Math.max(maxRmem, rmem);
+      for (const s of readerNetlinkSockets()) if (s.protocol === NETLINK_NETFILTER) maxRmem = Math.max(maxRmem, s.rmem);
     }, 20);
     let delivered = 0;
     let lost = 0;
