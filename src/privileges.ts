@@ -197,6 +197,7 @@ export function credentialFault(task: TaskCredentials, uid: number, gid: number)
  */
 export function dropPrivileges(options: DropPrivilegesOptions): DroppedPrivileges {
   const { uid, gid } = resolveIds(options);
+  const startedAsRoot = process.geteuid?.() === 0;
   if (!process.setuid || !process.setgid || !process.setgroups) {
     throw new Error('netfilter-collector: cannot drop privileges here (call dropPrivileges from the main thread on Linux)');
   }
@@ -216,7 +217,11 @@ export function dropPrivileges(options: DropPrivilegesOptions): DroppedPrivilege
       // The kernel clears capabilities on setuid only when the uids leave 0:
       // a process started as another user with capabilities (ambient, file
       // capabilities) keeps them. That is no drop, so say so.
-      throw new Error(`netfilter-collector: privileges not fully dropped: ${fault}`);
+      const hint = startedAsRoot
+        ? ''
+        : ': a process started as another user than root keeps its capabilities (ambient or file capabilities) across setuid; ' +
+          'start as root (with a reduced capability bounding set) to drop them all, or leave out the drop';
+      throw new Error(`netfilter-collector: privileges not fully dropped: ${fault}${hint}`);
     }
   }
   return { uid, gid, threads: tasks.length };

@@ -3,7 +3,7 @@
 // and conntrack events with no capability left in any thread. What still needs
 // the capability fails without a crash: a resynchronising conntrack dump
 // becomes a dump-failed gap, a new collector a clear EPERM error.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -14,6 +14,7 @@ import { describeKernel } from './kernel-env';
 
 const CHILD = path.join(__dirname, 'child', 'drop-privileges.js');
 const DIST = path.join(__dirname, '..', '..', 'dist', 'privileges.js');
+const INDEX = path.join(__dirname, '..', '..', 'dist', 'index.js');
 const GROUP = 66;
 const NOBODY = 65534;
 
@@ -125,5 +126,37 @@ describeKernel('dropping privileges after the sockets are bound', () => {
     expect((closed.stats as { packets: number }).packets).toBeGreaterThanOrEqual(5);
     const code = await new Promise((resolve) => child.process.once('exit', resolve));
     expect(code).toBe(0);
+  });
+});
+
+describeKernel('dropping privileges that cannot be dropped', () => {
+  const lab = new NetnsLab('nfc-priv2');
+  // Opens a collector in the current namespace, then tries to drop to nobody; prints the error.
+  const script = `const { createCollector } = require(${JSON.stringify(INDEX)});
+const { dropPrivileges } = require(${JSON.stringify(DIST)});
+const c = createCollector({ nflog: [67] });
+try { dropPrivileges({ user: 'nobody' }); console.log('dropped'); } catch (e) { console.log(e.message); } finally { c.close(); }`;
+  const asNobody = (caps: string) => [
+    'ip', 'netns', 'exec', lab.name('a'),
+    'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`,
+    process.execPath, '-e', script,
+  ];
+
+  beforeAll(() => {
+    if (!fs.existsSync(INDEX)) throw new Error(`${INDEX} is missing: run npm run build:ts (npm test does)`);
+    lab.addNamespace('a');
+  });
+  afterAll(() => lab.destroy());
+
+  it('says that a non-root process needs CAP_SETUID and CAP_SETGID to switch users', () => {
+    const argv = asNobody('+net_admin');
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+    expect(run.stdout).toMatch(/cannot switch to uid 65534, gid 65534: .*needs root \(CAP_SETUID and CAP_SETGID\)/);
+  });
+
+  it('refuses to call it dropped when ambient capabilities survive setuid', () => {
+    const argv = asNobody('+net_admin,+setuid,+setgid');
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+    expect(run.stdout).toMatch(/privileges not fully dropped: thread \d+ still has capabilities .*start as root/);
   });
 });
