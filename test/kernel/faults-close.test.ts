@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
-import { buildFlood, flood } from './flood';
+import { buildFlood, flood, removeFlood } from './flood';
 import { describeKernel } from './kernel-env';
 
 const GROUP = 72;
@@ -40,7 +40,10 @@ describeKernel('closing a collector during a burst', () => {
       }`,
     );
   });
-  afterAll(() => lab.destroy());
+  afterAll(() => {
+    lab.destroy();
+    removeFlood(binary);
+  });
 
   for (const consumer of ['reading', 'stalled'] as const) {
     it(`returns promptly and gives the fds back (consumer ${consumer})`, async () => {

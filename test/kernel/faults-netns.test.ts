@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
-import { buildFlood, flood } from './flood';
+import { buildFlood, flood, removeFlood } from './flood';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
 
@@ -30,7 +30,10 @@ describeKernel('a namespace deleted while collecting', () => {
       }`,
     );
   });
-  afterAll(() => lab.destroy());
+  afterAll(() => {
+    lab.destroy();
+    removeFlood(binary);
+  });
 
   it('keeps collecting from what still runs in it, and closes cleanly', async () => {
     const name = lab.name('a');

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
-import { buildFlood, flood } from './flood';
+import { buildFlood, flood, removeFlood } from './flood';
 import { describeKernel } from './kernel-env';
 import { NETLINK_NETFILTER, readerNetlinkSockets } from './netlink-sockets';
 
@@ -46,7 +46,10 @@ describeKernel('a consumer that stalls during a burst', () => {
       }`,
     );
   });
-  afterAll(() => lab.destroy());
+  afterAll(() => {
+    lab.destroy();
+    removeFlood(binary);
+  });
 
   it('keeps memory within ring + socket buffer + slack, and delivered + lost = logged', async () => {
     const baseline = process.memoryUsage().rss;

@@ -24,6 +24,11 @@ export function buildFlood(): string {
   return binary;
 }
 
+/** Removes what buildFlood() made. */
+export function removeFlood(binary: string | undefined): void {
+  if (binary) fs.rmSync(path.dirname(binary), { recursive: true, force: true });
+}
+
 /**
  * Sends `count` datagrams at `rate` per second (0: flat out), `batch` per
  * sendmmsg (1 for an even trickle), stopping after `maxSeconds` at most.
