@@ -9,3 +9,4 @@ export { createCollector, Collector, type CollectorStats } from './collector';
 export type { CollectorOptions, NflogGroupOptions, CopyMode, ConntrackOptions, ConntrackEvent } from './options';
 export type { CollectorRecord, PacketRecord, GapRecord, GapReason, FlowRecord, FlowTuple, FlowNat } from './records';
 export * from './decode';
+export { dropPrivileges, parseUserSpec, type DropPrivilegesOptions, type DroppedPrivileges } from './privileges';

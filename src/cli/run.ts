@@ -10,12 +10,17 @@ import { ProgressLine } from './progress';
 import { PcapFileOutput } from './pcap-output';
 import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
+import { dropPrivileges, parseUserSpec } from '../privileges';
 
 /** How long close may take to flush a stalled output before giving up on it. */
 const CLOSE_DEADLINE_MS = 5000;
 
 function openSource(args: CliArgs): RecordSource {
   return args.read !== undefined ? new PcapSource(args.read, args.labels) : new LiveSource(args);
+}
+
+function intervalWanted(args: CliArgs): boolean {
+  return (args.statsInterval ?? (process.stderr.isTTY ? 10 : 0)) > 0;
 }
 
 export async function runCollection(args: CliArgs): Promise<number> {
@@ -28,6 +33,19 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   const source = openSource(args);
+  if (args.user !== undefined) {
+    // The sockets (and the outputs) are open: nothing more needs privilege, apart from resync dumps.
+    try {
+      const dropped = dropPrivileges(parseUserSpec(args.user));
+      if (args.stats || intervalWanted(args)) stderr(`netfilter-collector: running as uid ${dropped.uid}, gid ${dropped.gid}, no capabilities (${dropped.threads} threads checked)`);
+    } catch (err) {
+      // The process may be half-dropped: stop here.
+      source.close();
+      await output?.close(0);
+      await pcap?.close();
+      throw err;
+    }
+  }
 
   let events = 0;
   // From the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
@@ -53,7 +71,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGHUP', reopen);
 
-  const intervalS = args.statsInterval ?? (process.stderr.isTTY ? 10 : 0);
+  const intervalS = intervalWanted(args) ? (args.statsInterval ?? 10) : 0;
   const progress = new ProgressLine(Date.now());
   const progressTimer =
     intervalS > 0

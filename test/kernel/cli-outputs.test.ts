@@ -1,7 +1,7 @@
 // The command's outputs against the real kernel: NFLOG pcap written and read
 // back (and read by tcpdump), a unix-socket receiver, a receiver that stalls
-// while the collector is told to stop, log rotation on SIGHUP, and the
-// progress line.
+// while the collector is told to stop, log rotation on SIGHUP, the line
+// formats, --user, and the progress line.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -184,6 +184,19 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     // (ulogd writes its own space after the prefix and one after MARK=: logemu.test.ts checks this against ulogd itself.)
     const ulogd = JSON.parse(lines.ulogd);
     expect(ulogd).toMatchObject({ 'oob.prefix': 'OUT-TEST ', 'oob.uid': 4242, 'oob.gid': 4243, src_ip: '127.0.0.1', dest_ip: '127.0.0.1', 'src_port': 47002, 'dest_port': PORT, 'oob.out': 'lo' });
+  });
+
+  it('--user drops to an unprivileged user once bound, and collection goes on', async () => {
+    const run = await start(['--nflog', String(GROUP), '--netns', ns, '--user', 'nobody', '--format', 'record', '--max-events', '3']);
+    const status = fs.readFileSync(`/proc/${run.child.pid}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    sendUdp(lab, 'a', '127.0.0.1', PORT, 3, 20);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout().trim().split('\n')).toHaveLength(3);
+    const refused = spawnSync(process.execPath, [CLI, '--nflog', String(GROUP + 1), '--netns', ns, '--user', 'no-such-user-nfc'], { encoding: 'utf8', timeout: 10_000 });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/unknown user 'no-such-user-nfc'/);
   });
 
   it('prints a progress line every --stats-interval', async () => {
