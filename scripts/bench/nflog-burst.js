@@ -142,18 +142,22 @@ function netlinkSocket(ctx, portid) {
 
 // ---------------------------------------------------------------- contenders
 
+// Extra node options for the collector contenders, e.g. to profile them:
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+
 /** The command of a contender (bench.startContender runs it under GNU time, in the namespace but for the collector). */
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
   if (name === 'collector-api') {
-    return [process.execPath, path.join(__dirname, 'records-consumer.js'), '--nflog', String(GROUP), '--netns', nsName,
+    return [process.execPath, ...NODE_ARGS, path.join(__dirname, 'records-consumer.js'), '--nflog', String(GROUP), '--netns', nsName,
       '--idle-exit', String(o.idleMs), '--qthreshold', String(o.qthreshold), '--flush-timeout', String(o.flushTimeoutMs),
       '--socket-buffer', String(o.socketBuffer)];
   }
   if (name.startsWith('collector-')) {
     const format = name.slice('collector-'.length);
     // The CLI enters the namespace itself (--netns); it runs from the host side.
-    return [process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--nflog', String(GROUP), '--netns', nsName,
+    return [process.execPath, ...NODE_ARGS, path.join(ROOT, 'dist', 'cli', 'main.js'), '--nflog', String(GROUP), '--netns', nsName,
       '--format', format, '--output', '/dev/null', '--idle-exit', String(o.idleMs), '--stats',
       '--qthreshold', String(o.qthreshold), '--flush-timeout', String(o.flushTimeoutMs), '--socket-buffer', String(o.socketBuffer)];
   }
