@@ -105,26 +105,8 @@ export function hookDirection(family: number, hook: number): 'ingress' | 'egress
   return undefined;
 }
 
-// TCP flags in the order the kernel's LOG target prints them, AE/NS (0x100) first.
-const TCP_FLAG_BITS: Array<[number, string]> = [
-  [0x100, 'ae'],
-  [0x80, 'cwr'],
-  [0x40, 'ece'],
-  [0x20, 'urg'],
-  [0x10, 'ack'],
-  [0x08, 'psh'],
-  [0x04, 'rst'],
-  [0x02, 'syn'],
-  [0x01, 'fin'],
-];
-const TCP_FLAG_TABLE: ReadonlyArray<readonly string[]> = Array.from({ length: 512 }, (_, bits) =>
-  TCP_FLAG_BITS.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name),
-);
-
-/** Lower-case names of the set TCP flags (a new array each call). */
-export function tcpFlagNames(flags: number): string[] {
-  return TCP_FLAG_TABLE[flags & 0x1ff].slice();
-}
+// One list of TCP flag names for the decoders and the documents.
+export { tcpFlagNames } from '../packet/tcp';
 
 /** Lower-case names of the IPv4 flags as the kernel's LOG target names them: ce (reserved bit), df, mf. */
 export function ipv4FlagNames(reserved: boolean, dontFragment: boolean, moreFragments: boolean): string[] {

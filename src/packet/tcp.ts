@@ -12,16 +12,28 @@ export const TCP_ACK = 0x10;
 export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
-export const TCP_NS = 0x100;
+/** The 0x100 bit: AE (Accurate ECN, RFC 9768), formerly NS; the kernel's LOG line says AE. */
+export const TCP_AE = 0x100;
 
-const FLAG_BITS = [TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK, TCP_URG, TCP_ECE, TCP_CWR, TCP_NS];
-const FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'];
+// In the order the kernel's LOG target prints them, AE first.
+const FLAG_BITS: Array<[number, string]> = [
+  [TCP_AE, 'ae'],
+  [TCP_CWR, 'cwr'],
+  [TCP_ECE, 'ece'],
+  [TCP_URG, 'urg'],
+  [TCP_ACK, 'ack'],
+  [TCP_PSH, 'psh'],
+  [TCP_RST, 'rst'],
+  [TCP_SYN, 'syn'],
+  [TCP_FIN, 'fin'],
+];
+const FLAG_TABLE: ReadonlyArray<readonly string[]> = Array.from({ length: 512 }, (_, bits) =>
+  FLAG_BITS.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name),
+);
 
-/** Lower-case flag names in ECS order: fin, syn, rst, psh, ack, urg, ece, cwr, ns. */
+/** Lower-case names of the set TCP flags, in the kernel's LOG order: ae, cwr, ece, urg, ack, psh, rst, syn, fin (a new array each call). */
 export function tcpFlagNames(flags: number): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < FLAG_BITS.length; i++) if ((flags & FLAG_BITS[i]) !== 0) names.push(FLAG_NAMES[i]);
-  return names;
+  return FLAG_TABLE[flags & 0x1ff].slice();
 }
 
 /**
