@@ -81,7 +81,7 @@ describe.each(overIp(6, []).map(([name]) => name))('tcp over %s', (version) => {
 });
 
 describe('tcpFlagNames', () => {
-  it('names flags in ECS order', () => {
+  it("names flags in the kernel's LOG order, 0x100 as ae", () => {
     expect(tcpFlagNames(0)).toEqual([]);
     expect(tcpFlagNames(0x12)).toEqual(['ack', 'syn']);
     expect(tcpFlagNames(0x1ff)).toEqual(['ae', 'cwr', 'ece', 'urg', 'ack', 'psh', 'rst', 'syn', 'fin']);
