@@ -37,8 +37,11 @@ export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
 
 export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>, onGap: (gap: GapRecord) => void): LineFormatter {
   switch (args.format) {
-    case 'record':
-      return (record) => JSON.stringify(record, (key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value));
+    case 'record': {
+      // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
+      const withPayload = (key: string, value: unknown): unknown => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value);
+      return (record) => (record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record));
+    }
     case 'ecs': {
       const options = { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
       return (record) =>
