@@ -4,7 +4,9 @@
 // entries and conntrack events in a lab namespace, and (b) open/close cycles
 // of collectors with NFLOG and conntrack sockets. Measures open fds and RSS
 // around the cycles and prints one JSON line (prefix "ASAN-DRIVE ") with what
-// it saw; run.sh judges it together with the sanitizer logs.
+// it saw; run.sh judges it together with the sanitizer logs. Between the two,
+// an overflow test sends the same traffic into a small ring and socket buffer
+// read slowly, for the reader's wait-for-room, ENOBUFS and resync-dump paths.
 //
 //   node --expose-gc scripts/asan/drive.js [--packets N] [--flows N] [--cycles N]
 //
@@ -49,7 +51,7 @@ function rssKb() {
 }
 
 /** Reads batches until nothing arrives for idleMs (or maxMs passes); returns counts by kind. */
-async function drain(collector, idleMs, maxMs) {
+async function drain(collector, idleMs, maxMs, delayMs = 0) {
   const counts = { packet: 0, flow: 0, gap: 0, decodeErrors: 0 };
   const started = Date.now();
   let last = Date.now();
@@ -67,6 +69,8 @@ async function drain(collector, idleMs, maxMs) {
       counts[r.kind]++;
       if (r.decodeError) counts.decodeErrors++;
     }
+    // A slow consumer: the ring fills, the reader waits for room, the socket overflows.
+    if (delayMs) await sleep(delayMs);
     pending = collector.nextBatch();
   }
   return counts;
@@ -89,9 +93,30 @@ async function loadTest(lab, ns, o) {
   openUdpFlows(lab, 'a', '127.0.0.1', FLOW_PORT, o.flows);
   const sendSeconds = (Date.now() - t0) / 1000;
   const counts = await reading;
-  const stats = collector.stats();
+  const native = collector.nativeStats();
   collector.close();
-  return { sendSeconds, ...counts, native: collector.nativeStats ? collector.nativeStats() : undefined, stats };
+  return { sendSeconds, ...counts, native };
+}
+
+/** The same traffic into a small ring and socket buffer read slowly: ENOBUFS, a full ring, conntrack resync dumps. */
+async function overflowTest(lab, ns, o) {
+  const collector = createCollector({
+    nflog: [GROUP],
+    copyMode: 'packet',
+    conntrack: { events: ['new', 'update', 'destroy'], dump: true, resync: true },
+    netns: ns,
+    ringSize: 1 << 20,
+    socketBuffer: 64 * 1024,
+    qthreshold: 64,
+  });
+  await sleep(300);
+  const reading = drain(collector, 3000, 180_000, 20);
+  sendUdp(lab, 'a', '127.0.0.1', PORT, o.packets, 64);
+  openUdpFlows(lab, 'a', '127.0.0.1', FLOW_PORT + 30000, Math.min(o.flows, 30000));
+  const counts = await reading;
+  const native = collector.nativeStats();
+  collector.close();
+  return { ...counts, native };
 }
 
 async function cycles(ns, n) {
@@ -176,10 +201,13 @@ async function main() {
     log(`load test: ${o.packets} logged UDP datagrams and ${o.flows} UDP flows in ${ns}`);
     const load = await loadTest(lab, ns, o);
     log(`load test: ${JSON.stringify(load)}`);
+    log('overflow test: the same traffic into a 1 MiB ring and a 64 KiB socket buffer, read slowly');
+    const overflow = await overflowTest(lab, ns, o);
+    log(`overflow test: ${JSON.stringify(overflow)}`);
     log(`${o.cycles} open/close cycles`);
     const cyc = await cycles(ns, o.cycles);
     log(`cycles: ${JSON.stringify(cyc)}`);
-    console.log(`ASAN-DRIVE ${JSON.stringify({ options: o, fdsAtStart, load, cycles: cyc })}`);
+    console.log(`ASAN-DRIVE ${JSON.stringify({ options: o, fdsAtStart, load, overflow, cycles: cyc })}`);
   } finally {
     cleanup();
   }

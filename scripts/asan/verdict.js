@@ -49,6 +49,10 @@ function main() {
     notes.push(`load test: sent ${r.options.packets} logged datagrams + ${r.options.flows} flows in ${load.sendSeconds} s; received ${load.packet} packet, ${load.flow} flow, ${load.gap} gap records, ${load.decodeErrors} decode errors`);
     if (load.packet === 0) failures.push('the load test received no packet records');
     if (load.flow === 0) failures.push('the load test received no flow records');
+    const ov = r.overflow;
+    notes.push(`overflow test: received ${ov.packet} packet, ${ov.flow} flow, ${ov.gap} gap records; reader: ${ov.native.enobufs} ENOBUFS, ${ov.native.ringFull} ring-full waits, ${ov.native.conntrackEnobufs} conntrack ENOBUFS, ${ov.native.conntrackDumps} conntrack dumps`);
+    if (ov.packet === 0) failures.push('the overflow test received no packet records');
+    if (ov.native.enobufs + ov.native.ringFull + ov.native.conntrackEnobufs === 0) notes.push('note: the overflow test overflowed nothing (its paths were not exercised)');
     const c = r.cycles;
     const fdGrowth = c.after.fds - c.before.fds;
     const rssGrowth = c.after.rssKb - c.before.rssKb;
