@@ -24,7 +24,10 @@ delete process.env.LD_PRELOAD;
 
 const GROUP = 61;
 const PORT = 9000;
+// Distinct UDP flows: the load test's from port 20000, the overflow test's from 43000 (new flows again).
 const FLOW_PORT = 20000;
+const OVERFLOW_FLOW_PORT = 43000;
+const MAX_FLOWS = 65536 - OVERFLOW_FLOW_PORT;
 
 function parseArgs(argv) {
   const o = { packets: 50_000, flows: 5_000, cycles: 1000 };
@@ -35,6 +38,7 @@ function parseArgs(argv) {
     o[key] = value;
     i++;
   }
+  if (o.flows > MAX_FLOWS) throw new Error(`--flows must be at most ${MAX_FLOWS}`);
   return o;
 }
 
@@ -86,16 +90,18 @@ async function loadTest(lab, ns, o) {
     socketBuffer: 64 * 1024 * 1024,
     qthreshold: 64,
   });
-  await sleep(300);
-  const reading = drain(collector, 3000, 180_000);
-  const t0 = Date.now();
-  sendUdp(lab, 'a', '127.0.0.1', PORT, o.packets, 64);
-  openUdpFlows(lab, 'a', '127.0.0.1', FLOW_PORT, o.flows);
-  const sendSeconds = (Date.now() - t0) / 1000;
-  const counts = await reading;
-  const native = collector.nativeStats();
-  collector.close();
-  return { sendSeconds, ...counts, native };
+  try {
+    await sleep(300);
+    const reading = drain(collector, 3000, 180_000);
+    const t0 = Date.now();
+    sendUdp(lab, 'a', '127.0.0.1', PORT, o.packets, 64);
+    openUdpFlows(lab, 'a', '127.0.0.1', FLOW_PORT, o.flows);
+    const sendSeconds = (Date.now() - t0) / 1000;
+    const counts = await reading;
+    return { sendSeconds, ...counts, native: collector.nativeStats() };
+  } finally {
+    collector.close(); // an open collector keeps the process alive
+  }
 }
 
 /** The same traffic into a small ring and socket buffer read slowly: ENOBUFS, a full ring, conntrack resync dumps. */
@@ -109,14 +115,16 @@ async function overflowTest(lab, ns, o) {
     socketBuffer: 64 * 1024,
     qthreshold: 64,
   });
-  await sleep(300);
-  const reading = drain(collector, 3000, 180_000, 20);
-  sendUdp(lab, 'a', '127.0.0.1', PORT, o.packets, 64);
-  openUdpFlows(lab, 'a', '127.0.0.1', FLOW_PORT + 30000, Math.min(o.flows, 30000));
-  const counts = await reading;
-  const native = collector.nativeStats();
-  collector.close();
-  return { ...counts, native };
+  try {
+    await sleep(300);
+    const reading = drain(collector, 3000, 180_000, 20);
+    sendUdp(lab, 'a', '127.0.0.1', PORT, o.packets, 64);
+    openUdpFlows(lab, 'a', '127.0.0.1', OVERFLOW_FLOW_PORT, o.flows);
+    const counts = await reading;
+    return { ...counts, native: collector.nativeStats() };
+  } finally {
+    collector.close();
+  }
 }
 
 async function cycles(ns, n) {
@@ -216,4 +224,6 @@ async function main() {
 main().catch((err) => {
   console.error(`[asan-drive] ${err && err.stack ? err.stack : err}`);
   process.exitCode = 1;
+  // Should anything still hold the event loop open, do not hang.
+  setTimeout(() => process.exit(1), 2000).unref();
 });
