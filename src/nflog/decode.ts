@@ -3,7 +3,7 @@
 import { AttributeTable, NLMSG_HDRLEN, nlAlign } from '../netlink/message';
 import { linkHeaderToString, macToString } from '../packet/address';
 import { decodePacket, startForHwProtocol } from '../packet/decode';
-import type { DecodedPacket } from '../packet/types';
+import type { DecodedPacket, EthernetHeader } from '../packet/types';
 import type { PacketRecord } from '../records';
 import { readU64BE, toHex } from '../bytes';
 import * as C from './constants';
@@ -12,6 +12,22 @@ import { ConntrackDecoder } from '../conntrack/decode';
 const ARPHRD_ETHER = 1;
 const PREFIX_CACHE_SIZE = 16;
 const ETH_HLEN = 14;
+
+/** "08:00" for 0x0800: the EtherType as the kernel prints the last two bytes of a MAC header. */
+const ETHER_TYPE_TEXT: string[] = [];
+function etherTypeText(etherType: number): string {
+  let text = ETHER_TYPE_TEXT[etherType];
+  if (text === undefined) {
+    const hex = etherType.toString(16).padStart(4, '0');
+    text = ETHER_TYPE_TEXT[etherType] = hex.slice(0, 2) + ':' + hex.slice(2);
+  }
+  return text;
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
+}
 
 /** Reusable state for decoding many messages: attribute tables and the prefix cache. */
 export class NflogDecoder {
@@ -106,10 +122,12 @@ export class NflogDecoder {
       record.physInIfindex = view.getUint32(o[C.NFULA_IFINDEX_PHYSINDEV]);
     if (o[C.NFULA_IFINDEX_PHYSOUTDEV] >= 0 && n[C.NFULA_IFINDEX_PHYSOUTDEV] >= 4)
       record.physOutIfindex = view.getUint32(o[C.NFULA_IFINDEX_PHYSOUTDEV]);
+    // NFULA_HWADDR: made into text at the end, where it can reuse the MAC header's source.
+    let hwAddrAt = -1;
+    let hwAddrLen = 0;
     if (o[C.NFULA_HWADDR] >= 0 && n[C.NFULA_HWADDR] >= 4) {
-      const at = o[C.NFULA_HWADDR];
-      const addrLen = Math.min(view.getUint16(at), 8, n[C.NFULA_HWADDR] - 4);
-      if (addrLen > 0) record.hwAddr = macToString(bytes, at + 4, addrLen);
+      hwAddrAt = o[C.NFULA_HWADDR] + 4;
+      hwAddrLen = Math.min(view.getUint16(o[C.NFULA_HWADDR]), 8, n[C.NFULA_HWADDR] - 4);
     }
     if (o[C.NFULA_UID] >= 0 && n[C.NFULA_UID] >= 4) record.uid = view.getUint32(o[C.NFULA_UID]);
     if (o[C.NFULA_GID] >= 0 && n[C.NFULA_GID] >= 4) record.gid = view.getUint32(o[C.NFULA_GID]);
@@ -130,7 +148,6 @@ export class NflogDecoder {
     const hwHeaderAt = o[C.NFULA_HWHEADER];
     const hwHeaderLen = n[C.NFULA_HWHEADER];
     const payloadAt = o[C.NFULA_PAYLOAD];
-    if (hwHeaderAt >= 0 && hwHeaderLen > 0) record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
     if (payloadAt >= 0) {
       const payloadLen = n[C.NFULA_PAYLOAD];
       record.payloadLength = payloadLen;
@@ -141,15 +158,25 @@ export class NflogDecoder {
       record.packet = {};
     }
     // The MAC header travels beside the payload for IP families: decode its addresses.
-    if (hwHeaderAt >= 0 && !record.packet.link && record.hwType === ARPHRD_ETHER && hwHeaderLen >= ETH_HLEN) {
-      record.packet.link = {
-        kind: 'ethernet',
-        dst: macToString(bytes, hwHeaderAt, 6),
-        src: macToString(bytes, hwHeaderAt + 6, 6),
-        etherType: view.getUint16(hwHeaderAt + 12),
-        vlans: [],
-      };
+    if (hwHeaderAt >= 0 && hwHeaderLen > 0) {
+      if (!record.packet.link && record.hwType === ARPHRD_ETHER && hwHeaderLen >= ETH_HLEN) {
+        const link: EthernetHeader = {
+          kind: 'ethernet',
+          dst: macToString(bytes, hwHeaderAt, 6),
+          src: macToString(bytes, hwHeaderAt + 6, 6),
+          etherType: view.getUint16(hwHeaderAt + 12),
+          vlans: [],
+        };
+        record.packet.link = link;
+        // The same text the header's bytes give, from the addresses just made (MAC text is a hot spot).
+        record.hwHeader =
+          hwHeaderLen === ETH_HLEN ? link.dst + ':' + link.src + ':' + etherTypeText(link.etherType) : linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
+        if (hwAddrLen === 6 && sameBytes(bytes, hwAddrAt, hwHeaderAt + 6, 6)) record.hwAddr = link.src;
+      } else {
+        record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
+      }
     }
+    if (hwAddrLen > 0 && record.hwAddr === undefined) record.hwAddr = macToString(bytes, hwAddrAt, hwAddrLen);
     return record;
   }
 
