@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   pkg-config build-essential python3
   libnetfilter-log-dev libnetfilter-conntrack-dev libnfnetlink-dev libmnl-dev
-  nftables iptables conntrack iproute2 tcpdump iputils-ping util-linux
+  nftables iptables conntrack iproute2 tcpdump iputils-ping util-linux procps
   ulogd2 ulogd2-json
 )
 
