@@ -24,6 +24,7 @@ if podman image exists "$tag"; then
     exit 0
   fi
   echo "stand-in-base: replacing the earlier stand-in $tag"
+  podman rmi "$tag" >/dev/null
 fi
 
 node_bin="$(command -v node)"
@@ -65,6 +66,10 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   extra_env=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt')
 fi
 
+# Node.js must run on the stand-in's own libraries.
+chroot "$rootfs" /usr/local/bin/node -e 'console.log("stand-in-base: inside: node " + process.version)'
+chroot "$rootfs" /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js -v | sed 's/^/stand-in-base: inside: npm /'
+
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
 echo "stand-in-base: importing as $tag"
 tar -C "$rootfs" -c . | podman import \
@@ -75,4 +80,3 @@ tar -C "$rootfs" -c . | podman import \
   --change 'CMD ["node"]' \
   - "$tag" >/dev/null
 rm -rf "$rootfs"
-podman run --rm --network none "$tag" sh -c 'node -v && npm -v' | sed 's/^/stand-in-base: inside: /'
