@@ -14,7 +14,8 @@
 #  3. clones HEAD of this repository (committed files only) and runs
 #     `podman build -f Dockerfile.test` in the clone;
 #  4. `podman run --rm --privileged --network host` with ../shared mounted,
-#     keeps the output in $WORK/suite.log and checks its closing line.
+#     keeps the output in $LOGS/suite.log and prints its closing line.
+# Then it removes the images it made, the stand-in and $WORK (not the logs).
 # It changes no firewall rule or sysctl itself (network host: no bridge, no
 # NAT rules); the suite's tests work in namespaces they create.
 set -euo pipefail
@@ -23,6 +24,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="${WORK:-/var/tmp/nfc-container}"
 IMAGE="localhost/netfilter-collector-test"
 BASE="docker.io/library/node:20-bookworm"
+LOGS="${LOGS:-/tmp/nfc-container-logs}"
 SHARED="${SHARED:-$repo/../shared}"
 
 remove_all() {
@@ -30,7 +32,6 @@ remove_all() {
   if [ "$(podman image inspect -f '{{index .Labels "org.netfilter-collector.stand-in"}}' "$BASE" 2>/dev/null)" = "true" ]; then
     podman rmi -f "$BASE" >/dev/null 2>&1 || true
   fi
-  podman image prune -f >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 
@@ -45,10 +46,11 @@ missing=()
 for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "verify: installing ${missing[*]} (for this check only)"
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 [ "${KEEP:-}" = "1" ] || trap remove_all EXIT
-mkdir -p "$WORK"
+mkdir -p "$WORK" "$LOGS"
 
 if ! podman image exists "$BASE" && ! podman pull -q "$BASE" >/dev/null 2>&1; then
   echo "verify: $BASE cannot be pulled here; building a local stand-in for it"
@@ -82,10 +84,11 @@ clone="$WORK/clone"
 rm -rf "$clone"
 git clone -q "$repo" "$clone"
 echo "verify: building $IMAGE from $(git -C "$clone" log -1 --format='%h %s')"
+# --layers=false: no intermediate images are left behind to clean up.
 # shellcheck disable=SC2086
-(cd "$clone" && podman build $runtime_opts --network host -f Dockerfile.test -t "$IMAGE" . ) >"$WORK/build.log" 2>&1 \
-  || { tail -30 "$WORK/build.log" >&2; echo "verify: build failed (log: $WORK/build.log)" >&2; exit 1; }
-echo "verify: built; running the suite (log: $WORK/suite.log)"
+(cd "$clone" && podman build $runtime_opts --layers=false --network host -f Dockerfile.test -t "$IMAGE" . ) >"$LOGS/build.log" 2>&1 \
+  || { tail -30 "$LOGS/build.log" >&2; echo "verify: build failed (log: $LOGS/build.log)" >&2; exit 1; }
+echo "verify: built; running the suite (log: $LOGS/suite.log)"
 
 shared_opts=()
 if [ -d "$SHARED/reference" ]; then
@@ -95,15 +98,10 @@ else
 fi
 set +e
 # shellcheck disable=SC2086
-timeout 3600 podman run --rm --privileged --network host $runtime_opts "${shared_opts[@]}" "$IMAGE" >"$WORK/suite.log" 2>&1
+timeout 3600 podman run --rm --privileged --network host $runtime_opts "${shared_opts[@]}" "$IMAGE" >"$LOGS/suite.log" 2>&1
 status=$?
 set -e
-closing="$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$WORK/suite.log" | tail -1 || true)"
+closing="$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$LOGS/suite.log" | tail -1 || true)"
 echo "verify: suite exit status $status"
 echo "verify: closing line: ${closing:-(none)}"
-tail -5 "$WORK/suite.log"
-if [ "${KEEP:-}" != "1" ]; then
-  cp "$WORK/suite.log" /tmp/nfc-container-suite.log
-  echo "verify: log copied to /tmp/nfc-container-suite.log ($WORK goes)"
-fi
 exit "$status"
