@@ -3,10 +3,9 @@
 // its file descriptors back, and the group is free for the next collector.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
-import { NetnsLab } from '../../src/lab/netns';
-import { buildFlood, flood, removeFlood } from './flood';
+import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
 
 const GROUP = 72;
@@ -26,24 +25,7 @@ function openFds(): string[] {
 }
 
 describeKernel('closing a collector during a burst', () => {
-  const lab = new NetnsLab('nfc-fcl');
-  let binary: string;
-
-  beforeAll(() => {
-    binary = buildFlood();
-    lab.addNamespace('a');
-    lab.nft(
-      'a',
-      `table inet close {
-        chain out { type filter hook output priority 0; udp dport ${PORT} counter log group ${GROUP}; }
-        chain in { type filter hook input priority 0; udp dport ${PORT} drop; }
-      }`,
-    );
-  });
-  afterAll(() => {
-    lab.destroy();
-    removeFlood(binary);
-  });
+  const { lab, binary: floodBinary } = useFloodLab('nfc-fcl', 'close', PORT, GROUP);
 
   for (const consumer of ['reading', 'stalled'] as const) {
     it(`returns promptly and gives the fds back (consumer ${consumer})`, async () => {
@@ -57,7 +39,7 @@ describeKernel('closing a collector during a burst', () => {
         for await (const batch of collector.batches()) delivered += batch.length;
         ended = true;
       })();
-      const sending = flood(lab, 'a', binary, PORT, 500_000, 100_000, 20);
+      const sending = flood(lab, 'a', floodBinary(), PORT, 500_000, 100_000, 20);
       await new Promise((resolve) => setTimeout(resolve, 800));
       // The reader thread is busy (reading, or waiting on a full ring) when close() comes.
       expect(collector.stats().datagrams).toBeGreaterThan(0);

@@ -4,11 +4,10 @@
 // long as anything holds it, and the reader thread and its sockets do. So
 // collection goes on for whatever still runs in there, and close() ends it as
 // usual; after that the name cannot be opened again.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createCollector } from '../../src/collector';
-import { NetnsLab } from '../../src/lab/netns';
-import { buildFlood, flood, removeFlood } from './flood';
+import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
 
@@ -16,30 +15,13 @@ const GROUP = 84;
 const PORT = 8400;
 
 describeKernel('a namespace deleted while collecting', () => {
-  const lab = new NetnsLab('nfc-fns');
-  let binary: string;
-
-  beforeAll(() => {
-    binary = buildFlood();
-    lab.addNamespace('a');
-    lab.nft(
-      'a',
-      `table inet gone {
-        chain out { type filter hook output priority 0; udp dport ${PORT} counter log group ${GROUP}; }
-        chain in { type filter hook input priority 0; udp dport ${PORT} drop; }
-      }`,
-    );
-  });
-  afterAll(() => {
-    lab.destroy();
-    removeFlood(binary);
-  });
+  const { lab, binary: floodBinary } = useFloodLab('nfc-fns', 'gone', PORT, GROUP);
 
   it('keeps collecting from what still runs in it, and closes cleanly', async () => {
     const name = lab.name('a');
     const gatherer = new Gatherer(createCollector({ nflog: [GROUP], netns: name, qthreshold: 1 }));
     // 20 packets a second for 3 s from a process inside the namespace: it keeps running after the name is gone.
-    const sending = flood(lab, 'a', binary, PORT, 60, 20, 10, 1);
+    const sending = flood(lab, 'a', floodBinary(), PORT, 60, 20, 10, 1);
     try {
       expect(await gatherer.until(() => gatherer.packets().length >= 5)).toBe(true);
       const deleted = spawnSync('ip', ['netns', 'del', name], { encoding: 'utf8' });

@@ -8,11 +8,11 @@
 // arenas). The socket buffer is kernel memory, not RSS: its queue
 // (/proc/net/netlink Rmem, seen through the reader thread) stays within the
 // twice-the-setting the kernel allows plus one datagram.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
-import { buildFlood, flood, removeFlood } from './flood';
+import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
 import { NETLINK_NETFILTER, readerNetlinkSockets } from './netlink-sockets';
 
@@ -31,25 +31,7 @@ function counter(lab: NetnsLab): number {
 }
 
 describeKernel('a consumer that stalls during a burst', () => {
-  const lab = new NetnsLab('nfc-fst');
-  let binary: string;
-
-  beforeAll(() => {
-    binary = buildFlood();
-    lab.addNamespace('a');
-    // Logged on the way out, dropped on the way in: no listener needed and no ICMP errors for the sender.
-    lab.nft(
-      'a',
-      `table inet stall {
-        chain out { type filter hook output priority 0; udp dport ${PORT} counter log group ${GROUP}; }
-        chain in { type filter hook input priority 0; udp dport ${PORT} drop; }
-      }`,
-    );
-  });
-  afterAll(() => {
-    lab.destroy();
-    removeFlood(binary);
-  });
+  const { lab, binary: floodBinary } = useFloodLab('nfc-fst', 'stall', PORT, GROUP);
 
   it('keeps memory within ring + socket buffer + slack, and delivered + lost = logged', async () => {
     const baseline = process.memoryUsage().rss;
@@ -77,7 +59,7 @@ describeKernel('a consumer that stalls during a burst', () => {
       }
     })();
     try {
-      const sending = flood(lab, 'a', binary, PORT, SENT, RATE, 30);
+      const sending = flood(lab, 'a', floodBinary(), PORT, SENT, RATE, 30);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const beforePause = delivered;
       pause = new Promise((resolve) => setTimeout(resolve, 3000));

@@ -5,7 +5,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { NetnsLab } from '../../src/lab/netns';
+import { afterAll, beforeAll } from 'vitest';
+import { NetnsLab } from '../../src/lab/netns';
 
 const SOURCE = path.join(__dirname, '..', '..', 'scripts', 'bench', 'udp-flood.c');
 
@@ -51,4 +52,37 @@ export function flood(lab: NetnsLab, ns: string, binary: string, port: number, c
       }
     });
   });
+}
+
+export interface FloodLab {
+  lab: NetnsLab;
+  /** The flood binary, once beforeAll has built it. */
+  binary(): string;
+}
+
+/**
+ * A one-namespace lab ('a') for flood tests, built in beforeAll and removed in
+ * afterAll: UDP to `port` is logged to `group` on the way out (and counted)
+ * and dropped on the way in, so no listener is needed and the sender gets no
+ * ICMP errors.
+ */
+export function useFloodLab(prefix: string, table: string, port: number, group: number): FloodLab {
+  const lab = new NetnsLab(prefix);
+  let binary = '';
+  beforeAll(() => {
+    binary = buildFlood();
+    lab.addNamespace('a');
+    lab.nft(
+      'a',
+      `table inet ${table} {
+        chain out { type filter hook output priority 0; udp dport ${port} counter log group ${group}; }
+        chain in { type filter hook input priority 0; udp dport ${port} drop; }
+      }`,
+    );
+  });
+  afterAll(() => {
+    lab.destroy();
+    removeFlood(binary);
+  });
+  return { lab, binary: () => binary };
 }
