@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "netns.h"
+#include "socket_drops.h"
 #include "sys_error.h"
 
 namespace nfc {
@@ -230,7 +231,10 @@ bool Reader::Drain(const Source& from) {
         WriteEnobufs(base, from);
         continue;
       }
-      return true;  // EAGAIN: empty
+      // EAGAIN: empty. The kernel says ENOBUFS once per overflow, but keeps
+      // dropping until the queue has drained: count those too.
+      if (from.source == kSourceConntrack) WriteConntrackDrops(base, false);
+      return true;
     }
     // Slide each datagram down to follow the previous entry, so short
     // datagrams do not waste their slot's tail.
@@ -270,10 +274,33 @@ void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
   Add(stats_.enobufs, 1);
   if (from.source == kSourceConntrack) {
     Add(stats_.conntrack_enobufs, 1);
-    if (options_.conntrack->resync_on_overflow) conntrack_resync_ = true;
+    WriteConntrackDrops(entry, true);
+    return;
   }
   RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs());
   ring_.Commit(kEntryHeaderBytes);
+  Wake();
+}
+
+// Conntrack events carry no sequence numbers; the socket's drop counter says
+// how many were lost. The entry's 4 bytes are the events dropped since the
+// last report (host order); where the kernel cannot give the counter, an
+// ENOBUFS entry has no count.
+void Reader::WriteConntrackDrops(uint8_t* entry, bool reported) {
+  uint32_t drops = 0;
+  bool known = SocketDrops(conntrack_->event_fd(), &drops);
+  uint32_t dropped = known ? drops - conntrack_drops_ : 0;
+  // Nothing new to say: no ENOBUFS, or one whose drops an earlier entry counted.
+  if (known ? dropped == 0 : !reported) return;
+  conntrack_drops_ = drops;
+  if (options_.conntrack->resync_on_overflow) conntrack_resync_ = true;
+  uint32_t length = 0;
+  if (known) {
+    std::memcpy(entry + kEntryHeaderBytes, &dropped, sizeof dropped);
+    length = sizeof dropped;
+  }
+  RingProducer::WriteHeader(entry, length, kSourceConntrack, kFlagEnobufs, NowUs());
+  ring_.Commit(kEntryHeaderBytes + Align8(length));
   Wake();
 }
 

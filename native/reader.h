@@ -73,6 +73,7 @@ class Reader {
   void CloseSockets();
   bool Drain(const Source& from);
   void WriteEnobufs(uint8_t* entry, const Source& from);
+  void WriteConntrackDrops(uint8_t* entry, bool reported);
   bool EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const;
   void FinishDump(uint16_t source);
   void AbandonConntrackDump();
@@ -101,6 +102,7 @@ class Reader {
   bool conntrack_events_watched_ = false;
   bool conntrack_dump_ = false;    // a conntrack dump is in flight (at most one)
   bool conntrack_resync_ = false;  // ENOBUFS on the event socket: dump again
+  uint32_t conntrack_drops_ = 0;   // the event socket's drop counter, as last reported to JS
   std::atomic<bool> waiting_{false};
   std::atomic<bool> stopping_{false};
   Stats stats_;

@@ -11,6 +11,9 @@ import { FlowFilter, type FlowFilterOptions } from './conntrack/filter';
 import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
 import type { CollectorRecord, GapRecord, PacketRecord } from './records';
 
+/** The reader thread writes its own counts in this machine's byte order. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export interface DecodeCounters {
   /** Packet records produced. */
   packets: number;
@@ -104,7 +107,11 @@ export class DatagramDecoder {
     if (flags & FLAG_ENOBUFS) {
       // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
       if (source === SOURCE_NFLOG) this.counters.unresolvedEnobufs++;
-      if (source === SOURCE_CONNTRACK_DUMP) {
+      if (source === SOURCE_CONNTRACK) {
+        // The reader counts the events the kernel dropped (the socket's drop counter), when the kernel says.
+        const count = length >= 4 ? view.getUint32(offset, HOST_LITTLE_ENDIAN) : null;
+        this.gap(out, 'conntrack', 'enobufs', count, receivedUs, 'the socket buffer overflowed: the kernel dropped events');
+      } else if (source === SOURCE_CONNTRACK_DUMP) {
         // The reader abandons such a dump (and dumps again when resynchronising).
         this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, 'the kernel could not queue the next part of a table dump (ENOBUFS): the dump is incomplete');
       } else {

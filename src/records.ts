@@ -65,7 +65,12 @@ export interface PacketRecord {
 export type GapReason =
   /** NFLOG sequence numbers jumped: `count` events are missing. */
   | 'sequence'
-  /** The kernel could not queue to our socket (ENOBUFS): how many is known from sequence numbers when enabled. */
+  /**
+   * The kernel could not queue to our socket (ENOBUFS). NFLOG: how many shows as a 'sequence' gap
+   * (sequence numbers are on by default). Conntrack: `count` is how many events the kernel dropped,
+   * from the socket's drop counter (events that passed the kernel-side filter; with a zone filter or
+   * a filter the kernel can only approximate, some of them would not have been delivered anyway).
+   */
   | 'enobufs'
   /** A datagram was larger than the reader's slot and was cut. */
   | 'truncated'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatagramDecoder } from '../../src/datagram';
-import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
+import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
 import type { CollectorRecord, GapRecord, PacketRecord } from '../../src/records';
 import * as C from '../../src/nflog/constants';
 import { attr, datagram, linkMessage, message, nested, nflogMessage, u16be, u32be, u64be } from '../helpers/netlink-builder';
@@ -182,6 +182,18 @@ describe('DatagramDecoder', () => {
     const { bytes, view } = datagram(errorAnswer(16), errorAnswer(0));
     const records = decodeAll(decoder, bytes, view, SOURCE_CONNTRACK_DUMP);
     expect(records).toEqual([expect.objectContaining({ kind: 'gap', source: 'conntrack', reason: 'dump-failed', count: null, detail: 'the kernel ended a table dump with errno 16' })]);
+  });
+
+  it('counts the conntrack events the kernel dropped, from the count the reader thread writes', () => {
+    const decoder = new DatagramDecoder();
+    const counted = new Uint8Array(new Uint32Array([1234]).buffer);
+    const [gap] = decodeAll(decoder, counted, new DataView(counted.buffer), SOURCE_CONNTRACK, FLAG_ENOBUFS) as GapRecord[];
+    expect(gap).toMatchObject({ kind: 'gap', source: 'conntrack', reason: 'enobufs', count: 1234 });
+    expect(decoder.counters.lost).toBe(1234);
+    const unknown = new Uint8Array(0);
+    const [other] = decodeAll(decoder, unknown, new DataView(unknown.buffer), SOURCE_CONNTRACK, FLAG_ENOBUFS) as GapRecord[];
+    expect(other).toMatchObject({ source: 'conntrack', reason: 'enobufs', count: null });
+    expect(decoder.counters.lost).toBe(1234);
   });
 
   it('reports an overflow of the dump socket as an incomplete dump, not as lost events', () => {
