@@ -4,7 +4,7 @@
 // accounting/timestamp sysctls of the namespace only, a resync dump after
 // overflow, and option errors. Needs root; nothing outside the namespace is
 // touched (the host's sysctls are read before and after to prove it).
-import { describe, it, expect, beforeAll, beforeEach, afterAll } from 'vitest';
+import { it, expect, beforeAll, beforeEach, afterAll } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,11 +12,11 @@ import { promisify } from 'node:util';
 import { loadNative, type NativeConntrackOptions, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
+import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
 const NS = `nfc-ctn${process.pid}-a`;
 const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
-const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 
 const CT_NEW = 0x0100; // (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW
 const CT_DELETE = 0x0102; // IPCTNL_MSG_CT_DELETE: DESTROY events
@@ -167,7 +167,7 @@ class Consumer {
   }
 }
 
-describe.skipIf(!isRoot)('native reader: conntrack (real kernel, netns)', () => {
+describeKernel('native reader: conntrack (real kernel, netns)', () => {
   beforeAll(() => {
     if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
     if (fs.existsSync(`/run/netns/${NS}`)) execFileSync('ip', ['netns', 'del', NS]);

@@ -2,7 +2,7 @@
 // namespace: link dump first, every NFLOG entry delivered, clear errors, a
 // full ring that waits instead of dropping, and a process that can exit.
 // Needs root; nothing outside the namespace is touched.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,13 +10,13 @@ import { promisify } from 'node:util';
 import { loadNative, type NativeNflogGroup, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
+import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
 const NS = `nfc-native-${process.pid}`;
 const GROUP = 7;
 const NFLOG_PACKET = 0x0400; // (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
 const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
-const isRoot = process.platform === 'linux' && process.getuid?.() === 0;
 
 function group(overrides: Partial<NativeNflogGroup> = {}): NativeNflogGroup {
   return { group: GROUP, copyMode: 2, copyRange: 0xffff, qthreshold: 1, flushTimeoutCs: 1, flags: 1, ...overrides };
@@ -110,7 +110,7 @@ class Consumer {
   }
 }
 
-describe.skipIf(!isRoot)('native reader (real kernel, netns)', () => {
+describeKernel('native reader (real kernel, netns)', () => {
   beforeAll(() => {
     if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
     if (fs.existsSync(`/run/netns/${NS}`)) execFileSync('ip', ['netns', 'del', NS]);
