@@ -231,8 +231,7 @@ bool Reader::Drain(const Source& from) {
         WriteEnobufs(base, from);
         continue;
       }
-      // EAGAIN: empty. The kernel says ENOBUFS once per overflow, but keeps
-      // dropping until the queue has drained: count those too.
+      // EAGAIN: empty.
       if (from.source == kSourceConntrack) WriteConntrackDrops(base, false);
       return true;
     }
@@ -263,7 +262,11 @@ bool Reader::Drain(const Source& from) {
     if (from.source == kSourceConntrack) Add(stats_.conntrack_events, static_cast<uint64_t>(got));
     Wake();
     if (dump_ended) FinishDump(from.source);
-    if (static_cast<unsigned>(got) < count) return true;
+    if (static_cast<unsigned>(got) < count) {
+      // Fewer than asked for: the socket is empty now.
+      if (from.source == kSourceConntrack) CheckConntrackDrops();
+      return true;
+    }
   }
   return false;
 }
@@ -280,6 +283,15 @@ void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
   RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs());
   ring_.Commit(kEntryHeaderBytes);
   Wake();
+}
+
+// The kernel says ENOBUFS once per overflow but keeps dropping until the
+// queue has drained: each time the event socket is found empty, the drops
+// since the last report are reported. A full ring leaves it to the next time.
+void Reader::CheckConntrackDrops() {
+  uint32_t room = 0;
+  uint8_t* entry = ring_.Reserve(kEntryHeaderBytes + 8, &room);
+  if (entry) WriteConntrackDrops(entry, false);
 }
 
 // Conntrack events carry no sequence numbers; the socket's drop counter says

@@ -74,6 +74,7 @@ class Reader {
   bool Drain(const Source& from);
   void WriteEnobufs(uint8_t* entry, const Source& from);
   void WriteConntrackDrops(uint8_t* entry, bool reported);
+  void CheckConntrackDrops();
   bool EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const;
   void FinishDump(uint16_t source);
   void AbandonConntrackDump();
