@@ -3,12 +3,23 @@
 
 import { DECIMAL, DECIMAL_DOT, HEX_LOWER, HEX_SHORT, LOWER_DIGIT_CODES } from './hex';
 
+const IPV4_TEXT = new Map<number, string>();
+const IPV4_TEXT_MAX = 4096;
+
 /** '192.0.2.1' from 4 bytes at offset. */
 export function ipv4ToString(bytes: Uint8Array, offset: number): string {
-  return (
-    DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] +
-    DECIMAL[bytes[offset + 3]]
-  );
+  // A gateway's log repeats few addresses: remember their text (a bounded table, so
+  // hostile traffic with random addresses costs lookups, not memory).
+  const key = (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+  let text = IPV4_TEXT.get(key);
+  if (text === undefined) {
+    if (IPV4_TEXT.size >= IPV4_TEXT_MAX) IPV4_TEXT.clear();
+    text =
+      DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] +
+      DECIMAL[bytes[offset + 3]];
+    IPV4_TEXT.set(key, text);
+  }
+  return text;
 }
 
 /** One 16-bit group without leading zeros. */
