@@ -11,6 +11,7 @@
 // types without one, the code is the destination "port". SHA-1 is sha1.ts (one
 // block in plain JS, checked against node:crypto in the tests).
 import { digestBase64, digestHex, sha1Short } from './sha1';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/protocols';
 
 export interface CommunityIdInput {
   srcIp: string;
@@ -30,12 +31,6 @@ export interface CommunityIdOptions {
   /** Base64 (the default) or lower-case hex digest. */
   base64?: boolean;
 }
-
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMPV6 = 58;
-const PROTO_SCTP = 132;
 
 // Type → counterpart type; types not listed are one-way (code used as the port).
 const ICMP4_COUNTERPART = new Int16Array(256).fill(-1);
@@ -203,13 +198,13 @@ export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOpt
   let sport = 0;
   let dport = 0;
   let oneWay = false;
-  if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) {
+  if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
     const type = input.icmpType ?? input.srcPort;
     const code = input.icmpCode ?? input.dstPort;
     if (type !== undefined) {
       hasPorts = true;
       sport = type & 0xff;
-      const other = (proto === PROTO_ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART)[sport];
+      const other = (proto === IPPROTO_ICMP ? ICMP4_COUNTERPART : ICMP6_COUNTERPART)[sport];
       if (other >= 0) {
         dport = other;
       } else {
@@ -217,7 +212,7 @@ export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOpt
         oneWay = true;
       }
     }
-  } else if (proto === PROTO_TCP || proto === PROTO_UDP || proto === PROTO_SCTP) {
+  } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP) {
     if (input.srcPort !== undefined && input.dstPort !== undefined) {
       hasPorts = true;
       sport = input.srcPort & 0xffff;

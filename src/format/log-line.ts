@@ -19,6 +19,7 @@ import type {
 } from '../packet/types';
 import type { PacketRecord } from '../records';
 import { ipv6Full } from './ipv6-full';
+import { ARPHRD_ETHER, NFPROTO_ARP, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
 
 /** The kernel's log flags (include/uapi/linux/netfilter/nf_log.h). */
 export const NF_LOG_TCPSEQ = 0x01;
@@ -52,10 +53,6 @@ export function logLineOptionsFromFlags(flags: number): LogLineOptions {
   };
 }
 
-const AF_INET = 2;
-const NFPROTO_ARP = 3;
-const AF_INET6 = 10;
-const ARPHRD_ETHER = 1;
 /** "aa:bb:cc:dd:ee:ff:11:22:33:44:55:66:08:00": Ethernet header text length. */
 const ETH_HEADER_TEXT = 41;
 
@@ -96,19 +93,19 @@ export function packetToLogLine(record: PacketRecord, options: LogLineOptions = 
 
   // Which of the kernel's loggers ran: by family, and for bridge/netdev by the packet's EtherType.
   let logger = record.family;
-  if (logger !== AF_INET && logger !== AF_INET6 && logger !== NFPROTO_ARP) {
+  if (logger !== NFPROTO_IPV4 && logger !== NFPROTO_IPV6 && logger !== NFPROTO_ARP) {
     const proto = record.hwProtocol;
-    logger = proto === 0x0800 ? AF_INET : proto === 0x86dd ? AF_INET6 : proto === 0x0806 || proto === 0x8035 ? NFPROTO_ARP : 0;
+    logger = proto === 0x0800 ? NFPROTO_IPV4 : proto === 0x86dd ? NFPROTO_IPV6 : proto === 0x0806 || proto === 0x8035 ? NFPROTO_ARP : 0;
   }
   const hasIn = record.inIfindex !== undefined;
   const skbLen = record.payloadLength;
   const network = record.packet.network;
   switch (logger) {
-    case AF_INET:
+    case NFPROTO_IPV4:
       if (hasIn) s += macHeader(record, flags);
       stopped = false;
       return s + dumpIpv4(network?.kind === 'ipv4' ? network : undefined, record.packet.transport, skbLen, flags, record);
-    case AF_INET6:
+    case NFPROTO_IPV6:
       if (hasIn) s += macHeader(record, flags);
       stopped = false;
       return s + dumpIpv6(network?.kind === 'ipv6' ? network : undefined, record.packet.transport, skbLen, flags, record);

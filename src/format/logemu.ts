@@ -9,6 +9,7 @@
 import { HEX_LOWER, HEX_UPPER } from '../packet/hex';
 import type { Ipv4Header, Ipv6Header, TransportLayer } from '../packet/types';
 import type { PacketRecord } from '../records';
+import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
 
 export interface LogemuLineOptions {
   /**
@@ -19,10 +20,6 @@ export interface LogemuLineOptions {
   hostname?: string;
 }
 
-const AF_INET = 2;
-const NFPROTO_ARP = 3;
-const NFPROTO_BRIDGE = 7;
-const AF_INET6 = 10;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** The TCP flags PRINTPKT prints, in its order, one string per 8-bit flag value. */
@@ -42,13 +39,13 @@ export function packetToLogemuLine(record: PacketRecord, options: LogemuLineOpti
   let family = record.family;
   if (family === NFPROTO_BRIDGE) {
     const proto = record.hwProtocol;
-    family = proto === 0x0800 ? AF_INET : proto === 0x86dd ? AF_INET6 : proto === 0x0806 ? NFPROTO_ARP : -1;
+    family = proto === 0x0800 ? NFPROTO_IPV4 : proto === 0x86dd ? NFPROTO_IPV6 : proto === 0x0806 ? NFPROTO_ARP : -1;
     if (family === -1) s += 'PROTO=' + proto + ' ';
   }
   const network = record.packet.network;
   const transport = record.packet.transport;
-  if (family === AF_INET && network?.kind === 'ipv4') s += ipv4(network, transport, record.payloadLength);
-  else if (family === AF_INET6 && network?.kind === 'ipv6') s += ipv6(network, transport);
+  if (family === NFPROTO_IPV4 && network?.kind === 'ipv4') s += ipv4(network, transport, record.payloadLength);
+  else if (family === NFPROTO_IPV6 && network?.kind === 'ipv6') s += ipv6(network, transport);
   else if (family === NFPROTO_ARP && network?.kind === 'arp') s += arp(record);
 
   if (record.uid !== undefined) s += 'UID=' + record.uid + ' ';

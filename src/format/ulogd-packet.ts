@@ -15,15 +15,8 @@ import type {
   UdpHeader,
 } from '../packet/types';
 import { UlogdLine, type UlogdJsonOptions } from './ulogd-writer';
+import { ARPHRD_ETHER, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
 
-const NFPROTO_IPV4 = 2;
-const NFPROTO_IPV6 = 10;
-const NFPROTO_ARP = 3;
-const NFPROTO_BRIDGE = 7;
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
-const ETH_P_ARP = 0x0806;
-const ARPHRD_ETHER = 1;
 /** HWHDR's raw.type when there is a source address but no MAC header. */
 const ARPHRD_VOID = 0xffff;
 /** Extension headers ulogd's BASE walks over (hop-by-hop, routing, fragment, ESP, AH, destination options). */
@@ -38,8 +31,8 @@ function ip2strFamily(record: PacketRecord): number {
     case NFPROTO_IPV6:
       return 6;
     case NFPROTO_BRIDGE:
-      if (record.hwProtocol === ETH_P_IPV6) return 6;
-      if (record.hwProtocol === ETH_P_IP || record.hwProtocol === ETH_P_ARP) return 4;
+      if (record.hwProtocol === ETHERTYPE_IPV6) return 6;
+      if (record.hwProtocol === ETHERTYPE_IPV4 || record.hwProtocol === ETHERTYPE_ARP) return 4;
       return 0;
     default:
       return 0;
@@ -56,9 +49,9 @@ function baseLayer(record: PacketRecord): 'ipv4' | 'ipv6' | 'arp' | null {
     case NFPROTO_ARP:
       return 'arp';
     case NFPROTO_BRIDGE:
-      if (record.hwProtocol === ETH_P_IP) return 'ipv4';
-      if (record.hwProtocol === ETH_P_IPV6) return 'ipv6';
-      if (record.hwProtocol === ETH_P_ARP) return 'arp';
+      if (record.hwProtocol === ETHERTYPE_IPV4) return 'ipv4';
+      if (record.hwProtocol === ETHERTYPE_IPV6) return 'ipv6';
+      if (record.hwProtocol === ETHERTYPE_ARP) return 'arp';
       return null;
     default:
       return null;

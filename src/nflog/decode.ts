@@ -8,10 +8,9 @@ import type { PacketRecord } from '../records';
 import { readU64BE, toHex } from '../bytes';
 import * as C from './constants';
 import { ConntrackDecoder } from '../conntrack/decode';
+import { ARPHRD_ETHER, ETH_HLEN } from '../packet/protocols';
 
-const ARPHRD_ETHER = 1;
 const PREFIX_CACHE_SIZE = 16;
-const ETH_HLEN = 14;
 
 /** "08:00" for 0x0800: the EtherType as the kernel prints the last two bytes of a MAC header. */
 const ETHER_TYPE_TEXT: string[] = [];

@@ -5,7 +5,7 @@ import { decodeEmbeddedIpv4, decodeEmbeddedIpv6 } from './embedded';
 import { decodeEthernet } from './ethernet';
 import { decodeIpv4, ipv4PayloadEnd } from './ipv4';
 import { decodeIpv6, ipv6PayloadEnd } from './ipv6';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './protocols';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, NFPROTO_IPV4, NFPROTO_IPV6 } from './protocols';
 import { decodeTransport } from './transport';
 import type { LayerSink } from './sink';
 import type { AhHeader, DecodedPacket, IcmpHeader, Icmpv6Header, Ipv4Header, Ipv6Header } from './types';
@@ -15,8 +15,6 @@ export { tcpFlagNames } from './tcp';
 export type StartLayer = 'ethernet' | 'ipv4' | 'ipv6' | 'ip' | 'arp';
 
 /** Protocol families as NFLOG reports them (nfgen_family). */
-const AF_INET = 2;
-const AF_INET6 = 10;
 
 /**
  * The layer an NFLOG packet starts at: from its hardware protocol (an
@@ -27,8 +25,8 @@ export function startForHwProtocol(hwProtocol: number, family: number): StartLay
   if (hwProtocol === ETHERTYPE_IPV4) return 'ipv4';
   if (hwProtocol === ETHERTYPE_IPV6) return 'ipv6';
   if (hwProtocol === ETHERTYPE_ARP) return 'arp';
-  if (family === AF_INET) return 'ipv4';
-  if (family === AF_INET6) return 'ipv6';
+  if (family === NFPROTO_IPV4) return 'ipv4';
+  if (family === NFPROTO_IPV6) return 'ipv6';
   return 'ip';
 }
 

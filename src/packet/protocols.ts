@@ -21,3 +21,13 @@ export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
 export const TPID_8021Q = 0x8100;
 export const TPID_8021AD = 0x88a8;
+
+// Netfilter protocol families (NFPROTO_*, the nfgenmsg family of an NFLOG entry).
+export const NFPROTO_IPV4 = 2;
+export const NFPROTO_ARP = 3;
+export const NFPROTO_BRIDGE = 7;
+export const NFPROTO_IPV6 = 10;
+
+// Link layer: ARPHRD_ETHER hardware type (NFULA_HWTYPE) and the Ethernet header length.
+export const ARPHRD_ETHER = 1;
+export const ETH_HLEN = 14;

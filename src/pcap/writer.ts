@@ -12,6 +12,7 @@ import { NLA_F_NESTED, nlAlign } from '../netlink/message';
 import * as C from '../nflog/constants';
 import type { CollectorRecord, PacketRecord } from '../records';
 import * as F from './format';
+import { ARPHRD_ETHER, ETH_HLEN } from '../packet/protocols';
 
 export interface NflogPcapWriterOptions {
   /** Byte order of the file and of the attribute headers. Default: this host's, as libpcap writes. */
@@ -33,8 +34,6 @@ export interface NflogPcapWriterCounters {
   snapped: number;
 }
 
-const ARPHRD_ETHER = 1;
-const ETH_HLEN = 14;
 /** struct nfulnl_msg_packet_hw: be16 address length, u16 pad, u8 address[8]. */
 const HWADDR_LEN = 12;
 const HWADDR_MAX = 8;
