@@ -12,10 +12,12 @@ import { promisify } from 'node:util';
 import { loadNative, type NativeConntrackOptions, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
+import { NetnsLab } from '../../src/lab/netns';
 import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
-const NS = `nfc-ctn${process.pid}-a`;
+const lab = new NetnsLab('nfc-ctn');
+const NS = lab.name('a');
 const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
 
 const CT_NEW = 0x0100; // (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW
@@ -170,38 +172,31 @@ class Consumer {
 describeKernel('native reader: conntrack (real kernel, netns)', () => {
   beforeAll(() => {
     if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
-    if (fs.existsSync(`/run/netns/${NS}`)) execFileSync('ip', ['netns', 'del', NS]);
-    execFileSync('ip', ['netns', 'add', NS]);
-    execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    lab.addNamespace('a');
     // Conntrack runs in a namespace only once a rule needs it; the mark rule
     // sets the ct mark of some flows (before they are confirmed, so their NEW
     // event carries it).
-    execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], {
-      input: [
+    lab.nft(
+      'a',
+      [
         'add table inet t',
         'add chain inet t out { type filter hook output priority 0; }',
         'add rule inet t out ct state new counter',
         `add rule inet t out udp dport { 32000-32004, 32010-32014 } ct mark set ${MARK}`,
       ].join('\n'),
-    });
+    );
     // With the default 2, a flow gets the event extension only if a ctnetlink
     // listener existed (anywhere on the host) when it was created: the flows
     // made before the reader opens would end without DESTROY events, or not,
     // depending on other processes. 1: every flow reports its events.
-    inNs('sh', '-c', 'echo 1 > /proc/sys/net/netfilter/nf_conntrack_events');
+    lab.sysctl('a', 'net.netfilter.nf_conntrack_events', 1);
   });
 
   beforeEach(() => {
     inNs('conntrack', '-F'); // no reader is open here: nothing sees these DESTROY events
   });
 
-  afterAll(() => {
-    try {
-      execFileSync('ip', ['netns', 'del', NS]);
-    } catch {
-      // already gone
-    }
-  });
+  afterAll(() => lab.destroy());
 
   it('dumps the table before any event, then delivers NEW and DESTROY events (no NFLOG groups)', async () => {
     await sendUdp(ports(30000, 5)); // in the table before the reader opens

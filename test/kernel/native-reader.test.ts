@@ -3,17 +3,19 @@
 // full ring that waits instead of dropping, and a process that can exit.
 // Needs root; nothing outside the namespace is touched.
 import { it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadNative, type NativeNflogGroup, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
+import { NetnsLab } from '../../src/lab/netns';
 import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
-const NS = `nfc-native-${process.pid}`;
+const lab = new NetnsLab('nfc-native');
+const NS = lab.name('a');
 const GROUP = 7;
 const NFLOG_PACKET = 0x0400; // (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
 const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
@@ -113,25 +115,18 @@ class Consumer {
 describeKernel('native reader (real kernel, netns)', () => {
   beforeAll(() => {
     if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
-    if (fs.existsSync(`/run/netns/${NS}`)) execFileSync('ip', ['netns', 'del', NS]);
-    execFileSync('ip', ['netns', 'add', NS]);
-    execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-    execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], {
-      input: [
+    lab.addNamespace('a');
+    lab.nft(
+      'a',
+      [
         'add table inet t',
         'add chain inet t out { type filter hook output priority 0; }',
         `add rule inet t out udp dport 9999 log group ${GROUP}`,
       ].join('\n'),
-    });
+    );
   });
 
-  afterAll(() => {
-    try {
-      execFileSync('ip', ['netns', 'del', NS]);
-    } catch {
-      // already gone
-    }
-  });
+  afterAll(() => lab.destroy());
 
   it('puts the link dump first, then every NFLOG entry', async () => {
     const N = 1000;
