@@ -21,9 +21,6 @@ export function gapMessage(gap: GapRecord): string {
   return `netfilter-collector: lost ${what} (${where}, ${gap.reason})${gap.detail ? `: ${gap.detail}` : ''}`;
 }
 
-/** Formats whose lines carry packets only. */
-export const PACKET_ONLY_FORMATS = new Set(['log', 'logemu']);
-
 /** --log-flags as the LOG line's options. */
 export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
   return {
