@@ -1,7 +1,7 @@
 // The CLI's output formats: one function per format from a record to one
 // line. Gaps have no place in the kernel's or ulogd's line formats, so those
 // formats report them on stderr instead (loss is never silent).
-import { packetToEcsJson } from '../ecs/packet-json';
+import { EcsPacketLines } from '../ecs/packet-json';
 import { gapToEcs } from '../ecs/gap';
 import { flowToEcsJson } from '../ecs/flow';
 import { packetToLogLine, type LogLineOptions } from '../format/log-line';
@@ -40,9 +40,9 @@ export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlag
       return (record) => (record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record));
     }
     case 'ecs': {
-      const options = { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
+      const packetLines = new EcsPacketLines({ groupLabels: Object.fromEntries(args.labels) as Record<number, string> });
       return (record) =>
-        record.kind === 'packet' ? packetToEcsJson(record, options) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
+        record.kind === 'packet' ? packetLines.line(record) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
     }
     case 'log': {
       const options = logLineOptions(args.logFlags);

@@ -5,6 +5,10 @@
 // text — byte for byte, same keys in the same order, tested against it — from
 // the record, without building the object. packet.ts stays the reference for
 // what each field means; change both together.
+//
+// The line is written with slots for the per-packet numbers
+// (packet-template.ts) and kept per packet shape (packet-shape.ts): the next
+// packets of a flow only fill in their numbers.
 import type { PacketRecord } from '../records';
 import { ECS_VERSION, type EcsOptions } from './packet';
 import { packetFacts } from './packet-facts';
@@ -17,17 +21,11 @@ import {
   tcpFlagNames,
   transportName,
 } from './names';
-import { formatTimestampUs } from './timestamp';
+import { fillTemplate, jsonString, parseTemplate, SLOT, type PacketTemplate } from './packet-template';
+import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
 
-/** A JSON string literal; plain ASCII without quotes or backslashes (most values) is written as is. */
-function q(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
+const q = jsonString;
 
 function strings(list: string[]): string {
   let out = '[';
@@ -82,8 +80,8 @@ function phys(name: string | undefined, index: number | undefined): string {
   return '{' + inner + '}';
 }
 
-/** JSON.stringify(packetToEcs(record, options)), faster. */
-export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): string {
+/** The line with SLOT markers where the per-packet numbers go. */
+function templateText(record: PacketRecord, options: EcsOptions | undefined): string {
   const pkt = record.packet;
   const net = pkt.network;
   const tr = pkt.transport;
@@ -98,13 +96,13 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     (isIp ? '"connection",' : '') +
     q(verdict?.type ?? 'info') +
     '],"module":"netfilter","dataset":"netfilter.log","created":"' +
-    formatTimestampUs(record.receivedUs) +
+    SLOT.created +
     '"';
   if (verdict !== undefined) {
     event += ',"action":' + q(verdict.action);
     if (verdict.outcome !== undefined) event += ',"outcome":' + q(verdict.outcome);
   }
-  if (record.seq !== undefined) event += ',"sequence":' + record.seq;
+  if (record.seq !== undefined) event += ',"sequence":' + SLOT.seq;
   event += '}';
 
   let observer = '"observer":{"type":"firewall","product":"netfilter"';
@@ -135,7 +133,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     ',"kernel_timestamp":' +
     record.kernelTimestamp +
     ',"payload_length":' +
-    record.payloadLength +
+    SLOT.payloadLength +
     ',"hw_protocol":' +
     record.hwProtocol;
   if (label !== undefined) nf += ',"group_label":' + q(label);
@@ -144,8 +142,8 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
   if (record.mark !== undefined) nf += ',"mark":' + record.mark;
   if (record.uid !== undefined) nf += ',"uid":' + record.uid;
   if (record.gid !== undefined) nf += ',"gid":' + record.gid;
-  if (record.seq !== undefined) nf += ',"seq":' + record.seq;
-  if (record.seqGlobal !== undefined) nf += ',"seq_global":' + record.seqGlobal;
+  if (record.seq !== undefined) nf += ',"seq":' + SLOT.seq;
+  if (record.seqGlobal !== undefined) nf += ',"seq_global":' + SLOT.seqGlobal;
   if (record.ctInfo !== undefined) nf += ',"ct_info":' + record.ctInfo;
   if (record.physInInterface !== undefined || record.physInIfindex !== undefined)
     nf += ',"physin":' + phys(record.physInInterface, record.physInIfindex);
@@ -164,7 +162,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
         ',"ip":{"ttl":' +
         net.ttl +
         ',"id":' +
-        net.id +
+        SLOT.ipv4Id +
         ',"tos":' +
         net.tos +
         ',"flags":' +
@@ -198,19 +196,19 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
           ',"tcp":{"flags":' +
           tcpFlagsJson(tr.flags) +
           ',"window":' +
-          tr.window +
+          SLOT.tcpWindow +
           ',"seq":' +
-          tr.seq +
+          SLOT.tcpSeq +
           ',"ack":' +
-          tr.ack +
+          SLOT.tcpAck +
           (tr.urgentPointer !== 0 ? ',"urgent_pointer":' + tr.urgentPointer : '') +
           (tr.mss !== undefined ? ',"mss":' + tr.mss : '') +
-          (tr.options.length > 0 ? ',"options":' + q(tr.options) : '') +
+          (tr.options.length > 0 ? ',"options":' + SLOT.tcpOptions : '') +
           '}';
         break;
       case 'udp':
       case 'udplite':
-        nf += ',"udp":{"length":' + tr.length + '}';
+        nf += ',"udp":{"length":' + SLOT.udpLength + '}';
         break;
       case 'sctp':
         nf +=
@@ -223,7 +221,7 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
       case 'icmpv6': {
         nf += ',"icmp":{"type":' + tr.type + ',"code":' + tr.code;
         if (tr.id !== undefined) nf += ',"id":' + tr.id;
-        if (tr.sequence !== undefined) nf += ',"sequence":' + tr.sequence;
+        if (tr.sequence !== undefined) nf += ',"sequence":' + SLOT.icmpSequence;
         if (tr.mtu !== undefined) nf += ',"mtu":' + tr.mtu;
         if (tr.pointer !== undefined) nf += ',"pointer":' + tr.pointer;
         if (tr.kind === 'icmp') {
@@ -278,13 +276,13 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
 
   const { srcPort, dstPort, srcMac, dstMac, bytes } = facts;
 
-  let out = '{"@timestamp":"' + formatTimestampUs(record.timestampUs) + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
+  let out = '{"@timestamp":"' + SLOT.timestamp + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
   if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {
     let source = '';
     if (srcIp !== undefined) source = '"ip":' + q(srcIp);
     if (srcPort !== undefined) source += (source ? ',' : '') + '"port":' + srcPort;
     if (srcMac !== undefined) source += (source ? ',' : '') + '"mac":"' + srcMac + '"';
-    if (bytes !== undefined) source += (source ? ',' : '') + '"bytes":' + bytes + ',"packets":1';
+    if (bytes !== undefined) source += (source ? ',' : '') + '"bytes":' + SLOT.bytes + ',"packets":1';
     out += ',"source":{' + source + '}';
   }
   if (dstIp !== undefined || dstPort !== undefined || dstMac !== undefined) {
@@ -303,4 +301,54 @@ export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): str
     out += ',"related":{"ip":[' + ips + ']}';
   }
   return out + ',' + nf + '}}';
+}
+
+/**
+ * ECS lines of packet records for one set of options, with the templates of
+ * recent packet shapes kept in a direct-mapped table of `size` entries (a
+ * power of two). packetToEcsJson keeps one per options object.
+ */
+export class EcsPacketLines {
+  private readonly shapes: Array<PacketShape | undefined>;
+  private readonly templates: Array<PacketTemplate | undefined>;
+  private readonly mask: number;
+
+  constructor(
+    private readonly options?: EcsOptions,
+    size = 256,
+  ) {
+    if (!Number.isInteger(Math.log2(size))) throw new RangeError(`template table size must be a power of two, got ${size}`);
+    this.shapes = new Array(size);
+    this.templates = new Array(size);
+    this.mask = size - 1;
+  }
+
+  /** JSON.stringify(packetToEcs(record, options)). */
+  line(record: PacketRecord): string {
+    if (!shapeCacheable(record)) return fillTemplate(parseTemplate(templateText(record, this.options)), record);
+    const slot = packetShapeHash(record) & this.mask;
+    let shape = this.shapes[slot];
+    if (shape !== undefined && shape.matches(record)) return fillTemplate(this.templates[slot] as PacketTemplate, record);
+    const template = parseTemplate(templateText(record, this.options));
+    if (shape === undefined) shape = this.shapes[slot] = new PacketShape();
+    shape.set(record);
+    this.templates[slot] = template;
+    return fillTemplate(template, record);
+  }
+}
+
+// The verdict, labels, observer and Community ID depend on the options: lines per options object.
+const LINES = new WeakMap<EcsOptions, EcsPacketLines>();
+const NO_OPTIONS_LINES = new EcsPacketLines();
+
+/**
+ * JSON.stringify(packetToEcs(record, options)), faster. Lines are kept per
+ * packet shape and options object, so an actionMapper must give the same
+ * verdict for the same prefix every time (createActionMapper's do).
+ */
+export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): string {
+  if (options === undefined) return NO_OPTIONS_LINES.line(record);
+  let lines = LINES.get(options);
+  if (lines === undefined) LINES.set(options, (lines = new EcsPacketLines(options)));
+  return lines.line(record);
 }

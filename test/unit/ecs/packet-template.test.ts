@@ -1,0 +1,162 @@
+// packetToEcsJson keeps a line template per packet shape. A field missing
+// from the shape would give a packet another packet's text: change every
+// field of a record in turn, right after its original went through the same
+// cache, and the line must still equal JSON.stringify(packetToEcs()).
+import { describe, expect, it } from 'vitest';
+import { packetToEcs, type EcsOptions } from '../../../src/ecs/packet';
+import { EcsPacketLines, packetToEcsJson } from '../../../src/ecs/packet-json';
+import { fillTemplate, parseTemplate, SLOT } from '../../../src/ecs/packet-template';
+import { shapeCacheable } from '../../../src/ecs/packet-shape';
+import { DatagramDecoder } from '../../../src/datagram';
+import type { CollectorRecord, PacketRecord } from '../../../src/records';
+import { loadFixture } from '../../helpers/fixtures';
+import { ipv4, ipv6, record, sampleRecords } from './records';
+
+type Json = Record<string, unknown>;
+
+/** Optional fields a record may lack, with a value to give them. */
+const ADDED_RECORD_FIELDS: Json = {
+  groupLabel: 'lan',
+  mark: 7,
+  uid: 1000,
+  gid: 100,
+  ctInfo: 2,
+  seq: 11,
+  seqGlobal: 12,
+  inIfindex: 4,
+  outIfindex: 5,
+  physInIfindex: 6,
+  physOutIfindex: 8,
+  inInterface: 'in0',
+  outInterface: 'out0',
+  physInInterface: 'pin0',
+  physOutInterface: 'pout0',
+  hwAddr: '02:00:00:00:00:99',
+  l2Header: '020000000002020000000001080045',
+  vlan: { proto: 0x8100, tci: 5, id: 5 },
+  decodeError: 'nflog.truncated',
+};
+const ADDED_TRANSPORT_FIELDS: Json = { mss: 1460, id: 3, sequence: 4, options: '020405B4' };
+
+/** A copy with the value at path changed (a number +1, a string extended, a boolean flipped, an absent field added). */
+function changed(base: PacketRecord, path: string[], value?: unknown): PacketRecord {
+  const copy = structuredClone(base) as unknown as Json;
+  let at = copy;
+  for (const key of path.slice(0, -1)) at = at[key] as Json;
+  const last = path[path.length - 1];
+  const old = at[last];
+  if (value !== undefined) at[last] = value;
+  else if (typeof old === 'number') at[last] = old + 1;
+  else if (typeof old === 'string') at[last] = old + '9';
+  else if (typeof old === 'boolean') at[last] = !old;
+  return copy as unknown as PacketRecord;
+}
+
+/** Every variant of a record that changes one leaf or adds one optional field. */
+function variants(base: PacketRecord): PacketRecord[] {
+  const out: PacketRecord[] = [];
+  const walk = (value: unknown, path: string[]): void => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, String(i)]));
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    // `kind` tells the layers apart: changing it makes no valid record.
+    else if (path[path.length - 1] !== 'kind') out.push(changed(base, path));
+  };
+  walk(base, []);
+  for (const [field, value] of Object.entries(ADDED_RECORD_FIELDS)) {
+    if ((base as unknown as Json)[field] === undefined) {
+      out.push(changed(base, [field], value));
+    } else {
+      const without = structuredClone(base);
+      delete (without as unknown as Json)[field];
+      out.push(without);
+    }
+  }
+  const tr = base.packet.transport as Json | undefined;
+  if (tr !== undefined) {
+    for (const [field, value] of Object.entries(ADDED_TRANSPORT_FIELDS)) if (field in tr || tr.kind === 'tcp' || tr.kind === 'icmp') out.push(changed(base, ['packet', 'transport', field], value));
+  }
+  if (base.packet.link === undefined) {
+    out.push(changed(base, ['packet', 'link'], { kind: 'ethernet', src: '02:00:00:00:00:05', dst: '02:00:00:00:00:06', etherType: 0x800, vlans: [] }));
+  } else {
+    out.push(changed(base, ['packet', 'link', 'vlans'], [...base.packet.link.vlans, { tpid: 0x8100, id: 77, priority: 0, dei: false }]));
+  }
+  out.push(changed(base, ['packet', 'error'], 'tcp.truncated'));
+  return out.filter((v) => v.packet.network !== undefined);
+}
+
+function decodedFixtures(): PacketRecord[] {
+  const out: CollectorRecord[] = [];
+  for (const name of ['nflog-inbound.json', 'nflog-outbound-uid.json']) {
+    for (const d of loadFixture(name).datagrams) {
+      if (d.source !== 1) continue;
+      const bytes = new Uint8Array(Buffer.from(d.hex, 'hex'));
+      new DatagramDecoder().decode(bytes, new DataView(bytes.buffer), 0, bytes.length, 1, 0, d.receivedUs, out);
+    }
+  }
+  return out.filter((r): r is PacketRecord => r.kind === 'packet');
+}
+
+const OPTION_SETS: Array<EcsOptions | undefined> = [undefined, { groupLabels: { 1: 'lan' }, observer: { hostname: 'gw' }, communityIdSeed: 3 }];
+
+describe('ECS packet line templates', () => {
+  const tcpWithOptions = record(
+    {
+      network: ipv4('192.0.2.1', '192.0.2.2', 6),
+      transport: { kind: 'tcp', srcPort: 1, dstPort: 2, seq: 3, ack: 4, dataOffset: 8, flags: 0x18, window: 5, checksum: 0, urgentPointer: 0, options: '0101080A00000001' },
+    },
+    { seq: 1, seqGlobal: 2 },
+  );
+  const icmpv6Echo = record(
+    { network: ipv6('2001:db8::1', '2001:db8::2', 58), transport: { kind: 'icmpv6', type: 128, code: 0, checksum: 0, id: 9, sequence: 1 } },
+    { family: 10 },
+  );
+  const bases = [...sampleRecords(), ...decodedFixtures(), tcpWithOptions, icmpv6Echo].filter(shapeCacheable);
+
+  it('follows every change of a field after its original was cached', () => {
+    expect(bases.length).toBeGreaterThan(15);
+    let checked = 0;
+    for (const options of OPTION_SETS) {
+      // A one-entry table: base and variant share the entry whatever their hash.
+      const lines = new EcsPacketLines(options, 1);
+      for (const base of bases) {
+        for (const variant of variants(base)) {
+          expect(lines.line(base)).toBe(JSON.stringify(packetToEcs(base, options)));
+          expect(lines.line(variant)).toBe(JSON.stringify(packetToEcs(variant, options)));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1500);
+  });
+
+  it('keeps lines per options object in packetToEcsJson', () => {
+    const base = bases[0];
+    for (const options of [...OPTION_SETS, { communityId: false }]) {
+      expect(packetToEcsJson(base, options)).toBe(JSON.stringify(packetToEcs(base, options)));
+    }
+  });
+
+  it('writes each packet its own numbers from a shared template', () => {
+    const first = decodedFixtures()[0];
+    const later = structuredClone(first);
+    later.timestampUs += 1_234_567;
+    later.receivedUs += 2_000_001;
+    later.seq = (later.seq ?? 0) + 500;
+    later.payloadLength += 3;
+    const net = later.packet.network as { id: number; totalLength: number };
+    net.id += 7;
+    net.totalLength += 3;
+    const line = JSON.parse(packetToEcsJson(first) && packetToEcsJson(later));
+    expect(line['@timestamp']).toBe(new Date(Math.floor(later.timestampUs / 1000)).toISOString().replace('Z', '') + String(later.timestampUs % 1000).padStart(3, '0') + 'Z');
+    expect(line.event.sequence).toBe(later.seq);
+    expect(line.netfilter.ip.id).toBe(net.id);
+    expect(line.source.bytes).toBe(net.totalLength);
+    expect(line.netfilter.payload_length).toBe(later.payloadLength);
+  });
+
+  it('splits a marked line into parts and slots', () => {
+    const template = parseTemplate('{"a":' + SLOT.seq + ',"b":"' + SLOT.timestamp + '"}');
+    expect(template.parts).toEqual(['{"a":', ',"b":"', '"}']);
+    expect(fillTemplate(template, record({}, { seq: 42 }))).toBe('{"a":42,"b":"2026-11-21T21:44:50.123456Z"}');
+  });
+});
