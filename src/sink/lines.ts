@@ -1,7 +1,9 @@
 // NDJSON lines encoded into chunks of whole lines. Each line's string dies
-// young (it is encoded as soon as it is made); a chunk is copied out at its
-// exact size, so what a sink holds is what it counts, and the 1 MiB working
-// buffer is reused.
+// young (it is encoded as soon as it is made). A working buffer at least half
+// full is handed over as the chunk and a new one taken (copying a megabyte
+// per megabyte of lines cost 7 % of the busy time of a burst); a smaller
+// chunk is copied out at its exact size and the buffer reused. So a sink holds
+// at most twice the bytes it counts.
 
 /** Whole lines, each ending in '\n'. */
 export interface LineChunk {
@@ -49,8 +51,14 @@ export class LineEncoder {
 
   private cut(): void {
     if (this.used === 0) return;
-    const bytes = Buffer.allocUnsafeSlow(this.used);
-    this.buffer.copy(bytes, 0, 0, this.used);
+    let bytes: Buffer;
+    if (this.used * 2 >= this.buffer.length) {
+      bytes = this.buffer.subarray(0, this.used);
+      this.buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+    } else {
+      bytes = Buffer.allocUnsafeSlow(this.used);
+      this.buffer.copy(bytes, 0, 0, this.used);
+    }
     this.chunks.push({ bytes, lines: this.lines });
     this.used = 0;
     this.lines = 0;
