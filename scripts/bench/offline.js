@@ -3,14 +3,15 @@
 // test/fixtures in a loop on one core, and prints packet records per second
 // for decode only, decode + ECS object, decode + ECS JSON string (not encoded),
 // and decode + ECS NDJSON into an output buffer as the CLI does (the string,
-// then UTF-8 encoded: what it costs to flatten the concatenated string).
+// then UTF-8 encoded: what it costs to flatten the concatenated string), with
+// the line templates of recent packet shapes reused (as the CLI) and not.
 //   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX]
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
 const { DatagramDecoder } = require('../../dist/datagram');
 const { packetToEcs } = require('../../dist/ecs/packet');
-const { packetToEcsJson } = require('../../dist/ecs/packet-json');
+const { EcsPacketLines } = require('../../dist/ecs/packet-json');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -34,19 +35,28 @@ const OUT = Buffer.allocUnsafe(1 << 20);
 let used = 0;
 
 /** A line into OUT as src/cli/output.ts does it: the string, UTF-8 encoded, then a newline. */
-function ndjsonString(r) {
-  const text = packetToEcsJson(r);
-  if (used + text.length * 3 + 1 > OUT.length) used = 0;
-  used += OUT.write(text, used, 'utf8');
-  OUT[used++] = 0x0a;
-  return 1;
+function ndjson(lines) {
+  return (r) => {
+    const text = lines.line(r);
+    if (used + text.length * 3 + 1 > OUT.length) used = 0;
+    used += OUT.write(text, used, 'utf8');
+    OUT[used++] = 0x0a;
+    return 1;
+  };
 }
+
+// As the CLI: ECS lines with the templates of the last 256 packet shapes kept.
+const lines = new EcsPacketLines();
+// A table of one template: 7 of the 8 recorded packets differ in shape from the one before, so
+// nearly every line is written in full (traffic where no two packets in a row share a flow).
+const linesNoReuse = new EcsPacketLines(undefined, 1);
 
 const MODES = {
   decode: () => 0,
   'decode+ecs': (r) => (packetToEcs(r).event.kind === 'event' ? 1 : 0),
-  'decode+ecs+json (string only)': (r) => packetToEcsJson(r).length,
-  'decode+ecs+ndjson (string → buffer)': ndjsonString,
+  'decode+ecs+json (string only)': (r) => lines.line(r).length,
+  'decode+ecs+ndjson (string → buffer)': ndjson(lines),
+  'decode+ecs+ndjson, shapes not reused': ndjson(linesNoReuse),
 };
 
 function run(mode) {
