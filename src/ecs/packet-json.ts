@@ -21,7 +21,7 @@ import {
   tcpFlagNames,
   transportName,
 } from './names';
-import { fillTemplate, jsonString, parseTemplate, SLOT, type PacketTemplate } from './packet-template';
+import { fillTemplate, jsonString, parseTemplate, SLOT, slotValues, type PacketTemplate, type SlotTexts } from './packet-template';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
 
@@ -80,8 +80,8 @@ function phys(name: string | undefined, index: number | undefined): string {
   return '{' + inner + '}';
 }
 
-/** The line with SLOT markers where the per-packet numbers go. */
-function templateText(record: PacketRecord, options: EcsOptions | undefined): string {
+/** The line, with `slot`'s texts where the per-packet numbers go: SLOT's markers for a template, or slotValues(record). */
+function lineText(record: PacketRecord, options: EcsOptions | undefined, slot: SlotTexts): string {
   const pkt = record.packet;
   const net = pkt.network;
   const tr = pkt.transport;
@@ -96,13 +96,13 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
     (isIp ? '"connection",' : '') +
     q(verdict?.type ?? 'info') +
     '],"module":"netfilter","dataset":"netfilter.log","created":"' +
-    SLOT.created +
+    slot.created +
     '"';
   if (verdict !== undefined) {
     event += ',"action":' + q(verdict.action);
     if (verdict.outcome !== undefined) event += ',"outcome":' + q(verdict.outcome);
   }
-  if (record.seq !== undefined) event += ',"sequence":' + SLOT.seq;
+  if (record.seq !== undefined) event += ',"sequence":' + slot.seq;
   event += '}';
 
   let observer = '"observer":{"type":"firewall","product":"netfilter"';
@@ -133,7 +133,7 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
     ',"kernel_timestamp":' +
     record.kernelTimestamp +
     ',"payload_length":' +
-    SLOT.payloadLength +
+    slot.payloadLength +
     ',"hw_protocol":' +
     record.hwProtocol;
   if (label !== undefined) nf += ',"group_label":' + q(label);
@@ -142,8 +142,8 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
   if (record.mark !== undefined) nf += ',"mark":' + record.mark;
   if (record.uid !== undefined) nf += ',"uid":' + record.uid;
   if (record.gid !== undefined) nf += ',"gid":' + record.gid;
-  if (record.seq !== undefined) nf += ',"seq":' + SLOT.seq;
-  if (record.seqGlobal !== undefined) nf += ',"seq_global":' + SLOT.seqGlobal;
+  if (record.seq !== undefined) nf += ',"seq":' + slot.seq;
+  if (record.seqGlobal !== undefined) nf += ',"seq_global":' + slot.seqGlobal;
   if (record.ctInfo !== undefined) nf += ',"ct_info":' + record.ctInfo;
   if (record.physInInterface !== undefined || record.physInIfindex !== undefined)
     nf += ',"physin":' + phys(record.physInInterface, record.physInIfindex);
@@ -162,7 +162,7 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
         ',"ip":{"ttl":' +
         net.ttl +
         ',"id":' +
-        SLOT.ipv4Id +
+        slot.ipv4Id +
         ',"tos":' +
         net.tos +
         ',"flags":' +
@@ -196,19 +196,19 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
           ',"tcp":{"flags":' +
           tcpFlagsJson(tr.flags) +
           ',"window":' +
-          SLOT.tcpWindow +
+          slot.tcpWindow +
           ',"seq":' +
-          SLOT.tcpSeq +
+          slot.tcpSeq +
           ',"ack":' +
-          SLOT.tcpAck +
+          slot.tcpAck +
           (tr.urgentPointer !== 0 ? ',"urgent_pointer":' + tr.urgentPointer : '') +
           (tr.mss !== undefined ? ',"mss":' + tr.mss : '') +
-          (tr.options.length > 0 ? ',"options":' + SLOT.tcpOptions : '') +
+          (tr.options.length > 0 ? ',"options":' + slot.tcpOptions : '') +
           '}';
         break;
       case 'udp':
       case 'udplite':
-        nf += ',"udp":{"length":' + SLOT.udpLength + '}';
+        nf += ',"udp":{"length":' + slot.udpLength + '}';
         break;
       case 'sctp':
         nf +=
@@ -221,7 +221,7 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
       case 'icmpv6': {
         nf += ',"icmp":{"type":' + tr.type + ',"code":' + tr.code;
         if (tr.id !== undefined) nf += ',"id":' + tr.id;
-        if (tr.sequence !== undefined) nf += ',"sequence":' + SLOT.icmpSequence;
+        if (tr.sequence !== undefined) nf += ',"sequence":' + slot.icmpSequence;
         if (tr.mtu !== undefined) nf += ',"mtu":' + tr.mtu;
         if (tr.pointer !== undefined) nf += ',"pointer":' + tr.pointer;
         if (tr.kind === 'icmp') {
@@ -276,13 +276,13 @@ function templateText(record: PacketRecord, options: EcsOptions | undefined): st
 
   const { srcPort, dstPort, srcMac, dstMac, bytes } = facts;
 
-  let out = '{"@timestamp":"' + SLOT.timestamp + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
+  let out = '{"@timestamp":"' + slot.timestamp + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
   if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {
     let source = '';
     if (srcIp !== undefined) source = '"ip":' + q(srcIp);
     if (srcPort !== undefined) source += (source ? ',' : '') + '"port":' + srcPort;
     if (srcMac !== undefined) source += (source ? ',' : '') + '"mac":"' + srcMac + '"';
-    if (bytes !== undefined) source += (source ? ',' : '') + '"bytes":' + SLOT.bytes + ',"packets":1';
+    if (bytes !== undefined) source += (source ? ',' : '') + '"bytes":' + slot.bytes + ',"packets":1';
     out += ',"source":{' + source + '}';
   }
   if (dstIp !== undefined || dstPort !== undefined || dstMac !== undefined) {
@@ -323,17 +323,25 @@ export class EcsPacketLines {
     this.mask = size - 1;
   }
 
-  /** JSON.stringify(packetToEcs(record, options)). */
+  /**
+   * JSON.stringify(packetToEcs(record, options)). A shape's first packet is
+   * written in full; its second makes the template the next ones fill (so
+   * traffic where no packet shares the shape of the one before it costs no
+   * more than writing every line in full).
+   */
   line(record: PacketRecord): string {
-    if (!shapeCacheable(record)) return fillTemplate(parseTemplate(templateText(record, this.options)), record);
-    const slot = packetShapeHash(record) & this.mask;
-    let shape = this.shapes[slot];
-    if (shape !== undefined && shape.matches(record)) return fillTemplate(this.templates[slot] as PacketTemplate, record);
-    const template = parseTemplate(templateText(record, this.options));
-    if (shape === undefined) shape = this.shapes[slot] = new PacketShape();
+    if (!shapeCacheable(record)) return lineText(record, this.options, slotValues(record));
+    const entry = packetShapeHash(record) & this.mask;
+    let shape = this.shapes[entry];
+    if (shape !== undefined && shape.matches(record)) {
+      let template = this.templates[entry];
+      if (template === undefined) template = this.templates[entry] = parseTemplate(lineText(record, this.options, SLOT));
+      return fillTemplate(template, record);
+    }
+    if (shape === undefined) shape = this.shapes[entry] = new PacketShape();
     shape.set(record);
-    this.templates[slot] = template;
-    return fillTemplate(template, record);
+    this.templates[entry] = undefined;
+    return lineText(record, this.options, slotValues(record));
   }
 }
 

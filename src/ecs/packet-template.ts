@@ -6,17 +6,20 @@
 // between the markers are kept, and each later packet of the flow costs only
 // its numbers and one concatenation.
 //
+// The same builder writes a line in full when given the record's own values
+// instead of the markers: the first packet of a shape, and shapes that are
+// not kept, cost no more than before templates.
+//
 // A marker is a NUL character and a slot letter. The line's text never holds
 // a raw NUL otherwise: strings are JSON-escaped (NUL as \u0000), and names,
 // numbers and hex are ASCII.
 import type { PacketRecord } from '../records';
-import type { Ipv4Header, Ipv6Header, TcpHeader, UdpHeader, IcmpHeader } from '../packet/types';
 import { formatTimestampUs } from './timestamp';
 
 const MARK = '\u0000';
 
 /** Slot markers, to write into a line where a per-packet value goes. */
-export const SLOT = {
+export const SLOT: Readonly<Record<SlotName, string>> = {
   timestamp: MARK + 'a',
   created: MARK + 'b',
   seq: MARK + 'c',
@@ -32,7 +35,25 @@ export const SLOT = {
   /** The TCP options as a JSON string (they hold timestamps, so they change per packet). */
   tcpOptions: MARK + 'l',
   icmpSequence: MARK + 'm',
-} as const;
+};
+
+export type SlotName =
+  | 'timestamp'
+  | 'created'
+  | 'seq'
+  | 'seqGlobal'
+  | 'bytes'
+  | 'payloadLength'
+  | 'ipv4Id'
+  | 'udpLength'
+  | 'tcpWindow'
+  | 'tcpSeq'
+  | 'tcpAck'
+  | 'tcpOptions'
+  | 'icmpSequence';
+
+/** What a line builder writes at each slot: the markers (SLOT), or a record's own values (slotValues). */
+export type SlotTexts = Readonly<Record<SlotName, string | number | undefined>>;
 
 /** A line split at its slots: parts[0] slot[0] parts[1] … slot[n-1] parts[n]. */
 export interface PacketTemplate {
@@ -65,8 +86,10 @@ export function jsonString(s: string): string {
 // The slot letters' codes (SLOT.x.charCodeAt(1)).
 const A = 0x61;
 
+/** A slot's value in a record; undefined where the record has no such field. */
 function slotValue(slot: number, r: PacketRecord): string | number | undefined {
-  const pkt = r.packet;
+  const net = r.packet.network;
+  const tr = r.packet.transport;
   switch (slot - A) {
     case 0:
       return formatTimestampUs(r.timestampUs);
@@ -76,28 +99,73 @@ function slotValue(slot: number, r: PacketRecord): string | number | undefined {
       return r.seq;
     case 3:
       return r.seqGlobal;
-    case 4: {
-      const net = pkt.network as Ipv4Header | Ipv6Header;
-      return net.kind === 'ipv4' ? net.totalLength : net.payloadLength + 40;
-    }
+    case 4:
+      return net?.kind === 'ipv4' ? net.totalLength : net?.kind === 'ipv6' ? net.payloadLength + 40 : undefined;
     case 5:
       return r.payloadLength;
     case 6:
-      return (pkt.network as Ipv4Header).id;
+      return net?.kind === 'ipv4' ? net.id : undefined;
     case 7:
-      return (pkt.transport as UdpHeader).length;
+      return tr?.kind === 'udp' || tr?.kind === 'udplite' ? tr.length : undefined;
     case 8:
-      return (pkt.transport as TcpHeader).window;
+      return tr?.kind === 'tcp' ? tr.window : undefined;
     case 9:
-      return (pkt.transport as TcpHeader).seq;
+      return tr?.kind === 'tcp' ? tr.seq : undefined;
     case 10:
-      return (pkt.transport as TcpHeader).ack;
+      return tr?.kind === 'tcp' ? tr.ack : undefined;
     case 11:
-      return jsonString((pkt.transport as TcpHeader).options);
+      return tr?.kind === 'tcp' ? jsonString(tr.options) : undefined;
     case 12:
-      return (pkt.transport as IcmpHeader).sequence;
+      return tr?.kind === 'icmp' || tr?.kind === 'icmpv6' ? tr.sequence : undefined;
   }
   return undefined;
+}
+
+const VALUES: Record<SlotName, string | number | undefined> = {
+  timestamp: '',
+  created: '',
+  seq: undefined,
+  seqGlobal: undefined,
+  bytes: undefined,
+  payloadLength: 0,
+  ipv4Id: undefined,
+  udpLength: undefined,
+  tcpWindow: undefined,
+  tcpSeq: undefined,
+  tcpAck: undefined,
+  tcpOptions: undefined,
+  icmpSequence: undefined,
+};
+
+/** A record's own slot values, to write its line in full. The object is shared: use it before the next call. */
+export function slotValues(r: PacketRecord): SlotTexts {
+  const v = VALUES;
+  const net = r.packet.network;
+  const tr = r.packet.transport;
+  v.timestamp = formatTimestampUs(r.timestampUs);
+  v.created = formatTimestampUs(r.receivedUs);
+  v.seq = r.seq;
+  v.seqGlobal = r.seqGlobal;
+  v.payloadLength = r.payloadLength;
+  v.bytes = v.ipv4Id = v.udpLength = v.tcpWindow = v.tcpSeq = v.tcpAck = v.tcpOptions = v.icmpSequence = undefined;
+  if (net?.kind === 'ipv4') {
+    v.bytes = net.totalLength;
+    v.ipv4Id = net.id;
+  } else if (net?.kind === 'ipv6') {
+    v.bytes = net.payloadLength + 40;
+  }
+  if (tr === undefined) return v;
+  if (tr.kind === 'tcp') {
+    v.tcpWindow = tr.window;
+    v.tcpSeq = tr.seq;
+    v.tcpAck = tr.ack;
+    v.tcpOptions = tr.options.length > 0 ? jsonString(tr.options) : undefined;
+  } else if (tr.kind === 'udp' || tr.kind === 'udplite') {
+    v.udpLength = tr.length;
+  } else if (tr.kind === 'icmp' || tr.kind === 'icmpv6') {
+    v.icmpSequence = tr.sequence;
+  }
+  return v;
 }
 
 /** The line of a record whose shape the template was written for. */
