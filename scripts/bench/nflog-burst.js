@@ -49,6 +49,8 @@ ${bench.usageOfContenders(ALL_CONTENDERS)}  --size BYTES         UDP payload byt
   --max-drain S        longest wait for a contender after the burst, seconds (default 180)
   --sentinel           after the burst, once the contender's socket is empty, log one more
                        packet: it reveals (by NFULA_SEQ) entries dropped at the burst's end
+  --ports N            send to N destination ports in turn (default 1: one flow), so that no
+                       two packets in a row share a flow (1-1000)
 `);
 
 // ---------------------------------------------------------------- arguments
@@ -66,6 +68,7 @@ function parseArgs(argv) {
     socketBuffer: 64 * 1024 * 1024,
     maxDrainS: 180,
     sentinel: false,
+    ports: 1,
     out: null,
     keepTmp: false,
     help: false,
@@ -77,6 +80,7 @@ function parseArgs(argv) {
     '--idle-ms': ['idleMs', 100, 600_000],
     '--qthreshold': ['qthreshold', 1, 1_000_000],
     '--socket-buffer': ['socketBuffer', 4096, 1 << 30],
+    '--ports': ['ports', 1, 1000],
   };
   return bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
     if (flag === '--sentinel') {
@@ -111,14 +115,17 @@ async function countLines(file) {
 
 // ---------------------------------------------------------------- the lab
 
-const RULESET = `table inet bench {
+/** The destination ports of the burst: 9000, or 9000-(9000+N-1) with --ports N. */
+const dports = (o) => (o.ports > 1 ? `${PORT}-${PORT + o.ports - 1}` : String(PORT));
+
+const ruleset = (o) => `table inet bench {
   chain out {
     type filter hook output priority 0;
-    udp dport ${PORT} counter log group ${GROUP}
+    udp dport ${dports(o)} counter log group ${GROUP}
   }
   chain in {
     type filter hook input priority 0;
-    udp dport ${PORT} drop
+    udp dport ${dports(o)} drop
   }
 }
 `;
@@ -200,7 +207,7 @@ async function runOne(name, run, ctx) {
 
     const sock0 = netlinkSocket(ctx, portid);
     const before = nftCounter(nsName);
-    const floodArgs = [tools.flood, '127.0.0.1', String(PORT), String(o.packets), String(o.size), String(ctx.floodMaxS), String(o.rate)];
+    const floodArgs = [tools.flood, '127.0.0.1', String(PORT), String(o.packets), String(o.size), String(ctx.floodMaxS), String(o.rate), '128', String(o.ports)];
     const flood = await runAsync('ip', ['netns', 'exec', nsName, ...floodArgs], (ctx.floodMaxS + 30) * 1000);
     const floodEnd = Date.now();
     const afterFlood = nftCounter(nsName);
@@ -366,8 +373,8 @@ async function main() {
   const lab = bench.makeLab('nfc-bench', { projectLab: true, replaceExisting: true });
   lab.addNamespace('a');
   const nsName = lab.name('a');
-  lab.nft('a', RULESET);
-  log(`namespace ${nsName}: output rule "udp dport ${PORT} counter log group ${GROUP}", input drop of the same`);
+  lab.nft('a', ruleset(o));
+  log(`namespace ${nsName}: output rule "udp dport ${dports(o)} counter log group ${GROUP}", input drop of the same`);
 
   // Flat out, ~400k/s here; the bound is generous and the sender stops at it regardless.
   const floodMaxS = Math.min(3600, Math.max(30, Math.ceil(o.rate > 0 ? (o.packets / o.rate) * 2 + 10 : o.packets / 50_000)));
@@ -382,7 +389,7 @@ async function main() {
   const rows = summarize(results, contenders);
   const m = bench.machine();
   const header = [
-    `NFLOG burst: ${o.packets.toLocaleString('en-US')} UDP datagrams of ${o.size} bytes to 127.0.0.1:${PORT} in a namespace, ` +
+    `NFLOG burst: ${o.packets.toLocaleString('en-US')} UDP datagrams of ${o.size} bytes to 127.0.0.1:${dports(o)}${o.ports > 1 ? ' in turn' : ''} in a namespace, ` +
       `${o.rate ? `${o.rate} pps` : 'flat out'}, nft "log group ${GROUP}" (no queue-threshold), qthreshold ${o.qthreshold}, ` +
       `flush ${o.flushTimeoutMs} ms, socket buffer ${o.socketBuffer} B, idle ${o.idleMs} ms; ${o.runs} run(s), medians` +
       `${o.sentinel ? '; sentinel packet after the drain' : ''}.`,

@@ -7,11 +7,14 @@
  * Exit status 0 when every datagram was sent, 1 when it stopped early (time
  * bound or errors), 2 on a usage or setup error.
  *
- * usage: udp-flood HOST PORT COUNT SIZE MAX_SECONDS [RATE_PPS] [BATCH]
+ * usage: udp-flood HOST PORT COUNT SIZE MAX_SECONDS [RATE_PPS] [BATCH] [PORTS]
  *   HOST        an IPv4 or IPv6 literal (the benchmark uses 127.0.0.1 inside
  *               its own network namespace)
  *   RATE_PPS    0 or absent: as fast as possible
  *   BATCH       datagrams per sendmmsg call, 1..1024 (default 128)
+ *   PORTS       1 or absent: every datagram to PORT (one flow); N > 1: to
+ *               PORT .. PORT+N-1 in turn, so that no two datagrams in a row
+ *               belong to the same flow
  *
  * Build: cc -O2 -o udp-flood udp-flood.c
  */
@@ -42,16 +45,19 @@ static void sleep_until(double deadline) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6 || argc > 8) {
-    fprintf(stderr, "usage: %s HOST PORT COUNT SIZE MAX_SECONDS [RATE_PPS] [BATCH]\n", argv[0]);
+  if (argc < 6 || argc > 9) {
+    fprintf(stderr, "usage: %s HOST PORT COUNT SIZE MAX_SECONDS [RATE_PPS] [BATCH] [PORTS]\n", argv[0]);
     return 2;
   }
-  unsigned long long port, count, size, max_seconds, rate = 0, batch = 128;
+  unsigned long long port, count, size, max_seconds, rate = 0, batch = 128, ports = 1;
   if (parse_u64(argv[2], &port) || port == 0 || port > 65535 || parse_u64(argv[3], &count) ||
       parse_u64(argv[4], &size) || size > 65507 || parse_u64(argv[5], &max_seconds) || max_seconds == 0 ||
       max_seconds > 3600 || (argc > 6 && parse_u64(argv[6], &rate)) || (argc > 7 && parse_u64(argv[7], &batch)) ||
-      batch == 0 || batch > MAX_BATCH) {
-    fprintf(stderr, "udp-flood: bad arguments (PORT 1-65535, SIZE ≤ 65507, MAX_SECONDS 1-3600, BATCH 1-%d)\n",
+      batch == 0 || batch > MAX_BATCH || (argc > 8 && parse_u64(argv[8], &ports)) || ports == 0 ||
+      port + ports - 1 > 65535) {
+    fprintf(stderr,
+            "udp-flood: bad arguments (PORT 1-65535, SIZE ≤ 65507, MAX_SECONDS 1-3600, BATCH 1-%d, "
+            "PORT+PORTS-1 ≤ 65535)\n",
             MAX_BATCH);
     return 2;
   }
@@ -75,9 +81,23 @@ int main(int argc, char **argv) {
   }
 
   int fd = socket(dst.ss_family, SOCK_DGRAM, 0);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dst_len) < 0) {
+  /* One flow: connected. Several: each message names its destination. */
+  if (fd < 0 || (ports == 1 && connect(fd, (struct sockaddr *)&dst, dst_len) < 0)) {
     perror("udp-flood: socket/connect");
     return 2;
+  }
+  struct sockaddr_storage *dsts = NULL;
+  if (ports > 1) {
+    dsts = calloc(ports, sizeof *dsts);
+    if (!dsts) return 2;
+    for (unsigned long long i = 0; i < ports; i++) {
+      dsts[i] = dst;
+      uint16_t p = htons((uint16_t)(port + i));
+      if (dst.ss_family == AF_INET)
+        ((struct sockaddr_in *)&dsts[i])->sin_port = p;
+      else
+        ((struct sockaddr_in6 *)&dsts[i])->sin6_port = p;
+    }
   }
   int sndbuf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -106,6 +126,11 @@ int main(int argc, char **argv) {
       break;
     }
     unsigned want = (unsigned)((count - sent) < batch ? (count - sent) : batch);
+    if (dsts)
+      for (unsigned i = 0; i < want; i++) {
+        msgs[i].msg_hdr.msg_name = &dsts[(sent + i) % ports];
+        msgs[i].msg_hdr.msg_namelen = dst_len;
+      }
     int n = sendmmsg(fd, msgs, want, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -126,6 +151,7 @@ int main(int argc, char **argv) {
          seconds > 0 ? (double)sent / seconds : 0.0);
   fflush(stdout);
   free(payload);
+  free(dsts);
   close(fd);
   return stopped_early || sent < count ? 1 : 0;
 }
