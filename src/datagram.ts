@@ -160,8 +160,10 @@ export class DatagramDecoder {
         gap.toSeq = missing.toSeq;
       }
     }
-    const label = this.labels.get(record.group);
-    if (label !== undefined) record.groupLabel = label;
+    if (this.labels.size > 0) {
+      const label = this.labels.get(record.group);
+      if (label !== undefined) record.groupLabel = label;
+    }
     if (this.interfaceNames) {
       const links = this.links;
       if (record.inIfindex !== undefined) record.inInterface = links.name(record.inIfindex);

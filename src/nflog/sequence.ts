@@ -8,22 +8,41 @@ export interface SequenceGap {
   toSeq: number;
 }
 
+/** What is known of one group: the sequence number its next entry should carry. */
+interface GroupSequence {
+  group: number;
+  expected: number | undefined;
+}
+
 export class SequenceTracker {
-  private readonly expected = new Map<number, number>();
+  private readonly groups = new Map<number, GroupSequence>();
+  /** The group of the last entry: entries come in runs of one group, so most lookups end here. */
+  private last: GroupSequence = { group: -1, expected: undefined };
 
   /** Starts a group at 0: called for groups this collector bound itself. */
   start(group: number): void {
-    this.expected.set(group, 0);
+    this.state(group).expected = 0;
   }
 
   /** Records `seq` for `group`; returns the gap before it, or null. */
   observe(group: number, seq: number): SequenceGap | null {
-    const expected = this.expected.get(group);
-    this.expected.set(group, (seq + 1) >>> 0);
+    const state = this.last.group === group ? this.last : this.state(group);
+    const expected = state.expected;
+    state.expected = (seq + 1) >>> 0;
     if (expected === undefined || seq === expected) return null;
     const count = (seq - expected) >>> 0;
     // A jump backwards (or absurdly far) means the instance was re-created: resynchronise silently.
     if (count >= 0x8000_0000) return null;
     return { count, fromSeq: expected, toSeq: (seq - 1) >>> 0 };
+  }
+
+  private state(group: number): GroupSequence {
+    let state = this.groups.get(group);
+    if (state === undefined) {
+      state = { group, expected: undefined };
+      this.groups.set(group, state);
+    }
+    this.last = state;
+    return state;
   }
 }
