@@ -2,7 +2,8 @@
 export { DatagramDecoder, type DecodeCounters, type DatagramDecoderOptions } from './datagram';
 export { NflogDecoder } from './nflog/decode';
 export { LinkTable } from './rtnl/links';
-export { decodePacket, startForHwProtocol, tcpFlagNames } from './packet/decode';
+export { decodePacket, startForHwProtocol } from './packet/decode';
+export { tcpFlagNames } from './packet/tcp';
 export type * from './packet/types';
 export { packetToEcs, type EcsOptions, type EcsDocument } from './ecs/packet';
 export { packetToEcsJson } from './ecs/packet-json';

@@ -10,7 +10,8 @@ import { decodeTransport } from './transport';
 import type { LayerSink } from './sink';
 import type { AhHeader, DecodedPacket, IcmpHeader, Icmpv6Header, Ipv4Header, Ipv6Header } from './types';
 
-export { tcpFlagNames } from './tcp';
+// No re-exports (`export … from`) here: TypeScript emits them as accessors on the exports object,
+// which V8 then keeps as a slow dictionary, and every caller of decodePacket pays for the lookup.
 
 export type StartLayer = 'ethernet' | 'ipv4' | 'ipv6' | 'ip' | 'arp';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodePacket, tcpFlagNames } from '../../../src/packet/decode';
+import { decodePacket } from '../../../src/packet/decode';
+import { tcpFlagNames } from '../../../src/packet/tcp';
 import { ipv4, overIp, tcp, toBytes } from './builders';
 
 function decode(b: number[]) {
