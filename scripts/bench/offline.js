@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Offline decoding benchmark: replays the recorded NFLOG datagrams of
 // test/fixtures in a loop on one core, and prints packet records per second
-// for decode only, decode + ECS object, decode + ECS JSON string (not encoded),
-// and decode + ECS NDJSON into an output buffer as the CLI does (the string,
-// then UTF-8 encoded: what it costs to flatten the concatenated string), with
-// the line templates of recent packet shapes reused (as the CLI) and not.
+// for decode only, decode + ECS object, decode + ECS JSON string (the API's
+// packetToEcsJson), and decode + ECS NDJSON into an output buffer as the CLI
+// does, with the line templates of recent packet shapes reused (as the CLI)
+// and not.
 //   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX]
 'use strict';
 const path = require('node:path');
@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const { DatagramDecoder } = require('../../dist/datagram');
 const { packetToEcs } = require('../../dist/ecs/packet');
 const { EcsPacketLines } = require('../../dist/ecs/packet-json');
+const { LineEncoder } = require('../../dist/sink/lines');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -30,17 +31,18 @@ for (const name of fs.readdirSync(fixtures).filter((n) => n.startsWith('nflog-')
   }
 }
 
-// The output buffer of the NDJSON modes: 1 MiB, reused from the start when full.
-const OUT = Buffer.allocUnsafe(1 << 20);
-let used = 0;
+// The NDJSON modes write lines as the CLI does (src/cli/run.ts): into a LineEncoder, whose chunks
+// are taken (and dropped) every 1,024 lines, as the CLI hands them to its output once per batch.
+const encoder = new LineEncoder();
+let sinceTake = 0;
 
-/** A line into OUT as src/cli/output.ts does it: the string, UTF-8 encoded, then a newline. */
 function ndjson(lines) {
   return (r) => {
-    const text = lines.line(r);
-    if (used + text.length * 3 + 1 > OUT.length) used = 0;
-    used += OUT.write(text, used, 'utf8');
-    OUT[used++] = 0x0a;
+    lines.writeLine(r, encoder);
+    if (++sinceTake === 1024) {
+      encoder.take();
+      sinceTake = 0;
+    }
     return 1;
   };
 }
@@ -55,7 +57,7 @@ const MODES = {
   decode: () => 0,
   'decode+ecs': (r) => (packetToEcs(r).event.kind === 'event' ? 1 : 0),
   'decode+ecs+json (string only)': (r) => lines.line(r).length,
-  'decode+ecs+ndjson (string → buffer)': ndjson(lines),
+  'decode+ecs+ndjson (into the output buffer)': ndjson(lines),
   'decode+ecs+ndjson, shapes not reused': ndjson(linesNoReuse),
 };
 

@@ -2,6 +2,7 @@
 // line. Gaps have no place in the kernel's or ulogd's line formats, so those
 // formats report them on stderr instead (loss is never silent).
 import { EcsPacketLines } from '../ecs/packet-json';
+import type { EcsOptions } from '../ecs/packet';
 import { gapToEcs } from '../ecs/gap';
 import { flowToEcsJson } from '../ecs/flow';
 import { packetToLogLine, type LogLineOptions } from '../format/log-line';
@@ -10,9 +11,35 @@ import { flowToUlogdJson, packetToUlogdJson } from '../format/ulogd-json';
 import * as os from 'node:os';
 import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
+import type { LineTarget } from '../sink/lines';
+
+type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>;
+
+function ecsOptions(args: FormatArgs): EcsOptions {
+  return { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
+}
+
+/**
+ * lineFormatter's lines, put into the output. ECS packet lines are written
+ * straight into the output's buffer: after a shape's first packets, no string
+ * is made for them at all.
+ */
+export function lineWriter(args: FormatArgs, onGap: (gap: GapRecord) => void): LineWriter {
+  const format = lineFormatter(args, onGap);
+  const toLines: LineWriter = (record, to) => {
+    const line = format(record);
+    if (line !== null) to.line(line);
+  };
+  if (args.format !== 'ecs') return toLines;
+  const packetLines = new EcsPacketLines(ecsOptions(args));
+  return (record, to) => (record.kind === 'packet' ? packetLines.writeLine(record, to) : toLines(record, to));
+}
 
 /** A line for the output, or null when the record goes elsewhere (a gap on stderr). */
 export type LineFormatter = (record: CollectorRecord) => string | null;
+
+/** Puts a record's line (if it has one) into the output's lines. */
+export type LineWriter = (record: CollectorRecord, to: LineTarget) => void;
 
 /** How a gap reads on stderr. */
 export function gapMessage(gap: GapRecord): string {
@@ -32,7 +59,7 @@ export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
   };
 }
 
-export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>, onGap: (gap: GapRecord) => void): LineFormatter {
+export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void): LineFormatter {
   switch (args.format) {
     case 'record': {
       // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
@@ -40,7 +67,7 @@ export function lineFormatter(args: Pick<CliArgs, 'format' | 'labels' | 'logFlag
       return (record) => (record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record));
     }
     case 'ecs': {
-      const packetLines = new EcsPacketLines({ groupLabels: Object.fromEntries(args.labels) as Record<number, string> });
+      const packetLines = new EcsPacketLines(ecsOptions(args));
       return (record) =>
         record.kind === 'packet' ? packetLines.line(record) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
     }

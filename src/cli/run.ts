@@ -3,7 +3,7 @@
 // ring, output queue — is counted and said.
 import type { GapRecord } from '../records';
 import type { CliArgs } from './args';
-import { gapMessage, lineFormatter } from './formats';
+import { gapMessage, lineFormatter, lineWriter } from './formats';
 import { LatencyHistogram } from './latency';
 import { NdjsonOutput } from './output';
 import { ProgressLine } from './progress';
@@ -28,6 +28,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.stderr.write(`${line}\n`);
   };
   const onGap = (gap: GapRecord): void => stderr(gapMessage(gap));
+  const write = lineWriter(args, onGap);
+  // Without an output (--write-pcap only), the line formats still report gaps on stderr.
   const format = lineFormatter(args, onGap);
   // Outputs first: a bad path fails before any socket is bound.
   const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
@@ -100,8 +102,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
           if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
           events++;
         }
-        const line = format(record);
-        if (line !== null) output?.line(line);
+        if (output) write(record, output.lines);
+        else if (record.kind === 'gap') format(record);
       }
       if (pcap) await pcap.write(batch);
       if (output) await output.flush();

@@ -21,7 +21,8 @@ import {
   tcpFlagNames,
   transportName,
 } from './names';
-import { fillTemplate, jsonString, parseTemplate, SLOT, slotValues, type PacketTemplate, type SlotTexts } from './packet-template';
+import { fillTemplate, jsonString, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
+import type { LineTarget } from '../sink/lines';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
 
@@ -330,13 +331,25 @@ export class EcsPacketLines {
    * more than writing every line in full).
    */
   line(record: PacketRecord): string {
+    const found = this.template(record);
+    return typeof found === 'string' ? found : fillTemplate(found, record);
+  }
+
+  /** The same line, UTF-8 encoded straight into the target's buffer (no string for the next packets of a shape). */
+  writeLine(record: PacketRecord, to: LineTarget): void {
+    const found = this.template(record);
+    if (typeof found === 'string') return to.line(found);
+    const buffer = to.reserve(templateBytes(found, record));
+    to.commit(writeTemplate(found, record, buffer, to.offset));
+  }
+
+  /** The record's template, or its line in full when it has none (yet). */
+  private template(record: PacketRecord): PacketTemplate | string {
     if (!shapeCacheable(record)) return lineText(record, this.options, slotValues(record));
     const entry = packetShapeHash(record) & this.mask;
     let shape = this.shapes[entry];
     if (shape !== undefined && shape.matches(record)) {
-      let template = this.templates[entry];
-      if (template === undefined) template = this.templates[entry] = parseTemplate(lineText(record, this.options, SLOT));
-      return fillTemplate(template, record);
+      return (this.templates[entry] ??= parseTemplate(lineText(record, this.options, SLOT)));
     }
     if (shape === undefined) shape = this.shapes[entry] = new PacketShape();
     shape.set(record);

@@ -18,6 +18,10 @@ let slotStrA = '';
 let slotSecB = NaN;
 let slotStrB = '';
 let nextSlotA = true;
+// The same prefixes as ASCII bytes, for writeTimestampUs.
+let slotBytesA = Buffer.alloc(0);
+let slotBytesB = Buffer.alloc(0);
+let lastPrefixBytes = slotBytesA;
 
 /** 'YYYY-MM-DDTHH:MM:SS.' for whole seconds since the epoch (proleptic Gregorian, UTC). */
 function secondPrefix(secs: number): string {
@@ -55,23 +59,51 @@ export function formatTimestampUs(us: number): string {
   if (!Number.isFinite(us)) us = 0;
   const secs = Math.floor(us / 1e6);
   const micros = Math.floor(us - secs * 1e6);
-  let prefix: string;
-  if (secs === slotSecA) {
-    prefix = slotStrA;
-  } else if (secs === slotSecB) {
-    prefix = slotStrB;
-  } else {
-    prefix = secondPrefix(secs);
-    if (nextSlotA) {
-      slotSecA = secs;
-      slotStrA = prefix;
-    } else {
-      slotSecB = secs;
-      slotStrB = prefix;
-    }
-    nextSlotA = !nextSlotA;
+  return cachedPrefix(secs) + PAD3[Math.floor(micros / 1000)] + PAD3[micros % 1000] + 'Z';
+}
+
+/** formatTimestampUs(us) as ASCII bytes into out at `at`; returns the end. out needs MAX_TIMESTAMP_BYTES of room. */
+export function writeTimestampUs(out: Uint8Array, at: number, us: number): number {
+  if (!Number.isFinite(us)) us = 0;
+  const secs = Math.floor(us / 1e6);
+  let micros = Math.floor(us - secs * 1e6);
+  cachedPrefix(secs);
+  const prefix = lastPrefixBytes;
+  for (let i = 0; i < prefix.length; i++) out[at++] = prefix[i];
+  for (let i = 5; i >= 0; i--) {
+    const tenth = (micros / 10) >>> 0;
+    out[at + i] = 0x30 + micros - tenth * 10;
+    micros = tenth;
   }
-  return prefix + PAD3[Math.floor(micros / 1000)] + PAD3[micros % 1000] + 'Z';
+  out[at + 6] = 0x5a; // 'Z'
+  return at + 7;
+}
+
+/** The longest timestamp: an expanded year ('+275760-09-13T00:00:00.000000Z'). */
+export const MAX_TIMESTAMP_BYTES = 32;
+
+/** The second's prefix from its slot (made when it has none); lastPrefixBytes is the same as bytes. */
+function cachedPrefix(secs: number): string {
+  if (secs === slotSecA) {
+    lastPrefixBytes = slotBytesA;
+    return slotStrA;
+  }
+  if (secs === slotSecB) {
+    lastPrefixBytes = slotBytesB;
+    return slotStrB;
+  }
+  const prefix = secondPrefix(secs);
+  if (nextSlotA) {
+    slotSecA = secs;
+    slotStrA = prefix;
+    lastPrefixBytes = slotBytesA = Buffer.from(prefix, 'latin1');
+  } else {
+    slotSecB = secs;
+    slotStrB = prefix;
+    lastPrefixBytes = slotBytesB = Buffer.from(prefix, 'latin1');
+  }
+  nextSlotA = !nextSlotA;
+  return prefix;
 }
 
 /** Alias of formatTimestampUs. */

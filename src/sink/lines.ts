@@ -13,7 +13,19 @@ export interface LineChunk {
 
 const BUFFER_BYTES = 1 << 20;
 
-export class LineEncoder {
+/** Where a formatter puts its lines: as text, or written straight into the buffer. */
+export interface LineTarget {
+  /** Adds one line (without its newline). */
+  line(text: string): void;
+  /** Room for one line of up to maxBytes (without its newline): write it into the returned buffer from `offset`. */
+  reserve(maxBytes: number): Buffer;
+  /** Where the reserved line starts. */
+  readonly offset: number;
+  /** Ends the reserved line at `end` (exclusive; at most offset + maxBytes). */
+  commit(end: number): void;
+}
+
+export class LineEncoder implements LineTarget {
   private buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
   private used = 0;
   private lines = 0;
@@ -21,14 +33,27 @@ export class LineEncoder {
 
   /** Adds one line (without its newline). */
   line(text: string): void {
-    // Worst case for UTF-8: 3 bytes per UTF-16 unit, and the newline.
-    const worst = text.length * 3 + 1;
+    // Worst case for UTF-8: 3 bytes per UTF-16 unit.
+    const buffer = this.reserve(text.length * 3);
+    this.commit(this.used + buffer.write(text, this.used, 'utf8'));
+  }
+
+  reserve(maxBytes: number): Buffer {
+    const worst = maxBytes + 1; // and the newline
     if (this.used + worst > this.buffer.length) {
       this.cut();
       if (worst > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(worst);
     }
-    this.used += this.buffer.write(text, this.used, 'utf8');
-    this.buffer[this.used++] = 0x0a;
+    return this.buffer;
+  }
+
+  get offset(): number {
+    return this.used;
+  }
+
+  commit(end: number): void {
+    this.buffer[end] = 0x0a;
+    this.used = end + 1;
     this.lines++;
   }
 

@@ -10,6 +10,8 @@ import { shapeCacheable } from '../../../src/ecs/packet-shape';
 import { DatagramDecoder } from '../../../src/datagram';
 import type { CollectorRecord, PacketRecord } from '../../../src/records';
 import { loadFixture } from '../../helpers/fixtures';
+import { LineEncoder } from '../../../src/sink/lines';
+import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp';
 import { ipv4, ipv6, record, sampleRecords } from './records';
 
 type Json = Record<string, unknown>;
@@ -96,6 +98,15 @@ function decodedFixtures(): PacketRecord[] {
   return out.filter((r): r is PacketRecord => r.kind === 'packet');
 }
 
+/** The line EcsPacketLines.writeLine() puts into an output buffer. */
+function written(lines: EcsPacketLines, r: PacketRecord): string {
+  const encoder = new LineEncoder();
+  lines.writeLine(r, encoder);
+  const text = Buffer.concat(encoder.take().map((c) => c.bytes)).toString('utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.slice(0, -1);
+}
+
 const OPTION_SETS: Array<EcsOptions | undefined> = [undefined, { groupLabels: { 1: 'lan' }, observer: { hostname: 'gw' }, communityIdSeed: 3 }];
 
 describe('ECS packet line templates', () => {
@@ -121,9 +132,13 @@ describe('ECS packet line templates', () => {
       for (const base of bases) {
         for (const variant of variants(base)) {
           // Twice: the first writes the line in full, the second makes the template.
-          expect(lines.line(base)).toBe(JSON.stringify(packetToEcs(base, options)));
-          expect(lines.line(base)).toBe(JSON.stringify(packetToEcs(base, options)));
-          expect(lines.line(variant)).toBe(JSON.stringify(packetToEcs(variant, options)));
+          const expected = JSON.stringify(packetToEcs(base, options));
+          expect(lines.line(base)).toBe(expected);
+          expect(lines.line(base)).toBe(expected);
+          expect(written(lines, base)).toBe(expected);
+          const expectedVariant = JSON.stringify(packetToEcs(variant, options));
+          if (checked % 2 === 0) expect(lines.line(variant)).toBe(expectedVariant);
+          else expect(written(lines, variant)).toBe(expectedVariant);
           checked++;
         }
       }
@@ -155,6 +170,28 @@ describe('ECS packet line templates', () => {
     expect(line.netfilter.ip.id).toBe(net.id);
     expect(line.source.bytes).toBe(net.totalLength);
     expect(line.netfilter.payload_length).toBe(later.payloadLength);
+  });
+
+  it('writes the same bytes as the string, for odd text and numbers too', () => {
+    const odd = record(
+      { network: ipv4('192.0.2.1', '192.0.2.2', 6), transport: { kind: 'tcp', srcPort: 1, dstPort: 2, seq: 0xffffffff, ack: 0, dataOffset: 15, flags: 0x1ff, window: 65535, checksum: 0, urgentPointer: 9, options: '0'.repeat(80) } },
+      { prefix: 'dröp \u2028 "x" \\ \u0001 ✓ ', inInterface: 'eth€', seq: 4294967295, seqGlobal: 0, payloadLength: 1e6 },
+    );
+    const odder = structuredClone(odd);
+    odder.timestampUs = 253402300800123456; // year 10000: an expanded year
+    odder.receivedUs = -1_500_000;
+    odder.seq = 1.5; // not a decoder's number, but it must read as String() writes it
+    odder.payloadLength = 2 ** 40;
+    const lines = new EcsPacketLines(undefined, 1);
+    for (const r of [odd, odd, odd, odder]) expect(written(lines, r)).toBe(JSON.stringify(packetToEcs(r)));
+  });
+
+  it('writes timestamps as bytes the same as the string', () => {
+    const out = Buffer.alloc(64);
+    for (const us of [0, 1, 999_999, 1_000_000, 1795297490123456, -1, -1_000_001, 253402300800000000, -62198755200000000, 8.64e18, NaN, Infinity, 1.7e15 + 0.9]) {
+      const end = writeTimestampUs(out, 3, us);
+      expect(out.toString('latin1', 3, end)).toBe(formatTimestampUs(us));
+    }
   });
 
   it('splits a marked line into parts and slots', () => {
