@@ -2,7 +2,7 @@
 // Pure over bytes; never throws on malformed input (faults land in decodeError).
 import { AttributeTable, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN, nlAlign } from '../netlink/message';
 import { linkHeaderToString, macToString } from '../packet/address';
-import { decodePacket, startForHwProtocol } from '../packet/decode';
+import { decodePacketRange, startForHwProtocol } from '../packet/decode';
 import type { DecodedPacket, EthernetHeader } from '../packet/types';
 import type { PacketRecord } from '../records';
 import { readU64BE, toHex } from '../bytes';
@@ -216,7 +216,7 @@ export class NflogDecoder {
 
     if (payloadAt >= 0) {
       record.payloadLength = payloadLen;
-      record.packet = decodePacket(bytes, payloadAt, payloadLen, startForHwProtocol(record.hwProtocol, record.family));
+      record.packet = decodePacketRange(bytes, payloadAt, payloadAt + payloadLen, startForHwProtocol(record.hwProtocol, record.family));
       if (record.packet.error && !record.decodeError) record.decodeError = record.packet.error;
       if (this.includePayload) record.payload = bytes.slice(payloadAt, payloadAt + payloadLen);
     } else {

@@ -42,34 +42,41 @@ export function decodePacket(
   length: number,
   start: StartLayer,
 ): DecodedPacket {
-  const out: DecodedPacket = {};
   if (bytes === null || typeof bytes !== 'object' || typeof bytes.length !== 'number') {
-    out.error = 'packet.no-data';
-    return out;
+    return { error: 'packet.no-data' };
   }
   const off = offset >= 0 ? Math.floor(offset) : 0;
   let end = off + (length >= 0 ? Math.floor(length) : 0);
   if (!(end <= bytes.length)) end = bytes.length; // also catches NaN
-  if (off >= end) {
+  return decodePacketRange(bytes, off, end, start);
+}
+
+/**
+ * decodePacket for callers that have checked their numbers: bytes[offset, end)
+ * with whole numbers, end <= bytes.length (the NFLOG decoder). Skips the
+ * argument clean-up, whose float arithmetic was a third of decodePacket's time.
+ */
+export function decodePacketRange(bytes: Uint8Array, offset: number, end: number, start: StartLayer): DecodedPacket {
+  const out: DecodedPacket = {};
+  if (offset >= end) {
     out.error = 'packet.empty';
     return out;
   }
-
   switch (start) {
     case 'ethernet':
-      decodeEthernetPacket(bytes, off, end, out);
+      decodeEthernetPacket(bytes, offset, end, out);
       break;
     case 'ipv4':
-      decodeIpv4Packet(bytes, off, end, out);
+      decodeIpv4Packet(bytes, offset, end, out);
       break;
     case 'ipv6':
-      decodeIpv6Packet(bytes, off, end, out);
+      decodeIpv6Packet(bytes, offset, end, out);
       break;
     case 'ip':
-      decodeIpPacket(bytes, off, end, out);
+      decodeIpPacket(bytes, offset, end, out);
       break;
     case 'arp':
-      decodeArp(bytes, off, end, out);
+      decodeArp(bytes, offset, end, out);
       break;
     default:
       out.error = 'packet.bad-start';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePacket, startForHwProtocol } from '../../../src/packet/decode';
+import { decodePacket, decodePacketRange, startForHwProtocol } from '../../../src/packet/decode';
 import { cat, ethernet, ipv4, tcp, toBytes } from './builders';
 
 describe('startForHwProtocol', () => {
@@ -30,6 +30,13 @@ describe('decodePacket window', () => {
     expect(d.error).toBe('tcp.truncated');
     const e = decodePacket(toBytes(ethernet({ etherType: 0x0800 }, pkt)), 0, 13, 'ethernet');
     expect(e).toEqual({ error: 'ethernet.truncated' });
+  });
+
+  it('decodePacketRange takes [offset, end) and gives what decodePacket gives for the same window', () => {
+    const buf = toBytes(cat([0xde, 0xad, 0xbe], pkt, [0xef, 0xef]));
+    expect(decodePacketRange(buf, 3, 3 + pkt.length, 'ipv4')).toEqual(decodePacket(buf, 3, pkt.length, 'ipv4'));
+    expect(decodePacketRange(buf, 3, 3 + pkt.length - 1, 'ipv4').error).toBe('tcp.truncated');
+    expect(decodePacketRange(buf, 5, 5, 'ipv4')).toEqual({ error: 'packet.empty' });
   });
 
   it('clamps odd arguments instead of throwing', () => {
