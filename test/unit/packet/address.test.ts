@@ -46,6 +46,26 @@ describe('ipv6ToString (RFC 5952)', () => {
   });
 });
 
+describe('ipv6ToString remembered text', () => {
+  it('gives the right text for many addresses sharing slots, on first sight and again', () => {
+    // 5,000 addresses (more than the table's slots, so they collide), mostly zero groups so that
+    // '::' runs vary; checked against the WHATWG URL serializer (same compression rules, and no
+    // IPv4-mapped addresses here: the first group is never 0).
+    let seed = 7;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16;
+    const addresses = Array.from({ length: 5000 }, () => {
+      const groups = Array.from({ length: 8 }, (_, i) => (i > 0 && next() % 3 !== 0 ? 0 : (next() % 0xffff) + 1));
+      return toBytes(cat(...groups.map(u16)));
+    });
+    const expected = addresses.map((a) => new URL(`http://[${Buffer.from(a).toString('hex').replace(/(.{4})(?!$)/g, '$1:')}]/`).hostname.slice(1, -1));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < addresses.length; i++) expect(ipv6ToString(addresses[i], 0)).toBe(expected[i]);
+      addresses.reverse();
+      expected.reverse();
+    }
+  });
+});
+
 describe('macToString', () => {
   it('formats lower-case colon-separated bytes', () => {
     expect(macToString(Uint8Array.from([0, 0xaa, 0xbb, 0xcc, 0x0d, 0xee, 0xf1]), 1)).toBe('aa:bb:cc:0d:ee:f1');
