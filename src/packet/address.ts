@@ -96,29 +96,36 @@ function ipv6Text(bytes: Uint8Array, offset: number): string {
   return s;
 }
 
-const MAC_TEXT = new Map<number, string>();
-const MAC_TEXT_MAX = 4096;
+// A gateway sees few distinct MACs: each of 1,024 slots remembers the last MAC that fell in it
+// (its two 24-bit halves) and its text. A plain array lookup is cheaper than a Map keyed by
+// the 48-bit value, which is not a small integer.
+const MAC_SLOTS = 1024;
+const MAC_HIGH = new Int32Array(MAC_SLOTS);
+const MAC_LOW = new Int32Array(MAC_SLOTS);
+const MAC_TEXTS: Array<string | undefined> = new Array<string | undefined>(MAC_SLOTS).fill(undefined);
 
 /** 'aa:bb:cc:dd:ee:ff' (lower case) from `length` bytes at offset. */
 export function macToString(bytes: Uint8Array, offset: number, length = 6): string {
   if (length === 6) {
-    // The common case: a gateway sees few distinct MACs, so remember their text by the 48-bit value.
     const a = bytes[offset];
     const b = bytes[offset + 1];
     const c = bytes[offset + 2];
     const d = bytes[offset + 3];
     const e = bytes[offset + 4];
     const f = bytes[offset + 5];
-    const key = (a * 0x10000 + b * 0x100 + c) * 0x1000000 + (d * 0x10000 + e * 0x100 + f);
-    const known = MAC_TEXT.get(key);
-    if (known !== undefined) return known;
+    const high = (a << 16) | (b << 8) | c;
+    const low = (d << 16) | (e << 8) | f;
+    const slot = (low ^ (low >>> 10) ^ high ^ (high >>> 10)) & (MAC_SLOTS - 1);
+    const known = MAC_TEXTS[slot];
+    if (known !== undefined && MAC_HIGH[slot] === high && MAC_LOW[slot] === low) return known;
     const H = LOWER_DIGIT_CODES;
     const text = String.fromCharCode(
       H[a >> 4], H[a & 15], 58, H[b >> 4], H[b & 15], 58, H[c >> 4], H[c & 15], 58,
       H[d >> 4], H[d & 15], 58, H[e >> 4], H[e & 15], 58, H[f >> 4], H[f & 15],
     );
-    if (MAC_TEXT.size >= MAC_TEXT_MAX) MAC_TEXT.clear();
-    MAC_TEXT.set(key, text);
+    MAC_HIGH[slot] = high;
+    MAC_LOW[slot] = low;
+    MAC_TEXTS[slot] = text;
     return text;
   }
   if (length <= 0) return '';

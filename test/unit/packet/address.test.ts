@@ -66,6 +66,23 @@ describe('ipv6ToString remembered text', () => {
   });
 });
 
+describe('macToString remembered text', () => {
+  it('gives the right text for many MACs sharing slots, on first sight and again', () => {
+    let seed = 11;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    // 5,000 MACs, more than the table's slots; half differ only in the first three bytes.
+    const macs = Array.from({ length: 5000 }, (_, i) =>
+      Uint8Array.from(i % 2 === 0 ? [next(), next(), next(), next(), next(), next()] : [next(), next(), next(), 0, 0, 1]),
+    );
+    const expected = macs.map((m) => Array.from(m, (x) => x.toString(16).padStart(2, '0')).join(':'));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < macs.length; i++) expect(macToString(macs[i], 0)).toBe(expected[i]);
+      macs.reverse();
+      expected.reverse();
+    }
+  });
+});
+
 describe('macToString', () => {
   it('formats lower-case colon-separated bytes', () => {
     expect(macToString(Uint8Array.from([0, 0xaa, 0xbb, 0xcc, 0x0d, 0xee, 0xf1]), 1)).toBe('aa:bb:cc:0d:ee:f1');
