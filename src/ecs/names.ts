@@ -105,9 +105,6 @@ export function hookDirection(family: number, hook: number): 'ingress' | 'egress
   return undefined;
 }
 
-// One list of TCP flag names for the decoders and the documents.
-export { tcpFlagNames } from '../packet/tcp';
-
 /** Lower-case names of the IPv4 flags as the kernel's LOG target names them: ce (reserved bit), df, mf. */
 export function ipv4FlagNames(reserved: boolean, dontFragment: boolean, moreFragments: boolean): string[] {
   const out: string[] = [];

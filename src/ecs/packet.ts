@@ -27,9 +27,9 @@ import {
   hookName,
   ianaNumber,
   ipv4FlagNames,
-  tcpFlagNames,
   transportName,
 } from './names';
+import { tcpFlagNames } from '../packet/tcp';
 import { ecsObserver, type EcsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
 

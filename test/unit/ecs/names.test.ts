@@ -7,9 +7,9 @@ import {
   hookName,
   ianaNumber,
   ipv4FlagNames,
-  tcpFlagNames,
   transportName,
 } from '../../../src/ecs/names';
+import { tcpFlagNames } from '../../../src/packet/tcp';
 
 describe('names', () => {
   it('transport names per IANA keywords, numbers otherwise', () => {
