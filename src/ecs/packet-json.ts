@@ -366,7 +366,8 @@ const NO_OPTIONS_LINES = new EcsPacketLines();
 
 /**
  * JSON.stringify(packetToEcs(record, options)), faster. Lines are kept per
- * packet shape and options object, so an actionMapper must give the same
+ * packet shape and options object: pass the same options object each time (a
+ * new one starts an empty table), and an actionMapper must give the same
  * verdict for the same prefix every time (createActionMapper's do).
  */
 export function packetToEcsJson(record: PacketRecord, options?: EcsOptions): string {
