@@ -13,7 +13,8 @@ import { ConntrackDecoder, decodeConntrackAttributes } from '../../src/conntrack
 import { LinkTable } from '../../src/rtnl/links';
 import { packetToEcs } from '../../src/ecs/packet';
 import { packetToEcsJson } from '../../src/ecs/packet-json';
-import { flowToEcs, flowToEcsJson } from '../../src/ecs/flow';
+import { flowToEcs } from '../../src/ecs/flow';
+import { flowToEcsJson } from '../../src/ecs/flow-json';
 import { gapToEcs } from '../../src/ecs/gap';
 import { SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from '../../src/ring/layout';
 import type { CollectorRecord, FlowRecord, PacketRecord } from '../../src/records';
@@ -56,10 +57,11 @@ function formatPacket(record: PacketRecord): number {
 }
 
 function formatFlow(record: FlowRecord): number {
-  const doc = flowToEcs(record);
-  const json = flowToEcsJson(record);
-  check(typeof JSON.parse(json) === 'object', 'flowToEcsJson is not JSON');
-  return json.length + JSON.stringify(doc).length;
+  const doc = flowToEcs(record, FUZZ_ECS_OPTIONS);
+  const json = flowToEcsJson(record, FUZZ_ECS_OPTIONS);
+  const text = JSON.stringify(doc);
+  check(json === text, 'flowToEcsJson differs from JSON.stringify(flowToEcs())');
+  return json.length + text.length;
 }
 
 const STARTS: StartLayer[] = ['ethernet', 'ipv4', 'ipv6', 'ip', 'arp'];

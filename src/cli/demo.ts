@@ -4,7 +4,7 @@
 // lab — when done, on Ctrl-C / SIGTERM, and on any error. A lab left by a
 // killed run is removed at the next start.
 import { createCollector, type Collector } from '../collector';
-import { flowToEcsJson } from '../ecs/flow';
+import { flowToEcsJson } from '../ecs/flow-json';
 import { gapToEcs } from '../ecs/gap';
 import { packetToEcsJson } from '../ecs/packet-json';
 import { readableLine } from '../format/readable';

@@ -4,7 +4,7 @@
 import { EcsPacketLines } from '../ecs/packet-json';
 import type { EcsOptions } from '../ecs/packet';
 import { gapToEcs } from '../ecs/gap';
-import { flowToEcsJson } from '../ecs/flow';
+import { flowToEcsJson } from '../ecs/flow-json';
 import { packetToLogLine, type LogLineOptions } from '../format/log-line';
 import { packetToLogemuLine } from '../format/logemu';
 import { packetToUlogdJson } from '../format/ulogd-packet';

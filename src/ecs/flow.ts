@@ -135,7 +135,8 @@ export interface EcsFlowDocument {
   netfilter: NetfilterFlowFields;
 }
 
-const EVENT_TYPES: Record<FlowRecord['event'], readonly string[]> = {
+/** event.type per conntrack event. */
+export const FLOW_EVENT_TYPES: Record<FlowRecord['event'], readonly string[]> = {
   new: ['connection', 'start'],
   destroy: ['connection', 'end'],
   update: ['connection', 'info'],
@@ -165,12 +166,31 @@ function seqAdj(s: NonNullable<FlowRecord['seqAdjOriginal']>): EcsSeqAdj {
   return { position: s.position, offset_before: s.offsetBefore, offset_after: s.offsetAfter };
 }
 
-function networkType(record: FlowRecord): string | undefined {
+/** network.type: from the family, else from the original tuple's address. */
+export function flowNetworkType(record: FlowRecord): string | undefined {
   if (record.family === 2) return 'ipv4';
   if (record.family === 10) return 'ipv6';
   const ip = record.original?.src;
   if (ip === undefined) return undefined;
   return ip.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+/** network.community_id of the original tuple (ICMP: its type and code); undefined when off or not computable. */
+export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undefined): string | undefined {
+  if (options?.communityId === false) return undefined;
+  const isIcmp = orig.protocol === 1 || orig.protocol === 58;
+  return tryCommunityId(
+    {
+      srcIp: orig.src,
+      dstIp: orig.dst,
+      protocol: orig.protocol,
+      srcPort: isIcmp ? undefined : orig.srcPort,
+      dstPort: isIcmp ? undefined : orig.dstPort,
+      icmpType: isIcmp ? orig.icmpType : undefined,
+      icmpCode: isIcmp ? orig.icmpCode : undefined,
+    },
+    { seed: options?.communityIdSeed ?? 0 },
+  );
 }
 
 /** Converts one conntrack flow record into an ECS document. Never throws on odd records. */
@@ -181,7 +201,7 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
   const event: EcsFlowDocument['event'] = {
     kind: 'event',
     category: ['network'],
-    type: EVENT_TYPES[record.event]?.slice() ?? ['connection', 'info'],
+    type: FLOW_EVENT_TYPES[record.event]?.slice() ?? ['connection', 'info'],
     action: FLOW_ACTIONS[record.event] ?? 'flow-' + String(record.event),
     module: 'netfilter',
     dataset: 'netfilter.flow',
@@ -243,27 +263,13 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
 
   // --- network -------------------------------------------------------------------
   const network: EcsFlowDocument['network'] = {};
-  const type = networkType(record);
+  const type = flowNetworkType(record);
   if (type !== undefined) network.type = type;
   if (orig !== undefined) {
     network.transport = transportName(orig.protocol);
     network.iana_number = ianaNumber(orig.protocol);
-    if (options?.communityId !== false) {
-      const isIcmp = orig.protocol === 1 || orig.protocol === 58;
-      const id = tryCommunityId(
-        {
-          srcIp: orig.src,
-          dstIp: orig.dst,
-          protocol: orig.protocol,
-          srcPort: isIcmp ? undefined : orig.srcPort,
-          dstPort: isIcmp ? undefined : orig.dstPort,
-          icmpType: isIcmp ? orig.icmpType : undefined,
-          icmpCode: isIcmp ? orig.icmpCode : undefined,
-        },
-        { seed: options?.communityIdSeed ?? 0 },
-      );
-      if (id !== undefined) network.community_id = id;
-    }
+    const id = flowCommunityId(orig, options);
+    if (id !== undefined) network.community_id = id;
   }
   if (record.originalBytes !== undefined && record.replyBytes !== undefined) {
     network.bytes = record.originalBytes + record.replyBytes;
@@ -324,9 +330,4 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
     ct,
   };
   return doc;
-}
-
-/** flowToEcs as one JSON text (no trailing newline). */
-export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): string {
-  return JSON.stringify(flowToEcs(record, options));
 }

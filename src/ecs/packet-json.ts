@@ -23,7 +23,8 @@ import {
 // Imported from its module, not re-exported through names.ts: a re-export leaves the exports object
 // in V8's slow dictionary mode, and every call through it pays a generic lookup.
 import { tcpFlagNames } from '../packet/tcp';
-import { fillTemplate, jsonString, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
+import { jsonString } from './json-string';
+import { fillTemplate, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
 import type { LineTarget } from '../sink/lines';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 

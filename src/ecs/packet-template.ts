@@ -14,6 +14,7 @@
 // a raw NUL otherwise: strings are JSON-escaped (NUL as \u0000), and names,
 // numbers and hex are ASCII.
 import type { PacketRecord } from '../records';
+import { jsonString } from './json-string';
 import { formatTimestampUs, writeTimestampUs } from './timestamp';
 
 const MARK = '\u0000';
@@ -84,14 +85,6 @@ export function parseTemplate(text: string): PacketTemplate {
   return { parts, partBytes, slots, maxBytes };
 }
 
-/** A JSON string literal; plain ASCII without quotes or backslashes (most values) is written as is. */
-export function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
 
 // The slot letters' codes (SLOT.x.charCodeAt(1)).
 const A = 0x61;

@@ -2,7 +2,8 @@
 // decoder must never throw and its output must stay bounded by its input.
 import { describe, expect, it } from 'vitest';
 import { ConntrackDecoder, decodeConntrackAttributes } from '../../../src/conntrack/decode';
-import { flowToEcs, flowToEcsJson } from '../../../src/ecs/flow';
+import { flowToEcs } from '../../../src/ecs/flow';
+import { flowToEcsJson } from '../../../src/ecs/flow-json';
 import { RECEIVED_US, SAMPLES, kitchenSink, udpDnatDestroy } from './samples';
 
 /** mulberry32: small, fast, deterministic. */
@@ -94,6 +95,8 @@ describe('fuzz', () => {
       if (r.original !== undefined) withTuples++;
       const json = flowToEcsJson(r);
       if (!bounded(buf.length, json)) throw new Error(`unbounded output for input ${Buffer.from(buf).toString('hex')}`);
+      // The hand-written line is the document's JSON, whatever the bytes decoded to.
+      if (json !== JSON.stringify(flowToEcs(r))) throw new Error(`flowToEcsJson differs for input ${Buffer.from(buf).toString('hex')}`);
       // The attached form over the same bytes (from after nfgenmsg).
       const att = decodeConntrackAttributes(buf, view, 20, buf.length, 2, RECEIVED_US);
       flowToEcs(att);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConntrackDecoder } from '../../../src/conntrack/decode';
 import { communityId } from '../../../src/ecs/community-id';
-import { flowToEcs, flowToEcsJson } from '../../../src/ecs/flow';
+import { flowToEcs } from '../../../src/ecs/flow';
+import { flowToEcsJson } from '../../../src/ecs/flow-json';
 import type { FlowRecord } from '../../../src/records';
 import {
   RECEIVED_US,
@@ -179,10 +180,18 @@ describe('flowToEcs', () => {
   });
 
   it('flowToEcsJson is JSON.stringify of flowToEcs', () => {
-    for (const s of [tcpSnatNew, udpDnatDestroy, icmpEcho, ipv6Udp, kitchenSink, dumpEntry]) {
-      const r = record(s);
-      expect(flowToEcsJson(r)).toBe(JSON.stringify(flowToEcs(r)));
-      expect(flowToEcsJson(r)).not.toContain('null');
+    const optionSets = [undefined, { observer: { hostname: 'gw "1"', name: 'edge\\a' }, communityIdSeed: 9 }, { communityId: false }];
+    const records: FlowRecord[] = [tcpSnatNew, udpDnatDestroy, icmpEcho, ipv6Udp, kitchenSink, dumpEntry].map((s) => record(s));
+    records.push({ kind: 'flow', event: 'destroy', family: 2, timestampUs: 1, receivedUs: 1, decodeError: 'conntrack.truncated' });
+    const odd = structuredClone(record(kitchenSink));
+    // An event and a family no kernel sends, only a reply tuple, one direction's counters, a long flow.
+    Object.assign(odd, { event: 'weird' as FlowRecord['event'], family: 99, original: undefined, originalBytes: undefined, startUs: 1, stopUs: 2 ** 60 });
+    records.push(odd, { ...record(tcpSnatNew), stateName: 'É\u2028"', helper: 'ftp', secctx: 'x\\y', labels: '0f', timesFromCollector: true });
+    for (const options of optionSets) {
+      for (const r of records) {
+        expect(flowToEcsJson(r, options)).toBe(JSON.stringify(flowToEcs(r, options)));
+        expect(flowToEcsJson(r, options)).not.toContain('null');
+      }
     }
   });
 });
