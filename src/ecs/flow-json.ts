@@ -9,38 +9,22 @@
 import type { FlowRecord, FlowTuple } from '../records';
 import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { FLOW_ACTIONS, FLOW_EVENT_TYPES, flowCommunityId, flowNetworkType, type FlowEcsOptions } from './flow';
-import { jsonString as q } from './json-string';
+import { jsonString as q, jsonStrings } from './json-string';
 import { familyName, ianaNumber, transportName } from './names';
 import { ECS_VERSION } from './packet';
 import { formatTimestampUs } from './timestamp';
 
-function strings(list: readonly string[]): string {
-  let out = '[';
-  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : ',') + q(list[i]);
-  return out + ']';
-}
-
-// Flag lists repeat from flow to flow: their JSON text, by bits, made once.
+// Flag lists repeat from flow to flow: their JSON text, by bits, made once (a few thousand at most).
 const STATUS_FLAGS_JSON = new Map<number, string>();
-const FLAGS_JSON_MAX = 4096;
 const TCP_FLAGS_JSON = new Map<number, string>();
+const FLAGS_JSON_MAX = 4096;
 
-function statusFlagsJson(status: number): string {
-  let json = STATUS_FLAGS_JSON.get(status);
+function flagsJson(cache: Map<number, string>, bits: number, names: (bits: number) => string[]): string {
+  let json = cache.get(bits);
   if (json === undefined) {
-    json = strings(statusNames(status));
-    if (STATUS_FLAGS_JSON.size >= FLAGS_JSON_MAX) STATUS_FLAGS_JSON.clear();
-    STATUS_FLAGS_JSON.set(status, json);
-  }
-  return json;
-}
-
-function tcpFlagsJson(flags: number): string {
-  let json = TCP_FLAGS_JSON.get(flags);
-  if (json === undefined) {
-    json = strings(tcpCtFlagNames(flags));
-    if (TCP_FLAGS_JSON.size >= FLAGS_JSON_MAX) TCP_FLAGS_JSON.clear();
-    TCP_FLAGS_JSON.set(flags, json);
+    json = jsonStrings(names(bits));
+    if (cache.size >= FLAGS_JSON_MAX) cache.clear();
+    cache.set(bits, json);
   }
   return json;
 }
@@ -78,7 +62,7 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
 
   let event =
     '"event":{"kind":"event","category":["network"],"type":' +
-    strings(FLOW_EVENT_TYPES[record.event] ?? ['connection', 'info']) +
+    jsonStrings(FLOW_EVENT_TYPES[record.event] ?? ['connection', 'info']) +
     ',"action":' +
     q(FLOW_ACTIONS[record.event] ?? 'flow-' + String(record.event)) +
     ',"module":"netfilter","dataset":"netfilter.flow","created":"' +
@@ -94,7 +78,7 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
 
   let ct = '"ct":{"event":' + q(record.event);
   if (record.id !== undefined) ct += ',"id":' + record.id;
-  if (record.status !== undefined) ct += ',"status":' + record.status + ',"status_flags":' + statusFlagsJson(record.status);
+  if (record.status !== undefined) ct += ',"status":' + record.status + ',"status_flags":' + flagsJson(STATUS_FLAGS_JSON, record.status, statusNames);
   if (record.stateName !== undefined) ct += ',"state":' + q(record.stateName);
   if (record.state !== undefined) ct += ',"state_number":' + record.state;
   if (record.timeout !== undefined) ct += ',"timeout":' + record.timeout;
@@ -115,10 +99,10 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
   ) {
     let tcp = '';
     if (record.tcpFlagsOriginal !== undefined) {
-      tcp += ',"flags_original":' + tcpFlagsJson(record.tcpFlagsOriginal) + ',"flags_original_bits":' + record.tcpFlagsOriginal;
+      tcp += ',"flags_original":' + flagsJson(TCP_FLAGS_JSON, record.tcpFlagsOriginal, tcpCtFlagNames) + ',"flags_original_bits":' + record.tcpFlagsOriginal;
     }
     if (record.tcpFlagsReply !== undefined) {
-      tcp += ',"flags_reply":' + tcpFlagsJson(record.tcpFlagsReply) + ',"flags_reply_bits":' + record.tcpFlagsReply;
+      tcp += ',"flags_reply":' + flagsJson(TCP_FLAGS_JSON, record.tcpFlagsReply, tcpCtFlagNames) + ',"flags_reply_bits":' + record.tcpFlagsReply;
     }
     if (record.tcpWscaleOriginal !== undefined) tcp += ',"wscale_original":' + record.tcpWscaleOriginal;
     if (record.tcpWscaleReply !== undefined) tcp += ',"wscale_reply":' + record.tcpWscaleReply;

@@ -9,3 +9,10 @@ export function jsonString(s: string): string {
   }
   return '"' + s + '"';
 }
+
+/** A JSON array of strings. */
+export function jsonStrings(list: readonly string[]): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : ',') + jsonString(list[i]);
+  return out + ']';
+}

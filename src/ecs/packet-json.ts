@@ -23,19 +23,13 @@ import {
 // Imported from its module, not re-exported through names.ts: a re-export leaves the exports object
 // in V8's slow dictionary mode, and every call through it pays a generic lookup.
 import { tcpFlagNames } from '../packet/tcp';
-import { jsonString } from './json-string';
+import { jsonString, jsonStrings } from './json-string';
 import { fillTemplate, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
 import type { LineTarget } from '../sink/lines';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
 
 const q = jsonString;
-
-function strings(list: string[]): string {
-  let out = '[';
-  for (let i = 0; i < list.length; i++) out += (i === 0 ? '' : ',') + q(list[i]);
-  return out + ']';
-}
 
 function numbers(list: number[]): string {
   let out = '[';
@@ -49,12 +43,12 @@ const IPV4_FLAGS_JSON: string[] = [];
 
 function tcpFlagsJson(flags: number): string {
   const bits = flags & 0x1ff;
-  return (TCP_FLAGS_JSON[bits] ??= strings(tcpFlagNames(bits)));
+  return (TCP_FLAGS_JSON[bits] ??= jsonStrings(tcpFlagNames(bits)));
 }
 
 function ipv4FlagsJson(reserved: boolean, dontFragment: boolean, moreFragments: boolean): string {
   const bits = (reserved ? 4 : 0) | (dontFragment ? 2 : 0) | (moreFragments ? 1 : 0);
-  return (IPV4_FLAGS_JSON[bits] ??= strings(ipv4FlagNames(reserved, dontFragment, moreFragments)));
+  return (IPV4_FLAGS_JSON[bits] ??= jsonStrings(ipv4FlagNames(reserved, dontFragment, moreFragments)));
 }
 
 // Prefixes repeat: keep the last one's escaped forms.
