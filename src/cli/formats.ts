@@ -21,12 +21,11 @@ function ecsOptions(args: FormatArgs): EcsOptions {
 }
 
 /**
- * lineFormatter's lines, put into the output. ECS packet lines are written
- * straight into the output's buffer: after a shape's first packets, no string
- * is made for them at all.
+ * The lines of `format` (lineFormatter's, for the same args), put into the
+ * output. ECS packet lines are written straight into the output's buffer:
+ * after a shape's first packets, no string is made for them at all.
  */
-export function lineWriter(args: FormatArgs, onGap: (gap: GapRecord) => void): LineWriter {
-  const format = lineFormatter(args, onGap);
+export function lineWriter(args: FormatArgs, format: LineFormatter): LineWriter {
   const toLines: LineWriter = (record, to) => {
     const line = format(record);
     if (line !== null) to.line(line);

@@ -28,9 +28,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.stderr.write(`${line}\n`);
   };
   const onGap = (gap: GapRecord): void => stderr(gapMessage(gap));
-  const write = lineWriter(args, onGap);
-  // Without an output (--write-pcap only), the line formats still report gaps on stderr.
   const format = lineFormatter(args, onGap);
+  const write = lineWriter(args, format);
   // Outputs first: a bad path fails before any socket is bound.
   const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
@@ -103,6 +102,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
           events++;
         }
         if (output) write(record, output.lines);
+        // Without an output (--write-pcap only), the line formats still report gaps on stderr.
         else if (record.kind === 'gap') format(record);
       }
       if (pcap) await pcap.write(batch);

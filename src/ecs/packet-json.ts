@@ -12,6 +12,7 @@
 import type { PacketRecord } from '../records';
 import { ECS_VERSION, type EcsOptions } from './packet';
 import { packetFacts } from './packet-facts';
+import { ecsObserverJsonOpen } from './observer';
 import {
   familyName,
   hookDirection,
@@ -23,13 +24,11 @@ import {
 // Imported from its module, not re-exported through names.ts: a re-export leaves the exports object
 // in V8's slow dictionary mode, and every call through it pays a generic lookup.
 import { tcpFlagNames } from '../packet/tcp';
-import { jsonString, jsonStrings } from './json-string';
+import { jsonString as q, jsonStrings } from './json-string';
 import { fillTemplate, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
 import type { LineTarget } from '../sink/lines';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
-
-const q = jsonString;
 
 function numbers(list: number[]): string {
   let out = '[';
@@ -103,12 +102,7 @@ function lineText(record: PacketRecord, options: EcsOptions | undefined, slot: S
   if (record.seq !== undefined) event += ',"sequence":' + slot.seq;
   event += '}';
 
-  let observer = '"observer":{"type":"firewall","product":"netfilter"';
-  const obs = options?.observer;
-  if (obs !== undefined) {
-    if (obs.hostname !== undefined) observer += ',"hostname":' + q(obs.hostname);
-    if (obs.name !== undefined) observer += ',"name":' + q(obs.name);
-  }
+  let observer = ecsObserverJsonOpen(options);
   if (record.inInterface !== undefined || record.inIfindex !== undefined)
     observer += ',"ingress":' + iface(record.inInterface, record.inIfindex);
   if (record.outInterface !== undefined || record.outIfindex !== undefined)

@@ -29,7 +29,7 @@ export function shapeCacheable(r: PacketRecord): boolean {
   }
 }
 
-/** A table index for a cacheable record: ports, group, protocol and the addresses' last characters. */
+/** A table index for a cacheable record: ports (or ICMP id), group, hook and the addresses' last characters. */
 export function packetShapeHash(r: PacketRecord): number {
   const net = r.packet.network as { src: string; dst: string; protocol: number };
   const tr = r.packet.transport as { srcPort?: number; dstPort?: number; id?: number } | undefined;

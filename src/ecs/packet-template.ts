@@ -15,12 +15,12 @@
 // numbers and hex are ASCII.
 import type { PacketRecord } from '../records';
 import { jsonString } from './json-string';
-import { formatTimestampUs, writeTimestampUs } from './timestamp';
+import { formatTimestampUs, MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
 const MARK = '\u0000';
 
 /** Slot markers, to write into a line where a per-packet value goes. */
-export const SLOT: Readonly<Record<SlotName, string>> = {
+export const SLOT = {
   timestamp: MARK + 'a',
   created: MARK + 'b',
   seq: MARK + 'c',
@@ -36,22 +36,25 @@ export const SLOT: Readonly<Record<SlotName, string>> = {
   /** The TCP options as a JSON string (they hold timestamps, so they change per packet). */
   tcpOptions: MARK + 'l',
   icmpSequence: MARK + 'm',
-};
+} as const;
 
-export type SlotName =
-  | 'timestamp'
-  | 'created'
-  | 'seq'
-  | 'seqGlobal'
-  | 'bytes'
-  | 'payloadLength'
-  | 'ipv4Id'
-  | 'udpLength'
-  | 'tcpWindow'
-  | 'tcpSeq'
-  | 'tcpAck'
-  | 'tcpOptions'
-  | 'icmpSequence';
+export type SlotName = keyof typeof SLOT;
+
+// The slots' letter codes, as a template keeps them.
+const code = (name: SlotName): number => SLOT[name].charCodeAt(1);
+const TIMESTAMP = code('timestamp');
+const CREATED = code('created');
+const SEQ = code('seq');
+const SEQ_GLOBAL = code('seqGlobal');
+const BYTES = code('bytes');
+const PAYLOAD_LENGTH = code('payloadLength');
+const IPV4_ID = code('ipv4Id');
+const UDP_LENGTH = code('udpLength');
+const TCP_WINDOW = code('tcpWindow');
+const TCP_SEQ = code('tcpSeq');
+const TCP_ACK = code('tcpAck');
+const TCP_OPTIONS = code('tcpOptions');
+const ICMP_SEQUENCE = code('icmpSequence');
 
 /** What a line builder writes at each slot: the markers (SLOT), or a record's own values (slotValues). */
 export type SlotTexts = Readonly<Record<SlotName, string | number | undefined>>;
@@ -67,8 +70,8 @@ export interface PacketTemplate {
   maxBytes: number;
 }
 
-/** The most bytes a slot other than the TCP options writes: a timestamp, or a number as JavaScript prints it. */
-const MAX_SLOT_BYTES = 32;
+/** The most bytes a slot other than the TCP options writes: a timestamp (the longest), or a number as JavaScript prints it. */
+const MAX_SLOT_BYTES = MAX_TIMESTAMP_BYTES;
 
 /** Splits a line written with SLOT markers. */
 export function parseTemplate(text: string): PacketTemplate {
@@ -85,40 +88,36 @@ export function parseTemplate(text: string): PacketTemplate {
   return { parts, partBytes, slots, maxBytes };
 }
 
-
-// The slot letters' codes (SLOT.x.charCodeAt(1)).
-const A = 0x61;
-
 /** A slot's value in a record; undefined where the record has no such field. */
 function slotValue(slot: number, r: PacketRecord): string | number | undefined {
   const net = r.packet.network;
   const tr = r.packet.transport;
-  switch (slot - A) {
-    case 0:
+  switch (slot) {
+    case TIMESTAMP:
       return formatTimestampUs(r.timestampUs);
-    case 1:
+    case CREATED:
       return formatTimestampUs(r.receivedUs);
-    case 2:
+    case SEQ:
       return r.seq;
-    case 3:
+    case SEQ_GLOBAL:
       return r.seqGlobal;
-    case 4:
+    case BYTES:
       return net?.kind === 'ipv4' ? net.totalLength : net?.kind === 'ipv6' ? net.payloadLength + 40 : undefined;
-    case 5:
+    case PAYLOAD_LENGTH:
       return r.payloadLength;
-    case 6:
+    case IPV4_ID:
       return net?.kind === 'ipv4' ? net.id : undefined;
-    case 7:
+    case UDP_LENGTH:
       return tr?.kind === 'udp' || tr?.kind === 'udplite' ? tr.length : undefined;
-    case 8:
+    case TCP_WINDOW:
       return tr?.kind === 'tcp' ? tr.window : undefined;
-    case 9:
+    case TCP_SEQ:
       return tr?.kind === 'tcp' ? tr.seq : undefined;
-    case 10:
+    case TCP_ACK:
       return tr?.kind === 'tcp' ? tr.ack : undefined;
-    case 11:
+    case TCP_OPTIONS:
       return tr?.kind === 'tcp' ? jsonString(tr.options) : undefined;
-    case 12:
+    case ICMP_SEQUENCE:
       return tr?.kind === 'icmp' || tr?.kind === 'icmpv6' ? tr.sequence : undefined;
   }
   return undefined;
@@ -142,32 +141,21 @@ const VALUES: Record<SlotName, string | number | undefined> = {
 
 /** A record's own slot values, to write its line in full. The object is shared: use it before the next call. */
 export function slotValues(r: PacketRecord): SlotTexts {
+  // Property by property (not a loop over the names): a store to a fixed property is cheap.
   const v = VALUES;
-  const net = r.packet.network;
-  const tr = r.packet.transport;
-  v.timestamp = formatTimestampUs(r.timestampUs);
-  v.created = formatTimestampUs(r.receivedUs);
-  v.seq = r.seq;
-  v.seqGlobal = r.seqGlobal;
-  v.payloadLength = r.payloadLength;
-  v.bytes = v.ipv4Id = v.udpLength = v.tcpWindow = v.tcpSeq = v.tcpAck = v.tcpOptions = v.icmpSequence = undefined;
-  if (net?.kind === 'ipv4') {
-    v.bytes = net.totalLength;
-    v.ipv4Id = net.id;
-  } else if (net?.kind === 'ipv6') {
-    v.bytes = net.payloadLength + 40;
-  }
-  if (tr === undefined) return v;
-  if (tr.kind === 'tcp') {
-    v.tcpWindow = tr.window;
-    v.tcpSeq = tr.seq;
-    v.tcpAck = tr.ack;
-    v.tcpOptions = tr.options.length > 0 ? jsonString(tr.options) : undefined;
-  } else if (tr.kind === 'udp' || tr.kind === 'udplite') {
-    v.udpLength = tr.length;
-  } else if (tr.kind === 'icmp' || tr.kind === 'icmpv6') {
-    v.icmpSequence = tr.sequence;
-  }
+  v.timestamp = slotValue(TIMESTAMP, r);
+  v.created = slotValue(CREATED, r);
+  v.seq = slotValue(SEQ, r);
+  v.seqGlobal = slotValue(SEQ_GLOBAL, r);
+  v.bytes = slotValue(BYTES, r);
+  v.payloadLength = slotValue(PAYLOAD_LENGTH, r);
+  v.ipv4Id = slotValue(IPV4_ID, r);
+  v.udpLength = slotValue(UDP_LENGTH, r);
+  v.tcpWindow = slotValue(TCP_WINDOW, r);
+  v.tcpSeq = slotValue(TCP_SEQ, r);
+  v.tcpAck = slotValue(TCP_ACK, r);
+  v.tcpOptions = slotValue(TCP_OPTIONS, r);
+  v.icmpSequence = slotValue(ICMP_SEQUENCE, r);
   return v;
 }
 
@@ -194,9 +182,6 @@ export function writeTemplate(template: PacketTemplate, record: PacketRecord, ou
   }
   return at;
 }
-
-const TIMESTAMP = SLOT.timestamp.charCodeAt(1);
-const CREATED = SLOT.created.charCodeAt(1);
 
 function copyBytes(out: Buffer, at: number, bytes: Buffer): number {
   const n = bytes.length;
