@@ -11,6 +11,7 @@ import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { FLOW_ACTIONS, FLOW_EVENT_TYPES, flowCommunityId, flowNetworkType, type FlowEcsOptions } from './flow';
 import { jsonString as q, jsonStrings } from './json-string';
 import { familyName, ianaNumber, transportName } from './names';
+import { ecsObserverJsonOpen } from './observer';
 import { ECS_VERSION } from './packet';
 import { formatTimestampUs } from './timestamp';
 
@@ -52,6 +53,22 @@ function endpoint(head: string, nat: { translatedIp: string; translatedPort?: nu
   }
   if (bytes !== undefined) out += (out ? ',' : '') + '"bytes":' + bytes;
   if (packets !== undefined) out += (out ? ',' : '') + '"packets":' + packets;
+  return out;
+}
+
+// The addresses related.ip has seen so far (at most four), reused from flow to flow.
+const SEEN: string[] = [];
+
+/** related.ip's members: every distinct address of the original and reply tuples, in order. */
+function relatedIps(orig: FlowTuple | undefined, reply: FlowTuple | undefined): string {
+  SEEN.length = 0;
+  if (orig !== undefined) SEEN.push(orig.src, orig.dst);
+  if (reply !== undefined) SEEN.push(reply.src, reply.dst);
+  let out = '';
+  for (let i = 0; i < SEEN.length; i++) {
+    if (SEEN.indexOf(SEEN[i]) < i) continue; // seen before
+    out += (out ? ',' : '') + q(SEEN[i]);
+  }
   return out;
 }
 
@@ -147,25 +164,8 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
     record.replyPackets,
   );
 
-  let observer = '"observer":{"type":"firewall","product":"netfilter"';
-  const obs = options?.observer;
-  if (obs !== undefined) {
-    if (obs.hostname !== undefined) observer += ',"hostname":' + q(obs.hostname);
-    if (obs.name !== undefined) observer += ',"name":' + q(obs.name);
-  }
-  observer += '}';
-
-  // related.ip: every distinct address of the original and reply tuples, in order.
-  let related = '';
-  const seen: string[] = [];
-  for (const t of [orig, reply]) {
-    if (t === undefined) continue;
-    for (const ip of [t.src, t.dst]) {
-      if (seen.includes(ip)) continue;
-      related += (seen.length > 0 ? ',' : '') + q(ip);
-      seen.push(ip);
-    }
-  }
+  const observer = ecsObserverJsonOpen(options) + '}';
+  const related = relatedIps(orig, reply);
 
   let out = '{"@timestamp":"' + formatTimestampUs(record.timestampUs) + '","ecs":{"version":"' + ECS_VERSION + '"},' + event;
   if (source) out += ',"source":{' + source + '}';

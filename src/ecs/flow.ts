@@ -32,7 +32,7 @@
 // Absent values are left out, never written as undefined or null.
 import type { FlowRecord, FlowTuple } from '../records';
 import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
-import { tryCommunityId } from './community-id';
+import { tryCommunityId, type CommunityIdInput } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
 import { ECS_VERSION, type EcsOptions } from './packet';
 import { ecsObserver, type EcsObserver } from './observer';
@@ -179,19 +179,21 @@ export function flowNetworkType(record: FlowRecord): string | undefined {
 export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undefined): string | undefined {
   if (options?.communityId === false) return undefined;
   const isIcmp = orig.protocol === 1 || orig.protocol === 58;
-  return tryCommunityId(
-    {
-      srcIp: orig.src,
-      dstIp: orig.dst,
-      protocol: orig.protocol,
-      srcPort: isIcmp ? undefined : orig.srcPort,
-      dstPort: isIcmp ? undefined : orig.dstPort,
-      icmpType: isIcmp ? orig.icmpType : undefined,
-      icmpCode: isIcmp ? orig.icmpCode : undefined,
-    },
-    { seed: options?.communityIdSeed ?? 0 },
-  );
+  // Reused from flow to flow: tryCommunityId reads them and keeps nothing.
+  const input = CID_INPUT;
+  input.srcIp = orig.src;
+  input.dstIp = orig.dst;
+  input.protocol = orig.protocol;
+  input.srcPort = isIcmp ? undefined : orig.srcPort;
+  input.dstPort = isIcmp ? undefined : orig.dstPort;
+  input.icmpType = isIcmp ? orig.icmpType : undefined;
+  input.icmpCode = isIcmp ? orig.icmpCode : undefined;
+  CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
+  return tryCommunityId(input, CID_OPTIONS);
 }
+
+const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
+const CID_OPTIONS: { seed: number } = { seed: 0 };
 
 /** Converts one conntrack flow record into an ECS document. Never throws on odd records. */
 export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlowDocument {

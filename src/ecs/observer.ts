@@ -1,4 +1,5 @@
 // observer.*: this collector on this host, shared by packet and flow documents.
+import { jsonString } from './json-string';
 
 export interface EcsObserver {
   type: 'firewall';
@@ -16,4 +17,15 @@ export function ecsObserver(options: { observer?: { hostname?: string; name?: st
     if (obs.name !== undefined) observer.name = obs.name;
   }
   return observer;
+}
+
+/** The same as JSON text for the hand-written lines, left open for interfaces: '"observer":{"type":"firewall",…'. */
+export function ecsObserverJsonOpen(options: { observer?: { hostname?: string; name?: string } } | undefined): string {
+  let json = '"observer":{"type":"firewall","product":"netfilter"';
+  const obs = options?.observer;
+  if (obs !== undefined) {
+    if (obs.hostname !== undefined) json += ',"hostname":' + jsonString(obs.hostname);
+    if (obs.name !== undefined) json += ',"name":' + jsonString(obs.name);
+  }
+  return json;
 }
