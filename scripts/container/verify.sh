@@ -13,7 +13,7 @@
 #     (stand-in-base.sh: Debian bookworm minbase + this host's Node.js 20);
 #  3. clones HEAD of this repository (committed files only) and runs
 #     `podman build -f Dockerfile.test` in the clone;
-#  4. `podman run --rm --privileged --network host` with ../shared mounted,
+#  4. `podman run --rm --privileged --network host`,
 #     keeps the output in $LOGS/suite.log and prints its closing line.
 # Then it removes the images it made, the stand-in and $WORK (not the logs).
 # It changes no firewall rule or sysctl itself (network host: no bridge, no
@@ -25,7 +25,6 @@ WORK="${WORK:-/var/tmp/nfc-container}"
 IMAGE="localhost/netfilter-collector-test"
 BASE="docker.io/library/node:20-bookworm"
 LOGS="${LOGS:-/tmp/nfc-container-logs}"
-SHARED="${SHARED:-$repo/../shared}"
 
 remove_all() {
   podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
@@ -90,15 +89,9 @@ echo "verify: building $IMAGE from $(git -C "$clone" log -1 --format='%h %s')"
   || { tail -30 "$LOGS/build.log" >&2; echo "verify: build failed (log: $LOGS/build.log)" >&2; exit 1; }
 echo "verify: built; running the suite (log: $LOGS/suite.log)"
 
-shared_opts=()
-if [ -d "$SHARED/reference" ]; then
-  shared_opts=(-v "$(cd "$SHARED" && pwd):/shared:ro" -e NFC_REFERENCE_DIR=/shared/reference)
-else
-  echo "verify: no $SHARED/reference: the tests that read the reference data will fail"
-fi
 set +e
 # shellcheck disable=SC2086
-timeout 3600 podman run --rm --privileged --network host $runtime_opts "${shared_opts[@]}" "$IMAGE" >"$LOGS/suite.log" 2>&1
+timeout 3600 podman run --rm --privileged --network host $runtime_opts "$IMAGE" >"$LOGS/suite.log" 2>&1
 status=$?
 set -e
 closing="$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$LOGS/suite.log" | tail -1 || true)"

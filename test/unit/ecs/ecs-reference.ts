@@ -1,5 +1,6 @@
-// Reads what the schema tests need from the ECS reference (fields.csv and
-// ecs_flat.yml) without a CSV or YAML dependency.
+// The ECS reference facts the schema tests check against, from
+// test/fixtures/reference/ecs.json (made by scripts/extract-reference.js from
+// elastic/ecs's fields.csv and ecs_flat.yml; source and version inside).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { expect } from 'vitest';
@@ -10,62 +11,6 @@ export interface EcsField {
   type: string;
   /** Normalization column: 'array' when the field holds several values. */
   array: boolean;
-}
-
-/** RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else {
-      field += c;
-    }
-  }
-  if (field.length > 0 || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
-
-export function loadFields(): Map<string, EcsField> {
-  const rows = parseCsv(fs.readFileSync(referencePath('ecs', 'fields.csv'), 'utf8'));
-  const header = rows[0];
-  const iField = header.indexOf('Field');
-  const iType = header.indexOf('Type');
-  const iNorm = header.indexOf('Normalization');
-  if (iField < 0 || iType < 0 || iNorm < 0) throw new Error(`fields.csv: unexpected header ${header.join(',')}`);
-  const fields = new Map<string, EcsField>();
-  for (const row of rows.slice(1)) {
-    if (row.length < header.length) continue;
-    fields.set(row[iField], { name: row[iField], type: row[iType], array: row[iNorm].split(/[,\s]+/).includes('array') });
-  }
-  return fields;
 }
 
 export interface FlatYamlField {
@@ -79,59 +24,35 @@ export interface FlatYamlField {
   type?: string;
 }
 
-/**
- * Line-based reader of ecs_flat.yml for the named fields: top-level keys at
- * column 0, properties at 2 spaces, list items of allowed_values at '  - ' with
- * their keys at 4 spaces.
- */
+interface EcsFixture {
+  source: { project: string; version: string; commit: string };
+  fields: Record<string, [string, boolean]>;
+  values: Record<string, { allowed: string[]; expectedEventTypes: Record<string, string[]>; expected: string[]; pattern?: string; type?: string }>;
+}
+
+let fixture: EcsFixture | undefined;
+function load(): EcsFixture {
+  return (fixture ??= JSON.parse(fs.readFileSync(referencePath('ecs.json'), 'utf8')) as EcsFixture);
+}
+
+/** The ECS release the fixture was extracted from. */
+export function ecsReferenceVersion(): string {
+  return load().source.version;
+}
+
+export function loadFields(): Map<string, EcsField> {
+  const fields = new Map<string, EcsField>();
+  for (const [name, [type, array]] of Object.entries(load().fields)) fields.set(name, { name, type, array });
+  return fields;
+}
+
+/** Allowed and expected values of the named fields (those the fixture keeps). */
 export function loadFlatYaml(names: string[]): Map<string, FlatYamlField> {
-  const lines = fs.readFileSync(referencePath('ecs', 'ecs_flat.yml'), 'utf8').split('\n');
-  const wanted = new Set(names);
   const out = new Map<string, FlatYamlField>();
-  let current: FlatYamlField | undefined;
-  let section = '';
-  let itemTypes: string[] | undefined;
-  let inItemTypes = false;
-  const unquote = (s: string) => s.trim().replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
-  for (const line of lines) {
-    if (/^\S/.test(line)) {
-      const key = unquote(line.replace(/:\s*$/, ''));
-      current = wanted.has(key) ? { allowed: [], expectedEventTypes: new Map(), expected: [] } : undefined;
-      if (current) out.set(key, current);
-      section = '';
-      continue;
-    }
-    if (!current) continue;
-    const prop = /^ {2}([a-z_]+):\s*(.*)$/.exec(line);
-    if (prop) {
-      section = prop[1];
-      if (section === 'pattern') current.pattern = unquote(prop[2]);
-      if (section === 'type') current.type = unquote(prop[2]);
-      continue;
-    }
-    if (section === 'expected_values') {
-      const item = /^ {2}- (.+)$/.exec(line);
-      if (item) current.expected.push(unquote(item[1]));
-      continue;
-    }
-    if (section === 'allowed_values') {
-      if (/^ {2}- /.test(line)) {
-        itemTypes = [];
-        inItemTypes = false;
-      }
-      const key = /^(?: {2}- | {4})([a-z_]+):\s*(.*)$/.exec(line);
-      if (key) {
-        inItemTypes = key[1] === 'expected_event_types';
-        if (key[1] === 'name') {
-          const name = unquote(key[2]);
-          current.allowed.push(name);
-          if (itemTypes && itemTypes.length > 0) current.expectedEventTypes.set(name, itemTypes);
-        }
-        continue;
-      }
-      const listItem = /^ {4}- (.+)$/.exec(line);
-      if (listItem && inItemTypes && itemTypes) itemTypes.push(unquote(listItem[1]));
-    }
+  for (const name of names) {
+    const v = load().values[name];
+    if (!v) throw new Error(`${name}: not in test/fixtures/reference/ecs.json (add it to VALUE_FIELDS in scripts/extract-reference.js)`);
+    out.set(name, { ...v, expectedEventTypes: new Map(Object.entries(v.expectedEventTypes)) });
   }
   return out;
 }
