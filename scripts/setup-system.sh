@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the collector builds against and the tools its
 # kernel tests and benchmarks use. Idempotent; needs root (or sudo).
+#   --cross-arm64   also the crossbuild toolchain and the :arm64 libraries, to
+#                   build the linux-arm64 prebuild (scripts/prebuild.sh)
 set -euo pipefail
+cross_arm64=0
+for arg in "$@"; do
+  case "$arg" in
+    --cross-arm64) cross_arm64=1 ;;
+    *) echo "setup-system: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   pkg-config build-essential python3
@@ -9,6 +18,10 @@ packages=(
   nftables iptables conntrack iproute2 tcpdump iputils-ping util-linux procps
   ulogd2 ulogd2-json
 )
+
+if [ "$cross_arm64" = 1 ]; then
+  packages+=(crossbuild-essential-arm64 libnetfilter-log-dev:arm64 libnetfilter-conntrack-dev:arm64 libnfnetlink-dev:arm64 libmnl-dev:arm64)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +37,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 echo "setup-system: installing ${missing[*]}"
+if [ "$cross_arm64" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 $SUDO apt-get update -qq
 # ulogd2's package starts a daemon; keep it from starting (we run it ourselves in benchmarks).
 if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -1,8 +1,11 @@
 // Public API of netfilter-collector. Importing it loads the native reader and
 // throws one clear error when it cannot (not Linux, not built, a system library
-// missing); the decoders alone are in 'netfilter-collector/decode'.
+// missing); the decoders alone are in 'netfilter-collector/decode'. On a Node.js
+// line it is not tested on, it says so once as a process warning and goes on.
 import { loadNative } from './native';
+import { warnIfUnsupportedNode } from './node-version';
 
+warnIfUnsupportedNode();
 loadNative();
 
 export { createCollector, Collector, type CollectorStats } from './collector';

@@ -114,6 +114,28 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+/** The Debian package of each runtime library the addon links against. */
+const LIBRARY_PACKAGES: Record<string, string> = {
+  libnetfilter_log: 'libnetfilter-log1',
+  libnetfilter_conntrack: 'libnetfilter-conntrack3',
+  libnfnetlink: 'libnfnetlink0',
+  libmnl: 'libmnl0',
+};
+
+const BUILD_FROM_SOURCE =
+  'apt-get install build-essential python3 pkg-config libnetfilter-log-dev libnetfilter-conntrack-dev ' +
+  '(or run scripts/setup-system.sh from the source), then `npm rebuild netfilter-collector`';
+
+/** Where the addon is: NFC_ADDON_PATH, else a local build, else the package's prebuild for this platform. */
+function resolveAddon(): string {
+  // NFC_ADDON_PATH: where a packager put the addon (and how the tests simulate a missing one).
+  if (process.env.NFC_ADDON_PATH) return process.env.NFC_ADDON_PATH;
+  // node-gyp-build: the loader of prebuildify's prebuilds/<platform>-<arch>/, used by most N-API modules.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  return nodeGypBuild.resolve(path.join(__dirname, '..'));
+}
+
 /** The addon, loaded on first use. */
 export function loadNative(): NativeAddon {
   if (cached) return cached;
@@ -123,31 +145,36 @@ export function loadNative(): NativeAddon {
         'The decoders and formatters (require("netfilter-collector/decode")) work everywhere.',
     );
   }
-  // NFC_ADDON_PATH: where a packager put the addon (and how the tests simulate a missing one).
-  const addonPath = process.env.NFC_ADDON_PATH ?? path.join(__dirname, '..', 'build', 'Release', 'netfilter_collector.node');
+  let addonPath = '';
   try {
+    addonPath = resolveAddon();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require(addonPath) as NativeAddon;
     return cached;
   } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    let why: string;
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' || /Cannot find module/.test(message)) {
-      why =
-        `the addon is not built (${addonPath} is missing). ` +
-        'Install the system libraries (sudo scripts/setup-system.sh, or apt-get install ' +
-        'libnetfilter-log-dev libnetfilter-conntrack-dev pkg-config build-essential) and run `npm rebuild netfilter-collector`.';
-    } else if (/lib(netfilter|nfnetlink|mnl)[^ ]*\.so/.test(message)) {
-      const lib = /lib[\w-]+\.so[.\d]*/.exec(message)?.[0] ?? 'a netfilter library';
-      why =
-        `a system library is missing: ${lib}. ` +
-        'Install it with `apt-get install libnetfilter-log1 libnetfilter-conntrack3 libnfnetlink0 libmnl0` ' +
-        '(or run scripts/setup-system.sh).';
-    } else {
-      why = `the addon failed to load: ${message}. Rebuild it with \`npm rebuild netfilter-collector\`.`;
-    }
-    const error = new Error(`netfilter-collector: cannot load the native reader: ${why}`);
-    (error as Error & { cause?: unknown }).cause = err;
-    throw error;
+    throw new Error(`netfilter-collector: cannot load the native reader: ${whyNotLoaded(err, addonPath)}`, { cause: err });
   }
+}
+
+/** One sentence: what is missing and what to install. */
+function whyNotLoaded(err: unknown, addonPath: string): string {
+  const message = (err as Error).message ?? String(err);
+  if (/^No native build was found/.test(message)) {
+    return (
+      `no prebuilt addon fits linux-${process.env.npm_config_arch ?? process.arch} (the package carries linux-x64 and linux-arm64 for glibc ≥ 2.34) ` +
+      `and none was built from source. To build it: ${BUILD_FROM_SOURCE}.`
+    );
+  }
+  if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' || /Cannot find module/.test(message)) {
+    return `the addon is not built (${addonPath} is missing). To build it: ${BUILD_FROM_SOURCE}.`;
+  }
+  const lib = /(lib[a-z_]+)\.so[.\d]*/.exec(message);
+  if (lib && LIBRARY_PACKAGES[lib[1]]) {
+    return `a system library is missing: ${lib[0]}. Install it with \`apt-get install ${LIBRARY_PACKAGES[lib[1]]}\` ` +
+      '(all of them: apt-get install libnetfilter-log1 libnetfilter-conntrack3).';
+  }
+  if (/GLIBC_[\d.]+' not found/.test(message)) {
+    return `the prebuilt addon needs a newer C library (${message}). Build it from source: ${BUILD_FROM_SOURCE}.`;
+  }
+  return `the addon failed to load: ${message}. Rebuild it: ${BUILD_FROM_SOURCE}.`;
 }

@@ -10,6 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { DEMO_LAB_PREFIX, DEMO_RULESETS } from '../../src/lab/demo-lab';
 import { GATEWAY } from '../../src/lab/gateway';
 import type { CollectorRecord, FlowRecord, PacketRecord } from '../../src/records';
+import { publicPackage } from '../helpers/public-copy';
 import { describeKernel } from './kernel-env';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,11 +25,13 @@ interface Demo {
 
 /** Starts `runDemo(argv)` in a child node; `formatters` is source text of the options' formatters object. */
 function startDemo(argv: string[], formatters = 'undefined', wrap: string[] = []): Demo {
+  // Unprivileged runs (wrap) use a copy nobody can read: the clone may be in a 0700 directory.
+  const root = wrap.length > 0 ? publicPackage() : ROOT;
   const script =
-    `require(${JSON.stringify(DEMO_JS)}).runDemo(${JSON.stringify(argv)}, { formatters: ${formatters} })` +
+    `require(${JSON.stringify(path.join(root, 'dist/cli/demo.js'))}).runDemo(${JSON.stringify(argv)}, { formatters: ${formatters} })` +
     '.then((code) => { process.exitCode = code; })';
   const [command, ...args] = [...wrap, process.execPath, '-e', script];
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

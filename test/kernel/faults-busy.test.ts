@@ -4,10 +4,12 @@
 // names the group and the cause; no stack trace, no crash.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
+import { publicPackage } from '../helpers/public-copy';
 import { describeKernel } from './kernel-env';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -18,14 +20,15 @@ const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '
 const ROOT_WITHOUT_CAPS = ['setpriv', '--inh-caps=-all', '--bounding-set=-all'];
 
 /** A script that creates a collector with `options` and prints the error's code and message. */
-function apiScript(options: object): string {
-  return `const { createCollector } = require(${JSON.stringify(INDEX)});
+function apiScript(options: object, index = INDEX): string {
+  return `const { createCollector } = require(${JSON.stringify(index)});
 try { createCollector(${JSON.stringify(options)}).close(); console.log('opened'); }
 catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
 }
 
 function run(argv: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+  // cwd: a directory nobody can enter too (the clone may be in /root, mode 0700).
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000, cwd: os.tmpdir() });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -87,8 +90,11 @@ describeKernel('start-up errors on the real kernel', () => {
 
   it('says which capability is missing (API and CLI)', () => {
     const ns = ['ip', 'netns', 'exec', lab.name('a')];
+    // nobody runs the package from a copy it can read.
+    const pub = publicPackage();
+    const CLI = path.join(pub, 'dist', 'cli', 'main.js');
     // As nobody inside the namespace: binding the group needs CAP_NET_ADMIN.
-    const api = run([...ns, ...NOBODY, process.execPath, '-e', apiScript({ nflog: [83] })]);
+    const api = run([...ns, ...NOBODY, process.execPath, '-e', apiScript({ nflog: [83] }, path.join(pub, 'dist', 'index.js'))]);
     expect(JSON.parse(api.stdout)).toEqual({
       code: 'EPERM',
       message: expect.stringMatching(/cannot bind NFLOG group 83: .*EPERM.*needs CAP_NET_ADMIN/),

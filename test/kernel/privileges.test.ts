@@ -5,11 +5,13 @@
 // becomes a dump-failed gap, a new collector a clear EPERM error.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../../src/lab/netns';
 import { openUdpFlows, sendUdp } from '../../src/lab/traffic';
+import { publicPackage } from '../helpers/public-copy';
 import { describeKernel } from './kernel-env';
 
 const CHILD = path.join(__dirname, 'child', 'drop-privileges.js');
@@ -132,14 +134,15 @@ describeKernel('dropping privileges after the sockets are bound', () => {
 describeKernel('dropping privileges that cannot be dropped', () => {
   const lab = new NetnsLab('nfc-priv2');
   // Opens a collector in the current namespace, then tries to drop to nobody; prints the error.
-  const script = `const { createCollector } = require(${JSON.stringify(INDEX)});
-const { dropPrivileges } = require(${JSON.stringify(DIST)});
+  // nobody runs the package from a copy it can read (the clone may be in a 0700 directory).
+  const script = () => `const { createCollector } = require(${JSON.stringify(path.join(publicPackage(), 'dist', 'index.js'))});
+const { dropPrivileges } = require(${JSON.stringify(path.join(publicPackage(), 'dist', 'privileges.js'))});
 const c = createCollector({ nflog: [67] });
 try { dropPrivileges({ user: 'nobody' }); console.log('dropped'); } catch (e) { console.log(e.message); } finally { c.close(); }`;
   const asNobody = (caps: string) => [
     'ip', 'netns', 'exec', lab.name('a'),
     'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`,
-    process.execPath, '-e', script,
+    process.execPath, '-e', script(),
   ];
 
   beforeAll(() => {
@@ -150,13 +153,13 @@ try { dropPrivileges({ user: 'nobody' }); console.log('dropped'); } catch (e) { 
 
   it('says that a non-root process needs CAP_SETUID and CAP_SETGID to switch users', () => {
     const argv = asNobody('+net_admin');
-    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000, cwd: os.tmpdir() });
     expect(run.stdout).toMatch(/cannot switch to uid 65534, gid 65534: .*needs root \(CAP_SETUID and CAP_SETGID\)/);
   });
 
   it('refuses to call it dropped when ambient capabilities survive setuid', () => {
     const argv = asNobody('+net_admin,+setuid,+setgid');
-    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000 });
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 15_000, cwd: os.tmpdir() });
     expect(run.stdout).toMatch(/privileges not fully dropped: thread \d+ still has capabilities .*start as root/);
   });
 });
