@@ -80,8 +80,17 @@ std::string NflogGroupOwner(uint16_t group) {
   while (dirent* entry = readdir(proc)) {
     std::string pid = entry->d_name;
     if (pid.find_first_not_of("0123456789") != std::string::npos || !HoldsSocket(pid, target)) continue;
+    // The program's file name: comm is the main thread's name, which Node.js 22+ renames to MainThread.
     std::string comm;
-    std::getline(std::ifstream("/proc/" + pid + "/comm"), comm);
+    char exe[4096];
+    ssize_t n = readlink(("/proc/" + pid + "/exe").c_str(), exe, sizeof exe - 1);
+    if (n > 0) {
+      comm.assign(exe, static_cast<size_t>(n));
+      comm = comm.substr(comm.rfind('/') + 1);
+      if (comm.size() > 10 && comm.compare(comm.size() - 10, 10, " (deleted)") == 0) comm.resize(comm.size() - 10);
+    } else {
+      std::getline(std::ifstream("/proc/" + pid + "/comm"), comm);
+    }
     if (pid == std::to_string(getpid())) {
       owner = "another collector of this process (pid " + pid + ")";
     } else {
