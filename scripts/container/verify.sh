@@ -9,7 +9,7 @@
 #
 # Root. What it does:
 #  1. installs podman, runc and debootstrap from Debian if missing;
-#  2. if node:20-bookworm cannot be had, builds a local STAND-IN for it
+#  2. if node:24-bookworm cannot be had, builds a local STAND-IN for it
 #     (stand-in-base.sh: Debian bookworm minbase + this host's Node.js 20);
 #  3. clones HEAD of this repository (committed files only) and runs
 #     `podman build -f Dockerfile.test` in the clone;
@@ -23,7 +23,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="${WORK:-/var/tmp/nfc-container}"
 IMAGE="localhost/netfilter-collector-test"
-BASE="docker.io/library/node:20-bookworm"
+BASE="docker.io/library/node:24-bookworm"
 LOGS="${LOGS:-/tmp/nfc-container-logs}"
 
 remove_all() {
