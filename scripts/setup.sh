@@ -3,7 +3,7 @@
 # sudo when not root), the npm packages (npm ci, only when package-lock.json
 # changed since the last install) and the build (addon and TypeScript).
 # Idempotent and quick when everything is in place. Sourced by demo.sh and
-# test.sh; prints what it does on stderr.
+# test.sh (so the node it picks stays on their PATH); prints on stderr.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,7 +24,17 @@ command -v node >/dev/null && command -v npm >/dev/null || {
   exit 1
 }
 
-as_root bash scripts/setup-system.sh "$@" >&2
+# shellcheck disable=SC2086 # NFC_SETUP_SYSTEM_ARGS: options for setup-system.sh (test.sh: --cross-arm64 in CI)
+as_root bash scripts/setup-system.sh ${NFC_SETUP_SYSTEM_ARGS:-} >&2
+
+# A node older than package.json's engines (Node.js 20, end of life): use the newest 24.x instead, for npm too.
+oldest="$(node -p "require('./package.json').engines.node.replace(/^>=/, '')")"
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt "$oldest" ]; then
+  old="$(node -v)"
+  PATH="$(dirname "$(as_root bash scripts/node-line.sh 24)"):$PATH"
+  export PATH
+  echo "setup: Node.js $old is older than the supported lines; using Node.js $(node -v) (scripts/node-line.sh)" >&2
+fi
 
 # npm ci again only when the lock file is newer than the last install's record of it.
 if [ ! -e node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

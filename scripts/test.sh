@@ -17,10 +17,10 @@ if [ "${1:-}" = --this-node ]; then this_node=1; shift; fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-setup_args=()
 # CI also builds the linux-arm64 prebuild, so the packed package is the one that would be published.
-if [ "${CI:-}" = true ]; then setup_args+=(--cross-arm64); export NFC_PREBUILD_REQUIRE_ARM64=1; fi
-bash scripts/setup.sh "${setup_args[@]}"
+if [ "${CI:-}" = true ]; then export NFC_SETUP_SYSTEM_ARGS=--cross-arm64 NFC_PREBUILD_REQUIRE_ARM64=1; fi
+# shellcheck source=setup.sh
+source scripts/setup.sh
 
 work="$(mktemp -d /tmp/nfc-test.XXXXXX)"
 chmod 755 "$work"
