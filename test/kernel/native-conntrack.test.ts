@@ -13,12 +13,14 @@ import { loadNative, type NativeConntrackOptions, type NativeReader, type Native
 import { FLAG_ENOBUFS, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
 import { NetnsLab } from '../../src/lab/netns';
+import { addonPath } from '../helpers/addon-path';
 import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
 const lab = new NetnsLab('nfc-ctn');
 const NS = lab.name('a');
-const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
+// The addon the package loads: build/Release when built here, else the prebuild (after npm pack).
+const ADDON = addonPath();
 
 const CT_NEW = 0x0100; // (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW
 const CT_DELETE = 0x0102; // IPCTNL_MSG_CT_DELETE: DESTROY events
@@ -171,7 +173,7 @@ class Consumer {
 
 describeKernel('native reader: conntrack (real kernel, netns)', () => {
   beforeAll(() => {
-    if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
+    if (!ADDON || !fs.existsSync(ADDON)) throw new Error('the addon is not built: run npm run build');
     lab.addNamespace('a');
     // Conntrack runs in a namespace only once a rule needs it; the mark rule
     // sets the ct mark of some flows (before they are confirmed, so their NEW

@@ -11,6 +11,7 @@ import { loadNative, type NativeNflogGroup, type NativeReader, type NativeReader
 import { FLAG_ENOBUFS, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';
 import { RingReader } from '../../src/ring/reader';
 import { NetnsLab } from '../../src/lab/netns';
+import { addonPath } from '../helpers/addon-path';
 import { describeKernel } from './kernel-env';
 
 const run = promisify(execFile);
@@ -18,7 +19,8 @@ const lab = new NetnsLab('nfc-native');
 const NS = lab.name('a');
 const GROUP = 7;
 const NFLOG_PACKET = 0x0400; // (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
-const ADDON = path.join(__dirname, '..', '..', 'build', 'Release', 'netfilter_collector.node');
+// The addon the package loads: build/Release when built here, else the prebuild (after npm pack).
+const ADDON = addonPath();
 
 function group(overrides: Partial<NativeNflogGroup> = {}): NativeNflogGroup {
   return { group: GROUP, copyMode: 2, copyRange: 0xffff, qthreshold: 1, flushTimeoutCs: 1, flags: 1, ...overrides };
@@ -114,7 +116,7 @@ class Consumer {
 
 describeKernel('native reader (real kernel, netns)', () => {
   beforeAll(() => {
-    if (!fs.existsSync(ADDON)) throw new Error(`the addon is not built: run npm run install (missing ${ADDON})`);
+    if (!ADDON || !fs.existsSync(ADDON)) throw new Error('the addon is not built: run npm run build');
     lab.addNamespace('a');
     lab.nft(
       'a',
