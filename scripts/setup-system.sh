@@ -17,6 +17,7 @@ packages=(
   libnetfilter-log-dev libnetfilter-conntrack-dev libnfnetlink-dev libmnl-dev
   nftables iptables conntrack iproute2 tcpdump iputils-ping util-linux procps
   ulogd2 ulogd2-json
+  clang-format
 )
 
 if [ "$cross_arm64" = 1 ]; then
