@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
+import { boundTarget, nflogGroupBound } from '../helpers/nflog-bound';
 import { describeKernel } from './kernel-env';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -37,7 +38,9 @@ async function start(args: string[], timeoutMs = 30_000): Promise<Running> {
       resolve(code);
     }),
   );
-  await new Promise((resolve) => setTimeout(resolve, 700));
+  // Bound once the group is (a fixed sleep is not enough on a loaded machine); --read runs need no wait.
+  const target = boundTarget(args);
+  if (target) await Promise.race([nflogGroupBound(target.netns, target.group), exited]);
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { communityId } from '../../src/ecs/community-id';
 import { NetnsLab } from '../../src/lab/netns';
 import { connectTcp, ping, sendUdp } from '../../src/lab/traffic';
+import { boundTarget, nflogGroupBound } from '../helpers/nflog-bound';
 import { describeKernel } from './kernel-env';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -25,7 +26,12 @@ function runCli(args: string[], whenReady: () => void, timeoutMs = 20_000): Prom
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const ready = setTimeout(whenReady, 700);
+    // Traffic once the group is bound (a fixed sleep is not enough on a loaded machine).
+    const target = boundTarget(args);
+    const ready = setTimeout(() => {
+      if (target) void nflogGroupBound(target.netns, target.group).then(whenReady);
+      else whenReady();
+    }, 0);
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(ready);
@@ -139,7 +145,7 @@ describeKernel('the netfilter-collector command', () => {
   it('says clearly when the group is already bound by another process', async () => {
     const first = spawn(process.execPath, [CLI, '--nflog', '32', '--netns', lab.name('a')], { stdio: 'ignore' });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(await nflogGroupBound(lab.name('a'), 32)).toBe(true);
       const run = spawnSync(process.execPath, [CLI, '--nflog', '32', '--netns', lab.name('a')], { encoding: 'utf8', timeout: 10_000 });
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/group 32 is already bound/);

@@ -12,6 +12,7 @@ import { logemuHeader, packetToLogemuLine } from '../../src/format/logemu';
 import { NetnsLab } from '../../src/lab/netns';
 import { connectTcp, ping, sendUdp } from '../../src/lab/traffic';
 import type { PacketRecord } from '../../src/records';
+import { nflogGroupBound } from '../helpers/nflog-bound';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
 import { CRAFTED_CASES, CRAFTED_MATCH, sendCrafted, type CraftedCase } from './packet-crafter';
@@ -112,7 +113,9 @@ describeKernel('the LOGEMU line against ulogd2', () => {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && !(fs.existsSync(path.join(dir, 'b', 'emu.log')) && fs.existsSync(path.join(dir, 'a', 'emu.log'))))
       await new Promise((resolve) => setTimeout(resolve, 50));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ulogd's groups bound (not a fixed sleep: a loaded machine may need longer).
+    expect(await nflogGroupBound(lab.name('b'), 51)).toBe(true);
+    expect(await nflogGroupBound(lab.name('a'), 53)).toBe(true);
   });
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
+import { nflogGroupBound } from '../helpers/nflog-bound';
 import { describeKernel } from './kernel-env';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -142,7 +143,9 @@ describeKernel('the packed package, installed into a new project', () => {
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const send = setTimeout(() => sendUdp(lab, 'a', '127.0.0.1', 7300, 1, 10, { srcPort: 47000 }), 1000);
+      const send = setTimeout(() => {
+        void nflogGroupBound(lab.name('a'), 17).then(() => sendUdp(lab, 'a', '127.0.0.1', 7300, 1, 10, { srcPort: 47000 }));
+      }, 0);
       const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
       child.on('exit', (status: number | null) => {
         clearTimeout(send);
