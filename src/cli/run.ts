@@ -19,6 +19,7 @@ function openSource(args: CliArgs): RecordSource {
   if (args.read === undefined) return new LiveSource(args);
   return new PcapSource(args.read, {
     labels: args.labels,
+    interfaces: args.interfaceNames,
     // Rewriting a capture (--write-pcap) needs each packet's bytes, as live collection does.
     includePayload: args.writePcap !== undefined,
   });
