@@ -83,7 +83,9 @@ const FIREWALLD_ZONE = /^((?:filter_)?(?:(?:IN|FWD|OUT)_)?([A-Za-z0-9][\w.-]*?)_
 // (zone-drop-invalid.uc) "drop <zone> invalid ct state: "; fw3 (zones.c)
 // "<VERDICT> <zone> <in|out>: " upper case. fw4 rules with `option log 1`
 // log their name, "@<section>[<index>]: " when unnamed (tests/03_rules/11_log):
-// the section type and index say which rule, not what it did.
+// the section type and index say which rule, not what it did. fw3 rules have
+// no log option (firewall3 rules.c); "!fw3: …" is the iptables comment fw3
+// marks its rules with, which no log line carries: no convention to read.
 const OPENWRT_ZONE = /^((accept|drop|reject) (\w+) (in|out|invalid ct state)): ?$/i;
 const OPENWRT_UNNAMED = /^(@(rule|redirect|nat)\[(\d+)\]): ?$/;
 
