@@ -1,4 +1,5 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
+import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
 export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
 
@@ -39,6 +40,8 @@ export interface CliArgs {
   logemuHostname?: string;
   /** --read FILE.pcap: decode a capture instead of collecting live. */
   read?: string;
+  /** --interface-names / --interface-names-file: names of the capture's interface indexes (with --read). */
+  interfaceNames?: Map<number, string>;
   /** --write-pcap FILE: write the packets collected as an NFLOG pcap. */
   writePcap?: string;
   /** Seconds between progress lines on stderr; 0 turns them off; undefined: on when stderr is a terminal. */
@@ -110,6 +113,12 @@ Output:
   --write-pcap FILE       write the NFLOG packets to FILE as a pcap (link type NFLOG, as
                           tcpdump -i nflog:N -w writes); documents go to --output only if given
   --read FILE.pcap        decode an NFLOG pcap (tcpdump -i nflog:N -w FILE) instead of collecting
+  --interface-names LIST  with --read: names of the capture's interface indexes, 2=eth0,10=wlan0
+                          (a capture holds indexes only); used by every format. An index without
+                          a name: ECS gives observer.*.interface.id alone, log/logemu print IN=#2
+  --interface-names-file FILE
+                          the same from a file: INDEX=NAME or INDEX NAME a line, or the output
+                          of 'ip link' / 'ip -o link' on the capturing host
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
@@ -135,6 +144,7 @@ Examples:
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
   netfilter-collector --read capture.pcap --format ecs
+  netfilter-collector --read capture.pcap --interface-names 2=eth0,3=wan0 --format log
 `;
 
 function fail(message: string): never {
@@ -278,6 +288,17 @@ export function parseArgs(argv: string[]): CliArgs {
         args.read = text;
         break;
       }
+      case '--interface-names':
+      case '--interface-names-file': {
+        const text = value();
+        if (!text) fail(flag === '--interface-names' ? '--interface-names needs INDEX=NAME,…, e.g. 2=eth0,10=wlan0' : '--interface-names-file needs a file path');
+        try {
+          args.interfaceNames = flag === '--interface-names' ? parseInterfaceNames(text, args.interfaceNames) : readInterfaceNamesFile(text, args.interfaceNames);
+        } catch (err) {
+          fail((err as Error).message);
+        }
+        break;
+      }
       case '--write-pcap': {
         const text = value();
         if (!text) fail('--write-pcap needs a file path');
@@ -329,6 +350,8 @@ export function parseArgs(argv: string[]): CliArgs {
   if (args.read !== undefined) {
     if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
     if (args.netns !== undefined || args.user !== undefined) fail('--read decodes a capture: --netns and --user are for live collection');
+  } else if (args.interfaceNames !== undefined) {
+    fail('--interface-names names the interfaces of a capture (--read); live collection resolves them through rtnetlink');
   } else if (args.nflog.length === 0 && !args.conntrack) {
     fail('nothing to collect: give --nflog GROUPS and/or --conntrack EVENTS, or --read FILE.pcap (see --help)');
   }

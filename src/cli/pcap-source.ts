@@ -2,7 +2,7 @@
 // chunks, so captures larger than memory stream through; what cannot be read
 // is counted and, when the file stops being readable, said.
 import * as fs from 'node:fs';
-import { NflogPcapReader, readNflogPcapBatches } from '../pcap/reader';
+import { NflogPcapReader, readNflogPcapBatches, type NflogPcapReaderOptions } from '../pcap/reader';
 import type { CollectorRecord } from '../records';
 import type { RecordSource, SourceCounters } from './source';
 
@@ -13,7 +13,8 @@ export class PcapSource implements RecordSource {
   private readonly stream: fs.ReadStream;
   private closed = false;
 
-  constructor(readonly path: string, labels: ReadonlyMap<number, string>) {
+  /** `options.includePayload` must be set when the records are written to a pcap again (--write-pcap). */
+  constructor(readonly path: string, options: NflogPcapReaderOptions) {
     // Fails here, with the path in the message, rather than in the middle of the run.
     try {
       fs.accessSync(path, fs.constants.R_OK);
@@ -21,7 +22,7 @@ export class PcapSource implements RecordSource {
       const code = (err as NodeJS.ErrnoException).code;
       throw new Error(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
     }
-    this.reader = new NflogPcapReader({ labels });
+    this.reader = new NflogPcapReader(options);
     this.stream = fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
   }
 

@@ -16,7 +16,13 @@ import { dropPrivileges, parseUserSpec } from '../privileges';
 const CLOSE_DEADLINE_MS = 5000;
 
 function openSource(args: CliArgs): RecordSource {
-  return args.read !== undefined ? new PcapSource(args.read, args.labels) : new LiveSource(args);
+  if (args.read === undefined) return new LiveSource(args);
+  return new PcapSource(args.read, {
+    labels: args.labels,
+    interfaces: args.interfaceNames,
+    // Rewriting a capture (--write-pcap) needs each packet's bytes, as live collection does.
+    includePayload: args.writePcap !== undefined,
+  });
 }
 
 function intervalWanted(args: CliArgs): boolean {

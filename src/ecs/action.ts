@@ -1,15 +1,22 @@
-// Log prefix → firewall verdict (event.action / event.type / event.outcome).
+// Log prefix → firewall verdict (event.action / event.type / event.outcome),
+// and for the prefixes firewall front-ends write, the rule they name
+// (rule.ruleset / rule.id / rule.name).
 //
 // Operators encode the verdict of a LOG/NFLOG rule in its prefix; SIEM intakes
-// read it back. The default rules understand the common spellings:
+// read it back. The user's rules come first (createActionMapper's `rules`);
+// then the default rules, in this order:
 //
-//   - short tags `[XX-A]` / `[XX-D]` / `[XX-R]` (with or without a trailing
-//     colon, anywhere in the prefix) → accept / drop / reject;
-//   - otherwise the prefix is split into words at every character that is not
-//     a letter or digit (spaces, colons, dots, dashes, brackets, `->` …) and the
-//     LAST word that is a verdict verb wins: `IPTABLES: DROP`, `INPUT DFLT DROP`,
-//     `DA->FEDERATEUR ACCEPT`, `tcp.in.dropped`, `udp.out.accepted`,
-//     `[UFW BLOCK] `, `FW-DROP-IN`.
+//   1. the conventions of firewall front-ends (prefix-conventions.ts, each
+//      read as its source writes it): Ubiquiti EdgeOS/UniFi and VyOS
+//      `[WAN_IN-10-D]`, UFW `[UFW BLOCK]`, firewalld `filter_IN_public_REJECT: `,
+//      OpenWrt fw4/fw3 `reject wan in: `, Shorewall `Shorewall:net-fw:DROP:`;
+//      these also give the rule set, the rule id and the rule's name;
+//   2. short tags `[XX-A]` / `[XX-D]` / `[XX-R]` (with or without a trailing
+//      colon, anywhere in the prefix) → accept / drop / reject;
+//   3. otherwise the prefix is split into words at every character that is not
+//      a letter or digit (spaces, colons, dots, dashes, brackets, `->` …) and the
+//      LAST word that is a verdict verb wins: `IPTABLES: DROP`, `INPUT DFLT DROP`,
+//      `DA->FEDERATEUR ACCEPT`, `tcp.in.dropped`, `udp.out.accepted`, `FW-DROP-IN`.
 //
 // Verbs (case-insensitive) and the action they normalise to:
 //   allowed: accept(ed), allow(ed), pass(ed), permit(ted)
@@ -24,14 +31,31 @@
 // gives outcome 'success'. When the verdict is unknown the outcome is left out
 // (ECS: not populated for event.type:info).
 
+import { prefixConvention, type PrefixConventionName } from './prefix-conventions';
+
 export type ActionType = 'allowed' | 'denied';
 export type ActionOutcome = 'success' | 'failure' | 'unknown';
 
 export interface ActionResult {
-  /** Normalised verb, lower case: accept, allow, pass, permit, drop, deny, block, reject, or a user rule's action. */
+  /**
+   * Normalised verb, lower case: accept, allow, pass, permit, drop, deny, block, reject; a
+   * convention's own word where it names no verdict (audit, limit, log); or a user rule's action.
+   */
   action: string;
   type?: ActionType;
   outcome?: ActionOutcome;
+  /** ECS rule.ruleset: the rule set, zone, policy or chain a convention's prefix names. */
+  ruleset?: string;
+  /** ECS rule.id: the rule's number in its rule set, where the convention carries one. */
+  ruleId?: string;
+  /**
+   * ECS rule.name where a convention names the rule: the prefix's label without brackets,
+   * trailing colon and spaces (`UFW BLOCK`, `WAN_IN-10-D`). Absent otherwise: the document's
+   * rule.name is then the whole prefix, trimmed.
+   */
+  ruleName?: string;
+  /** Which convention matched: ubiquiti, ufw, firewalld, openwrt, shorewall. Absent for the other rules. */
+  convention?: PrefixConventionName;
 }
 
 export interface ActionRule {
@@ -99,6 +123,19 @@ function isAlnum(c: number): boolean {
 
 /** The default rules alone, uncached. */
 export function defaultAction(prefix: string): ActionResult | undefined {
+  const known = prefixConvention(prefix);
+  if (known !== undefined) {
+    const r: ActionResult = { action: known.action };
+    if (known.type !== undefined) {
+      r.type = known.type;
+      r.outcome = 'success';
+    }
+    if (known.ruleset !== undefined) r.ruleset = known.ruleset;
+    if (known.ruleId !== undefined) r.ruleId = known.ruleId;
+    r.ruleName = known.ruleName;
+    r.convention = known.convention;
+    return Object.freeze(r);
+  }
   const tag = SHORT_TAG.exec(prefix);
   if (tag !== null) return TAG_RESULTS[tag[1].toLowerCase()];
   // Walk the words from the end; the last verb wins.

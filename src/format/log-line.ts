@@ -19,6 +19,7 @@ import type {
 } from '../packet/types';
 import type { PacketRecord } from '../records';
 import { ipv6Full } from './ipv6-full';
+import { interfaceText } from './interface-name';
 import { ARPHRD_ETHER, NFPROTO_ARP, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
 
 /** The kernel's log flags (include/uapi/linux/netfilter/nf_log.h). */
@@ -85,11 +86,12 @@ export function packetToLogLine(record: PacketRecord, options: LogLineOptions = 
   if (options.uid) flags |= NF_LOG_UID;
   if (options.macDecode) flags |= NF_LOG_MACDECODE;
 
-  let s = record.prefix + 'IN=' + (record.inInterface ?? '') + ' OUT=' + (record.outInterface ?? '') + ' ';
-  if (record.physInInterface !== undefined && record.physInIfindex !== record.inIfindex)
-    s += 'PHYSIN=' + record.physInInterface + ' ';
-  if (record.physOutInterface !== undefined && record.physOutIfindex !== record.outIfindex)
-    s += 'PHYSOUT=' + record.physOutInterface + ' ';
+  // An index without a name prints as #INDEX (interface-name.ts).
+  let s = record.prefix + 'IN=' + interfaceText(record.inInterface, record.inIfindex) + ' OUT=' + interfaceText(record.outInterface, record.outIfindex) + ' ';
+  if ((record.physInInterface !== undefined || record.physInIfindex !== undefined) && record.physInIfindex !== record.inIfindex)
+    s += 'PHYSIN=' + interfaceText(record.physInInterface, record.physInIfindex) + ' ';
+  if ((record.physOutInterface !== undefined || record.physOutIfindex !== undefined) && record.physOutIfindex !== record.outIfindex)
+    s += 'PHYSOUT=' + interfaceText(record.physOutInterface, record.physOutIfindex) + ' ';
 
   // Which of the kernel's loggers ran: by family, and for bridge/netdev by the packet's EtherType.
   let logger = record.family;

@@ -9,6 +9,7 @@
 import { HEX_LOWER, HEX_UPPER } from '../packet/hex';
 import type { Ipv4Header, Ipv6Header, TransportLayer } from '../packet/types';
 import type { PacketRecord } from '../records';
+import { interfaceText } from './interface-name';
 import { NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
 
 export interface LogemuLineOptions {
@@ -33,7 +34,8 @@ const TCP_FLAG_TEXT: readonly string[] = (() => {
 /** The line ulogd's LOGEMU writes for this packet, without its newline. */
 export function packetToLogemuLine(record: PacketRecord, options: LogemuLineOptions = {}): string {
   let s = options.hostname === undefined ? '' : logemuHeader(record.timestampUs, options.hostname);
-  s += record.prefix + ' IN=' + (record.inInterface ?? '') + ' OUT=' + (record.outInterface ?? '') + ' ';
+  // An index without a name prints as #INDEX (interface-name.ts).
+  s += record.prefix + ' IN=' + interfaceText(record.inInterface, record.inIfindex) + ' OUT=' + interfaceText(record.outInterface, record.outIfindex) + ' ';
   s += record.hwHeader === undefined ? 'MAC= ' : 'MAC=' + record.hwHeader + ' ';
 
   let family = record.family;

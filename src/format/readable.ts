@@ -8,6 +8,7 @@
 // protocol, endpoints and what is specific to the protocol, then where the
 // record came from. A pure function of the record: no clock, no state.
 import { defaultAction, type ActionMapper } from '../ecs/action';
+import { interfaceText } from './interface-name';
 import type { CollectorRecord, FlowRecord, FlowTuple, GapRecord, PacketRecord } from '../records';
 import type { EmbeddedPacket, IcmpHeader, Icmpv6Header, TransportLayer } from '../packet/types';
 
@@ -170,10 +171,10 @@ function transportDetail(t: TransportLayer | undefined): string {
 
 function interfaces(r: PacketRecord): string {
   const parts: string[] = [];
-  const inName = r.inInterface ?? (r.inIfindex !== undefined ? `#${r.inIfindex}` : undefined);
-  const outName = r.outInterface ?? (r.outIfindex !== undefined ? `#${r.outIfindex}` : undefined);
-  if (inName !== undefined) parts.push(`in=${printable(inName)}`);
-  if (outName !== undefined) parts.push(`out=${printable(outName)}`);
+  const inName = interfaceText(r.inInterface, r.inIfindex);
+  const outName = interfaceText(r.outInterface, r.outIfindex);
+  if (inName !== '') parts.push(`in=${printable(inName)}`);
+  if (outName !== '') parts.push(`out=${printable(outName)}`);
   return parts.length > 0 ? parts.join(' ') : '-';
 }
 

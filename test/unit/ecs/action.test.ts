@@ -20,9 +20,7 @@ const TABLE: Array<[string, [string, 'allowed' | 'denied'] | undefined]> = [
   ['FWD DENY', ['deny', DENIED]],
   ['FWD denied:', ['deny', DENIED]],
   ['Blocked', ['block', DENIED]],
-  ['[UFW BLOCK] ', ['block', DENIED]],
-  ['[UFW ALLOW] ', ['allow', ALLOWED]],
-  ['[UFW AUDIT] ', undefined],
+  // (prefixes of firewall front-ends: prefix-conventions.test.ts)
   ['out allowed', ['allow', ALLOWED]],
   ['pass', ['pass', ALLOWED]],
   ['PASSED', ['pass', ALLOWED]],

@@ -86,6 +86,15 @@ describe('packetToLogLine', () => {
     expect(packetToLogLine(tun, { macDecode: true })).toContain('OUT= MAC= SRC=');
   });
 
+  it('prints an interface index without a name as #INDEX (IN=, OUT=, PHYSIN=, PHYSOUT=); no device stays empty', () => {
+    const bytes = packets.tcp4Flags();
+    const unnamed = packetToLogLine(record(2, bytes, { inInterface: undefined, physInIfindex: 7, physOutIfindex: 9, outIfindex: 8 }));
+    expect(unnamed.startsWith('P IN=#2 OUT=#8 PHYSIN=#7 PHYSOUT=#9 MAC=')).toBe(true);
+    const named = packetToLogLine(record(2, bytes, { physInIfindex: 7, physInInterface: 'eth1' }));
+    expect(named.startsWith('P IN=veth-lb OUT= PHYSIN=eth1 MAC=')).toBe(true);
+    expect(packetToLogLine(record(2, bytes, { ...OUTPUT, outInterface: undefined })).startsWith('P IN= OUT=#2 SRC=')).toBe(true);
+  });
+
   it('never throws on cut or random packets', () => {
     let seed = 12345;
     const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
