@@ -243,7 +243,7 @@ bool Reader::Drain(const Source& from) {
     bool dump_ended = false;
     for (int i = 0; i < got; i++) {
       uint32_t length = std::min<uint32_t>(msgs_[i].msg_len, max);
-      uint16_t flags = 0;
+      uint8_t flags = 0;
       if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
         flags |= kFlagTruncated;
         Add(stats_.truncated, 1);

@@ -3,8 +3,8 @@
 //
 //   [0,   4)  u32 write position (we store it with release)
 //   [64, 68)  u32 read position  (JS stores it after decoding a batch)
-//   [128, 128 + capacity)  entries, 8-aligned: u32 length | u16 source |
-//       u16 flags | f64 receivedUs | datagram, padded to 8.
+//   [128, 128 + capacity)  entries, 8-aligned: u32 length | u8 source |
+//       u8 flags | u16 netns | f64 receivedUs | datagram, padded to 8.
 //   length == WRAP_MARK: the rest of the data area is unused, go to offset 0.
 #pragma once
 
@@ -21,13 +21,13 @@ constexpr uint32_t kDataOffset = 128;
 constexpr uint32_t kEntryHeaderBytes = 16;
 constexpr uint32_t kWrapMark = 0xffffffff;
 
-constexpr uint16_t kSourceNflog = 1;
-constexpr uint16_t kSourceRtnl = 2;
-constexpr uint16_t kSourceConntrack = 3;
-constexpr uint16_t kSourceConntrackDump = 4;  // replies to a table dump
+constexpr uint8_t kSourceNflog = 1;
+constexpr uint8_t kSourceRtnl = 2;
+constexpr uint8_t kSourceConntrack = 3;
+constexpr uint8_t kSourceConntrackDump = 4;  // replies to a table dump
 
-constexpr uint16_t kFlagTruncated = 1;
-constexpr uint16_t kFlagEnobufs = 2;
+constexpr uint8_t kFlagTruncated = 1;
+constexpr uint8_t kFlagEnobufs = 2;
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the ring layout is little-endian");
 static_assert(sizeof(std::atomic<uint32_t>) == 4 && std::atomic<uint32_t>::is_always_lock_free,
@@ -68,11 +68,13 @@ class RingProducer {
     return data_;
   }
 
-  static void WriteHeader(uint8_t* entry, uint32_t length, uint16_t source, uint16_t flags,
-                          double received_us) {
+  // netns: which of the reader's namespaces the datagram came from (0: the first or only one).
+  static void WriteHeader(uint8_t* entry, uint32_t length, uint8_t source, uint8_t flags,
+                          double received_us, uint16_t netns = 0) {
     std::memcpy(entry, &length, 4);
-    std::memcpy(entry + 4, &source, 2);
-    std::memcpy(entry + 6, &flags, 2);
+    entry[4] = source;
+    entry[5] = flags;
+    std::memcpy(entry + 6, &netns, 2);
     std::memcpy(entry + 8, &received_us, 8);
   }
 

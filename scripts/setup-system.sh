@@ -17,6 +17,8 @@ packages=(
   libnetfilter-log-dev libnetfilter-conntrack-dev libnfnetlink-dev libmnl-dev
   nftables iptables conntrack iproute2 tcpdump iputils-ping util-linux procps
   ulogd2 ulogd2-json
+  rsyslog rsyslog-gnutls openssl prometheus
+  nfdump tshark
   clang-format
 )
 
@@ -48,5 +50,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   $SUDO chmod +x /usr/sbin/policy-rc.d
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | $SUDO debconf-set-selections
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup-system: done"

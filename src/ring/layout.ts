@@ -5,8 +5,9 @@
 //   [64, 68)  u32 read position   (consumer stores after a batch is decoded)
 //   [128, 128 + capacity)  data: a sequence of entries, each 8-byte aligned:
 //       u32 length   datagram bytes, or WRAP_MARK: skip to the start of the data area
-//       u16 source   SOURCE_* below
-//       u16 flags    FLAG_* below
+//       u8  source   SOURCE_* below
+//       u8  flags    FLAG_* below
+//       u16 netns    which of the reader's namespaces it came from (0: the first or only one)
 //       f64 receivedUs  CLOCK_REALTIME when the datagram was received, microseconds
 //       length bytes of the datagram, padded to a multiple of 8
 //

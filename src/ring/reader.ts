@@ -18,6 +18,7 @@ export type DatagramVisitor = (
   source: number,
   flags: number,
   receivedUs: number,
+  netns: number,
 ) => number;
 
 export class RingReader {
@@ -68,10 +69,11 @@ export class RingReader {
         pos = (pos + (this.capacity - (pos & mask))) >>> 0;
         continue;
       }
-      const source = this.view.getUint16(at + 4, true);
-      const flags = this.view.getUint16(at + 6, true);
+      const source = this.bytes[at + 4];
+      const flags = this.bytes[at + 5];
+      const netns = this.view.getUint16(at + 6, true);
       const receivedUs = this.view.getFloat64(at + 8, true);
-      produced += visit(this.bytes, this.view, at + ENTRY_HEADER_BYTES, length, source, flags, receivedUs);
+      produced += visit(this.bytes, this.view, at + ENTRY_HEADER_BYTES, length, source, flags, receivedUs, netns);
       pos = (pos + ENTRY_HEADER_BYTES + align8(length)) >>> 0;
     }
     Atomics.store(this.positions, READ_POS_OFFSET / 4, pos);
