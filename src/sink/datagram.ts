@@ -6,7 +6,7 @@
 // the bound they are dropped and counted.
 import * as dgram from 'node:dgram';
 import type { SyslogFramer } from '../format/syslog';
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import { loadNative } from '../native';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';

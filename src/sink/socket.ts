@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import { LineQueue } from './queue';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';

@@ -12,8 +12,9 @@ let script: string;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h4-stdout-'));
-  // The sinks compiled on their own (with what they import: the syslog framing, the native loader).
+  // The sinks compiled on their own, with what they import (the line target, the syslog framing, the native loader).
   const sources = fs.readdirSync(path.join(root, 'src/sink')).map((f) => path.join(root, 'src/sink', f));
+  sources.push(path.join(root, 'src/format/line-target.ts'));
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '--outDir', dir, '--rootDir', path.join(root, 'src'), '--module', 'commonjs', '--target', 'ES2022', '--strict', '--types', 'node', '--skipLibCheck', ...sources]);
   script = path.join(dir, 'child.js');
