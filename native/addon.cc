@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "datagram_socket.h"
 #include "reader.h"
 #include "sys_error.h"
 
@@ -379,6 +380,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeReader", NativeReader::Define(env));
+  nfc::DefineDatagramSocket(env, exports);
   return exports;
 }
 

@@ -131,6 +131,14 @@ export interface NativeReader {
 
 export interface NativeAddon {
   NativeReader: new (options: NativeReaderOptions) => NativeReader;
+  /** A non-blocking AF_UNIX SOCK_DGRAM socket (for syslog to /dev/log); throws an Error with .code. */
+  datagramOpen(): number;
+  /**
+   * Sends buffers[first..], one datagram each, to path ('@NAME': abstract) until one fails:
+   * [sent, errno name of the failed one or ''].
+   */
+  datagramSend(fd: number, path: string, buffers: Buffer[], first: number): [number, string];
+  datagramClose(fd: number): void;
 }
 
 let cached: NativeAddon | undefined;
