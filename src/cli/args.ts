@@ -1,5 +1,13 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
-import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
+import {
+  headerFieldProblem,
+  parseFacility,
+  parseSeverity,
+  SYSLOG_FRAMINGS,
+  SYSLOG_PROTOCOLS,
+  type SyslogFraming,
+  type SyslogProtocol,
+} from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
@@ -7,6 +15,11 @@ import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd'];
+
+/** prefix: the line starts with netns=NAME; hostname: LOGEMU's header names the namespace; none. */
+export type LogNetns = 'prefix' | 'hostname' | 'none';
+
+const LOG_NETNS: readonly LogNetns[] = ['prefix', 'hostname', 'none'];
 
 /** The kernel's LOG flags, for --format log/logemu (nft `log flags`, iptables --log-*). */
 export type LogFlag = 'tcpseq' | 'tcpopt' | 'ipopt' | 'uid' | 'macdecode';
@@ -32,7 +45,14 @@ export interface CliArgs {
   version: boolean;
   nflog: number[];
   conntrack?: CliConntrackArgs;
-  netns?: string;
+  /** --netns: namespaces to collect in (names under /run/netns or paths). */
+  netns: string[];
+  /** --all-netns and its --netns-* companions. */
+  allNetns?: { dir?: string; match?: string; processes: boolean; pollMs?: number };
+  /** --log-netns: how log/logemu lines say a packet's namespace. */
+  logNetns?: LogNetns;
+  /** --file-mode: permissions of an output file the collector creates. */
+  fileMode?: number;
   format: OutputFormat;
   /** Where NDJSON/lines go; undefined means stdout, or nothing when --write-pcap is given. */
   output?: string;
@@ -77,7 +97,15 @@ Give --nflog, --conntrack or both; or --read to decode an NFLOG capture.
 
 Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
-  --netns NAME            collect inside a network namespace (/run/netns/NAME or a path)
+  --netns NAMES           collect inside network namespaces, comma-separated (/run/netns/NAME or a
+                          path such as /proc/PID/ns/net), all into one stream; records say which
+  --all-netns             every namespace under /run/netns, attached as it appears and detached
+                          (with a note on stderr) when it goes; combines with --netns
+  --netns-match GLOB      with --all-netns: only names matching GLOB (* and ?), e.g. 'tenant-*'
+  --netns-dir DIR         with --all-netns: look in DIR instead of /run/netns
+  --netns-processes       with --all-netns: also every other namespace a running process is in
+                          (/proc/PID/ns/net, told apart by inode; named net:[INODE])
+  --netns-poll MS         with --all-netns: how often to look for namespaces (default 1000)
   --label GROUP=TEXT      a label for a group, carried as netfilter.group_label (repeatable)
   --qthreshold N          entries the kernel batches per datagram (default 1024)
   --flush-timeout MS      longest the kernel holds a batch, ms (default 10)
@@ -112,11 +140,16 @@ Output:
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
                           (default: this host's)
+  --log-netns MODE        for log and logemu, a packet from another namespace: prefix (the line
+                          starts with netns=NAME; default for log), hostname (logemu's header
+                          names the namespace; default for logemu) or none
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted
   --output-queue BYTES    bound of a socket output's queue (default 67108864)
+  --file-mode MODE        permissions of an output file the collector creates, octal (default 0640:
+                          firewall logs name hosts and users); an existing file keeps its own
 
 Syslog output (--output syslog, syslog:unix:PATH, syslog:udp|tcp|tls:HOST[:PORT]):
   --syslog-protocol P     rfc3164 (default: <4>Dec  3 06:10:42 HOST kernel: MSG, as syslogd
@@ -163,12 +196,13 @@ event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
 SIGHUP reopens an output file (log rotation).
-Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns.
+Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns and --all-netns.
 
 Examples:
   netfilter-collector --nflog 1 --max-events 10
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
+  netfilter-collector --nflog 1 --conntrack new,destroy --all-netns --netns-match 'tenant-*'
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
   netfilter-collector --nflog 5 --format log --output syslog
   netfilter-collector --nflog 5 --output syslog:tls:logs.example --tls-ca /etc/ssl/logs-ca.pem
@@ -183,13 +217,26 @@ function fail(message: string): never {
 }
 
 function conntrackArgs(args: CliArgs): CliConntrackArgs {
-  args.conntrack ??= { events: ['new', 'update', 'destroy'], dump: false, resync: false, reliable: false, protocols: [], sources: [], destinations: [], completed: false, enableSysctls: false };
+  args.conntrack ??= {
+    events: ['new', 'update', 'destroy'],
+    dump: false,
+    resync: false,
+    reliable: false,
+    protocols: [],
+    sources: [],
+    destinations: [],
+    completed: false,
+    enableSysctls: false,
+  };
   return args.conntrack;
 }
 
 function list(flag: string, text: string | undefined): string[] {
   if (!text) fail(`${flag} needs a comma-separated list`);
-  return text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
 }
 
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
@@ -200,7 +247,23 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {} };
+  const args: CliArgs = {
+    help: false,
+    version: false,
+    nflog: [],
+    netns: [],
+    format: 'ecs',
+    logFlags: [],
+    stats: false,
+    labels: new Map(),
+    syslog: {},
+    tls: {},
+  };
+  const allNetns = (): NonNullable<CliArgs['allNetns']> => {
+    args.allNetns ??= { processes: false };
+    return args.allNetns;
+  };
+  const netnsCompanions: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -228,7 +291,8 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--conntrack': {
         const text = value();
         const events = text === 'all' ? ['new', 'update', 'destroy'] : list(flag, text);
-        for (const e of events) if (e !== 'new' && e !== 'update' && e !== 'destroy') fail(`--conntrack: '${e}' is not new, update, destroy or all`);
+        for (const e of events)
+          if (e !== 'new' && e !== 'update' && e !== 'destroy') fail(`--conntrack: '${e}' is not new, update, destroy or all`);
         conntrackArgs(args).events = events as CliConntrackArgs['events'];
         break;
       }
@@ -261,7 +325,8 @@ export function parseArgs(argv: string[]): CliArgs {
         const [v, m] = text.split('/');
         const parse = (t: string): number => {
           const n = Number(t);
-          if (t === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(`--ct-mark needs VALUE[/MASK] (numbers, 0x… allowed), got '${text}'`);
+          if (t === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+            fail(`--ct-mark needs VALUE[/MASK] (numbers, 0x… allowed), got '${text}'`);
           return n;
         };
         conntrackArgs(args).mark = { value: parse(v), mask: m === undefined ? 0xffffffff : parse(m) };
@@ -270,10 +335,41 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--ct-zone':
         conntrackArgs(args).zone = positiveInteger(flag, value(), 0);
         break;
-      case '--netns': {
+      case '--netns':
+        for (const name of list(flag, value())) if (!args.netns.includes(name)) args.netns.push(name);
+        break;
+      case '--all-netns':
+        allNetns();
+        break;
+      case '--netns-match': {
         const text = value();
-        if (!text) fail('--netns needs a namespace name or path');
-        args.netns = text;
+        if (!text) fail("--netns-match needs a glob, e.g. 'tenant-*'");
+        allNetns().match = text;
+        netnsCompanions.push(flag);
+        break;
+      }
+      case '--netns-dir': {
+        const text = value();
+        if (!text) fail('--netns-dir needs a directory');
+        allNetns().dir = text;
+        netnsCompanions.push(flag);
+        break;
+      }
+      case '--netns-processes':
+        allNetns().processes = true;
+        netnsCompanions.push(flag);
+        break;
+      case '--netns-poll':
+        allNetns().pollMs = positiveInteger(flag, value(), 50);
+        netnsCompanions.push(flag);
+        break;
+      case '--log-netns':
+        args.logNetns = oneOf(flag, value(), LOG_NETNS) as LogNetns;
+        break;
+      case '--file-mode': {
+        const text = value() ?? '';
+        if (!/^0?[0-7]{3}$/.test(text)) fail(`--file-mode needs an octal mode such as 0640 or 600, got '${text}'`);
+        args.fileMode = Number.parseInt(text, 8);
         break;
       }
       case '--label': {
@@ -285,7 +381,8 @@ export function parseArgs(argv: string[]): CliArgs {
       }
       case '--format': {
         const text = value();
-        if (!OUTPUT_FORMATS.includes(text as OutputFormat)) fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${text ?? ''}'`);
+        if (!OUTPUT_FORMATS.includes(text as OutputFormat))
+          fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${text ?? ''}'`);
         args.format = text as OutputFormat;
         break;
       }
@@ -354,9 +451,17 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--interface-names':
       case '--interface-names-file': {
         const text = value();
-        if (!text) fail(flag === '--interface-names' ? '--interface-names needs INDEX=NAME,…, e.g. 2=eth0,10=wlan0' : '--interface-names-file needs a file path');
+        if (!text)
+          fail(
+            flag === '--interface-names'
+              ? '--interface-names needs INDEX=NAME,…, e.g. 2=eth0,10=wlan0'
+              : '--interface-names-file needs a file path',
+          );
         try {
-          args.interfaceNames = flag === '--interface-names' ? parseInterfaceNames(text, args.interfaceNames) : readInterfaceNamesFile(text, args.interfaceNames);
+          args.interfaceNames =
+            flag === '--interface-names'
+              ? parseInterfaceNames(text, args.interfaceNames)
+              : readInterfaceNamesFile(text, args.interfaceNames);
         } catch (err) {
           fail((err as Error).message);
         }
@@ -371,7 +476,8 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--stats-interval': {
         const text = value();
         const n = Number(text);
-        if (text === undefined || text === '' || !Number.isFinite(n) || n < 0) fail(`--stats-interval needs seconds (0 turns progress off), got '${text ?? ''}'`);
+        if (text === undefined || text === '' || !Number.isFinite(n) || n < 0)
+          fail(`--stats-interval needs seconds (0 turns progress off), got '${text ?? ''}'`);
         args.statsInterval = n;
         break;
       }
@@ -410,9 +516,18 @@ export function parseArgs(argv: string[]): CliArgs {
     }
   }
   if (args.help || args.version) return args;
+  // A companion alone would silently do nothing: --netns-match without --all-netns is a mistake.
+  if (netnsCompanions.length > 0 && !argv.includes('--all-netns')) fail(`${netnsCompanions[0]} goes with --all-netns`);
+  if (args.logNetns === 'hostname' && args.format !== 'logemu')
+    fail('--log-netns hostname applies to --format logemu (the LOG line has no host name)');
+  if (args.logNetns !== undefined && args.format !== 'log' && args.format !== 'logemu') {
+    fail('--log-netns applies to --format log and logemu (ecs, record and ulogd carry the namespace as fields)');
+  }
   if (args.read !== undefined) {
     if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
-    if (args.netns !== undefined || args.user !== undefined) fail('--read decodes a capture: --netns and --user are for live collection');
+    if (args.netns.length > 0 || args.allNetns || args.user !== undefined) {
+      fail('--read decodes a capture: --netns, --all-netns and --user are for live collection');
+    }
   } else if (args.interfaceNames !== undefined) {
     fail('--interface-names names the interfaces of a capture (--read); live collection resolves them through rtnetlink');
   } else if (args.nflog.length === 0 && !args.conntrack) {
@@ -425,7 +540,7 @@ export function parseArgs(argv: string[]): CliArgs {
     fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
   }
   if (args.logFlags.length > 0 && args.format !== 'log') {
-    fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
+    fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
   }
   if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   checkOutputOptions(args);
@@ -444,11 +559,16 @@ function checkOutputOptions(args: CliArgs): void {
   }
   const transport = target?.kind === 'syslog' ? target.transport.kind : undefined;
   const used = (options: object): string[] => Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
-  if (used(args.syslog).length > 0 && transport === undefined) fail('--syslog-* options apply to a syslog output (--output syslog, syslog:udp|tcp|tls:HOST[:PORT], syslog:unix:PATH)');
-  if (args.syslog.framing !== undefined && transport !== 'tcp' && transport !== 'tls') fail('--syslog-framing applies to syslog over tcp or tls (datagrams need no framing)');
-  if (args.syslog.maxMessageBytes !== undefined && transport !== 'udp' && transport !== 'unix') fail('--syslog-max-size applies to syslog over udp or unix (streams carry whole messages)');
-  if (used(args.tls).length > 0 && target?.kind !== 'tls' && transport !== 'tls') fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
-  if ((args.tls.cert === undefined) !== (args.tls.key === undefined)) fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
+  if (used(args.syslog).length > 0 && transport === undefined)
+    fail('--syslog-* options apply to a syslog output (--output syslog, syslog:udp|tcp|tls:HOST[:PORT], syslog:unix:PATH)');
+  if (args.syslog.framing !== undefined && transport !== 'tcp' && transport !== 'tls')
+    fail('--syslog-framing applies to syslog over tcp or tls (datagrams need no framing)');
+  if (args.syslog.maxMessageBytes !== undefined && transport !== 'udp' && transport !== 'unix')
+    fail('--syslog-max-size applies to syslog over udp or unix (streams carry whole messages)');
+  if (used(args.tls).length > 0 && target?.kind !== 'tls' && transport !== 'tls')
+    fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
+  if ((args.tls.cert === undefined) !== (args.tls.key === undefined))
+    fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
 }
 
 function oneOf(flag: string, text: string | undefined, allowed: readonly string[]): string {

@@ -14,7 +14,7 @@ import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
 import type { LineTarget } from '../format/line-target';
 
-type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>;
+type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname' | 'logNetns'>;
 
 function ecsOptions(args: FormatArgs): EcsOptions {
   return { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
@@ -44,8 +44,17 @@ export type LineWriter = (record: CollectorRecord, to: LineTarget) => void;
 /** How a gap reads on stderr. */
 export function gapMessage(gap: GapRecord): string {
   const what = gap.count === null ? 'an unknown number of events' : `${gap.count} events`;
-  const where = gap.group !== undefined ? `${gap.source} group ${gap.group}` : gap.source;
+  const where =
+    (gap.group !== undefined ? `${gap.source} group ${gap.group}` : gap.source) + (gap.netns ? ` in netns ${gap.netns.name}` : '');
   return `netfilter-collector: lost ${what} (${where}, ${gap.reason})${gap.detail ? `: ${gap.detail}` : ''}`;
+}
+
+/**
+ * How a log line says its namespace: netns=NAME and a space before the rule's prefix, where LOG-line
+ * parsers take free text (everything before IN=). Spaces in a name (a path could have them) become _.
+ */
+export function netnsPrefix(name: string): string {
+  return `netns=${name.replace(/\s/g, '_')} `;
 }
 
 /** --log-flags as the LOG line's options. */
@@ -63,26 +72,53 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
   switch (args.format) {
     case 'record': {
       // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
-      const withPayload = (key: string, value: unknown): unknown => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value);
-      return (record) => (record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record));
+      const withPayload = (key: string, value: unknown): unknown =>
+        value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value;
+      return (record) =>
+        record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record);
     }
     case 'ecs': {
       const packetLines = new EcsPacketLines(ecsOptions(args));
       return (record) =>
-        record.kind === 'packet' ? packetLines.line(record) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record));
+        record.kind === 'packet'
+          ? packetLines.line(record)
+          : record.kind === 'flow'
+            ? flowToEcsJson(record)
+            : JSON.stringify(gapToEcs(record));
     }
     case 'log': {
       const options = logLineOptions(args.logFlags);
+      const prefix = (args.logNetns ?? 'prefix') === 'prefix';
       return (record) => {
-        if (record.kind === 'packet') return packetToLogLine(record, options);
+        if (record.kind === 'packet') {
+          const line = packetToLogLine(record, options);
+          return prefix && record.netns ? netnsPrefix(record.netns.name) + line : line;
+        }
         if (record.kind === 'gap') onGap(record);
         return null;
       };
     }
     case 'logemu': {
       const options = { hostname: args.logemuHostname ?? os.hostname() };
+      const mode = args.logNetns ?? 'hostname';
+      // One options object per namespace, made once: the header's host name is the namespace's.
+      const byNamespace = new Map<string, { hostname: string }>();
+      const optionsFor = (name: string) => {
+        let o = byNamespace.get(name);
+        if (!o) {
+          o = { hostname: name.replace(/\s/g, '_') };
+          // Namespaces come and go: the cache forgets rather than grows without bound.
+          if (byNamespace.size >= 4096) byNamespace.clear();
+          byNamespace.set(name, o);
+        }
+        return o;
+      };
       return (record) => {
-        if (record.kind === 'packet') return packetToLogemuLine(record, options);
+        if (record.kind === 'packet') {
+          if (!record.netns || mode === 'none') return packetToLogemuLine(record, options);
+          if (mode === 'hostname') return packetToLogemuLine(record, optionsFor(record.netns.name));
+          return packetToLogemuLine({ ...record, prefix: netnsPrefix(record.netns.name) + record.prefix }, options);
+        }
         if (record.kind === 'gap') onGap(record);
         return null;
       };

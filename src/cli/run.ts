@@ -15,8 +15,8 @@ import { dropPrivileges, parseUserSpec } from '../privileges';
 /** How long close may take to flush a stalled output before giving up on it. */
 const CLOSE_DEADLINE_MS = 5000;
 
-function openSource(args: CliArgs): RecordSource {
-  if (args.read === undefined) return new LiveSource(args);
+function openSource(args: CliArgs, note: (line: string) => void): RecordSource {
+  if (args.read === undefined) return new LiveSource(args, note);
   return new PcapSource(args.read, {
     labels: args.labels,
     interfaces: args.interfaceNames,
@@ -37,14 +37,20 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const format = lineFormatter(args, onGap);
   const write = lineWriter(args, format);
   // Outputs first: a bad path fails before any socket is bound.
-  const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr }) : null;
+  const output =
+    args.output !== undefined || args.writePcap === undefined
+      ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr })
+      : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
-  const source = openSource(args);
+  const source = openSource(args, stderr);
   if (args.user !== undefined) {
     // The sockets (and the outputs) are open: nothing more needs privilege, apart from resync dumps.
     try {
       const dropped = dropPrivileges(parseUserSpec(args.user));
-      if (args.stats || intervalWanted(args)) stderr(`netfilter-collector: running as uid ${dropped.uid}, gid ${dropped.gid}, no capabilities (${dropped.threads} threads checked)`);
+      if (args.stats || intervalWanted(args))
+        stderr(
+          `netfilter-collector: running as uid ${dropped.uid}, gid ${dropped.gid}, no capabilities (${dropped.threads} threads checked)`,
+        );
     } catch (err) {
       // The process may be half-dropped: stop here.
       source.close();
@@ -115,11 +121,12 @@ export async function runCollection(args: CliArgs): Promise<number> {
       if (output) await output.flush();
       // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
-      if (args.read === undefined) for (const record of batch) {
-        if (record.kind === 'gap') continue;
-        fromReader.record(nowUs - record.receivedUs);
-        if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
-      }
+      if (args.read === undefined)
+        for (const record of batch) {
+          if (record.kind === 'gap') continue;
+          fromReader.record(nowUs - record.receivedUs);
+          if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
+        }
       if (args.maxEvents !== undefined && events >= args.maxEvents) source.close();
       if (args.idleExitMs !== undefined && events > 0) {
         if (idleTimer) idleTimer.refresh();
@@ -146,7 +153,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
   }
   const outputStats = output?.stats();
   if (outputStats && outputStats.droppedLines > 0) {
-    stderr(`netfilter-collector: the output dropped ${outputStats.droppedLines} lines (${outputStats.droppedBytes} bytes) it could not deliver`);
+    stderr(
+      `netfilter-collector: the output dropped ${outputStats.droppedLines} lines (${outputStats.droppedBytes} bytes) it could not deliver`,
+    );
   }
   if (closeReport && !closeReport.complete) {
     stderr(

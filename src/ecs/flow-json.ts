@@ -46,10 +46,20 @@ function seqAdj(s: NonNullable<FlowRecord['seqAdjOriginal']>): string {
 }
 
 /** An endpoint's members after its address and port: the NAT translation and the counters. */
-function endpoint(head: string, nat: { translatedIp: string; translatedPort?: number } | undefined, bytes: number | undefined, packets: number | undefined): string {
+function endpoint(
+  head: string,
+  nat: { translatedIp: string; translatedPort?: number } | undefined,
+  bytes: number | undefined,
+  packets: number | undefined,
+): string {
   let out = head;
   if (nat !== undefined) {
-    out += (out ? ',' : '') + '"nat":{"ip":' + q(nat.translatedIp) + (nat.translatedPort === undefined ? '' : ',"port":' + nat.translatedPort) + '}';
+    out +=
+      (out ? ',' : '') +
+      '"nat":{"ip":' +
+      q(nat.translatedIp) +
+      (nat.translatedPort === undefined ? '' : ',"port":' + nat.translatedPort) +
+      '}';
   }
   if (bytes !== undefined) out += (out ? ',' : '') + '"bytes":' + bytes;
   if (packets !== undefined) out += (out ? ',' : '') + '"packets":' + packets;
@@ -95,7 +105,8 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
 
   let ct = '"ct":{"event":' + q(record.event);
   if (record.id !== undefined) ct += ',"id":' + record.id;
-  if (record.status !== undefined) ct += ',"status":' + record.status + ',"status_flags":' + flagsJson(STATUS_FLAGS_JSON, record.status, statusNames);
+  if (record.status !== undefined)
+    ct += ',"status":' + record.status + ',"status_flags":' + flagsJson(STATUS_FLAGS_JSON, record.status, statusNames);
   if (record.stateName !== undefined) ct += ',"state":' + q(record.stateName);
   if (record.state !== undefined) ct += ',"state_number":' + record.state;
   if (record.timeout !== undefined) ct += ',"timeout":' + record.timeout;
@@ -116,10 +127,15 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
   ) {
     let tcp = '';
     if (record.tcpFlagsOriginal !== undefined) {
-      tcp += ',"flags_original":' + flagsJson(TCP_FLAGS_JSON, record.tcpFlagsOriginal, tcpCtFlagNames) + ',"flags_original_bits":' + record.tcpFlagsOriginal;
+      tcp +=
+        ',"flags_original":' +
+        flagsJson(TCP_FLAGS_JSON, record.tcpFlagsOriginal, tcpCtFlagNames) +
+        ',"flags_original_bits":' +
+        record.tcpFlagsOriginal;
     }
     if (record.tcpFlagsReply !== undefined) {
-      tcp += ',"flags_reply":' + flagsJson(TCP_FLAGS_JSON, record.tcpFlagsReply, tcpCtFlagNames) + ',"flags_reply_bits":' + record.tcpFlagsReply;
+      tcp +=
+        ',"flags_reply":' + flagsJson(TCP_FLAGS_JSON, record.tcpFlagsReply, tcpCtFlagNames) + ',"flags_reply_bits":' + record.tcpFlagsReply;
     }
     if (record.tcpWscaleOriginal !== undefined) tcp += ',"wscale_original":' + record.tcpWscaleOriginal;
     if (record.tcpWscaleReply !== undefined) tcp += ',"wscale_reply":' + record.tcpWscaleReply;
@@ -173,5 +189,6 @@ export function flowToEcsJson(record: FlowRecord, options?: FlowEcsOptions): str
   out += ',"network":{' + network + '},' + observer;
   if (related) out += ',"related":{"ip":[' + related + ']}';
   const family = familyName(record.family) ?? String(record.family);
-  return out + ',"netfilter":{"family":' + q(family) + ',"family_number":' + record.family + ',' + ct + '}}';
+  const netns = record.netns ? ',"netns":{"name":' + q(record.netns.name) + ',"inode":' + record.netns.inode + '}' : '';
+  return out + ',"netfilter":{"family":' + q(family) + ',"family_number":' + record.family + netns + ',' + ct + '}}';
 }

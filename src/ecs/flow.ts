@@ -64,6 +64,8 @@ export interface EcsSeqAdj {
 export interface NetfilterFlowFields {
   family: string;
   family_number: number;
+  /** The network namespace of the conntrack table (when the collector reads more than its own). */
+  netns?: { name: string; inode: number };
   ct: {
     event: FlowRecord['event'];
     id?: number;
@@ -291,14 +293,16 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
   }
   const nat = record.nat;
   if (nat?.source !== undefined) {
-    source.nat = nat.source.translatedPort === undefined
-      ? { ip: nat.source.translatedIp }
-      : { ip: nat.source.translatedIp, port: nat.source.translatedPort };
+    source.nat =
+      nat.source.translatedPort === undefined
+        ? { ip: nat.source.translatedIp }
+        : { ip: nat.source.translatedIp, port: nat.source.translatedPort };
   }
   if (nat?.destination !== undefined) {
-    destination.nat = nat.destination.translatedPort === undefined
-      ? { ip: nat.destination.translatedIp }
-      : { ip: nat.destination.translatedIp, port: nat.destination.translatedPort };
+    destination.nat =
+      nat.destination.translatedPort === undefined
+        ? { ip: nat.destination.translatedIp }
+        : { ip: nat.destination.translatedIp, port: nat.destination.translatedPort };
   }
   if (record.originalBytes !== undefined) source.bytes = record.originalBytes;
   if (record.originalPackets !== undefined) source.packets = record.originalPackets;
@@ -329,6 +333,7 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
   doc.netfilter = {
     family: familyName(record.family) ?? String(record.family),
     family_number: record.family,
+    ...(record.netns ? { netns: { name: record.netns.name, inode: record.netns.inode } } : {}),
     ct,
   };
   return doc;

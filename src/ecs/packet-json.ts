@@ -13,22 +13,23 @@ import type { PacketRecord } from '../records';
 import { ECS_VERSION, type EcsOptions } from './packet';
 import { packetFacts } from './packet-facts';
 import { ecsObserverJsonOpen } from './observer';
-import {
-  familyName,
-  hookDirection,
-  hookName,
-  ianaNumber,
-  ipv4FlagNames,
-  transportName,
-} from './names';
+import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 // Imported from its module, not re-exported through names.ts: a re-export leaves the exports object
 // in V8's slow dictionary mode, and every call through it pays a generic lookup.
 import { tcpFlagNames } from '../packet/tcp';
 import { jsonString as q, jsonStrings } from './json-string';
-import { fillTemplate, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
+import {
+  fillTemplate,
+  parseTemplate,
+  SLOT,
+  slotValues,
+  templateBytes,
+  writeTemplate,
+  type PacketTemplate,
+  type SlotTexts,
+} from './packet-template';
 import type { LineTarget } from '../format/line-target';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
-
 
 function numbers(list: number[]): string {
   let out = '[';
@@ -129,6 +130,7 @@ function lineText(record: PacketRecord, options: EcsOptions | undefined, slot: S
     ',"hw_protocol":' +
     record.hwProtocol;
   if (label !== undefined) nf += ',"group_label":' + q(label);
+  if (record.netns !== undefined) nf += ',"netns":{"name":' + q(record.netns.name) + ',"inode":' + record.netns.inode + '}';
   const hook = hookName(record.family, record.hook);
   if (hook !== undefined) nf += ',"hook":"' + hook + '"';
   if (record.mark !== undefined) nf += ',"mark":' + record.mark;
@@ -255,7 +257,8 @@ function lineText(record: PacketRecord, options: EcsOptions | undefined, slot: S
   }
 
   if (facts.protocol >= 0 && isIp) {
-    network += (network ? ',' : '') + '"transport":' + q(transportName(facts.protocol)) + ',"iana_number":"' + ianaNumber(facts.protocol) + '"';
+    network +=
+      (network ? ',' : '') + '"transport":' + q(transportName(facts.protocol)) + ',"iana_number":"' + ianaNumber(facts.protocol) + '"';
     if (facts.communityId !== undefined) network += ',"community_id":"' + facts.communityId + '"';
   }
   const direction = hookDirection(record.family, record.hook);

@@ -44,6 +44,8 @@ export class PacketShape {
   // The NFLOG entry.
   private group = 0;
   private groupLabel: string | undefined;
+  /** One object per namespace (the decoder's), so identity is equality. */
+  private netns: PacketRecord['netns'];
   private family = 0;
   private hook = 0;
   private hwProtocol = 0;
@@ -104,6 +106,7 @@ export class PacketShape {
   set(r: PacketRecord): void {
     this.group = r.group;
     this.groupLabel = r.groupLabel;
+    this.netns = r.netns;
     this.family = r.family;
     this.hook = r.hook;
     this.hwProtocol = r.hwProtocol;
@@ -185,7 +188,8 @@ export class PacketShape {
   matches(r: PacketRecord): boolean {
     const pkt = r.packet;
     const net = pkt.network!;
-    if (net.kind !== this.netKind || net.kind === 'arp' || net.src !== this.src || net.dst !== this.dst || net.protocol !== this.protocol) return false;
+    if (net.kind !== this.netKind || net.kind === 'arp' || net.src !== this.src || net.dst !== this.dst || net.protocol !== this.protocol)
+      return false;
     if (net.kind === 'ipv4') {
       if (
         net.ttl !== this.ttl ||
@@ -215,14 +219,25 @@ export class PacketShape {
       } else if (tr.kind === 'udp' || tr.kind === 'udplite') {
         if (tr.srcPort !== this.srcPort || tr.dstPort !== this.dstPort) return false;
       } else if (tr.kind === 'icmp' || tr.kind === 'icmpv6') {
-        if (tr.type !== this.icmpType || tr.code !== this.icmpCode || tr.id !== this.icmpId || (tr.sequence !== undefined) !== this.hasIcmpSequence) return false;
+        if (
+          tr.type !== this.icmpType ||
+          tr.code !== this.icmpCode ||
+          tr.id !== this.icmpId ||
+          (tr.sequence !== undefined) !== this.hasIcmpSequence
+        )
+          return false;
       }
     }
 
     const link = pkt.link;
     if (link?.src !== this.linkSrc || link?.dst !== this.linkDst) return false;
     const vlans = link === undefined ? 0 : link.vlans.length;
-    if (vlans !== this.linkVlans || (vlans > 0 && link!.vlans[0].id !== this.linkVlan0) || (vlans > 1 && link!.vlans[1].id !== this.linkVlan1)) return false;
+    if (
+      vlans !== this.linkVlans ||
+      (vlans > 0 && link!.vlans[0].id !== this.linkVlan0) ||
+      (vlans > 1 && link!.vlans[1].id !== this.linkVlan1)
+    )
+      return false;
 
     return (
       r.group === this.group &&
@@ -239,6 +254,7 @@ export class PacketShape {
       (r.seq !== undefined) === this.hasSeq &&
       (r.seqGlobal !== undefined) === this.hasSeqGlobal &&
       r.groupLabel === this.groupLabel &&
+      r.netns === this.netns &&
       r.uid === this.uid &&
       r.gid === this.gid &&
       r.ctInfo === this.ctInfo &&

@@ -21,14 +21,7 @@
 import type { PacketRecord } from '../records';
 import type { ActionResult } from '../verdict/action';
 import { packetFacts } from './packet-facts';
-import {
-  familyName,
-  hookDirection,
-  hookName,
-  ianaNumber,
-  ipv4FlagNames,
-  transportName,
-} from './names';
+import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
 import { ecsObserver, type EcsObserver } from './observer';
 import { formatTimestampUs } from './timestamp';
@@ -88,6 +81,8 @@ export interface EcsDocument {
 export interface NetfilterFields {
   group: number;
   group_label?: string;
+  /** The network namespace the packet was logged in (when the collector reads more than its own). */
+  netns?: { name: string; inode: number };
   family: string;
   family_number: number;
   hook?: string;
@@ -138,7 +133,6 @@ export interface NetfilterFields {
   arp?: { operation: number; sender_mac?: string; target_mac?: string };
   decode_error?: string;
 }
-
 
 function iface(name: string | undefined, index: number | undefined): EcsInterface | undefined {
   if (name === undefined && index === undefined) return undefined;
@@ -202,6 +196,7 @@ export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocu
     hw_protocol: record.hwProtocol,
   };
   if (label !== undefined) nf.group_label = label;
+  if (record.netns !== undefined) nf.netns = { name: record.netns.name, inode: record.netns.inode };
   const hook = hookName(record.family, record.hook);
   if (hook !== undefined) nf.hook = hook;
   if (record.mark !== undefined) nf.mark = record.mark;
