@@ -18,8 +18,18 @@ export interface NflogGroupOptions {
 export interface CollectorOptions {
   /** NFLOG groups: numbers or per-group options. */
   nflog?: number | Array<number | NflogGroupOptions>;
-  /** Network namespace to collect in: a name under /run/netns or a path. */
-  netns?: string;
+  /**
+   * Network namespaces to collect in, as one stream: a name under /run/netns or a path (/proc/PID/ns/net),
+   * or a list of them. Records from another namespace than the collector's carry `netns` (name and inode).
+   */
+  netns?: string | string[];
+  /**
+   * Every namespace under /run/netns (and optionally of running processes), attached as they appear
+   * and detached as they vanish. Combines with `netns`.
+   */
+  allNetns?: boolean | AllNetnsOptions;
+  /** Told when a namespace is attached, detached, or cannot be attached. */
+  onNamespace?: (change: NamespaceChange) => void;
   /** Defaults for every group (a group's own options win). */
   copyMode?: CopyMode;
   /** Bytes of each packet the kernel copies (copy mode 'packet'). Default 0xffff: all. */
@@ -53,6 +63,33 @@ export interface CollectorOptions {
   includePayload?: boolean;
   /** Closes the collector when aborted. */
   signal?: AbortSignal;
+}
+
+export interface AllNetnsOptions {
+  /** Where named namespaces are. Default /run/netns. */
+  dir?: string;
+  /** Only names matching this glob (`*`, `?`), e.g. 'tenant-*'. Default: all. */
+  match?: string;
+  /** Also every distinct namespace of running processes (/proc/PID/ns/net), told apart by inode. Default false. */
+  processes?: boolean;
+  /** How often to look for namespaces that came or went, ms. Default 1000. */
+  pollMs?: number;
+}
+
+export interface NamespaceChange {
+  change: 'attached' | 'detached' | 'failed';
+  name: string;
+  /** 0 when it could not be opened. */
+  inode: number;
+  /** For 'detached' and 'failed': why. */
+  reason?: string;
+}
+
+export interface ResolvedAllNetns {
+  dir: string;
+  match: RegExp | undefined;
+  processes: boolean;
+  pollMs: number;
 }
 
 export type ConntrackEvent = 'new' | 'update' | 'destroy';
@@ -100,7 +137,10 @@ export interface ResolvedOptions {
   conntrack: ResolvedConntrack | undefined;
   groups: NativeNflogGroup[];
   labels: Map<number, string>;
-  netns: string;
+  /** '' is the collector's own namespace. */
+  netns: string[];
+  allNetns: ResolvedAllNetns | undefined;
+  onNamespace: ((change: NamespaceChange) => void) | undefined;
   socketBuffer: number;
   ringSize: number;
   maxDatagram: number;
@@ -170,14 +210,15 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
   if (ringSize < 4 * (maxDatagram + 16)) {
     throw new RangeError(`netfilter-collector: option ringSize (${ringSize}) must hold at least 4 datagrams of ${maxDatagram} bytes`);
   }
-  if (options.netns !== undefined && (typeof options.netns !== 'string' || options.netns === '')) {
-    throw new TypeError('netfilter-collector: option netns must be a namespace name or path');
-  }
+  const netns = resolveNetns(options.netns);
+  const allNetns = resolveAllNetns(options.allNetns);
   return {
     conntrack,
     groups,
     labels,
-    netns: options.netns ?? '',
+    netns: netns.length === 0 && allNetns === undefined ? [''] : netns,
+    allNetns,
+    onNamespace: options.onNamespace,
     socketBuffer: integer('socketBuffer', options.socketBuffer ?? 256 * 1024 * 1024, 4096, 2 ** 30),
     ringSize,
     maxDatagram,
@@ -189,7 +230,18 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
   };
 }
 
-const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136 };
+const PROTOCOLS: Record<string, number> = {
+  icmp: 1,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  icmpv6: 58,
+  'ipv6-icmp': 58,
+  sctp: 132,
+  udplite: 136,
+};
 const EVENT_BITS: Record<ConntrackEvent, number> = { new: 1, update: 2, destroy: 4 };
 const CIDR = /^([0-9a-fA-F:.]+)(\/(\d{1,3}))?$/;
 
@@ -201,7 +253,9 @@ function cidrs(name: string, list: unknown): string[] {
     const bits = match?.[3] === undefined ? undefined : Number(match[3]);
     const v6 = match?.[1].includes(':');
     if (!match || (bits !== undefined && bits > (v6 ? 128 : 32))) {
-      throw new RangeError(`netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`);
+      throw new RangeError(
+        `netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`,
+      );
     }
     return entry as string;
   });
@@ -224,7 +278,9 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
   const protocols = (o.protocols ?? []).map((p) => {
     const n = typeof p === 'number' ? p : PROTOCOLS[String(p).toLowerCase()];
     if (n === undefined || !Number.isInteger(n) || n < 0 || n > 255) {
-      throw new RangeError(`netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`);
+      throw new RangeError(
+        `netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`,
+      );
     }
     return n;
   });
@@ -239,7 +295,12 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
       dump: o.dump ?? false,
       resyncOnOverflow: o.resync ?? false,
       reliable: o.reliable ?? false,
-      filter: { protocols, sources: cidrs('conntrack.sources', o.sources), destinations: cidrs('conntrack.destinations', o.destinations), mark },
+      filter: {
+        protocols,
+        sources: cidrs('conntrack.sources', o.sources),
+        destinations: cidrs('conntrack.destinations', o.destinations),
+        mark,
+      },
       enableAccounting: o.enableSysctls ?? false,
       enableTimestamps: o.enableSysctls ?? false,
     },
@@ -249,55 +310,47 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
   };
 }
 
-// IPFIX export (src/ipfix/, the CLI's --format ipfix): what users pass, defaults and validation.
-
-/** What the IPFIX exporter sends: NAT events (RFC 8158), flow records, NAT events of untranslated flows too. */
-export type IpfixRecordKind = 'nat-events' | 'flows' | 'untranslated';
-
-export const IPFIX_RECORD_KINDS: readonly IpfixRecordKind[] = ['nat-events', 'flows', 'untranslated'];
-
-export interface IpfixOptions {
-  /** Observation Domain ID in every message header (0 to 2^32-1). Default 1. */
-  observationDomainId?: number;
-  /** MTU of the path to the collector, bytes: messages are packed up to it less the IP and UDP headers. Default 1500. */
-  mtu?: number;
-  /** Over UDP, templates are sent again after this many seconds (RFC 7011 §8.4). Default 60. */
-  templateRefreshSeconds?: number;
-  /** What to export. Default ['nat-events', 'flows']. */
-  records?: IpfixRecordKind[];
-}
-
-export interface ResolvedIpfixOptions {
-  observationDomainId: number;
-  mtu: number;
-  templateRefreshMs: number;
-  natEvents: boolean;
-  flows: boolean;
-  untranslated: boolean;
-}
-
-/** The MTU's smallest and largest values: IPv4's minimum datagram, and what one UDP datagram can carry. */
-export const IPFIX_MTU_RANGE = [576, 65535] as const;
-
-export function resolveIpfixOptions(options: IpfixOptions = {}): ResolvedIpfixOptions {
-  const records = options.records ?? ['nat-events', 'flows'];
-  if (!Array.isArray(records) || records.length === 0) {
-    throw new RangeError(`netfilter-collector: option ipfix.records must list some of ${IPFIX_RECORD_KINDS.join(', ')}`);
-  }
-  for (const kind of records) {
-    if (!IPFIX_RECORD_KINDS.includes(kind)) {
-      throw new RangeError(`netfilter-collector: option ipfix.records: '${String(kind)}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
+function resolveNetns(option: unknown): string[] {
+  if (option === undefined) return [];
+  const list = Array.isArray(option) ? option : [option];
+  const seen = new Set<string>();
+  for (const name of list) {
+    if (typeof name !== 'string' || name === '' || name.includes('\0')) {
+      throw new TypeError(`netfilter-collector: option netns must be namespace names or paths, got ${JSON.stringify(name)}`);
     }
+    if (seen.has(name)) throw new RangeError(`netfilter-collector: namespace ${name} is listed twice in option netns`);
+    seen.add(name);
   }
-  if (records.includes('untranslated') && !records.includes('nat-events')) {
-    throw new RangeError('netfilter-collector: option ipfix.records: untranslated adds the NAT events of untranslated flows: list nat-events too');
+  if (list.length > 65535) throw new RangeError('netfilter-collector: option netns lists more than 65535 namespaces');
+  return list as string[];
+}
+
+/** A shell-style glob ('*' any run, '?' one character) as an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function resolveAllNetns(option: CollectorOptions['allNetns']): ResolvedAllNetns | undefined {
+  if (option === undefined || option === false) return undefined;
+  const o: AllNetnsOptions = option === true ? {} : option;
+  if (o === null || typeof o !== 'object') throw new TypeError('netfilter-collector: option allNetns must be true or an object');
+  if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir === '')) {
+    throw new TypeError('netfilter-collector: option allNetns.dir must be a directory path');
+  }
+  if (o.match !== undefined && (typeof o.match !== 'string' || o.match === '')) {
+    throw new TypeError("netfilter-collector: option allNetns.match must be a glob such as 'tenant-*'");
   }
   return {
-    observationDomainId: integer('ipfix.observationDomainId', options.observationDomainId ?? 1, 0, 0xffffffff),
-    mtu: integer('ipfix.mtu', options.mtu ?? 1500, IPFIX_MTU_RANGE[0], IPFIX_MTU_RANGE[1]),
-    templateRefreshMs: integer('ipfix.templateRefreshSeconds', options.templateRefreshSeconds ?? 60, 1, 86_400) * 1000,
-    natEvents: records.includes('nat-events'),
-    flows: records.includes('flows'),
-    untranslated: records.includes('untranslated'),
+    dir: o.dir ?? '/run/netns',
+    match: o.match === undefined ? undefined : globToRegExp(o.match),
+    processes: o.processes ?? false,
+    pollMs: integer('allNetns.pollMs', o.pollMs ?? 1000, 50, 3_600_000),
   };
 }
+
+// IPFIX export options (--format ipfix) are defined with the exporter, in the formats' layer.
+export { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from './ipfix/options';

@@ -1,7 +1,7 @@
 // --format ipfix: flow records encoded as IPFIX messages (src/ipfix/) and
 // sent to a collector (src/sink/ipfix.ts), once per batch.
 import { IpfixEncoder, type IpfixEncoderCounters, maxMessageBytes } from '../ipfix/encoder';
-import type { ResolvedIpfixOptions } from '../options';
+import type { ResolvedIpfixOptions } from '../ipfix/options';
 import type { CollectorRecord } from '../records';
 import { IpfixSink, type IpfixSinkStats, type IpfixTarget } from '../sink/ipfix';
 

@@ -43,7 +43,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
       ? new IpfixOutput(args.ipfixTarget, args.ipfix, { queueBytes: args.outputQueue, onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`) })
       : null;
   const output =
-    ipfix === null && (args.output !== undefined || args.writePcap === undefined) ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
+    ipfix === null && (args.output !== undefined || args.writePcap === undefined)
+      ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr })
+      : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   const source = openSource(args);
   if (args.user !== undefined) {

@@ -13,8 +13,8 @@
 // (templateRefreshMs), again once the interval has passed, so a collector
 // started late or restarted can decode within that interval. The sequence
 // number counts the data records sent before each message, per session.
-import { parseIpInto } from '../ecs/community-id';
-import type { ResolvedIpfixOptions } from '../options';
+import { parseIpInto } from '../packet/ip-text';
+import type { ResolvedIpfixOptions } from './options';
 import type { FlowRecord, FlowTuple } from '../records';
 import { FLOW_END_REASON, NAT_EVENT, recordLength, TEMPLATES, type TemplateSpec } from './elements';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from '../../../src/ipfix/elements';
 import { IpfixEncoder, maxMessageBytes, type IpfixMessage } from '../../../src/ipfix/encoder';
-import { resolveIpfixOptions, type IpfixOptions } from '../../../src/options';
+import { resolveIpfixOptions, type IpfixOptions } from '../../../src/ipfix/options';
 import type { FlowRecord } from '../../../src/records';
 import { IpfixTestDecoder } from '../../helpers/ipfix-decode';
 
