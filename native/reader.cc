@@ -70,7 +70,46 @@ void Reader::Release() {
   (void)ignored;  // EAGAIN only if the counter is saturated: a wake-up is pending anyway
 }
 
+void Reader::Finish() {
+  if (finished_ || !thread_.joinable()) return;
+  finished_ = true;
+  // From the caller's thread: sending on a socket another thread reads is
+  // safe, and the groups are free for a new collector when close() returns.
+  if (nflog_) nflog_->Unbind();
+  if (conntrack_) conntrack_->Unsubscribe();
+  stopping_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+  // The thread is gone: what it owned is the caller's now. No more dumps.
+  conntrack_resync_ = false;
+  waiting_.store(false, std::memory_order_relaxed);
+}
+
+bool Reader::DrainRemaining() {
+  if (!finished_) return false;
+  waiting_.store(false, std::memory_order_relaxed);
+  bool empty = true;
+  if (rtnl_) empty = Drain({rtnl_->fd(), kSourceRtnl}) && empty;
+  if (nflog_ && !waiting_.load(std::memory_order_relaxed)) empty = Drain({nflog_->fd(), kSourceNflog}) && empty;
+  if (conntrack_ && !waiting_.load(std::memory_order_relaxed)) {
+    empty = Drain({conntrack_->event_fd(), kSourceConntrack}) && empty;
+    if (conntrack_->dump_fd() >= 0 && !waiting_.load(std::memory_order_relaxed)) {
+      empty = Drain({conntrack_->dump_fd(), kSourceConntrackDump}) && empty;
+    }
+  }
+  return empty && !waiting_.load(std::memory_order_relaxed);
+}
+
 void Reader::Stop() {
+  if (finished_ && event_fd_ >= 0) {
+    // Finish() stopped the thread and left the sockets open for DrainRemaining().
+    CloseSockets();
+    close(event_fd_);
+    event_fd_ = -1;
+    return;
+  }
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
   uint64_t one = 1;
@@ -93,7 +132,8 @@ void Reader::Run(std::promise<void>* opened) {
   }
   opened->set_value();  // `opened` is gone after this: the constructor returns
   Loop();
-  CloseSockets();
+  // After Finish() the sockets stay open: the caller reads what they hold.
+  if (!finished_) CloseSockets();
 }
 
 void Reader::Open() {

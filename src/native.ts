@@ -101,6 +101,14 @@ export interface NativeReader {
   conntrackSettings(): NativeConntrackSettings | null;
   /** Tells the reader that JS advanced the read position (wakes it when it waits on a full ring). */
   release(): void;
+  /**
+   * The start of a close, synchronous: the kernel stops sending (NFLOG groups unbound, which flushes the
+   * entries it still batched and frees the groups; conntrack events unsubscribed) and the thread stops,
+   * leaving the sockets open so that drainRemaining() can read what they hold.
+   */
+  finish(): void;
+  /** After finish(): reads the sockets into the ring; true once all are empty, false when the ring is full (consume, call again). */
+  drainRemaining(): boolean;
   /** Stops the thread, closes the sockets. Idempotent. */
   close(): void;
   /** Whether the reader keeps the event loop alive (default true). */
@@ -170,8 +178,10 @@ function whyNotLoaded(err: unknown, addonPath: string): string {
   }
   const lib = /(lib[a-z_]+)\.so[.\d]*/.exec(message);
   if (lib && LIBRARY_PACKAGES[lib[1]]) {
-    return `a system library is missing: ${lib[0]}. Install it with \`apt-get install ${LIBRARY_PACKAGES[lib[1]]}\` ` +
-      '(all of them: apt-get install libnetfilter-log1 libnetfilter-conntrack3).';
+    return (
+      `a system library is missing: ${lib[0]}. Install it with \`apt-get install ${LIBRARY_PACKAGES[lib[1]]}\` ` +
+      '(all of them: apt-get install libnetfilter-log1 libnetfilter-conntrack3).'
+    );
   }
   if (/GLIBC_[\d.]+' not found/.test(message)) {
     return `the prebuilt addon needs a newer C library (${message}). Build it from source: ${BUILD_FROM_SOURCE}.`;
