@@ -12,8 +12,9 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { DatagramDecoder, type DecodeCounters } from './datagram';
 import { loadNative, type NativeReader, type NativeReaderOptions, type NativeStats } from './native';
-import { resolveOptions, type CollectorOptions, type ResolvedOptions } from './options';
-import type { CollectorRecord } from './records';
+import { findNamespaces, namespaceInode } from './netns/find';
+import { resolveOptions, type CollectorOptions, type NamespaceChange, type ResolvedOptions } from './options';
+import type { CollectorRecord, NetnsLabel } from './records';
 import { RingReader } from './ring/reader';
 
 export interface CollectorStats {
@@ -60,7 +61,42 @@ export interface CollectorStats {
   ringSize: number;
   /** 'open'; 'closing' while close() hands over or counts what is left; 'closed'. */
   state: CollectorState;
+  /** Per namespace attached now (one entry, name '', without namespaces). */
+  namespaces: NamespaceStats[];
+  /** Namespaces detached so far (their counts stay in the totals above). */
+  namespacesDetached: number;
 }
+
+/** One namespace's share of the counters. */
+export interface NamespaceStats {
+  /** '' for the collector's own namespace. */
+  name: string;
+  inode: number;
+  /** Packet and flow records produced from it. */
+  packets: number;
+  flows: number;
+  lost: number;
+  gaps: number;
+  enobufs: number;
+  decodeErrors: number;
+  datagrams: number;
+  bytes: number;
+  ringFull: number;
+}
+
+/** A namespace the collector reads: its ring index, decoder and where it is in its life. */
+interface Namespace {
+  index: number;
+  name: string;
+  /** What the reader opened: the name, or a path. */
+  path: string;
+  inode: number;
+  decoder: DatagramDecoder;
+  /** Set when detached: the ring's write position then; its index is free once the reader passes it. */
+  retiredAt: number | undefined;
+}
+
+const DECODE_SUMS = ['packets', 'flows', 'dumpedFlows', 'lost', 'gaps', 'decodeErrors', 'unresolvedEnobufs'] as const;
 
 export type CollectorState = 'open' | 'closing' | 'closed';
 
@@ -110,8 +146,27 @@ export interface CollectorEvents {
 export class Collector extends EventEmitter<CollectorEvents> implements AsyncIterable<CollectorRecord>, AsyncDisposable {
   private readonly options: ResolvedOptions;
   private readonly ring: RingReader;
-  private readonly decoder: DatagramDecoder;
   private readonly reader: NativeReader;
+  /** By ring index; undefined where free. */
+  private readonly spaces: Array<Namespace | undefined> = [];
+  private readonly byPath = new Map<string, Namespace>();
+  private readonly freeIndexes: number[] = [];
+  private readonly retiring: Namespace[] = [];
+  /** Decode counters of namespaces that are gone. */
+  private readonly retired: Record<(typeof DECODE_SUMS)[number], number> = {
+    packets: 0,
+    flows: 0,
+    dumpedFlows: 0,
+    lost: 0,
+    gaps: 0,
+    decodeErrors: 0,
+    unresolvedEnobufs: 0,
+  };
+  private detachedCount = 0;
+  private watchTimer: NodeJS.Timeout | undefined;
+  /** Paths that could not be attached, with the inode then, so a failure is said once. */
+  private readonly failed = new Map<string, number>();
+  private readonly ownInode: number;
   private readonly waiters = new Set<() => void>();
   private currentState: CollectorState = 'open';
   private closing: Promise<void> | null = null;
@@ -132,6 +187,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   /** Said once at start when conntrack accounting or timestamps are off. */
   readonly warnings: string[] = [];
   private lastNative: NativeStats | null = null;
+  private readonly lastNamespaces = new Map<number, NativeStats>();
   private readonly abortListener?: () => void;
   private readonly signal?: AbortSignal;
 
@@ -143,19 +199,11 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
     // An aborted signal refuses to start, before a socket is opened.
     if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
     this.ring = new RingReader(o.ringSize);
-    this.decoder = new DatagramDecoder({
-      labels: o.labels,
-      includePayload: o.includePayload,
-      interfaceNames: o.interfaceNames,
-      boundGroups: o.sequence ? o.groups.map((g) => g.group) : [],
-      zone: o.conntrack?.zone,
-      flowFilter: o.conntrack?.native.filter,
-      completedFlows: o.conntrack?.completed ? o.conntrack.completedTableSize : undefined,
-    });
+    this.ownInode = namespaceInode('/proc/thread-self/ns/net');
     this.reader = openReader({
       ring: this.ring.buffer,
       maxDatagram: o.maxDatagram,
-      netns: o.netns,
+      namespaces: o.netns,
       rcvbuf: o.socketBuffer,
       nflogGroups: o.groups,
       nflogBufferSize: o.nflogBufferSize,
@@ -163,7 +211,15 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
       conntrack: o.conntrack?.native,
       onData: () => this.wake(),
     });
-    if (o.conntrack) this.checkConntrackSettings(o.conntrack.completed);
+    o.netns.forEach((path, index) => {
+      const space = this.adopt(index, path, path);
+      if (path !== '') this.tell({ change: 'attached', name: path, inode: space.inode });
+    });
+    if (o.allNetns) {
+      this.watchNamespaces();
+      this.watchTimer = setInterval(() => this.watchNamespaces(), o.allNetns.pollMs);
+      this.watchTimer.unref();
+    }
     if (options.signal) {
       const signal = options.signal;
       this.signal = signal;
@@ -172,13 +228,128 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
     }
   }
 
+  /** A namespace the reader has opened under `index`: its decoder and bookkeeping. */
+  private adopt(index: number, name: string, path: string): Namespace {
+    const o = this.options;
+    const info = this.reader.namespace(index);
+    const inode = info?.inode ?? 0;
+    const label: NetnsLabel | undefined = name === '' ? undefined : { name, inode };
+    const decoder = new DatagramDecoder({
+      labels: o.labels,
+      includePayload: o.includePayload,
+      interfaceNames: o.interfaceNames,
+      boundGroups: o.sequence ? o.groups.map((g) => g.group) : [],
+      zone: o.conntrack?.zone,
+      flowFilter: o.conntrack?.native.filter,
+      completedFlows: o.conntrack?.completed ? o.conntrack.completedTableSize : undefined,
+      netns: label,
+    });
+    const space: Namespace = { index, name, path, inode, decoder, retiredAt: undefined };
+    this.spaces[index] = space;
+    this.byPath.set(path, space);
+    if (o.conntrack) this.checkConntrackSettings(index, name, o.conntrack.completed);
+    return space;
+  }
+
+  private tell(change: NamespaceChange): void {
+    this.options.onNamespace?.(change);
+  }
+
+  /**
+   * Starts collecting in one more namespace (a name under /run/netns or a path), into the same stream.
+   * `name` is what its records say (default: the path). Throws when it cannot be opened.
+   */
+  attach(path: string, name: string = path): NetnsLabel {
+    if (this.currentState !== 'open') throw new Error(`netfilter-collector: the collector is ${this.currentState}`);
+    if (typeof path !== 'string' || path === '') throw new TypeError('netfilter-collector: attach needs a namespace name or path');
+    const present = this.byPath.get(path);
+    if (present) return { name: present.name, inode: present.inode };
+    const index = this.freeIndexes.length > 0 ? (this.freeIndexes.pop() as number) : this.spaces.length;
+    if (index > 65535) throw new RangeError('netfilter-collector: a collector reads at most 65536 namespaces at once');
+    try {
+      this.reader.attach(index, path);
+    } catch (err) {
+      if (index < this.spaces.length) this.freeIndexes.push(index);
+      throw err;
+    }
+    const space = this.adopt(index, name, path);
+    this.tell({ change: 'attached', name, inode: space.inode });
+    return { name, inode: space.inode };
+  }
+
+  /**
+   * Stops collecting in a namespace (by the path it was attached with). What it already sent is still
+   * delivered. Returns false when it was not attached.
+   */
+  detach(path: string, reason = 'detached'): boolean {
+    const space = this.byPath.get(path);
+    // Closing: the reader has stopped and reads every namespace's sockets to the end.
+    if (!space || this.currentState !== 'open') return false;
+    this.reader.detach(space.index);
+    this.byPath.delete(path);
+    space.retiredAt = this.ring.writePos();
+    this.retiring.push(space);
+    this.detachedCount++;
+    this.tell({ change: 'detached', name: space.name, inode: space.inode, reason });
+    this.retire();
+    return true;
+  }
+
+  /** Frees the indexes of detached namespaces whose last entries have been read. */
+  private retire(): void {
+    if (this.retiring.length === 0) return;
+    const read = this.ring.readPos();
+    for (let i = this.retiring.length - 1; i >= 0; i--) {
+      const space = this.retiring[i];
+      if (((read - (space.retiredAt as number)) | 0) < 0) continue;
+      this.retiring.splice(i, 1);
+      for (const key of DECODE_SUMS) this.retired[key] += space.decoder.counters[key];
+      this.spaces[space.index] = undefined;
+      this.freeIndexes.push(space.index);
+    }
+  }
+
+  /** Attaches namespaces that appeared and detaches those that vanished (allNetns). */
+  private watchNamespaces(): void {
+    const all = this.options.allNetns;
+    if (!all || this.currentState !== 'open') return;
+    const listed = new Set(this.options.netns);
+    const skip = new Set<number>([this.ownInode]);
+    for (const path of listed) {
+      const space = this.byPath.get(path);
+      if (space) skip.add(space.inode);
+    }
+    const found = findNamespaces(all, skip);
+    const present = new Set<string>();
+    for (const ns of found) {
+      present.add(ns.path);
+      const attached = this.byPath.get(ns.path);
+      // Same path, another namespace (a name deleted and made again between two looks): start over.
+      if (attached && attached.inode !== ns.inode) this.detach(ns.path, 'replaced by another namespace of the same name');
+      else if (attached) continue;
+      if (this.failed.get(ns.path) === ns.inode) continue;
+      try {
+        this.attach(ns.path, ns.name);
+        this.failed.delete(ns.path);
+      } catch (err) {
+        this.failed.set(ns.path, ns.inode);
+        this.tell({ change: 'failed', name: ns.name, inode: ns.inode, reason: (err as Error).message });
+      }
+    }
+    for (const path of [...this.byPath.keys()]) {
+      if (!listed.has(path) && !present.has(path)) this.detach(path, 'the namespace is gone');
+    }
+    for (const path of [...this.failed.keys()]) if (!present.has(path)) this.failed.delete(path);
+  }
+
   /** Without accounting and timestamps, flows have no bytes, packets or start/end: say so once. */
-  private checkConntrackSettings(completed: boolean): void {
-    const settings = this.reader.conntrackSettings();
+  private checkConntrackSettings(index: number, name: string, completed: boolean): void {
+    const settings = this.reader.conntrackSettings(index);
     if (!settings) return;
-    const where = this.options.netns ? `in namespace ${this.options.netns}` : 'in this namespace';
+    const where = name ? `in namespace ${name}` : 'in this namespace';
+    const warnings: string[] = [];
     if (settings.accounting === 0) {
-      this.warnings.push(
+      warnings.push(
         `net.netfilter.nf_conntrack_acct is 0 ${where}: flows will have no byte or packet counts ` +
           '(set it to 1, or use the conntrack option enableSysctls / --ct-enable-sysctls)',
       );
@@ -186,7 +357,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
     if (settings.timestamps === 0) {
       // The kernel reports an expired flow's DESTROY when its garbage collector reaps it, which scans
       // at most every 60 s (GC_SCAN_INTERVAL_MAX): without timestamps that arrival is all there is.
-      this.warnings.push(
+      warnings.push(
         `net.netfilter.nf_conntrack_timestamp is 0 ${where}: flows will have no kernel start/end times; ` +
           (completed
             ? 'a completed flow starts when the collector saw NEW and ends when it received DESTROY, '
@@ -195,8 +366,10 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
           '(set it to 1, or use enableSysctls / --ct-enable-sysctls)',
       );
     }
-    if (this.options.emitWarnings) {
-      for (const warning of this.warnings) process.emitWarning(warning, { code: 'NETFILTER_COLLECTOR_CONNTRACK' });
+    for (const warning of warnings) {
+      // A warning bound to the collector's list, which must not grow with namespaces that come and go.
+      if (this.warnings.length < 100) this.warnings.push(warning);
+      if (this.options.emitWarnings) process.emitWarning(warning, { code: 'NETFILTER_COLLECTOR_CONNTRACK' });
     }
   }
 
@@ -230,18 +403,18 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   private take(budget = this.options.batchSize): CollectorRecord[] {
     const out: CollectorRecord[] = [];
     if (this.currentState === 'closed') return out;
-    const decoder = this.decoder;
+    const spaces = this.spaces;
     try {
-      this.ring.drain(
-        (bytes, view, offset, length, source, flags, receivedUs) =>
-          decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out),
-        budget,
-      );
+      this.ring.drain((bytes, view, offset, length, source, flags, receivedUs, netns) => {
+        const space = spaces[netns];
+        return space ? space.decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out) : 0;
+      }, budget);
     } catch (err) {
       // Decoders do not throw on hostile bytes; this is a bug, and the consumer hears of it.
       this.fail(err instanceof Error ? err : new Error(String(err)));
     }
     this.reader.release();
+    this.retire();
     for (let i = 0; i < out.length; i++) {
       const record = out[i];
       if (record.kind === 'packet') this.deliveredPackets++;
@@ -457,9 +630,44 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
     return this.currentState === 'closed' && this.lastNative ? this.lastNative : this.reader.stats();
   }
 
-  /** Interface names known in the collector's namespace. */
-  interfaces(): Map<number, string> {
-    return this.decoder.links.entries();
+  /** Interface names known in a namespace (default: the first the collector opened). */
+  interfaces(path?: string): Map<number, string> {
+    const space = path === undefined ? this.spaces.find((s) => s !== undefined) : this.byPath.get(path);
+    return space ? space.decoder.links.entries() : new Map();
+  }
+
+  /** The namespaces attached now: name and inode (name '' for the collector's own). */
+  namespaces(): NetnsLabel[] {
+    return [...this.byPath.values()].map((s) => ({ name: s.name, inode: s.inode }));
+  }
+
+  /** Decode counters summed over every namespace, gone ones included. */
+  private decodeTotals(): DecodeCounters & { datagrams: number; filteredFlows: number } {
+    const total = { ...this.retired, datagrams: 0, filteredFlows: 0 };
+    for (const space of this.spaces) {
+      if (!space) continue;
+      for (const key of DECODE_SUMS) total[key] += space.decoder.counters[key];
+    }
+    return total;
+  }
+
+  private namespaceStats(space: Namespace): NamespaceStats {
+    const c = space.decoder.counters;
+    const n = this.currentState === 'closed' ? null : this.reader.namespace(space.index)?.stats;
+    const known = n ?? this.lastNamespaces.get(space.index);
+    return {
+      name: space.name,
+      inode: space.inode,
+      packets: c.packets,
+      flows: c.flows,
+      lost: c.lost,
+      gaps: c.gaps,
+      enobufs: known?.enobufs ?? 0,
+      decodeErrors: c.decodeErrors,
+      datagrams: known?.datagrams ?? 0,
+      bytes: known?.bytes ?? 0,
+      ringFull: known?.ringFull ?? 0,
+    };
   }
 
   /** 'open', 'closing' (close() is handing over or counting what is left) or 'closed'. */
@@ -469,7 +677,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
 
   stats(): CollectorStats {
     const n = this.nativeStats();
-    const c: DecodeCounters = this.decoder.counters;
+    const c: DecodeCounters = this.decodeTotals();
     return {
       delivered: this.deliveredPackets + this.deliveredFlows,
       consumed: this.consumedEvents,
@@ -492,6 +700,8 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
       ringPending: this.ring.pending(),
       ringSize: this.options.ringSize,
       state: this.currentState,
+      namespaces: [...this.byPath.values()].map((space) => this.namespaceStats(space)),
+      namespacesDetached: this.detachedCount,
     };
   }
 
@@ -520,6 +730,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
       this.settleClose = resolve;
     });
     this.currentState = 'closing';
+    if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.signal && this.abortListener) this.signal.removeEventListener('abort', this.abortListener);
     this.reader.finish();
     this.wake();
@@ -546,6 +757,10 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
     }
     if (!this.exhausted()) return;
     this.lastNative = this.reader.stats();
+    for (const space of this.byPath.values()) {
+      const last = this.reader.namespace(space.index)?.stats;
+      if (last) this.lastNamespaces.set(space.index, last);
+    }
     this.reader.close();
     this.currentState = 'closed';
     this.wake();

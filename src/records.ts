@@ -1,6 +1,12 @@
 // The records a collector delivers: a discriminated union on `kind`.
 import type { DecodedPacket } from './packet/types';
 
+/** The network namespace a record came from: its name (or path) and inode (its identity). */
+export interface NetnsLabel {
+  name: string;
+  inode: number;
+}
+
 /** One NFLOG entry: a packet the kernel logged to a group. */
 export interface PacketRecord {
   kind: 'packet';
@@ -60,6 +66,8 @@ export interface PacketRecord {
   payload?: Uint8Array;
   /** Set when part of the entry could not be decoded: the first fault's code. */
   decodeError?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 export type GapReason =
@@ -95,6 +103,8 @@ export interface GapRecord {
   /** Microseconds since the epoch when the loss was noticed. */
   timestampUs: number;
   detail?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 /** One side of a connection as conntrack sees it (CTA_TUPLE_ORIG / _REPLY / _MASTER). */
@@ -171,6 +181,8 @@ export interface FlowRecord {
   seqAdjReply?: { position: number; offsetBefore: number; offsetAfter: number };
   nat?: FlowNat;
   decodeError?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 export type CollectorRecord = PacketRecord | GapRecord | FlowRecord;

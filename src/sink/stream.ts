@@ -3,7 +3,7 @@
 // back on the collector's ring (the kernel then drops, and the collector
 // counts it). Written means the stream's callback said the bytes reached the kernel.
 import type { Writable } from 'node:stream';
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import type { Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
 
@@ -110,7 +110,12 @@ export abstract class StreamSink implements Sink {
     const outcome = await Promise.race([idle.then(() => this.finish()).then(() => 'done' as const), deadline]);
     clearTimeout(timer);
     this.onIdle = null;
-    const report: SinkCloseReport = { complete: outcome === 'done' && this.pendingBytes === 0, droppedLines: 0, droppedBytes: 0, writeStuck: false };
+    const report: SinkCloseReport = {
+      complete: outcome === 'done' && this.pendingBytes === 0,
+      droppedLines: 0,
+      droppedBytes: 0,
+      writeStuck: false,
+    };
     if (this.pendingBytes > 0) {
       report.droppedLines = this.pendingLines;
       report.droppedBytes = this.pendingBytes;

@@ -7,7 +7,7 @@
 // drainRemaining() moves the socket into the ring. onData is called
 // asynchronously and coalesced, as uv_async does.
 import type { ReaderFactory } from '../../src/collector';
-import type { NativeConntrackSettings, NativeReader, NativeReaderOptions, NativeStats } from '../../src/native';
+import type { NativeConntrackSettings, NativeNamespace, NativeReader, NativeReaderOptions, NativeStats } from '../../src/native';
 import { DATA_OFFSET, ENTRY_HEADER_BYTES, FLAG_ENOBUFS, READ_POS_OFFSET, WRAP_MARK, WRITE_POS_OFFSET, align8 } from '../../src/ring/layout';
 
 interface Datagram {
@@ -90,6 +90,17 @@ export class FakeReader implements NativeReader {
   conntrackSettings(): NativeConntrackSettings | null {
     return this.conntrack;
   }
+
+  /** One namespace, the current one (index 0). */
+  namespace(index = 0): NativeNamespace | null {
+    return index === 0 ? { name: '', inode: 0, attached: !this.closed, stats: this.stats() } : null;
+  }
+
+  attach(): number {
+    throw new Error('the fake reader has one namespace');
+  }
+
+  detach(): void {}
 
   release(): void {
     if (this.waiting && !this.finishing) {

@@ -4,6 +4,7 @@
 // delivered = consumed + discarded. Only a drop at the very end of a burst,
 // which no later sequence number reveals, may stay uncounted, and then
 // lossUncounted says so.
+import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { AbortError, createCollector, type Collector, type CollectorStats } from '../../src/collector';
 import type { CollectorOptions } from '../../src/options';
@@ -170,30 +171,16 @@ describeKernel('every edge of a shipper accounted against the nft counter', () =
     expectAccounted(s, kernel);
   });
 
-  it('a small socket overflowing under a slow reader: every loss counted once later entries arrive', async () => {
+  it('a small socket overflowing before the reader starts: every loss counted once later entries arrive', async () => {
     const { collector, base } = await start({ socketBuffer: 64 * 1024 });
-    let caughtUp = false;
-    collector.on('idle', () => {
-      caughtUp = true;
-    });
-    // The reader stalls on its first batch while a flat-out burst overflows the ring and the socket, then catches up.
-    let first = true;
-    const reading = (async () => {
-      for await (const _batch of collector.batches()) {
-        if (first) await new Promise((resolve) => setTimeout(resolve, 1000));
-        first = false;
-      }
-    })();
+    const caughtUp = once(collector, 'idle');
+    // The reader starts once a 6 MB burst has overflowed the 1 MiB ring and the socket, then keeps up.
     await send(30_000, 0);
+    const reading = (async () => {
+      for await (const _batch of collector.batches()) void _batch;
+    })();
     // Once the reader has caught up, a trickle whose sequence numbers reveal the drops at the end of the burst.
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (caughtUp || collector.stats().ringPending === 0) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 10);
-    });
+    await caughtUp;
     await send(100, 1000);
     await collector.close();
     await reading;
