@@ -14,7 +14,10 @@ import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
 import type { LineTarget } from '../format/line-target';
 
-type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname' | 'logNetns'>;
+type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname' | 'logNetns'> & {
+  /** Reading more than one namespace: log lines then say which by default. */
+  manyNetns?: boolean;
+};
 
 function ecsOptions(args: FormatArgs): EcsOptions {
   return { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
@@ -88,7 +91,8 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
     }
     case 'log': {
       const options = logLineOptions(args.logFlags);
-      const prefix = (args.logNetns ?? 'prefix') === 'prefix';
+      // One namespace (or none given): the kernel's line as it is, unless asked.
+      const prefix = (args.logNetns ?? (args.manyNetns ? 'prefix' : 'none')) === 'prefix';
       return (record) => {
         if (record.kind === 'packet') {
           const line = packetToLogLine(record, options);
@@ -100,7 +104,7 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
     }
     case 'logemu': {
       const options = { hostname: args.logemuHostname ?? os.hostname() };
-      const mode = args.logNetns ?? 'hostname';
+      const mode = args.logNetns ?? (args.manyNetns ? 'hostname' : 'none');
       // One options object per namespace, made once: the header's host name is the namespace's.
       const byNamespace = new Map<string, { hostname: string }>();
       const optionsFor = (name: string) => {
@@ -123,6 +127,12 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
         return null;
       };
     }
+    case 'ipfix':
+      // Flows go to the IPFIX output (ipfix-output.ts), not as lines; gaps are said on stderr.
+      return (record) => {
+        if (record.kind === 'gap') onGap(record);
+        return null;
+      };
     case 'ulogd':
       return (record) => {
         if (record.kind === 'packet') return packetToUlogdJson(record);

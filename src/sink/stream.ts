@@ -12,6 +12,8 @@ const RESOLVED = Promise.resolve();
 export abstract class StreamSink implements Sink {
   protected stream: Writable;
   protected failure: Error | null = null;
+  /** The error of a failure the sink recovers from (a full file system), while it lasts. */
+  protected failureMessage: string | undefined;
   protected closed = false;
   protected reopens = 0;
   private writtenLines = 0;
@@ -36,13 +38,26 @@ export abstract class StreamSink implements Sink {
   protected watch(stream: Writable): void {
     stream.on('error', (err: Error) => {
       if (stream !== this.stream) return; // an old file's late error; its writes' callbacks count the loss
-      this.failure ??= err;
-      this.wakeWaiter();
+      this.fail(err);
     });
   }
 
+  /** A write failed: the sink stops (stdout); a file may pause and retry (see FileSink). */
+  protected fail(err: Error): void {
+    this.failure ??= err;
+    this.wakeWaiter();
+  }
+
+  /** True while lines are dropped (and counted) rather than written, without failing the sink. */
+  protected paused(): boolean {
+    return false;
+  }
+
+  /** A write went through. */
+  protected succeeded(): void {}
+
   write(chunk: LineChunk): void {
-    if (this.failure || this.closed) {
+    if (this.failure || this.closed || this.paused()) {
       this.drops.add(this.closed ? 'closeDeadline' : 'writeError', chunk.lines, chunk.bytes.length);
       return;
     }
@@ -58,25 +73,26 @@ export abstract class StreamSink implements Sink {
     this.pendingLines -= lines;
     this.pendingBytes -= bytes;
     if (err) {
-      this.failure ??= err;
       this.drops.add('writeError', lines, bytes);
+      this.fail(err);
     } else {
       this.writtenLines += lines;
       this.writtenBytes += bytes;
+      this.succeeded();
     }
     if (this.pendingBytes === 0 && this.onIdle) this.onIdle();
   }
 
   ready(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.waitingOff || !this.stream.writableNeedDrain) return RESOLVED;
+    if (this.waitingOff || this.paused() || !this.stream.writableNeedDrain) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       const stream = this.stream;
       const done = (): void => {
         stream.off('drain', done);
         this.wake = null;
         if (this.failure) reject(this.failure);
-        else resolve();
+        else resolve(); // drained, or paused: collection goes on
       };
       this.wake = done;
       stream.on('drain', done);
@@ -128,13 +144,18 @@ export abstract class StreamSink implements Sink {
     return report;
   }
 
+  /** Lines dropped for a failed write so far. */
+  protected writeErrorLines(): number {
+    return this.drops.snapshot().writeError.lines;
+  }
+
   /** Gives up on a stream that did not finish in time; says whether a write stays stuck in the kernel. */
   protected abstract abandon(): boolean;
 
   stats(): SinkStats {
     return {
       target: this.name,
-      connected: !this.closed && !this.failure,
+      connected: !this.closed && !this.failure && !this.paused(),
       writtenLines: this.writtenLines,
       writtenBytes: this.writtenBytes,
       queuedBytes: this.pendingBytes,
@@ -144,7 +165,7 @@ export abstract class StreamSink implements Sink {
       reconnects: 0,
       connectFailures: 0,
       reopens: this.reopens,
-      lastError: this.failure?.message,
+      lastError: this.failure?.message ?? this.failureMessage,
     };
   }
 }

@@ -159,11 +159,14 @@ describe('records and documents say their namespace', () => {
     const [a] = packets(A);
     const [none] = packets();
     const base = { labels: new Map<number, string>(), logFlags: [] };
-    const log = lineFormatter({ ...base, format: 'log' }, () => undefined);
+    const log = lineFormatter({ ...base, format: 'log', manyNetns: true }, () => undefined);
+    // One namespace: the kernel's line as it is, unless asked for.
+    expect(lineFormatter({ ...base, format: 'log' }, () => undefined)(a)).toBe(log(none));
+    expect(lineFormatter({ ...base, format: 'log', logNetns: 'prefix' }, () => undefined)(a)).toBe(log(a));
     expect(log(a)).toBe(netnsPrefix('tenant-a') + log(none));
     expect(netnsPrefix('a b')).toBe('netns=a_b ');
     expect(lineFormatter({ ...base, format: 'log', logNetns: 'none' }, () => undefined)(a)).toBe(log(none));
-    const emu = lineFormatter({ ...base, format: 'logemu', logemuHostname: 'gw' }, () => undefined);
+    const emu = lineFormatter({ ...base, format: 'logemu', logemuHostname: 'gw', manyNetns: true }, () => undefined);
     const plain = emu(none) as string;
     expect(plain).toMatch(/^\w{3} [ \d]\d \d\d:\d\d:\d\d gw /);
     expect(emu(a)).toBe(plain.replace(' gw ', ' tenant-a '));
