@@ -13,7 +13,7 @@ export { flowToEcsJson } from './ecs/flow-json';
 export { ConntrackDecoder, decodeConntrackAttributes } from './conntrack/decode';
 export { natView } from './conntrack/nat';
 export { communityId } from './ecs/community-id';
-export { createActionMapper, type ActionResult } from './ecs/action';
+export { createActionMapper, type ActionResult } from './verdict/action';
 export { SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from './ring/layout';
 export {
   NflogPcapReader,

@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const { DatagramDecoder } = require('../../dist/datagram');
 const { packetToEcs } = require('../../dist/ecs/packet');
 const { EcsPacketLines } = require('../../dist/ecs/packet-json');
-const { LineEncoder } = require('../../dist/sink/lines');
+const { LineEncoder } = require('../../dist/format/line-target');
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(name);

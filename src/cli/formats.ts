@@ -12,7 +12,7 @@ import { flowToUlogdJson } from '../format/ulogd-flow';
 import * as os from 'node:os';
 import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
-import type { LineTarget } from '../sink/lines';
+import type { LineTarget } from '../format/line-target';
 
 type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname'>;
 

@@ -3,7 +3,7 @@
 // system's libnetfilter_conntrack can only over-approximate some lists (see
 // native/conntrack_socket.cc), and table dumps are filtered by mark only: this
 // makes what the user asked for exact.
-import { parseIpInto } from '../ecs/community-id';
+import { parseIpInto } from '../packet/ip-text';
 import type { FlowRecord } from '../records';
 
 interface Network {

@@ -11,6 +11,7 @@
 // types without one, the code is the destination "port". SHA-1 is sha1.ts (one
 // block in plain JS, checked against node:crypto in the tests).
 import { digestBase64, digestHex, sha1Short } from './sha1';
+import { parseIpInto } from '../packet/ip-text';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/protocols';
 
 export interface CommunityIdInput {
@@ -58,123 +59,6 @@ const DIGEST = new Uint8Array(20);
 const ADDR_A = new Uint8Array(16);
 const ADDR_B = new Uint8Array(16);
 
-/**
- * Parses an IPv4 (dotted quad) or IPv6 address (with `::`, an embedded dotted
- * IPv4 tail such as `::ffff:192.0.2.1`, and an ignored `%zone`) into `out`.
- * Returns 4 or 16, or 0 when the string is not an address.
- */
-export function parseIpInto(s: string, out: Uint8Array): number {
-  let colon = false;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) === 58 /* : */) {
-      colon = true;
-      break;
-    }
-  }
-  return colon ? parseIpv6(s, out) : parseIpv4(s, 0, s.length, out, 0) ? 4 : 0;
-}
-
-function parseIpv4(s: string, start: number, end: number, out: Uint8Array, off: number): boolean {
-  let part = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      // No leading zeros beyond a single 0 (avoids octal ambiguity), max 255.
-      if (digits > 0 && value === 0) return false;
-      value = value * 10 + (c - 48);
-      if (value > 255) return false;
-      digits++;
-    } else if (c === 46 /* . */) {
-      if (digits === 0 || part === 3) return false;
-      out[off + part++] = value;
-      value = 0;
-      digits = 0;
-    } else {
-      return false;
-    }
-  }
-  if (digits === 0 || part !== 3) return false;
-  out[off + 3] = value;
-  return true;
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-function parseIpv6(s: string, out: Uint8Array): number {
-  let end = s.length;
-  const pct = s.indexOf('%');
-  if (pct >= 0) end = pct;
-  // Groups before and after '::', written left to right; the tail is moved at the end.
-  let n = 0; // bytes written
-  let gap = -1; // byte index of '::'
-  let i = 0;
-  if (end >= 2 && s.charCodeAt(0) === 58) {
-    if (s.charCodeAt(1) !== 58) return 0;
-    gap = 0;
-    i = 2;
-    if (i === end) {
-      out.fill(0, 0, 16);
-      return 16;
-    }
-  }
-  while (i < end) {
-    // One group: up to 4 hex digits, or a dotted IPv4 tail.
-    let value = 0;
-    let digits = 0;
-    let j = i;
-    for (; j < end; j++) {
-      const c = s.charCodeAt(j);
-      const h = hexValue(c);
-      if (h < 0) break;
-      value = (value << 4) | h;
-      if (++digits > 4) return 0;
-    }
-    if (j < end && s.charCodeAt(j) === 46 /* . */) {
-      // Embedded IPv4: must be the last 4 bytes.
-      if (n + 4 > 16 || !parseIpv4(s, i, end, out, n)) return 0;
-      n += 4;
-      i = end;
-      break;
-    }
-    if (digits === 0 || n + 2 > 16) return 0;
-    out[n++] = value >>> 8;
-    out[n++] = value & 0xff;
-    if (j === end) {
-      i = end;
-      break;
-    }
-    if (s.charCodeAt(j) !== 58) return 0;
-    j++;
-    if (j < end && s.charCodeAt(j) === 58) {
-      if (gap >= 0) return 0;
-      gap = n;
-      j++;
-      if (j === end) {
-        i = end;
-        break;
-      }
-    } else if (j === end) {
-      return 0; // trailing single ':'
-    }
-    i = j;
-  }
-  if (gap >= 0) {
-    if (n === 16) return 0; // '::' must stand for at least one group
-    const tail = n - gap;
-    for (let k = 0; k < tail; k++) out[15 - k] = out[n - 1 - k];
-    out.fill(0, gap, 16 - tail);
-  } else if (n !== 16) {
-    return 0;
-  }
-  return 16;
-}
 
 function compareBytes(a: Uint8Array, b: Uint8Array, len: number): number {
   for (let i = 0; i < len; i++) {

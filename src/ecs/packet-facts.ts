@@ -4,7 +4,7 @@
 // two cannot drift.
 import type { PacketRecord } from '../records';
 import type { TransportLayer } from '../packet/types';
-import { type ActionResult, defaultActionMapper } from './action';
+import { type ActionResult, defaultActionMapper } from '../verdict/action';
 import { tryCommunityId, type CommunityIdInput } from './community-id';
 import type { EcsOptions } from './packet';
 import { ecsMac, ecsMacFromHex } from './names';

@@ -26,7 +26,7 @@ import {
 import { tcpFlagNames } from '../packet/tcp';
 import { jsonString as q, jsonStrings } from './json-string';
 import { fillTemplate, parseTemplate, SLOT, slotValues, templateBytes, writeTemplate, type PacketTemplate, type SlotTexts } from './packet-template';
-import type { LineTarget } from '../sink/lines';
+import type { LineTarget } from '../format/line-target';
 import { PacketShape, packetShapeHash, shapeCacheable } from './packet-shape';
 
 

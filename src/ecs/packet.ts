@@ -19,7 +19,7 @@
 //   - everything else netfilter-specific under `netfilter.*`.
 // Absent values are left out, never written as undefined or null.
 import type { PacketRecord } from '../records';
-import type { ActionResult } from './action';
+import type { ActionResult } from '../verdict/action';
 import { packetFacts } from './packet-facts';
 import {
   familyName,

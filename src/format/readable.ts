@@ -7,7 +7,7 @@
 // Columns: time, verdict (from the prefix) or flow event, prefix, interfaces,
 // protocol, endpoints and what is specific to the protocol, then where the
 // record came from. A pure function of the record: no clock, no state.
-import { defaultAction, type ActionMapper } from '../ecs/action';
+import { defaultAction, type ActionMapper } from '../verdict/action';
 import { interfaceText } from './interface-name';
 import type { CollectorRecord, FlowRecord, FlowTuple, GapRecord, PacketRecord } from '../records';
 import type { EmbeddedPacket, IcmpHeader, Icmpv6Header, TransportLayer } from '../packet/types';

@@ -1,7 +1,7 @@
 // ARP (RFC 826). Addresses are decoded only for Ethernet/IPv4.
 
 import { ipv4ToString, macToString } from './address';
-import { type LayerSink, u16 } from './sink';
+import { type LayerSink, u16 } from './layer-sink';
 import type { ArpPacket } from './types';
 
 /** Decodes the ARP packet at offset into out.network. */

@@ -7,7 +7,7 @@ import { decodeIpv4, ipv4PayloadEnd } from './ipv4';
 import { decodeIpv6, ipv6PayloadEnd } from './ipv6';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, NFPROTO_IPV4, NFPROTO_IPV6 } from './protocols';
 import { decodeTransport } from './transport';
-import type { LayerSink } from './sink';
+import type { LayerSink } from './layer-sink';
 import type { AhHeader, DecodedPacket, IcmpHeader, Icmpv6Header, Ipv4Header, Ipv6Header } from './types';
 
 // No re-exports (`export … from`) here: TypeScript emits them as accessors on the exports object,

@@ -4,7 +4,7 @@
 
 import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import { decodeTransport } from './transport';
 import {
   IPPROTO_AH,

@@ -2,7 +2,7 @@
 
 import { macToString } from './address';
 import { TPID_8021AD, TPID_8021Q } from './protocols';
-import { type LayerSink, u16 } from './sink';
+import { type LayerSink, u16 } from './layer-sink';
 import type { EthernetHeader, VlanTag } from './types';
 
 

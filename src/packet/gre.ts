@@ -1,7 +1,7 @@
 // GRE: RFC 2784 with the RFC 2890 key and sequence extensions (version 0),
 // and the enhanced GRE of PPTP (RFC 2637, version 1).
 
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import type { GreHeader } from './types';
 
 // GreHeader.flags holds the first 16 bits with the version masked off, so

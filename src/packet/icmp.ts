@@ -2,7 +2,7 @@
 // quoted packet starts (decoded by embedded.ts).
 
 import { ipv4ToString } from './address';
-import { type LayerSink, u16 } from './sink';
+import { type LayerSink, u16 } from './layer-sink';
 import type { IcmpHeader } from './types';
 
 export const ICMP_ECHO_REPLY = 0;

@@ -2,7 +2,7 @@
 // errors, where the quoted packet starts (decoded by embedded.ts).
 
 import { ipv6ToString } from './address';
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import type { Icmpv6Header } from './types';
 
 export const ICMPV6_DEST_UNREACH = 1;

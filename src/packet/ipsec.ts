@@ -1,6 +1,6 @@
 // IPsec: ESP (RFC 4303) and AH (RFC 4302) headers.
 
-import { type LayerSink, u32 } from './sink';
+import { type LayerSink, u32 } from './layer-sink';
 
 /** Decodes the ESP SPI and sequence number at offset into out.transport. */
 export function decodeEsp(bytes: Uint8Array, offset: number, end: number, out: LayerSink): void {

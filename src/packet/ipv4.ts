@@ -2,7 +2,7 @@
 
 import { ipv4ToString } from './address';
 import { hexUpper } from './hex';
-import { type LayerSink, u16 } from './sink';
+import { type LayerSink, u16 } from './layer-sink';
 import type { Ipv4Header } from './types';
 
 /**

@@ -9,7 +9,7 @@ import {
   IPPROTO_MOBILITY,
   IPPROTO_ROUTING,
 } from './protocols';
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import type { Ipv6Header } from './types';
 
 

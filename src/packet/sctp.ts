@@ -1,6 +1,6 @@
 // SCTP common header (RFC 9260) and the type of the first chunk.
 
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import type { SctpHeader } from './types';
 
 /** Decodes the 12-byte SCTP common header at offset into out.transport. */

@@ -1,7 +1,7 @@
 // TCP header (RFC 9293): flags, raw options, MSS.
 
 import { hexUpper } from './hex';
-import { type LayerSink, u16, u32 } from './sink';
+import { type LayerSink, u16, u32 } from './layer-sink';
 import type { TcpHeader } from './types';
 
 export const TCP_FIN = 0x01;

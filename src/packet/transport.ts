@@ -5,7 +5,7 @@ import { decodeIcmp } from './icmp';
 import { decodeIcmpv6 } from './icmpv6';
 import { decodeAh, decodeEsp } from './ipsec';
 import { decodeSctp } from './sctp';
-import type { LayerSink } from './sink';
+import type { LayerSink } from './layer-sink';
 import { decodeTcp } from './tcp';
 import {
   IPPROTO_AH,

@@ -1,6 +1,6 @@
 // UDP (RFC 768) and UDP-Lite (RFC 3828, IP protocol 136): the same 8 bytes.
 
-import { type LayerSink, u16 } from './sink';
+import { type LayerSink, u16 } from './layer-sink';
 
 /** Decodes the 8-byte UDP or UDP-Lite header at offset into out.transport. */
 export function decodeUdp(

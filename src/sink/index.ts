@@ -22,7 +22,7 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
 
 export type { Sink } from './sink';
 export { DEFAULT_QUEUE_BYTES } from './sink';
-export { LineEncoder, type LineChunk, type LineTarget } from './lines';
+export { LineEncoder, type LineChunk, type LineTarget } from '../format/line-target';
 export { parseSinkTarget, describeSinkTarget, type SinkTarget } from './target';
 export type { DropReason, LineCount, SinkCloseReport, SinkStats } from './stats';
 export type { SocketSinkOptions } from './socket';

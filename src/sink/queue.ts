@@ -3,7 +3,7 @@
 // flight"). Both count against the bound, so memory stays within it whatever
 // the receiver does. When a chunk does not fit, the lines that fit are kept
 // and the rest are dropped: the newest lines go, whole.
-import { countLines, type LineChunk } from './lines';
+import { countLines, type LineChunk } from '../format/line-target';
 import type { LineCount } from './stats';
 
 /** First in, first out, without Array.shift's copying. */

@@ -1,5 +1,5 @@
 // The shape every output sink has: stdout, files, unix and TCP sockets.
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import type { SinkCloseReport, SinkStats } from './stats';
 
 export interface Sink {

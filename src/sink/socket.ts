@@ -13,7 +13,7 @@
 // Lines whose write completed (they reached our kernel) but that the peer
 // never read are lost without a count: nothing in the socket API tells.
 import * as net from 'node:net';
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import { LineQueue } from './queue';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';

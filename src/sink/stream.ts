@@ -3,7 +3,7 @@
 // back on the collector's ring (the kernel then drops, and the collector
 // counts it). Written means the stream's callback said the bytes reached the kernel.
 import type { Writable } from 'node:stream';
-import type { LineChunk } from './lines';
+import type { LineChunk } from '../format/line-target';
 import type { Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
 

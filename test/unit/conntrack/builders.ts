@@ -1,6 +1,6 @@
 // Builds ctnetlink messages byte by byte (on test/helpers/netlink-builder.ts).
 import { attr, message, nested, u16be, u32be } from '../../helpers/netlink-builder';
-import { parseIpInto } from '../../../src/ecs/community-id';
+import { parseIpInto } from '../../../src/packet/ip-text';
 import * as C from '../../../src/conntrack/constants';
 
 export { attr, nested, u16be, u32be };

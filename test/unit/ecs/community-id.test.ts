@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { communityId, parseIpInto, tryCommunityId } from '../../../src/ecs/community-id';
+import { communityId, tryCommunityId } from '../../../src/ecs/community-id';
+import { parseIpInto } from '../../../src/packet/ip-text';
 import { referencePath } from './reference';
 
 interface Vector {

@@ -1,6 +1,6 @@
 // packetToEcsJson must write exactly JSON.stringify(packetToEcs(...)).
 import { describe, expect, it } from 'vitest';
-import { createActionMapper } from '../../../src/ecs/action';
+import { createActionMapper } from '../../../src/verdict/action';
 import { packetToEcs, type EcsOptions } from '../../../src/ecs/packet';
 import { packetToEcsJson } from '../../../src/ecs/packet-json';
 import { DatagramDecoder } from '../../../src/datagram';

@@ -10,7 +10,7 @@ import { shapeCacheable } from '../../../src/ecs/packet-shape';
 import { DatagramDecoder } from '../../../src/datagram';
 import type { CollectorRecord, PacketRecord } from '../../../src/records';
 import { loadFixture } from '../../helpers/fixtures';
-import { LineEncoder } from '../../../src/sink/lines';
+import { LineEncoder } from '../../../src/format/line-target';
 import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp';
 import { ipv4, ipv6, record, sampleRecords } from './records';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActionMapper } from '../../../src/ecs/action';
+import { createActionMapper } from '../../../src/verdict/action';
 import { communityId } from '../../../src/ecs/community-id';
 import { ECS_VERSION, packetToEcs } from '../../../src/ecs/packet';
 import { ipv4, ipv6, record, T0 } from './records';

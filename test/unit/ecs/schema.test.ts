@@ -1,6 +1,6 @@
 // Every field of every produced document against the ECS reference.
 import { describe, expect, it } from 'vitest';
-import { createActionMapper } from '../../../src/ecs/action';
+import { createActionMapper } from '../../../src/verdict/action';
 import { packetToEcs, type EcsDocument } from '../../../src/ecs/packet';
 import type { PacketRecord } from '../../../src/records';
 import { checkDocument, loadFields, loadFlatYaml } from './ecs-reference';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActionMapper } from '../../../src/ecs/action';
+import { createActionMapper } from '../../../src/verdict/action';
 import { clockTime, readableLine } from '../../../src/format/readable';
 import type { FlowRecord, GapRecord } from '../../../src/records';
 import { decodeFixture } from '../../helpers/fixtures';

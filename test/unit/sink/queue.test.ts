@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countLines, LineEncoder } from '../../../src/sink/lines';
+import { countLines, LineEncoder } from '../../../src/format/line-target';
 import { LineQueue } from '../../../src/sink/queue';
 
 function chunkOf(lines: string[]): { bytes: Buffer; lines: number } {

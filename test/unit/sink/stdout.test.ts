@@ -12,15 +12,16 @@ let script: string;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h4-stdout-'));
-  // The sinks compiled on their own (they import nothing outside src/sink).
+  // The sinks compiled on their own with the line target they take (they import nothing else).
   const sources = fs.readdirSync(path.join(root, 'src/sink')).map((f) => path.join(root, 'src/sink', f));
+  sources.push(path.join(root, 'src/format/line-target.ts'));
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '--outDir', dir, '--module', 'commonjs', '--target', 'ES2022', '--strict', '--types', 'node', '--skipLibCheck', ...sources]);
   script = path.join(dir, 'child.js');
   // argv: lines, and ms after which to stop waiting (as a SIGTERM handler would) and close with a 300 ms deadline.
   fs.writeFileSync(
     script,
-    `const { openSink, LineEncoder } = require('./index.js');
+    `const { openSink, LineEncoder } = require('./sink/index.js');
 const sink = openSink({ kind: 'stdout' });
 const encoder = new LineEncoder();
 const lines = Number(process.argv[2]);

@@ -2,7 +2,7 @@
 // it (the source is cited per convention), read into the verdict and the
 // rule: event.action, event.type, rule.ruleset, rule.id, rule.name.
 import { describe, expect, it } from 'vitest';
-import { createActionMapper, defaultAction, defaultActionMapper, type ActionResult } from '../../../src/ecs/action';
+import { createActionMapper, defaultAction, defaultActionMapper, type ActionResult } from '../../../src/verdict/action';
 
 type Expected = Omit<ActionResult, 'outcome'>;
 

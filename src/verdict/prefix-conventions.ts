@@ -1,7 +1,7 @@
 // Log prefixes that firewall front-ends write, read back into the rule they
 // name: ECS rule.ruleset, rule.id, rule.name, and the verdict (event.action,
 // event.type). Each convention is read as its own source writes it; the
-// source is cited beside it (and in test/unit/ecs/prefix-conventions.test.ts).
+// source is cited beside it (and in test/unit/verdict/prefix-conventions.test.ts).
 // The whole prefix stays in netfilter.prefix: nothing here replaces it.
 //
 // A convention that does not say the verdict (UFW AUDIT, an OpenWrt rule

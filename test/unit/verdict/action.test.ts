@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActionMapper, defaultAction, defaultActionMapper } from '../../../src/ecs/action';
+import { createActionMapper, defaultAction, defaultActionMapper } from '../../../src/verdict/action';
 
 const ALLOWED = 'allowed';
 const DENIED = 'denied';
