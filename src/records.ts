@@ -2,8 +2,16 @@
 import type { DecodedPacket } from './packet/types';
 
 /** One NFLOG entry: a packet the kernel logged to a group. */
+/** Which network namespace a record came from: its name (as `ip netns` knows it) and its inode (the namespace's identity). */
+export interface RecordNetns {
+  name: string;
+  inode: number;
+}
+
 export interface PacketRecord {
   kind: 'packet';
+  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
+  netns?: RecordNetns;
   /** NFLOG group (nfgenmsg res_id). */
   group: number;
   /** Optional operator label for the group (collector option `labels`). */
@@ -82,6 +90,8 @@ export type GapReason =
 /** What was lost, where and how much. */
 export interface GapRecord {
   kind: 'gap';
+  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
+  netns?: RecordNetns;
   source: 'nflog' | 'rtnl' | 'conntrack';
   /** For conntrack 'enobufs' with resynchronisation on: the flows the table dump found afterwards. */
   resynced?: number;
@@ -124,6 +134,8 @@ export interface FlowNat {
 /** One conntrack event (ctnetlink), or one flow of a table dump. */
 export interface FlowRecord {
   kind: 'flow';
+  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
+  netns?: RecordNetns;
   /** 'new', 'update', 'destroy' events; 'dump' for flows that were already open (dump at start or resync). */
   event: 'new' | 'update' | 'destroy' | 'dump';
   /** 2 IPv4, 10 IPv6. */

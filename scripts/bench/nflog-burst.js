@@ -94,7 +94,7 @@ function parseArgs(argv) {
     '--ports': ['ports', 1, 56535],
     '--addresses': ['addresses', 1, 65535],
   };
-  return bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
+  const parsed = bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
     if (flag === '--sentinel') {
       o.sentinel = true;
     } else if (flag === '--scan') {
@@ -108,6 +108,8 @@ function parseArgs(argv) {
     }
     return true;
   });
+  if (o.scan && !argv.some((a) => a === '--ports' || a.startsWith('--ports='))) o.ports = 50_000;
+  return parsed;
 }
 
 // ---------------------------------------------------------------- helpers
