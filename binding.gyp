@@ -4,6 +4,7 @@
       "target_name": "netfilter_collector",
       "sources": [
         "native/addon.cc",
+        "native/datagram_socket.cc",
         "native/reader.cc",
         "native/nflog_socket.cc",
         "native/group_owner.cc",

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "datagram_socket.h"
 #include "reader.h"
 #include "sys_error.h"
 
@@ -22,6 +23,7 @@ using nfc::ReaderOptions;
 
 constexpr uint32_t kMinDatagram = 8192;  // a netlink dump part must fit (NLMSG_GOODSIZE is up to 8 KiB)
 constexpr uint32_t kMaxDatagram = 1u << 28;
+constexpr uint32_t kMaxNamespaces = 65536;  // the ring's u16 netns index
 
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& message) {
   throw Napi::TypeError::New(env, "NativeReader: " + message);
@@ -133,10 +135,56 @@ std::vector<NflogGroup> Groups(Napi::Object options) {
     group.qthreshold = Integer(g, "qthreshold", name + ".qthreshold", 0, 0xffffffffu);
     group.flush_timeout = Integer(g, "flushTimeoutCs", name + ".flushTimeoutCs", 0, 0xffffffffu);
     group.flags = static_cast<uint16_t>(Integer(g, "flags", name + ".flags", 0, 0xffff));
-    if (!seen.insert(group.group).second) ThrowRange(env, "NFLOG group " + std::to_string(group.group) + " is listed twice");
+    if (!seen.insert(group.group).second)
+      ThrowRange(env, "NFLOG group " + std::to_string(group.group) + " is listed twice");
     groups.push_back(group);
   }
   return groups;
+}
+
+// options.namespaces: names or paths, '' for the current namespace; or the
+// older options.netns, one of them.
+std::vector<std::string> Namespaces(Napi::Object options) {
+  Napi::Env env = options.Env();
+  Napi::Value list = options.Get("namespaces");
+  if (list.IsUndefined()) {
+    Napi::Value netns = options.Get("netns");
+    if (!netns.IsString()) ThrowType(env, "options.netns must be a string ('' for the current namespace)");
+    return {netns.As<Napi::String>().Utf8Value()};
+  }
+  Napi::Array array = Array(options, "namespaces", "options.namespaces");
+  if (array.Length() > kMaxNamespaces) ThrowRange(env, "options.namespaces has more than 65536 entries");
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) ThrowType(env, "options.namespaces[" + std::to_string(i) + "] must be a string");
+    names.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return names;
+}
+
+Napi::Object StatsObject(Napi::Env env, const nfc::Stats& s) {
+  Napi::Object out = Napi::Object::New(env);
+  auto put = [&](const char* key, const std::atomic<uint64_t>& counter) {
+    out.Set(key, Napi::Number::New(env, static_cast<double>(counter.load(std::memory_order_relaxed))));
+  };
+  put("datagrams", s.datagrams);
+  put("bytes", s.bytes);
+  put("enobufs", s.enobufs);
+  put("truncated", s.truncated);
+  put("ringFull", s.ring_full);
+  put("reads", s.reads);
+  put("wakeups", s.wakeups);
+  put("conntrackEvents", s.conntrack_events);
+  put("conntrackEnobufs", s.conntrack_enobufs);
+  put("conntrackDumps", s.conntrack_dumps);
+  return out;
+}
+
+[[noreturn]] void ThrowSys(Napi::Env env, const nfc::SysError& e) {
+  Napi::Error error = Napi::Error::New(env, "netfilter-collector: " + std::string(e.what()));
+  if (!e.code().empty()) error.Set("code", Napi::String::New(env, e.code()));
+  throw error;
 }
 
 class NativeReader : public Napi::ObjectWrap<NativeReader> {
@@ -146,7 +194,12 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
                        {
                            InstanceMethod<&NativeReader::Stats>("stats"),
                            InstanceMethod<&NativeReader::ConntrackSettings>("conntrackSettings"),
+                           InstanceMethod<&NativeReader::Attach>("attach"),
+                           InstanceMethod<&NativeReader::Detach>("detach"),
+                           InstanceMethod<&NativeReader::NamespaceInfo>("namespace"),
                            InstanceMethod<&NativeReader::Release>("release"),
+                           InstanceMethod<&NativeReader::Finish>("finish"),
+                           InstanceMethod<&NativeReader::DrainRemaining>("drainRemaining"),
                            InstanceMethod<&NativeReader::Close>("close"),
                            InstanceMethod<&NativeReader::Ref>("ref"),
                            InstanceMethod<&NativeReader::Unref>("unref"),
@@ -177,9 +230,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
       ThrowRange(env, "options.ring (" + std::to_string(capacity) + " bytes of data) must hold two datagrams of " +
                           "options.maxDatagram (" + std::to_string(o.max_datagram) + ") bytes");
     }
-    Napi::Value netns = options.Get("netns");
-    if (!netns.IsString()) ThrowType(env, "options.netns must be a string ('' for the current namespace)");
-    o.netns = netns.As<Napi::String>().Utf8Value();
+    o.namespaces = Namespaces(options);
     o.rcvbuf = static_cast<int>(Integer(options, "rcvbuf", "options.rcvbuf", 0, 2147483647));
     o.groups = Groups(options);
     o.nflog_buffer_size = Integer(options, "nflogBufferSize", "options.nflogBufferSize", 0, 0xffffffffu);
@@ -205,9 +256,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
       reader_ = std::make_unique<Reader>(std::move(o), async_);
     } catch (const nfc::SysError& e) {
       FreeHandles();
-      Napi::Error error = Napi::Error::New(env, "netfilter-collector: " + std::string(e.what()));
-      if (!e.code().empty()) error.Set("code", Napi::String::New(env, e.code()));
-      throw error;
+      ThrowSys(env, e);
     } catch (const std::exception& e) {
       FreeHandles();
       throw Napi::Error::New(env, "netfilter-collector: cannot start the reader: " + std::string(e.what()));
@@ -218,38 +267,66 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
   ~NativeReader() override { Shutdown(false); }
 
  private:
-  Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Value Stats(const Napi::CallbackInfo& info) { return StatsObject(info.Env(), reader_->stats()); }
+
+  // The namespace at an index (default 0): name, inode, attached, its
+  // counters, and its conntrack settings; null if never attached.
+  Napi::Value NamespaceInfo(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const nfc::Stats& s = reader_->stats();
+    const nfc::Namespace* ns = reader_->space(Index(info));
+    if (!ns) return env.Null();
     Napi::Object out = Napi::Object::New(env);
-    auto put = [&](const char* key, const std::atomic<uint64_t>& counter) {
-      out.Set(key, Napi::Number::New(env, static_cast<double>(counter.load(std::memory_order_relaxed))));
-    };
-    put("datagrams", s.datagrams);
-    put("bytes", s.bytes);
-    put("enobufs", s.enobufs);
-    put("truncated", s.truncated);
-    put("ringFull", s.ring_full);
-    put("reads", s.reads);
-    put("wakeups", s.wakeups);
-    put("conntrackEvents", s.conntrack_events);
-    put("conntrackEnobufs", s.conntrack_enobufs);
-    put("conntrackDumps", s.conntrack_dumps);
+    out.Set("name", Napi::String::New(env, ns->name));
+    out.Set("inode", Napi::Number::New(env, static_cast<double>(ns->inode)));
+    out.Set("attached", Napi::Boolean::New(env, ns->attached));
+    out.Set("stats", StatsObject(env, ns->stats));
     return out;
   }
 
   Napi::Value ConntrackSettings(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const nfc::ConntrackSettings* settings = reader_->conntrack_settings();
-    if (!settings) return env.Null();
+    const nfc::Namespace* ns = reader_->space(Index(info));
+    if (!ns || !reader_->has_conntrack()) return env.Null();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("accounting", Napi::Number::New(env, settings->accounting));
-    out.Set("timestamps", Napi::Number::New(env, settings->timestamps));
+    out.Set("accounting", Napi::Number::New(env, ns->conntrack_settings.accounting));
+    out.Set("timestamps", Napi::Number::New(env, ns->conntrack_settings.timestamps));
     return out;
+  }
+
+  // attach(index, name): opens the namespace's sockets; returns its inode.
+  Napi::Value Attach(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint16_t index = Index(info);
+    if (info.Length() < 2 || !info[1].IsString()) ThrowType(env, "attach(index, name): name must be a string");
+    if (closed_) ThrowSys(env, nfc::SysError("the reader is closed", "ERR_CLOSED"));
+    try {
+      return Napi::Number::New(env,
+                               static_cast<double>(reader_->Attach(index, info[1].As<Napi::String>().Utf8Value())));
+    } catch (const nfc::SysError& e) {
+      ThrowSys(env, e);
+    }
+  }
+
+  void Detach(const Napi::CallbackInfo& info) {
+    uint16_t index = Index(info);
+    if (!closed_) reader_->Detach(index);
+  }
+
+  static uint16_t Index(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || info[0].IsUndefined()) return 0;
+    return static_cast<uint16_t>(Integer(info[0], "the namespace index", 0, kMaxNamespaces - 1));
   }
 
   void Release(const Napi::CallbackInfo&) {
     if (!closed_) reader_->Release();
+  }
+
+  void Finish(const Napi::CallbackInfo&) {
+    if (!closed_) reader_->Finish();
+  }
+
+  Napi::Value DrainRemaining(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), closed_ || reader_->DrainRemaining());
   }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(false); }
@@ -313,6 +390,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeReader", NativeReader::Define(env));
+  nfc::DefineDatagramSocket(env, exports);
   return exports;
 }
 

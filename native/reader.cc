@@ -1,6 +1,7 @@
 #include "reader.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -18,8 +19,10 @@ namespace nfc {
 
 namespace {
 
-enum Tag : uint32_t { kTagEvent, kTagRtnl, kTagNflog, kTagConntrack, kTagConntrackDump };
-constexpr int kTags = 5;
+// An epoll tag: the namespace's index and which of its sockets.
+enum Kind : uint32_t { kKindRtnl, kKindNflog, kKindConntrack, kKindConntrackDump };
+constexpr uint32_t kTagEvent = 0xffffffffu;
+uint32_t Tag(uint16_t index, Kind kind) { return (static_cast<uint32_t>(index) << 8) | kind; }
 
 double NowUs() {
   timespec ts;
@@ -28,6 +31,13 @@ double NowUs() {
 }
 
 }  // namespace
+
+Namespace::~Namespace() {
+  conntrack.reset();
+  nflog.reset();
+  rtnl.reset();
+  if (fd >= 0) close(fd);
+}
 
 Reader::Reader(ReaderOptions options, uv_async_t* wake)
     : options_(std::move(options)),
@@ -70,7 +80,55 @@ void Reader::Release() {
   (void)ignored;  // EAGAIN only if the counter is saturated: a wake-up is pending anyway
 }
 
+void Reader::Finish() {
+  if (finished_ || !thread_.joinable()) return;
+  finished_ = true;
+  // From the caller's thread: sending on a socket another thread reads is
+  // safe, and the groups are free for a new collector when close() returns.
+  // spaces_ changes only while the caller waits (Attach), so it is stable here.
+  for (auto& ns : spaces_) {
+    if (!ns || !ns->attached) continue;
+    if (ns->nflog) ns->nflog->Unbind();
+    if (ns->conntrack) ns->conntrack->Unsubscribe();
+  }
+  stopping_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+  // The thread is gone: what it owned is the caller's now. No more dumps.
+  for (auto& ns : spaces_) {
+    if (ns) ns->conntrack_resync = false;
+  }
+  waiting_.store(false, std::memory_order_relaxed);
+}
+
+bool Reader::DrainRemaining() {
+  if (!finished_) return false;
+  waiting_.store(false, std::memory_order_relaxed);
+  bool empty = true;
+  auto full = [this] { return waiting_.load(std::memory_order_relaxed); };
+  for (auto& space : spaces_) {
+    if (!space || !space->attached) continue;
+    Namespace& ns = *space;
+    if (ns.rtnl && !full()) empty = Drain({&ns, ns.rtnl->fd(), kSourceRtnl}) && empty;
+    if (ns.nflog && !full()) empty = Drain({&ns, ns.nflog->fd(), kSourceNflog}) && empty;
+    if (ns.conntrack && !full()) {
+      empty = Drain({&ns, ns.conntrack->event_fd(), kSourceConntrack}) && empty;
+      if (ns.conntrack->dump_fd() >= 0 && !full()) empty = Drain({&ns, ns.conntrack->dump_fd(), kSourceConntrackDump}) && empty;
+    }
+  }
+  return empty && !full();
+}
+
 void Reader::Stop() {
+  if (finished_ && event_fd_ >= 0) {
+    // Finish() stopped the thread and left the sockets open for DrainRemaining().
+    CloseSockets();
+    close(event_fd_);
+    event_fd_ = -1;
+    return;
+  }
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
   uint64_t one = 1;
@@ -83,6 +141,63 @@ void Reader::Stop() {
   event_fd_ = -1;
 }
 
+uint64_t Reader::Attach(uint16_t index, const std::string& name) {
+  Command command{true, index, name, {}};
+  return Send(&command);
+}
+
+void Reader::Detach(uint16_t index) {
+  Command command{false, index, "", {}};
+  Send(&command);
+}
+
+// Hands a command to the thread and waits for its answer (the thread alone
+// touches sockets and epoll, so no lock is held while it works).
+uint64_t Reader::Send(Command* command) {
+  if (!thread_.joinable()) throw SysError("the reader is closed", "ERR_CLOSED");
+  std::future<uint64_t> result = command->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    commands_.push_back(command);
+  }
+  commands_pending_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;
+  return result.get();
+}
+
+void Reader::RunCommands() {
+  commands_pending_.store(false, std::memory_order_relaxed);
+  std::vector<Command*> commands;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    commands.swap(commands_);
+  }
+  for (Command* command : commands) {
+    uint16_t index = command->index;
+    try {
+      if (command->attach) {
+        if (index >= spaces_.size()) spaces_.resize(index + 1u);
+        if (spaces_[index] && spaces_[index]->attached) {
+          throw SysError("namespace index " + std::to_string(index) + " is in use", "ERR_IN_USE");
+        }
+        auto ns = std::make_unique<Namespace>();
+        ns->name = command->name;
+        ns->index = index;
+        OpenNamespace(*ns);
+        spaces_[index] = std::move(ns);
+        command->done.set_value(spaces_[index]->inode);
+      } else {
+        if (index < spaces_.size() && spaces_[index]) CloseNamespace(*spaces_[index]);
+        command->done.set_value(0);
+      }
+    } catch (...) {
+      command->done.set_exception(std::current_exception());
+    }
+  }
+}
+
 void Reader::Run(std::promise<void>* opened) {
   try {
     Open();
@@ -93,31 +208,68 @@ void Reader::Run(std::promise<void>* opened) {
   }
   opened->set_value();  // `opened` is gone after this: the constructor returns
   Loop();
-  CloseSockets();
+  // After Finish() the sockets stay open: the caller reads what they hold.
+  if (!finished_) CloseSockets();
 }
 
 void Reader::Open() {
-  if (!options_.netns.empty()) EnterNetns(options_.netns);
+  home_fd_ = OpenOwnNetns(&home_inode_);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw ErrnoError("cannot create the reader's epoll", errno);
   Watch(event_fd_, kTagEvent);
+  for (size_t i = 0; i < options_.namespaces.size(); i++) {
+    auto ns = std::make_unique<Namespace>();
+    ns->name = options_.namespaces[i];
+    ns->index = static_cast<uint16_t>(i);
+    OpenNamespace(*ns);
+    spaces_.push_back(std::move(ns));
+  }
+}
+
+// Enters the namespace, opens its sockets there and comes back; on failure
+// nothing of it stays open.
+void Reader::OpenNamespace(Namespace& ns) {
+  if (ns.name.empty()) {
+    ns.inode = home_inode_;
+  } else {
+    ns.fd = OpenNetns(ns.name, &ns.inode);
+    EnterNetns(ns.fd, ns.name);
+  }
+  try {
+    OpenSockets(ns);
+  } catch (...) {
+    ReturnHome();
+    CloseNamespace(ns);
+    throw;
+  }
+  ReturnHome();
+  ns.attached = true;
+}
+
+void Reader::ReturnHome() {
+  // Cannot fail for a namespace this thread was in; if it did, sockets opened
+  // later would land in the wrong namespace, which is worse than stopping.
+  if (setns(home_fd_, CLONE_NEWNET) != 0) std::abort();
+}
+
+void Reader::OpenSockets(Namespace& ns) {
   // The link dump is requested first; its replies wait in the socket and
-  // are read before NFLOG is polled (see link_dump_). Reading them here would
+  // are read before NFLOG is polled (see link_dump). Reading them here would
   // deadlock when they do not fit in the ring: JS cannot consume until the
   // constructor returns.
   if (options_.links) {
-    rtnl_ = std::make_unique<RtnlSocket>(options_.rcvbuf);
-    Watch(rtnl_->fd(), kTagRtnl);
-    link_dump_ = true;
+    ns.rtnl = std::make_unique<RtnlSocket>(options_.rcvbuf);
+    Watch(ns.rtnl->fd(), Tag(ns.index, kKindRtnl));
+    ns.link_dump = true;
   }
   if (!options_.groups.empty()) {
-    nflog_ = std::make_unique<NflogSocket>(options_.groups, options_.nflog_buffer_size, options_.rcvbuf);
-    if (!link_dump_) Watch(nflog_->fd(), kTagNflog);
+    ns.nflog = std::make_unique<NflogSocket>(options_.groups, options_.nflog_buffer_size, options_.rcvbuf);
+    if (!ns.link_dump) Watch(ns.nflog->fd(), Tag(ns.index, kKindNflog));
   }
   if (options_.conntrack) {
-    conntrack_ = std::make_unique<ConntrackSocket>(*options_.conntrack, options_.rcvbuf);
-    conntrack_settings_ = conntrack_->settings();
-    Watch(conntrack_->dump_fd(), kTagConntrackDump);
+    ns.conntrack = std::make_unique<ConntrackSocket>(*options_.conntrack, options_.rcvbuf);
+    ns.conntrack_settings = ns.conntrack->settings();
+    Watch(ns.conntrack->dump_fd(), Tag(ns.index, kKindConntrackDump));
     // Same pattern as the link dump: the events are subscribed first, the
     // dump is requested, and the event socket is polled only once the dump
     // has been read, so nothing falls between the table and the events.
@@ -127,20 +279,33 @@ void Reader::Open() {
     // after the dump showed the flow established, a DESTROY of a flow the
     // dump no longer had).
     if (options_.conntrack->dump) {
-      if (int err = StartConntrackDump()) throw ErrnoError("cannot request the conntrack table dump", err);
+      if (int err = StartConntrackDump(ns)) throw ErrnoError("cannot request the conntrack table dump", err);
     } else {
-      Watch(conntrack_->event_fd(), kTagConntrack);
-      conntrack_events_watched_ = true;
+      Watch(ns.conntrack->event_fd(), Tag(ns.index, kKindConntrack));
+      ns.conntrack_events_watched = true;
     }
   }
 }
 
+// Closing a socket takes it out of the epoll set. The counters stay.
+void Reader::CloseNamespace(Namespace& ns) {
+  ns.attached = false;
+  ns.conntrack.reset();
+  ns.nflog.reset();
+  ns.rtnl.reset();
+  ns.link_dump = ns.conntrack_dump = ns.conntrack_resync = ns.conntrack_events_watched = false;
+  if (ns.fd >= 0) close(ns.fd);
+  ns.fd = -1;
+}
+
 void Reader::CloseSockets() {
-  conntrack_.reset();
-  nflog_.reset();
-  rtnl_.reset();
+  for (auto& ns : spaces_) {
+    if (ns) CloseNamespace(*ns);
+  }
   if (epoll_fd_ >= 0) close(epoll_fd_);
   epoll_fd_ = -1;
+  if (home_fd_ >= 0) close(home_fd_);
+  home_fd_ = -1;
 }
 
 void Reader::Watch(int fd, uint32_t tag) {
@@ -151,38 +316,45 @@ void Reader::Watch(int fd, uint32_t tag) {
 }
 
 void Reader::Loop() {
-  epoll_event events[kTags];
+  epoll_event events[kEvents];
   while (!stopping_.load(std::memory_order_acquire)) {
+    // Commands first: a batch of epoll events never refers to a namespace closed since.
+    if (commands_pending_.load(std::memory_order_acquire)) RunCommands();
     if (waiting_.load(std::memory_order_seq_cst)) {
       WaitForRelease();
       continue;
     }
-    int n = epoll_wait(epoll_fd_, events, kTags, -1);
+    int n = epoll_wait(epoll_fd_, events, kEvents, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;  // EBADF/EINVAL: cannot happen with our own epoll fd
     }
     // Level-triggered: a socket left unread (full ring, round limit) comes back.
     for (int i = 0; i < n && !waiting_.load(std::memory_order_relaxed); i++) {
-      switch (events[i].data.u32) {
-        case kTagEvent:
-          ClearEvent();
+      uint32_t tag = events[i].data.u32;
+      if (tag == kTagEvent) {
+        ClearEvent();
+        continue;
+      }
+      uint32_t index = tag >> 8;
+      Namespace* ns = index < spaces_.size() ? spaces_[index].get() : nullptr;
+      if (!ns || !ns->attached) continue;
+      switch (tag & 0xff) {
+        case kKindRtnl:
+          Drain({ns, ns->rtnl->fd(), kSourceRtnl});
           break;
-        case kTagRtnl:
-          Drain({rtnl_->fd(), kSourceRtnl});
+        case kKindNflog:
+          Drain({ns, ns->nflog->fd(), kSourceNflog});
           break;
-        case kTagNflog:
-          Drain({nflog_->fd(), kSourceNflog});
-          break;
-        case kTagConntrack:
+        case kKindConntrack:
           // After an overflow, dump once what was queued is read: the dump
           // then shows the table as it is after the events that were lost.
-          if (Drain({conntrack_->event_fd(), kSourceConntrack}) && conntrack_resync_ && !conntrack_dump_) {
-            StartConntrackDump();
+          if (Drain({ns, ns->conntrack->event_fd(), kSourceConntrack}) && ns->conntrack_resync && !ns->conntrack_dump) {
+            StartConntrackDump(*ns);
           }
           break;
-        case kTagConntrackDump:
-          Drain({conntrack_->dump_fd(), kSourceConntrackDump});
+        case kKindConntrackDump:
+          Drain({ns, ns->conntrack->dump_fd(), kSourceConntrackDump});
           break;
       }
     }
@@ -193,6 +365,7 @@ void Reader::Loop() {
 // the ring is full (waiting_ is set) or kRounds is reached. Returns whether
 // it found the socket empty.
 bool Reader::Drain(const Source& from) {
+  Namespace& ns = *from.ns;
   const uint32_t max = options_.max_datagram;
   for (int round = 0; round < kRounds; round++) {
     uint32_t room = 0;
@@ -201,7 +374,7 @@ bool Reader::Drain(const Source& from) {
       // Leave the backlog in the socket (then the kernel counts drops as
       // ENOBUFS) rather than overwrite what JS has not read.
       waiting_.store(true, std::memory_order_seq_cst);
-      Add(stats_.ring_full, 1);
+      Count(ns, &Stats::ring_full, 1);
       base = ring_.Reserve(slot_, &room);  // JS may have released before it could see the flag
       if (!base) return false;
       waiting_.store(false, std::memory_order_relaxed);
@@ -214,7 +387,7 @@ bool Reader::Drain(const Source& from) {
       msgs_[i].msg_hdr.msg_iovlen = 1;
     }
     int got = recvmmsg(from.fd, msgs_, count, MSG_DONTWAIT, nullptr);
-    Add(stats_.reads, 1);
+    Count(ns, &Stats::reads, 1);
     if (got < 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -224,7 +397,7 @@ bool Reader::Drain(const Source& from) {
         // from a read that finds data queued, so with an empty queue this
         // dump would never end: abandon it on a new socket.
         WriteEnobufs(base, from);
-        AbandonConntrackDump();
+        AbandonConntrackDump(ns);
         return true;
       }
       if (err == ENOBUFS) {
@@ -232,7 +405,7 @@ bool Reader::Drain(const Source& from) {
         continue;
       }
       // EAGAIN: empty.
-      if (from.source == kSourceConntrack) WriteConntrackDrops(base, false);
+      if (from.source == kSourceConntrack) WriteConntrackDrops(ns, base, false);
       return true;
     }
     // Slide each datagram down to follow the previous entry, so short
@@ -246,25 +419,25 @@ bool Reader::Drain(const Source& from) {
       uint8_t flags = 0;
       if (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) {
         flags |= kFlagTruncated;
-        Add(stats_.truncated, 1);
+        Count(ns, &Stats::truncated, 1);
       }
       uint8_t* entry = base + used;
       uint8_t* received = base + i * slot_ + kEntryHeaderBytes;
       if (entry + kEntryHeaderBytes != received) std::memmove(entry + kEntryHeaderBytes, received, length);
-      RingProducer::WriteHeader(entry, length, from.source, flags, now);
-      if (EndsDump(from.source, entry + kEntryHeaderBytes, length)) dump_ended = true;
+      RingProducer::WriteHeader(entry, length, from.source, flags, now, ns.index);
+      if (EndsDump(ns, from.source, entry + kEntryHeaderBytes, length)) dump_ended = true;
       used += kEntryHeaderBytes + Align8(length);
       bytes += length;
     }
     ring_.Commit(used);
-    Add(stats_.datagrams, static_cast<uint64_t>(got));
-    Add(stats_.bytes, bytes);
-    if (from.source == kSourceConntrack) Add(stats_.conntrack_events, static_cast<uint64_t>(got));
+    Count(ns, &Stats::datagrams, static_cast<uint64_t>(got));
+    Count(ns, &Stats::bytes, bytes);
+    if (from.source == kSourceConntrack) Count(ns, &Stats::conntrack_events, static_cast<uint64_t>(got));
     Wake();
-    if (dump_ended) FinishDump(from.source);
+    if (dump_ended) FinishDump(ns, from.source);
     if (static_cast<unsigned>(got) < count) {
       // Fewer than asked for: the socket is empty now.
-      if (from.source == kSourceConntrack) CheckConntrackDrops();
+      if (from.source == kSourceConntrack) CheckConntrackDrops(ns);
       return true;
     }
   }
@@ -274,13 +447,14 @@ bool Reader::Drain(const Source& from) {
 // The kernel dropped messages for this socket: a zero-length entry tells JS
 // where, in order with the datagrams around it.
 void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
-  Add(stats_.enobufs, 1);
+  Namespace& ns = *from.ns;
+  Count(ns, &Stats::enobufs, 1);
   if (from.source == kSourceConntrack) {
-    Add(stats_.conntrack_enobufs, 1);
-    WriteConntrackDrops(entry, true);
+    Count(ns, &Stats::conntrack_enobufs, 1);
+    WriteConntrackDrops(ns, entry, true);
     return;
   }
-  RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs());
+  RingProducer::WriteHeader(entry, 0, from.source, kFlagEnobufs, NowUs(), ns.index);
   ring_.Commit(kEntryHeaderBytes);
   Wake();
 }
@@ -288,83 +462,89 @@ void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
 // The kernel says ENOBUFS once per overflow but keeps dropping until the
 // queue has drained: each time the event socket is found empty, the drops
 // since the last report are reported. A full ring leaves it to the next time.
-void Reader::CheckConntrackDrops() {
+void Reader::CheckConntrackDrops(Namespace& ns) {
   uint32_t room = 0;
   uint8_t* entry = ring_.Reserve(kEntryHeaderBytes + 8, &room);
-  if (entry) WriteConntrackDrops(entry, false);
+  if (entry) WriteConntrackDrops(ns, entry, false);
 }
 
 // Conntrack events carry no sequence numbers; the socket's drop counter says
 // how many were lost. The entry's 4 bytes are the events dropped since the
 // last report (host order); where the kernel cannot give the counter, an
 // ENOBUFS entry has no count.
-void Reader::WriteConntrackDrops(uint8_t* entry, bool reported) {
+void Reader::WriteConntrackDrops(Namespace& ns, uint8_t* entry, bool reported) {
   uint32_t drops = 0;
-  bool known = SocketDrops(conntrack_->event_fd(), &drops);
-  uint32_t dropped = known ? drops - conntrack_drops_ : 0;
+  bool known = SocketDrops(ns.conntrack->event_fd(), &drops);
+  uint32_t dropped = known ? drops - ns.conntrack_drops : 0;
   // Nothing new to say: no ENOBUFS, or one whose drops an earlier entry counted.
   if (known ? dropped == 0 : !reported) return;
-  conntrack_drops_ = drops;
-  if (options_.conntrack->resync_on_overflow) conntrack_resync_ = true;
+  ns.conntrack_drops = drops;
+  if (options_.conntrack->resync_on_overflow) ns.conntrack_resync = true;
   uint32_t length = 0;
   if (known) {
     std::memcpy(entry + kEntryHeaderBytes, &dropped, sizeof dropped);
     length = sizeof dropped;
   }
-  RingProducer::WriteHeader(entry, length, kSourceConntrack, kFlagEnobufs, NowUs());
+  RingProducer::WriteHeader(entry, length, kSourceConntrack, kFlagEnobufs, NowUs(), ns.index);
   ring_.Commit(kEntryHeaderBytes + Align8(length));
   Wake();
 }
 
 // Whether a datagram ends the dump in flight on its socket (framing only).
-bool Reader::EndsDump(uint16_t source, const uint8_t* data, uint32_t length) const {
-  if (source == kSourceRtnl) return link_dump_ && rtnl_->EndsDump(data, length);
-  if (source == kSourceConntrackDump) return conntrack_dump_ && conntrack_->EndsDump(data, length);
+bool Reader::EndsDump(const Namespace& ns, uint8_t source, const uint8_t* data, uint32_t length) const {
+  if (source == kSourceRtnl) return ns.link_dump && ns.rtnl->EndsDump(data, length);
+  if (source == kSourceConntrackDump) return ns.conntrack_dump && ns.conntrack->EndsDump(data, length);
   return false;
 }
 
-void Reader::FinishDump(uint16_t source) {
+void Reader::FinishDump(Namespace& ns, uint8_t source) {
   if (source == kSourceRtnl) {
-    link_dump_ = false;
-    if (nflog_) WatchLate(nflog_->fd(), kTagNflog);
+    ns.link_dump = false;
+    if (ns.nflog) WatchLate(ns.nflog->fd(), Tag(ns.index, kKindNflog));
     return;
   }
-  conntrack_dump_ = false;
-  if (!conntrack_events_watched_) {
-    conntrack_events_watched_ = true;
-    WatchLate(conntrack_->event_fd(), kTagConntrack);
+  ns.conntrack_dump = false;
+  if (!ns.conntrack_events_watched) {
+    ns.conntrack_events_watched = true;
+    WatchLate(ns.conntrack->event_fd(), Tag(ns.index, kKindConntrack));
   }
   // Events were lost while this dump ran: it may have passed their entries already.
-  if (conntrack_resync_) StartConntrackDump();
+  if (ns.conntrack_resync) StartConntrackDump(ns);
 }
 
 // A dump that failed is incomplete: JS has the ENOBUFS entry and reports it.
-// The dump socket is replaced and, when the table is to be kept in step,
-// dumped again.
-void Reader::AbandonConntrackDump() {
-  if (!conntrack_dump_) return;
-  if (conntrack_->ReopenDump() == 0) {
-    WatchLate(conntrack_->dump_fd(), kTagConntrackDump);
+// The dump socket is replaced (in the namespace it belongs to) and, when the
+// table is to be kept in step, dumped again.
+void Reader::AbandonConntrackDump(Namespace& ns) {
+  if (!ns.conntrack_dump) return;
+  int err = 0;
+  if (ns.fd >= 0 && setns(ns.fd, CLONE_NEWNET) != 0) err = errno;
+  if (err == 0) {
+    err = ns.conntrack->ReopenDump();
+    if (ns.fd >= 0) ReturnHome();
+  }
+  if (err == 0) {
+    WatchLate(ns.conntrack->dump_fd(), Tag(ns.index, kKindConntrackDump));
   } else {
     // Out of file descriptors or memory: no more dumps. Events go on.
-    conntrack_resync_ = false;
+    ns.conntrack_resync = false;
   }
-  if (options_.conntrack->resync_on_overflow && conntrack_->dump_fd() >= 0) conntrack_resync_ = true;
-  FinishDump(kSourceConntrackDump);
+  if (options_.conntrack->resync_on_overflow && ns.conntrack->dump_fd() >= 0) ns.conntrack_resync = true;
+  FinishDump(ns, kSourceConntrackDump);
 }
 
 // Requests a conntrack dump, at start or to resynchronise; returns the errno,
 // 0 if requested. Its replies are tagged SOURCE_CONNTRACK_DUMP. Unlike the
 // first one, a resynchronising dump interleaves with the events that keep
 // coming: the event socket stays polled, or it would overflow again.
-int Reader::StartConntrackDump() {
-  conntrack_resync_ = false;
+int Reader::StartConntrackDump(Namespace& ns) {
+  ns.conntrack_resync = false;
   // From the loop this fails only when the kernel is out of memory; the next
   // ENOBUFS tries again.
-  int err = conntrack_->RequestDump();
+  int err = ns.conntrack->RequestDump();
   if (err != 0) return err;
-  Add(stats_.conntrack_dumps, 1);
-  conntrack_dump_ = true;
+  Count(ns, &Stats::conntrack_dumps, 1);
+  ns.conntrack_dump = true;
   return 0;
 }
 

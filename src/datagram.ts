@@ -9,7 +9,7 @@ import { ConntrackDecoder, isConntrackMessage } from './conntrack/decode';
 import { CompletedFlows } from './conntrack/completed';
 import { FlowFilter, type FlowFilterOptions } from './conntrack/filter';
 import { FLAG_ENOBUFS, FLAG_TRUNCATED, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL } from './ring/layout';
-import type { CollectorRecord, GapRecord, PacketRecord } from './records';
+import type { CollectorRecord, GapRecord, NetnsLabel, PacketRecord } from './records';
 
 /** The reader thread writes its own counts in this machine's byte order. */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -51,6 +51,8 @@ export interface DatagramDecoderOptions {
   flowFilter?: FlowFilterOptions;
   /** Completed-flow mode: one record per flow at DESTROY; the size of its start-time table. */
   completedFlows?: number;
+  /** Put on every record: the namespace the datagrams come from. */
+  netns?: NetnsLabel;
 }
 
 export class DatagramDecoder {
@@ -76,12 +78,14 @@ export class DatagramDecoder {
   private readonly flowFilter: FlowFilter | undefined;
   /** Present in completed-flow mode. */
   readonly completed: CompletedFlows | undefined;
+  private readonly netns: NetnsLabel | undefined;
 
   constructor(options: DatagramDecoderOptions = {}) {
     this.nflog = new NflogDecoder(options.includePayload ?? false);
     this.labels = options.labels ?? new Map();
     this.interfaceNames = options.interfaceNames ?? true;
     this.zone = options.zone;
+    this.netns = options.netns;
     const filter = options.flowFilter ? new FlowFilter(options.flowFilter) : undefined;
     this.flowFilter = filter?.active ? filter : undefined;
     this.completed = options.completedFlows === undefined ? undefined : new CompletedFlows(options.completedFlows);
@@ -113,7 +117,14 @@ export class DatagramDecoder {
         this.gap(out, 'conntrack', 'enobufs', count, receivedUs, 'the socket buffer overflowed: the kernel dropped events');
       } else if (source === SOURCE_CONNTRACK_DUMP) {
         // The reader abandons such a dump (and dumps again when resynchronising).
-        this.gap(out, 'conntrack', 'dump-failed', null, receivedUs, 'the kernel could not queue the next part of a table dump (ENOBUFS): the dump is incomplete');
+        this.gap(
+          out,
+          'conntrack',
+          'dump-failed',
+          null,
+          receivedUs,
+          'the kernel could not queue the next part of a table dump (ENOBUFS): the dump is incomplete',
+        );
       } else {
         this.gap(out, sourceName(source), 'enobufs', null, receivedUs, 'the socket buffer overflowed');
       }
@@ -171,11 +182,20 @@ export class DatagramDecoder {
       if (record.physInIfindex !== undefined) record.physInInterface = links.name(record.physInIfindex);
       if (record.physOutIfindex !== undefined) record.physOutInterface = links.name(record.physOutIfindex);
     }
+    if (this.netns) record.netns = this.netns;
     this.counters.packets++;
     out.push(record);
   }
 
-  private flow(bytes: Uint8Array, view: DataView, at: number, length: number, receivedUs: number, dump: boolean, out: CollectorRecord[]): void {
+  private flow(
+    bytes: Uint8Array,
+    view: DataView,
+    at: number,
+    length: number,
+    receivedUs: number,
+    dump: boolean,
+    out: CollectorRecord[],
+  ): void {
     const record = this.conntrack.decode(bytes, view, at, length, receivedUs, dump);
     if (record.decodeError) this.counters.decodeErrors++;
     if ((this.zone !== undefined && (record.zone ?? 0) !== this.zone) || (this.flowFilter && !this.flowFilter.matches(record))) {
@@ -185,6 +205,7 @@ export class DatagramDecoder {
     if (dump) this.counters.dumpedFlows++;
     const kept = this.completed ? this.completed.take(record) : record;
     if (kept === null) return;
+    if (this.netns) kept.netns = this.netns;
     this.counters.flows++;
     out.push(kept);
   }
@@ -209,6 +230,7 @@ export class DatagramDecoder {
   ): GapRecord {
     const gap: GapRecord = { kind: 'gap', source, reason, count, timestampUs };
     if (detail) gap.detail = detail;
+    if (this.netns) gap.netns = this.netns;
     this.counters.gaps++;
     if (count) this.counters.lost += count;
     out.push(gap);

@@ -26,8 +26,13 @@ export interface NativeReaderOptions {
   ring: ArrayBuffer;
   /** Longest datagram the reader accepts whole; longer ones are cut and flagged. */
   maxDatagram: number;
-  /** Path of a network namespace (/run/netns/NAME); the sockets are opened inside it. '' for the current one. */
-  netns: string;
+  /**
+   * Network namespaces to open at start (a name under /run/netns, or a path; '' for the current one).
+   * The position is the index the ring's entries carry.
+   */
+  namespaces?: string[];
+  /** One namespace: the same as namespaces: [netns]. */
+  netns?: string;
   /** SO_RCVBUFFORCE size for every socket, bytes. */
   rcvbuf: number;
   /** NFLOG groups to bind; empty for none. */
@@ -94,13 +99,37 @@ export interface NativeStats {
   conntrackDumps: number;
 }
 
+/** One namespace of the reader. */
+export interface NativeNamespace {
+  name: string;
+  /** The namespace's inode (its identity: `ls -iL /run/netns/NAME`, `readlink /proc/PID/ns/net`). */
+  inode: number;
+  /** False once detached (its counters stay until the index is attached again). */
+  attached: boolean;
+  stats: NativeStats;
+}
+
 export interface NativeReader {
-  /** Counters so far. */
+  /** Counters so far, over every namespace. */
   stats(): NativeStats;
-  /** Conntrack settings read at open; null without conntrack. */
-  conntrackSettings(): NativeConntrackSettings | null;
+  /** The namespace at an index (default 0); null if the index was never used. */
+  namespace(index?: number): NativeNamespace | null;
+  /** Conntrack settings a namespace's socket read at open (default index 0); null without conntrack. */
+  conntrackSettings(index?: number): NativeConntrackSettings | null;
+  /** Opens a namespace's sockets under a free index; returns its inode. Throws like the constructor. */
+  attach(index: number, name: string): number;
+  /** Closes a namespace's sockets; nothing more is written under its index. */
+  detach(index: number): void;
   /** Tells the reader that JS advanced the read position (wakes it when it waits on a full ring). */
   release(): void;
+  /**
+   * The start of a close, synchronous: the kernel stops sending (NFLOG groups unbound, which flushes the
+   * entries it still batched and frees the groups; conntrack events unsubscribed) and the thread stops,
+   * leaving the sockets open so that drainRemaining() can read what they hold.
+   */
+  finish(): void;
+  /** After finish(): reads the sockets into the ring; true once all are empty, false when the ring is full (consume, call again). */
+  drainRemaining(): boolean;
   /** Stops the thread, closes the sockets. Idempotent. */
   close(): void;
   /** Whether the reader keeps the event loop alive (default true). */
@@ -110,6 +139,14 @@ export interface NativeReader {
 
 export interface NativeAddon {
   NativeReader: new (options: NativeReaderOptions) => NativeReader;
+  /** A non-blocking AF_UNIX SOCK_DGRAM socket (for syslog to /dev/log); throws an Error with .code. */
+  datagramOpen(): number;
+  /**
+   * Sends buffers[first..], one datagram each, to path ('@NAME': abstract) until one fails:
+   * [sent, errno name of the failed one or ''].
+   */
+  datagramSend(fd: number, path: string, buffers: Buffer[], first: number): [number, string];
+  datagramClose(fd: number): void;
 }
 
 let cached: NativeAddon | undefined;
@@ -170,8 +207,10 @@ function whyNotLoaded(err: unknown, addonPath: string): string {
   }
   const lib = /(lib[a-z_]+)\.so[.\d]*/.exec(message);
   if (lib && LIBRARY_PACKAGES[lib[1]]) {
-    return `a system library is missing: ${lib[0]}. Install it with \`apt-get install ${LIBRARY_PACKAGES[lib[1]]}\` ` +
-      '(all of them: apt-get install libnetfilter-log1 libnetfilter-conntrack3).';
+    return (
+      `a system library is missing: ${lib[0]}. Install it with \`apt-get install ${LIBRARY_PACKAGES[lib[1]]}\` ` +
+      '(all of them: apt-get install libnetfilter-log1 libnetfilter-conntrack3).'
+    );
   }
   if (/GLIBC_[\d.]+' not found/.test(message)) {
     return `the prebuilt addon needs a newer C library (${message}). Build it from source: ${BUILD_FROM_SOURCE}.`;

@@ -18,8 +18,18 @@ export interface NflogGroupOptions {
 export interface CollectorOptions {
   /** NFLOG groups: numbers or per-group options. */
   nflog?: number | Array<number | NflogGroupOptions>;
-  /** Network namespace to collect in: a name under /run/netns or a path. */
-  netns?: string;
+  /**
+   * Network namespaces to collect in, as one stream: a name under /run/netns or a path (/proc/PID/ns/net),
+   * or a list of them. Records from another namespace than the collector's carry `netns` (name and inode).
+   */
+  netns?: string | string[];
+  /**
+   * Every namespace under /run/netns (and optionally of running processes), attached as they appear
+   * and detached as they vanish. Combines with `netns`.
+   */
+  allNetns?: boolean | AllNetnsOptions;
+  /** Told when a namespace is attached, detached, or cannot be attached. */
+  onNamespace?: (change: NamespaceChange) => void;
   /** Defaults for every group (a group's own options win). */
   copyMode?: CopyMode;
   /** Bytes of each packet the kernel copies (copy mode 'packet'). Default 0xffff: all. */
@@ -51,8 +61,43 @@ export interface CollectorOptions {
   interfaceNames?: boolean;
   /** Keep a copy of each packet's payload on the record. Default false. */
   includePayload?: boolean;
-  /** Closes the collector when aborted. */
+  /**
+   * Closes the collector when aborted; iteration then rejects with an AbortError. An already-aborted
+   * signal makes createCollector throw that AbortError before any socket is opened.
+   */
   signal?: AbortSignal;
+  /**
+   * Say the start-up warnings (conntrack accounting or timestamps off) through process.emitWarning.
+   * Default true; set false once you read `collector.warnings` yourself.
+   */
+  emitWarnings?: boolean;
+}
+
+export interface AllNetnsOptions {
+  /** Where named namespaces are. Default /run/netns. */
+  dir?: string;
+  /** Only names matching this glob (`*`, `?`), e.g. 'tenant-*'. Default: all. */
+  match?: string;
+  /** Also every distinct namespace of running processes (/proc/PID/ns/net), told apart by inode. Default false. */
+  processes?: boolean;
+  /** How often to look for namespaces that came or went, ms. Default 1000. */
+  pollMs?: number;
+}
+
+export interface NamespaceChange {
+  change: 'attached' | 'detached' | 'failed';
+  name: string;
+  /** 0 when it could not be opened. */
+  inode: number;
+  /** For 'detached' and 'failed': why. */
+  reason?: string;
+}
+
+export interface ResolvedAllNetns {
+  dir: string;
+  match: RegExp | undefined;
+  processes: boolean;
+  pollMs: number;
 }
 
 export type ConntrackEvent = 'new' | 'update' | 'destroy';
@@ -100,7 +145,10 @@ export interface ResolvedOptions {
   conntrack: ResolvedConntrack | undefined;
   groups: NativeNflogGroup[];
   labels: Map<number, string>;
-  netns: string;
+  /** '' is the collector's own namespace. */
+  netns: string[];
+  allNetns: ResolvedAllNetns | undefined;
+  onNamespace: ((change: NamespaceChange) => void) | undefined;
   socketBuffer: number;
   ringSize: number;
   maxDatagram: number;
@@ -109,6 +157,7 @@ export interface ResolvedOptions {
   interfaceNames: boolean;
   includePayload: boolean;
   sequence: boolean;
+  emitWarnings: boolean;
 }
 
 const COPY_MODES: Record<CopyMode, number> = { none: COPY_NONE, meta: COPY_META, packet: COPY_PACKET };
@@ -170,14 +219,15 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
   if (ringSize < 4 * (maxDatagram + 16)) {
     throw new RangeError(`netfilter-collector: option ringSize (${ringSize}) must hold at least 4 datagrams of ${maxDatagram} bytes`);
   }
-  if (options.netns !== undefined && (typeof options.netns !== 'string' || options.netns === '')) {
-    throw new TypeError('netfilter-collector: option netns must be a namespace name or path');
-  }
+  const netns = resolveNetns(options.netns);
+  const allNetns = resolveAllNetns(options.allNetns);
   return {
     conntrack,
     groups,
     labels,
-    netns: options.netns ?? '',
+    netns: netns.length === 0 && allNetns === undefined ? [''] : netns,
+    allNetns,
+    onNamespace: options.onNamespace,
     socketBuffer: integer('socketBuffer', options.socketBuffer ?? 256 * 1024 * 1024, 4096, 2 ** 30),
     ringSize,
     maxDatagram,
@@ -186,10 +236,22 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     interfaceNames: options.interfaceNames ?? true,
     includePayload: options.includePayload ?? false,
     sequence,
+    emitWarnings: options.emitWarnings ?? true,
   };
 }
 
-const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136 };
+const PROTOCOLS: Record<string, number> = {
+  icmp: 1,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  icmpv6: 58,
+  'ipv6-icmp': 58,
+  sctp: 132,
+  udplite: 136,
+};
 const EVENT_BITS: Record<ConntrackEvent, number> = { new: 1, update: 2, destroy: 4 };
 const CIDR = /^([0-9a-fA-F:.]+)(\/(\d{1,3}))?$/;
 
@@ -201,7 +263,9 @@ function cidrs(name: string, list: unknown): string[] {
     const bits = match?.[3] === undefined ? undefined : Number(match[3]);
     const v6 = match?.[1].includes(':');
     if (!match || (bits !== undefined && bits > (v6 ? 128 : 32))) {
-      throw new RangeError(`netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`);
+      throw new RangeError(
+        `netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`,
+      );
     }
     return entry as string;
   });
@@ -224,7 +288,9 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
   const protocols = (o.protocols ?? []).map((p) => {
     const n = typeof p === 'number' ? p : PROTOCOLS[String(p).toLowerCase()];
     if (n === undefined || !Number.isInteger(n) || n < 0 || n > 255) {
-      throw new RangeError(`netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`);
+      throw new RangeError(
+        `netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`,
+      );
     }
     return n;
   });
@@ -239,12 +305,59 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
       dump: o.dump ?? false,
       resyncOnOverflow: o.resync ?? false,
       reliable: o.reliable ?? false,
-      filter: { protocols, sources: cidrs('conntrack.sources', o.sources), destinations: cidrs('conntrack.destinations', o.destinations), mark },
+      filter: {
+        protocols,
+        sources: cidrs('conntrack.sources', o.sources),
+        destinations: cidrs('conntrack.destinations', o.destinations),
+        mark,
+      },
       enableAccounting: o.enableSysctls ?? false,
       enableTimestamps: o.enableSysctls ?? false,
     },
     zone: o.zone === undefined ? undefined : integer('conntrack.zone', o.zone, 0, 65535),
     completed,
     completedTableSize: integer('conntrack.completedTableSize', o.completedTableSize ?? 1_000_000, 1, 1 << 26),
+  };
+}
+
+function resolveNetns(option: unknown): string[] {
+  if (option === undefined) return [];
+  const list = Array.isArray(option) ? option : [option];
+  const seen = new Set<string>();
+  for (const name of list) {
+    if (typeof name !== 'string' || name === '' || name.includes('\0')) {
+      throw new TypeError(`netfilter-collector: option netns must be namespace names or paths, got ${JSON.stringify(name)}`);
+    }
+    if (seen.has(name)) throw new RangeError(`netfilter-collector: namespace ${name} is listed twice in option netns`);
+    seen.add(name);
+  }
+  if (list.length > 65535) throw new RangeError('netfilter-collector: option netns lists more than 65535 namespaces');
+  return list as string[];
+}
+
+/** A shell-style glob ('*' any run, '?' one character) as an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function resolveAllNetns(option: CollectorOptions['allNetns']): ResolvedAllNetns | undefined {
+  if (option === undefined || option === false) return undefined;
+  const o: AllNetnsOptions = option === true ? {} : option;
+  if (o === null || typeof o !== 'object') throw new TypeError('netfilter-collector: option allNetns must be true or an object');
+  if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir === '')) {
+    throw new TypeError('netfilter-collector: option allNetns.dir must be a directory path');
+  }
+  if (o.match !== undefined && (typeof o.match !== 'string' || o.match === '')) {
+    throw new TypeError("netfilter-collector: option allNetns.match must be a glob such as 'tenant-*'");
+  }
+  return {
+    dir: o.dir ?? '/run/netns',
+    match: o.match === undefined ? undefined : globToRegExp(o.match),
+    processes: o.processes ?? false,
+    pollMs: integer('allNetns.pollMs', o.pollMs ?? 1000, 50, 3_600_000),
   };
 }

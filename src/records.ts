@@ -1,17 +1,15 @@
 // The records a collector delivers: a discriminated union on `kind`.
 import type { DecodedPacket } from './packet/types';
 
-/** One NFLOG entry: a packet the kernel logged to a group. */
-/** Which network namespace a record came from: its name (as `ip netns` knows it) and its inode (the namespace's identity). */
-export interface RecordNetns {
+/** The network namespace a record came from: its name (or path) and inode (its identity). */
+export interface NetnsLabel {
   name: string;
   inode: number;
 }
 
+/** One NFLOG entry: a packet the kernel logged to a group. */
 export interface PacketRecord {
   kind: 'packet';
-  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
-  netns?: RecordNetns;
   /** NFLOG group (nfgenmsg res_id). */
   group: number;
   /** Optional operator label for the group (collector option `labels`). */
@@ -68,6 +66,8 @@ export interface PacketRecord {
   payload?: Uint8Array;
   /** Set when part of the entry could not be decoded: the first fault's code. */
   decodeError?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 export type GapReason =
@@ -90,8 +90,6 @@ export type GapReason =
 /** What was lost, where and how much. */
 export interface GapRecord {
   kind: 'gap';
-  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
-  netns?: RecordNetns;
   source: 'nflog' | 'rtnl' | 'conntrack';
   /** For conntrack 'enobufs' with resynchronisation on: the flows the table dump found afterwards. */
   resynced?: number;
@@ -105,6 +103,8 @@ export interface GapRecord {
   /** Microseconds since the epoch when the loss was noticed. */
   timestampUs: number;
   detail?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 /** One side of a connection as conntrack sees it (CTA_TUPLE_ORIG / _REPLY / _MASTER). */
@@ -134,8 +134,6 @@ export interface FlowNat {
 /** One conntrack event (ctnetlink), or one flow of a table dump. */
 export interface FlowRecord {
   kind: 'flow';
-  /** The network namespace the record was collected in, when not the collector's own (the namespaces option). */
-  netns?: RecordNetns;
   /** 'new', 'update', 'destroy' events; 'dump' for flows that were already open (dump at start or resync). */
   event: 'new' | 'update' | 'destroy' | 'dump';
   /** 2 IPv4, 10 IPv6. */
@@ -183,6 +181,8 @@ export interface FlowRecord {
   seqAdjReply?: { position: number; offsetBefore: number; offsetAfter: number };
   nat?: FlowNat;
   decodeError?: string;
+  /** The namespace, when the collector collects in another one than its own. */
+  netns?: NetnsLabel;
 }
 
 export type CollectorRecord = PacketRecord | GapRecord | FlowRecord;

@@ -1,5 +1,8 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
+import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
+import { parseSinkTarget, type SinkTarget } from '../sink/target';
+import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
 export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
@@ -36,6 +39,10 @@ export interface CliArgs {
   output?: string;
   /** Bound of a socket output's queue, bytes. */
   outputQueue?: number;
+  /** --syslog-*: the header and framing of a syslog output. */
+  syslog: SyslogSinkOptions;
+  /** --tls-*: CA, client certificate and name for tls: and syslog:tls: outputs. */
+  tls: TlsClientOptions;
   logFlags: LogFlag[];
   /** Host name in LOGEMU's line header (default: this host's). */
   logemuHostname?: string;
@@ -126,6 +133,26 @@ Output:
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted
   --output-queue BYTES    bound of a socket output's queue (default 67108864)
+
+Syslog output (--output syslog, syslog:unix:PATH, syslog:udp|tcp|tls:HOST[:PORT]):
+  --syslog-protocol P     rfc3164 (default: <4>Dec  3 06:10:42 HOST kernel: MSG, as syslogd
+                          forwards the kernel's lines) or rfc5424 (<4>1 2026-12-03T06:10:42.123Z …)
+  --syslog-facility F     kern (default), user, daemon, local0-local7 … or 0-23
+  --syslog-severity S     warning (default: the LOG target's level 4), info, notice … or 0-7
+  --syslog-hostname NAME  HOSTNAME of the header (default: this host's short name)
+  --syslog-app-name NAME  RFC 3164 TAG / RFC 5424 APP-NAME (default: kernel)
+  --syslog-framing F      tcp and tls: octet-counting (default, RFC 6587) or lf
+  --syslog-max-size BYTES udp and unix: longest message, header included (default 8192);
+                          longer ones are cut on a character boundary and counted, never split
+  Ports default to 514 (udp, tcp) and 6514 (tls, RFC 5425). Any --format can be the message;
+  with --format log the defaults read like the kernel's own LOG line through syslog.
+
+TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
+  --tls-ca FILE           PEM CA(s) the server's certificate must chain to (default: the
+                          system's); the host name is checked; nothing is ever sent in clear
+  --tls-cert FILE         client certificate, PEM (mutual TLS), with --tls-key FILE
+  --tls-key FILE
+  --tls-servername NAME   the name the server's certificate must carry (default: the host)
   --write-pcap FILE       write the NFLOG packets to FILE as a pcap (link type NFLOG, as
                           tcpdump -i nflog:N -w writes); documents go to --output only if given
   --read FILE.pcap        decode an NFLOG pcap (tcpdump -i nflog:N -w FILE) instead of collecting
@@ -159,6 +186,8 @@ Examples:
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
+  netfilter-collector --nflog 5 --format log --output syslog
+  netfilter-collector --nflog 5 --output syslog:tls:logs.example --tls-ca /etc/ssl/logs-ca.pem
   netfilter-collector --read capture.pcap --format ecs
   netfilter-collector --read capture.pcap --interface-names 2=eth0,3=wan0 --format log
 `;
@@ -192,7 +221,7 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map() };
+  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -321,6 +350,40 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--output-queue':
         args.outputQueue = positiveInteger(flag, value(), 1024);
         break;
+      case '--syslog-protocol':
+        args.syslog.protocol = oneOf(flag, value(), SYSLOG_PROTOCOLS) as SyslogProtocol;
+        break;
+      case '--syslog-framing':
+        args.syslog.framing = oneOf(flag, value(), SYSLOG_FRAMINGS) as SyslogFraming;
+        break;
+      case '--syslog-facility':
+        args.syslog.facility = syslogCode(flag, value(), parseFacility);
+        break;
+      case '--syslog-severity':
+        args.syslog.severity = syslogCode(flag, value(), parseSeverity);
+        break;
+      case '--syslog-hostname':
+      case '--syslog-app-name': {
+        const text = value() ?? '';
+        const field = flag === '--syslog-hostname' ? 'hostname' : 'appName';
+        const problem = headerFieldProblem(field, text);
+        if (problem) fail(`${flag} ${problem}, got '${text}'`);
+        args.syslog[field] = text;
+        break;
+      }
+      case '--syslog-max-size':
+        args.syslog.maxMessageBytes = positiveInteger(flag, value(), 480);
+        if (args.syslog.maxMessageBytes > 65507) fail(`${flag}: a UDP datagram holds at most 65507 bytes`);
+        break;
+      case '--tls-ca':
+      case '--tls-cert':
+      case '--tls-key':
+      case '--tls-servername': {
+        const text = value();
+        if (!text) fail(`${flag} needs ${flag === '--tls-servername' ? 'a host name' : 'a PEM file'}`);
+        args.tls[flag === '--tls-ca' ? 'ca' : flag === '--tls-cert' ? 'cert' : flag === '--tls-key' ? 'key' : 'servername'] = text;
+        break;
+      }
       case '--read': {
         const text = value();
         if (!text) fail('--read needs a pcap file (- for stdin is not supported)');
@@ -413,5 +476,38 @@ export function parseArgs(argv: string[]): CliArgs {
   ] as const) {
     if (given !== undefined && args.format !== 'ecs') fail(`${flag} applies to --format ecs`);
   }
+  checkOutputOptions(args);
   return args;
+}
+
+/** The output target parses, and its syslog and TLS options go with it. */
+function checkOutputOptions(args: CliArgs): void {
+  let target: SinkTarget | undefined;
+  if (args.output !== undefined) {
+    try {
+      target = parseSinkTarget(args.output);
+    } catch (err) {
+      fail(`--output: ${(err as Error).message}`);
+    }
+  }
+  const transport = target?.kind === 'syslog' ? target.transport.kind : undefined;
+  const used = (options: object): string[] => Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
+  if (used(args.syslog).length > 0 && transport === undefined) fail('--syslog-* options apply to a syslog output (--output syslog, syslog:udp|tcp|tls:HOST[:PORT], syslog:unix:PATH)');
+  if (args.syslog.framing !== undefined && transport !== 'tcp' && transport !== 'tls') fail('--syslog-framing applies to syslog over tcp or tls (datagrams need no framing)');
+  if (args.syslog.maxMessageBytes !== undefined && transport !== 'udp' && transport !== 'unix') fail('--syslog-max-size applies to syslog over udp or unix (streams carry whole messages)');
+  if (used(args.tls).length > 0 && target?.kind !== 'tls' && transport !== 'tls') fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
+  if ((args.tls.cert === undefined) !== (args.tls.key === undefined)) fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
+}
+
+function oneOf(flag: string, text: string | undefined, allowed: readonly string[]): string {
+  if (text === undefined || !allowed.includes(text)) fail(`${flag} must be one of ${allowed.join(', ')}, got '${text ?? ''}'`);
+  return text;
+}
+
+function syslogCode(flag: string, text: string | undefined, parse: (text: string) => number): number {
+  try {
+    return parse(text ?? '');
+  } catch (err) {
+    fail(`${flag}: ${(err as Error).message}`);
+  }
 }

@@ -12,7 +12,7 @@ export class NdjsonOutput {
   private readonly sink: Sink;
   private readonly encoder = new LineEncoder();
 
-  /** target as --output takes it: -, FILE, unix:PATH, tcp:HOST:PORT. Throws on a bad target or an unopenable file. */
+  /** target as --output takes it: -, FILE, unix:PATH, tcp:HOST:PORT, tls:…, syslog:…. Throws on a bad target or an unopenable file. */
   constructor(target: string = '-', options: SinkOptions = {}) {
     this.sink = openSink(parseSinkTarget(target), options);
   }

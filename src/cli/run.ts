@@ -37,7 +37,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const format = lineFormatter(args, onGap);
   const write = lineWriter(args, format);
   // Outputs first: a bad path fails before any socket is bound.
-  const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue }) : null;
+  const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr }) : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   const source = openSource(args);
   if (args.user !== undefined) {

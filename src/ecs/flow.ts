@@ -33,7 +33,7 @@
 //   - netfilter.netns: the namespace the flow was collected in, when not ours.
 //   - everything else under netfilter.ct.* (see NetfilterFlowFields).
 // Absent values are left out, never written as undefined or null.
-import type { FlowRecord, FlowTuple, RecordNetns } from '../records';
+import type { FlowRecord, FlowTuple, NetnsLabel } from '../records';
 import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { tryCommunityId, type CommunityIdInput } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
@@ -65,7 +65,7 @@ export interface EcsSeqAdj {
 
 /** Project fields: what ECS has no place for. */
 export interface NetfilterFlowFields {
-  netns?: RecordNetns;
+  netns?: NetnsLabel;
   family: string;
   family_number: number;
   ct: {

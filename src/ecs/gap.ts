@@ -2,7 +2,7 @@
 // definition (writeGapDocument) for the object (gapToEcs) and the line
 // (gapToEcsJson), with the same identity (ecs.version, observer, agent) as
 // packet and flow documents, so a SIEM sees which gateway lost what.
-import type { GapRecord, RecordNetns } from '../records';
+import type { GapRecord, NetnsLabel } from '../records';
 import { JsonWriter, ObjectWriter, type DocWriter } from './doc-writer';
 import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
 import type { EcsAgent, EcsObserver } from './packet';
@@ -18,7 +18,7 @@ export interface EcsGapDocument {
   observer: EcsObserver;
   agent: EcsAgent;
   netfilter: {
-    netns?: RecordNetns;
+    netns?: NetnsLabel;
     gap: {
       source: GapRecord['source'];
       reason: GapRecord['reason'];

@@ -22,7 +22,7 @@
 //     trimmed; rule.ruleset / rule.id where a prefix convention names them.
 //   - everything else netfilter-specific under `netfilter.*`.
 // Absent values are left out, never written as undefined or null.
-import type { PacketRecord, RecordNetns } from '../records';
+import type { PacketRecord, NetnsLabel } from '../records';
 import type { ActionResult } from '../verdict/action';
 import { packetFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
@@ -100,7 +100,7 @@ export interface EcsDocument {
 export interface NetfilterFields {
   group: number;
   group_label?: string;
-  netns?: RecordNetns;
+  netns?: NetnsLabel;
   family: string;
   family_number: number;
   hook?: string;

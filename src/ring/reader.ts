@@ -1,13 +1,6 @@
 // The consumer side of the ring: walks the entries the native reader wrote,
 // in place, and hands each datagram to a visitor. See layout.ts.
-import {
-  DATA_OFFSET,
-  ENTRY_HEADER_BYTES,
-  READ_POS_OFFSET,
-  WRAP_MARK,
-  WRITE_POS_OFFSET,
-  align8,
-} from './layout';
+import { DATA_OFFSET, ENTRY_HEADER_BYTES, READ_POS_OFFSET, WRAP_MARK, WRITE_POS_OFFSET, align8 } from './layout';
 
 /** Called for each datagram: `bytes` is a view of the whole ring; the datagram is bytes[offset, offset+length). */
 export type DatagramVisitor = (
@@ -44,11 +37,13 @@ export class RingReader {
     return (this.writePos() - this.readPos()) >>> 0;
   }
 
-  private writePos(): number {
+  /** The write position (mod 2^32): everything the reader wrote so far ends here. */
+  writePos(): number {
     return Atomics.load(this.positions, WRITE_POS_OFFSET / 4);
   }
 
-  private readPos(): number {
+  /** The read position (mod 2^32). */
+  readPos(): number {
     return Atomics.load(this.positions, READ_POS_OFFSET / 4);
   }
 

@@ -1,13 +1,37 @@
-// Output sinks for NDJSON lines: `openSink(parseSinkTarget('--output value'), options)`.
+// Output sinks for lines: `openSink(parseSinkTarget('--output value'), options)`.
+import * as os from 'node:os';
+import { SYSLOG_DEFAULTS, SyslogFramer, type SyslogFraming, type SyslogHeaderOptions } from '../format/syslog';
+import { DatagramSink } from './datagram';
 import { FileSink } from './file';
 import type { Sink } from './sink';
 import { SocketSink, type SocketSinkOptions } from './socket';
 import { StdoutSink } from './stdout';
-import type { SinkTarget } from './target';
+import { describeSinkTarget, type SinkTarget } from './target';
 
-export type SinkOptions = SocketSinkOptions;
+export interface SyslogSinkOptions extends Partial<SyslogHeaderOptions> {
+  /** Stream transports (tcp, tls): RFC 6587 octet counting (default) or LF-terminated. */
+  framing?: SyslogFraming;
+  /** Datagram transports (udp, unix): longest message, header included; longer ones are cut (counted). */
+  maxMessageBytes?: number;
+}
 
-/** Opens a sink; a file that cannot be opened throws here. Sockets connect in the background. */
+export interface SinkOptions extends SocketSinkOptions {
+  syslog?: SyslogSinkOptions;
+}
+
+/** The syslog header options with the defaults filled in (this host's name). */
+export function syslogHeaderOptions(options: SyslogSinkOptions = {}): SyslogHeaderOptions {
+  return {
+    protocol: options.protocol ?? SYSLOG_DEFAULTS.protocol,
+    facility: options.facility ?? SYSLOG_DEFAULTS.facility,
+    severity: options.severity ?? SYSLOG_DEFAULTS.severity,
+    // The short name, as syslogd writes its own.
+    hostname: options.hostname ?? os.hostname().split('.')[0],
+    appName: options.appName ?? SYSLOG_DEFAULTS.appName,
+  };
+}
+
+/** Opens a sink; a file or TLS file that cannot be read throws here. Sockets connect in the background. */
 export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
   switch (target.kind) {
     case 'stdout':
@@ -16,7 +40,18 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
       return new FileSink(target.path);
     case 'unix':
     case 'tcp':
+    case 'tls':
       return new SocketSink(target, options);
+    case 'syslog': {
+      const t = target.transport;
+      const framer = new SyslogFramer({ ...syslogHeaderOptions(options.syslog), local: t.kind === 'unix' });
+      const name = describeSinkTarget(target);
+      if (t.kind === 'udp' || t.kind === 'unix') {
+        return new DatagramSink(name, t, framer, { ...options, maxMessageBytes: options.syslog?.maxMessageBytes });
+      }
+      const framing = options.syslog?.framing ?? 'octet-counting';
+      return new SocketSink(t, options, name, (lines) => framer.frameStream(lines, framing));
+    }
   }
 }
 
@@ -25,4 +60,4 @@ export { DEFAULT_QUEUE_BYTES } from './sink';
 export { LineEncoder, type LineChunk, type LineTarget } from '../format/line-target';
 export { parseSinkTarget, describeSinkTarget, type SinkTarget } from './target';
 export type { DropReason, LineCount, SinkCloseReport, SinkStats } from './stats';
-export type { SocketSinkOptions } from './socket';
+export type { SocketSinkOptions, TlsClientOptions } from './socket';

@@ -12,7 +12,15 @@
 // line, so no connection ever starts mid-line, and no line is sent twice.
 // Lines whose write completed (they reached our kernel) but that the peer
 // never read are lost without a count: nothing in the socket API tells.
+//
+// TLS: the server's certificate is verified (against --tls-ca, else the
+// system's CAs; host name checked); a failed handshake is a failed connect,
+// said and retried, and lines wait or are dropped (counted) meanwhile: never
+// sent in plain text. Syslog over TCP/TLS frames each chunk as it is handed
+// to the connection (frame option), so the queue holds plain lines.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { LineChunk } from '../format/line-target';
 import { LineQueue } from './queue';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
@@ -31,12 +39,55 @@ export interface SocketSinkOptions {
   keepAliveMs?: number;
   /** Bytes handed to the connection ahead of completed writes: what a broken connection can take with it. */
   inFlightBytes?: number;
+  /** TLS files and the name to check (tls: and syslog:tls: targets). */
+  tls?: TlsClientOptions;
+  /** Called with each new error the connection meets (refused, certificate not trusted …), once per change. */
+  onError?: (message: string) => void;
+}
+
+export interface TlsClientOptions {
+  /** PEM file of the CA(s) that sign the server's certificate; default: the system's CAs. */
+  ca?: string;
+  /** PEM files of a client certificate and its key (mutual TLS). */
+  cert?: string;
+  key?: string;
+  /** The name the server's certificate must carry; default: the target's host. */
+  servername?: string;
+}
+
+/** Where a socket sink connects. */
+export type SocketAddress = { kind: 'unix'; path: string } | { kind: 'tcp' | 'tls'; host: string; port: number };
+
+/** Reads the TLS files now, so that an unreadable or malformed one fails at start, naming the file. */
+export function loadTlsFiles(options: TlsClientOptions): tls.SecureContextOptions {
+  const read = (what: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  if ((options.cert === undefined) !== (options.key === undefined))
+    throw new Error('--tls-cert and --tls-key go together (a client certificate needs its key)');
+  const files = { ca: read('--tls-ca', options.ca), cert: read('--tls-cert', options.cert), key: read('--tls-key', options.key) };
+  try {
+    tls.createSecureContext(files);
+  } catch (err) {
+    throw new Error(`TLS files (${[options.ca, options.cert, options.key].filter(Boolean).join(', ')}): ${(err as Error).message}`);
+  }
+  return files;
 }
 
 const RESOLVED = Promise.resolve();
 
 export class SocketSink implements Sink {
-  private readonly target: Extract<SinkTarget, { kind: 'unix' | 'tcp' }>;
+  private readonly target: SocketAddress;
+  private readonly name: string;
+  private readonly tlsFiles: tls.SecureContextOptions | undefined;
+  private readonly servername: string | undefined;
+  private readonly frame: ((lines: Buffer) => Buffer) | undefined;
+  private readonly onError: ((message: string) => void) | undefined;
   private readonly queue: LineQueue;
   private readonly drops = new DropCounter();
   private readonly reconnectMinMs: number;
@@ -53,12 +104,20 @@ export class SocketSink implements Sink {
   private writtenLines = 0;
   private writtenBytes = 0;
   private lastError: string | undefined;
+  /** The error last said through onError (each is said once until a connection succeeds). */
+  private saidError: string | undefined;
   private closing = false;
   private closed = false;
   private onIdle: (() => void) | null = null;
 
-  constructor(target: Extract<SinkTarget, { kind: 'unix' | 'tcp' }>, options: SocketSinkOptions = {}) {
+  /** frame: turns a chunk of lines into the bytes sent (syslog framing); default: the lines as they are. */
+  constructor(target: SocketAddress, options: SocketSinkOptions = {}, name?: string, frame?: (lines: Buffer) => Buffer) {
     this.target = target;
+    this.name = name ?? describeSinkTarget(target as SinkTarget);
+    this.frame = frame;
+    this.onError = options.onError;
+    this.tlsFiles = target.kind === 'tls' ? loadTlsFiles(options.tls ?? {}) : undefined;
+    this.servername = options.tls?.servername;
     this.queue = new LineQueue(options.queueBytes ?? DEFAULT_QUEUE_BYTES);
     this.reconnectMinMs = options.reconnectMinMs ?? 100;
     this.reconnectMaxMs = options.reconnectMaxMs ?? 5000;
@@ -89,22 +148,34 @@ export class SocketSink implements Sink {
 
   private connect(): void {
     this.retryTimer = undefined;
+    const target = this.target;
     const socket =
-      this.target.kind === 'unix'
-        ? net.createConnection({ path: this.target.path.startsWith('@') ? `\0${this.target.path.slice(1)}` : this.target.path })
-        : net.createConnection({ host: this.target.host, port: this.target.port });
+      target.kind === 'unix'
+        ? net.createConnection({ path: target.path.startsWith('@') ? `\0${target.path.slice(1)}` : target.path })
+        : target.kind === 'tls'
+          ? tls.connect({
+              host: target.host,
+              port: target.port,
+              ...this.tlsFiles,
+              // SNI and the name checked: a name given, else the host (SNI is not sent for an address).
+              servername: this.servername ?? (net.isIP(target.host) ? undefined : target.host),
+              rejectUnauthorized: true,
+            })
+          : net.createConnection({ host: target.host, port: target.port });
     this.socket = socket;
     let established = false;
     socket.setTimeout(this.connectTimeoutMs, () => socket.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)));
-    socket.once('connect', () => {
+    socket.once(target.kind === 'tls' ? 'secureConnect' : 'connect', () => {
       established = true;
       socket.setTimeout(0);
-      if (this.target.kind === 'tcp') {
+      if (target.kind !== 'unix') {
         socket.setKeepAlive(true, this.keepAliveMs);
         socket.setNoDelay(true);
       }
       this.connected = true;
       this.connects++;
+      if (this.saidError !== undefined) this.onError?.(`${this.name}: connected again`);
+      this.saidError = undefined;
       this.backoffMs = this.reconnectMinMs;
       this.pump();
     });
@@ -113,7 +184,11 @@ export class SocketSink implements Sink {
     socket.on('end', () => socket.destroy());
     socket.on('drain', () => this.pump());
     socket.on('error', (err: Error) => {
-      this.lastError = err.message;
+      const code = (err as NodeJS.ErrnoException).code;
+      const message = code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+      if (message !== this.saidError) this.onError?.(`${this.name}: ${message}`);
+      this.saidError = message;
+      this.lastError = message;
     });
     socket.on('close', () => this.lost(socket, established));
   }
@@ -141,7 +216,7 @@ export class SocketSink implements Sink {
     while (socket.writableLength < this.inFlightLimit) {
       const chunk = this.queue.send();
       if (!chunk) break;
-      socket.write(chunk.bytes, (err) => this.written(socket, err));
+      socket.write(this.frame ? this.frame(chunk.bytes) : chunk.bytes, (err) => this.written(socket, err));
     }
   }
 
@@ -199,7 +274,7 @@ export class SocketSink implements Sink {
 
   stats(): SinkStats {
     return {
-      target: describeSinkTarget(this.target),
+      target: this.name,
       connected: this.connected,
       writtenLines: this.writtenLines,
       writtenBytes: this.writtenBytes,

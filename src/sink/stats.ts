@@ -30,6 +30,8 @@ export interface SinkStats {
   droppedLines: number;
   droppedBytes: number;
   dropped: Record<DropReason, LineCount>;
+  /** Syslog datagrams (UDP, unix): messages cut to the maximum size (delivered, shortened). */
+  truncatedLines?: number;
   /** Socket sinks: connections made after the first one. */
   reconnects: number;
   /** Socket sinks: connection attempts that failed. */

@@ -110,7 +110,12 @@ export abstract class StreamSink implements Sink {
     const outcome = await Promise.race([idle.then(() => this.finish()).then(() => 'done' as const), deadline]);
     clearTimeout(timer);
     this.onIdle = null;
-    const report: SinkCloseReport = { complete: outcome === 'done' && this.pendingBytes === 0, droppedLines: 0, droppedBytes: 0, writeStuck: false };
+    const report: SinkCloseReport = {
+      complete: outcome === 'done' && this.pendingBytes === 0,
+      droppedLines: 0,
+      droppedBytes: 0,
+      writeStuck: false,
+    };
     if (this.pendingBytes > 0) {
       report.droppedLines = this.pendingLines;
       report.droppedBytes = this.pendingBytes;

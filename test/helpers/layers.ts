@@ -35,6 +35,7 @@ export const LAYERS: Record<string, number> = {
   // Collection: options, the collector over the native reader and the ring.
   'options.ts': 6,
   'collector.ts': 6,
+  'netns': 6, // which namespaces to collect from (options' allNetns)
   // The public entry points.
   'decode.ts': 7,
   'index.ts': 7,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
 import { NetnsLab } from '../../src/lab/netns';
 import { describeKernel } from './kernel-env';
-import { NETLINK_NETFILTER, readerNetlinkSockets } from './netlink-sockets';
+import { NETLINK_NETFILTER, namespaceNetlinkSockets, stopSleepers } from './netlink-sockets';
 
 const FLOWS = 40_000;
 const FIRST_PORT = 20_000;
@@ -33,7 +33,9 @@ setTimeout(() => process.exit(3), 30000).unref();
 `;
 
 function sendFlows(lab: NetnsLab): Promise<number | null> {
-  const child = spawn('ip', ['netns', 'exec', lab.name('a'), process.execPath, '-e', FLOW_SENDER, String(FIRST_PORT), String(FLOWS)], { stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', lab.name('a'), process.execPath, '-e', FLOW_SENDER, String(FIRST_PORT), String(FLOWS)], {
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.once('close', resolve));
 }
 
@@ -51,7 +53,10 @@ describeKernel('conntrack events overflowing while the consumer is stopped', () 
     // The ct rule makes conntrack track the namespace's traffic and counts the flows it creates.
     lab.nft('a', 'table inet ctflood { chain out { type filter hook output priority 0; ct state new counter; }; }');
   });
-  afterAll(() => lab.destroy());
+  afterAll(() => {
+    stopSleepers();
+    lab.destroy();
+  });
 
   it('gives counted gap records, and delivered + kernel drops = flows created', async () => {
     const collector = createCollector({
@@ -91,14 +96,16 @@ describeKernel('conntrack events overflowing while the consumer is stopped', () 
       let drops = -1;
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const events = readerNetlinkSockets().filter((s) => s.protocol === NETLINK_NETFILTER && s.groups !== 0);
+        const events = namespaceNetlinkSockets(lab.name('a')).filter((s) => s.protocol === NETLINK_NETFILTER && s.groups !== 0);
         expect(events).toHaveLength(1);
         drops = events[0].drops;
         if ((news + drops >= created && news + counted >= created) || Date.now() > deadline) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const stats = collector.stats();
-      console.log(`conntrack overflow: ${created} flows, ${news} NEW delivered, ${drops} dropped by the kernel, ${counted} counted in ${gapRecords} gap records, ${stats.enobufs} ENOBUFS`);
+      console.log(
+        `conntrack overflow: ${created} flows, ${news} NEW delivered, ${drops} dropped by the kernel, ${counted} counted in ${gapRecords} gap records, ${stats.enobufs} ENOBUFS`,
+      );
       expect(drops).toBeGreaterThan(0);
       expect(news + drops).toBe(created);
       expect(counted).toBe(drops);

@@ -8,13 +8,13 @@
 // arenas). The socket buffer is kernel memory, not RSS: its queue
 // (/proc/net/netlink Rmem, seen through the reader thread) stays within the
 // twice-the-setting the kernel allows plus one datagram.
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createCollector } from '../../src/collector';
-import { NetnsLab } from '../../src/lab/netns';
+import type { NetnsLab } from '../../src/lab/netns';
 import { sendUdp } from '../../src/lab/traffic';
 import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
-import { NETLINK_NETFILTER, readerNetlinkSockets } from './netlink-sockets';
+import { NETLINK_NETFILTER, namespaceNetlinkSockets, stopSleepers } from './netlink-sockets';
 
 const GROUP = 71;
 const PORT = 7100;
@@ -32,6 +32,7 @@ function counter(lab: NetnsLab): number {
 
 describeKernel('a consumer that stalls during a burst', () => {
   const { lab, binary: floodBinary } = useFloodLab('nfc-fst', 'stall', PORT, GROUP);
+  afterAll(stopSleepers);
 
   it('keeps memory within ring + socket buffer + slack, and delivered + lost = logged', async () => {
     const baseline = process.memoryUsage().rss;
@@ -40,7 +41,7 @@ describeKernel('a consumer that stalls during a burst', () => {
     let maxRmem = 0;
     const sampler = setInterval(() => {
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
-      for (const s of readerNetlinkSockets()) if (s.protocol === NETLINK_NETFILTER) maxRmem = Math.max(maxRmem, s.rmem);
+      for (const s of namespaceNetlinkSockets(lab.name('a'))) if (s.protocol === NETLINK_NETFILTER) maxRmem = Math.max(maxRmem, s.rmem);
     }, 20);
     let delivered = 0;
     let lost = 0;

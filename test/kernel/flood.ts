@@ -32,10 +32,34 @@ export function removeFlood(binary: string | undefined): void {
 
 /**
  * Sends `count` datagrams at `rate` per second (0: flat out), `batch` per
- * sendmmsg (1 for an even trickle), stopping after `maxSeconds` at most.
+ * sendmmsg (1 for an even trickle), stopping after `maxSeconds` at most;
+ * to `ports` ports from `port` up, in turn (one flow each).
  */
-export function flood(lab: NetnsLab, ns: string, binary: string, port: number, count: number, rate: number, maxSeconds: number, batch = 128): Promise<FloodReport> {
-  const args = ['netns', 'exec', lab.name(ns), binary, '127.0.0.1', String(port), String(count), '64', String(maxSeconds), String(rate), String(batch)];
+export function flood(
+  lab: NetnsLab,
+  ns: string,
+  binary: string,
+  port: number,
+  count: number,
+  rate: number,
+  maxSeconds: number,
+  batch = 128,
+  ports = 1,
+): Promise<FloodReport> {
+  const args = [
+    'netns',
+    'exec',
+    lab.name(ns),
+    binary,
+    '127.0.0.1',
+    String(port),
+    String(count),
+    '64',
+    String(maxSeconds),
+    String(rate),
+    String(batch),
+    String(ports),
+  ];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -62,3 +62,23 @@ describe('ProgressLine', () => {
     );
   });
 });
+
+describe('parseArgs: syslog and TLS outputs', () => {
+  it('takes the syslog header, framing and size options with a syslog output', () => {
+    const args = parseArgs(['--nflog', '1', '--output', 'syslog:tcp:logs', '--syslog-protocol', 'rfc5424', '--syslog-facility', 'local3', '--syslog-severity', 'info', '--syslog-hostname', 'gw1', '--syslog-app-name', 'nfc', '--syslog-framing', 'lf']);
+    expect(args.syslog).toEqual({ protocol: 'rfc5424', facility: 19, severity: 6, hostname: 'gw1', appName: 'nfc', framing: 'lf' });
+    expect(parseArgs(['--nflog', '1', '--output', 'syslog:udp:logs', '--syslog-max-size', '2048']).syslog).toEqual({ maxMessageBytes: 2048 });
+  });
+
+  it('refuses syslog and TLS options that do not fit the output', () => {
+    expect(() => parseArgs(['--nflog', '1', '--syslog-facility', 'kern'])).toThrow(/apply to a syslog output/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-framing', 'lf'])).toThrow(/tcp or tls/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog:tcp:h', '--syslog-max-size', '1024'])).toThrow(/udp or unix/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-facility', 'lokal0'])).toThrow(/--syslog-facility: syslog facility 'lokal0'/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-hostname', 'a b'])).toThrow(/--syslog-hostname must be printable/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'tcp:h:1', '--tls-ca', '/x'])).toThrow(/apply to a TLS output/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'tls:h:1', '--tls-cert', '/x'])).toThrow(/go together/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog:sctp:h'])).toThrow(/--output: .*udp, tcp, tls and unix/);
+    expect(parseArgs(['--nflog', '1', '--output', 'syslog:tls:h', '--tls-ca', '/ca.pem', '--tls-servername', 'logs']).tls).toEqual({ ca: '/ca.pem', servername: 'logs' });
+  });
+});

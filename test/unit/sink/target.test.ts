@@ -14,6 +14,22 @@ describe('parseSinkTarget', () => {
     expect(parseSinkTarget('tcp:[::1]:65535')).toEqual({ kind: 'tcp', host: '::1', port: 65535 });
   });
 
+  it('reads tls and syslog targets, with the syslog ports by default', () => {
+    expect(parseSinkTarget('tls:logs.example:6514')).toEqual({ kind: 'tls', host: 'logs.example', port: 6514 });
+    expect(parseSinkTarget('syslog')).toEqual({ kind: 'syslog', transport: { kind: 'unix', path: '/dev/log' } });
+    expect(parseSinkTarget('syslog:unix:/run/x.sock')).toEqual({ kind: 'syslog', transport: { kind: 'unix', path: '/run/x.sock' } });
+    expect(parseSinkTarget('syslog:udp:10.0.0.1')).toEqual({ kind: 'syslog', transport: { kind: 'udp', host: '10.0.0.1', port: 514 } });
+    expect(parseSinkTarget('syslog:tcp:[::1]')).toEqual({ kind: 'syslog', transport: { kind: 'tcp', host: '::1', port: 514 } });
+    expect(parseSinkTarget('syslog:tls:logs.example')).toEqual({
+      kind: 'syslog',
+      transport: { kind: 'tls', host: 'logs.example', port: 6514 },
+    });
+    expect(parseSinkTarget('syslog:tcp:logs:601')).toEqual({ kind: 'syslog', transport: { kind: 'tcp', host: 'logs', port: 601 } });
+    expect(() => parseSinkTarget('syslog:sctp:x')).toThrow(/udp, tcp, tls and unix/);
+    expect(() => parseSinkTarget('syslog:udp')).toThrow(/needs HOST/);
+    expect(() => parseSinkTarget('tls:host')).toThrow(/tls:HOST:PORT/);
+  });
+
   it('says what is wrong with a bad target', () => {
     expect(() => parseSinkTarget('')).toThrow(/empty/);
     expect(() => parseSinkTarget('unix:')).toThrow(/needs a socket path/);
@@ -29,7 +45,17 @@ describe('parseSinkTarget', () => {
   });
 
   it('writes targets back as --output takes them', () => {
-    for (const text of ['-', '/tmp/a', 'unix:/run/s', 'tcp:10.0.0.1:9', 'tcp:[::1]:9']) {
+    for (const text of [
+      '-',
+      '/tmp/a',
+      'unix:/run/s',
+      'tcp:10.0.0.1:9',
+      'tcp:[::1]:9',
+      'tls:h:1',
+      'syslog:unix:/dev/log',
+      'syslog:udp:h:514',
+      'syslog:tls:[::1]:6514',
+    ]) {
       expect(describeSinkTarget(parseSinkTarget(text))).toBe(text);
     }
   });

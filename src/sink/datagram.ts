@@ -1,0 +1,240 @@
+// Syslog messages one per datagram: UDP (RFC 5426) or a local unix datagram
+// socket (/dev/log). Each line of a chunk becomes one message, cut to the
+// maximum size (counted) and never split. Nothing waits for the receiver:
+// messages the kernel will not take yet (the receiver's queue is full, or no
+// one listens at the path) wait in a bounded queue and are retried; beyond
+// the bound they are dropped and counted.
+import * as dgram from 'node:dgram';
+import type { SyslogFramer } from '../format/syslog';
+import type { LineChunk } from '../format/line-target';
+import { loadNative } from '../native';
+import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
+import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
+
+export interface DatagramSinkOptions {
+  queueBytes?: number;
+  /** Longest datagram, header included (default 8192, rsyslog's default maxMessageSize). */
+  maxMessageBytes?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  onError?: (message: string) => void;
+}
+
+export const DEFAULT_SYSLOG_MESSAGE_BYTES = 8192;
+
+/** How datagrams leave: a UDP socket or the native unix datagram socket. */
+interface DatagramTransport {
+  /** Sends frames[first..] until one cannot go: how many went, and the error of the first that did not ('' if none). */
+  send(frames: Buffer[], first: number): { sent: number; error: string };
+  close(): void;
+}
+
+/** Errors after which the same datagram may go later (the receiver is busy or restarting). */
+const RETRY_LATER = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'ECONNREFUSED', 'ENOENT']);
+
+class UnixDatagramTransport implements DatagramTransport {
+  private readonly native = loadNative();
+  private readonly fd = this.native.datagramOpen();
+
+  constructor(private readonly path: string) {}
+
+  send(frames: Buffer[], first: number): { sent: number; error: string } {
+    const [sent, error] = this.native.datagramSend(this.fd, this.path, frames, first);
+    return { sent, error };
+  }
+
+  close(): void {
+    this.native.datagramClose(this.fd);
+  }
+}
+
+/** UDP: node's dgram sends asynchronously; what is handed over counts as sent (UDP says no more). */
+class UdpTransport implements DatagramTransport {
+  private readonly socket: dgram.Socket;
+  private failure = '';
+  private connected = false;
+  /** Bytes handed to dgram whose send has not completed. */
+  inFlight = 0;
+
+  constructor(host: string, port: number, onError: (message: string) => void) {
+    this.socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    this.socket.on('error', (err) => onError(err.message));
+    // Connected: one address lookup, and the kernel reports ICMP port unreachable (ECONNREFUSED).
+    this.socket.connect(port, host, () => {
+      this.connected = true;
+    });
+    this.socket.unref();
+  }
+
+  send(frames: Buffer[], first: number): { sent: number; error: string } {
+    // Until connect() has resolved the address, frames wait (retried shortly).
+    if (!this.connected) return { sent: 0, error: 'EAGAIN' };
+    if (this.failure !== '') {
+      const error = this.failure;
+      this.failure = '';
+      return { sent: 0, error };
+    }
+    for (let i = first; i < frames.length; i++) {
+      const frame = frames[i];
+      this.inFlight += frame.length;
+      this.socket.send(frame, (err) => {
+        this.inFlight -= frame.length;
+        if (err) this.failure = (err as NodeJS.ErrnoException).code ?? err.message;
+      });
+    }
+    return { sent: frames.length - first, error: '' };
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export class DatagramSink implements Sink {
+  private readonly transport: DatagramTransport;
+  private readonly drops = new DropCounter();
+  private readonly limitBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly reconnectMinMs: number;
+  private readonly reconnectMaxMs: number;
+  private backoffMs: number;
+  /** Frames waiting for the receiver, oldest first, from index head. */
+  private waiting: Buffer[] = [];
+  private head = 0;
+  private waitingBytes = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private writtenLines = 0;
+  private writtenBytes = 0;
+  private truncatedLines = 0;
+  private lastError: string | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly name: string,
+    address: { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string },
+    private readonly framer: SyslogFramer,
+    private readonly options: DatagramSinkOptions = {},
+  ) {
+    this.limitBytes = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_SYSLOG_MESSAGE_BYTES;
+    this.reconnectMinMs = options.reconnectMinMs ?? 100;
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 5000;
+    this.backoffMs = this.reconnectMinMs;
+    this.transport =
+      address.kind === 'udp'
+        ? new UdpTransport(address.host, address.port, (message) => this.failed(message))
+        : new UnixDatagramTransport(address.path);
+  }
+
+  private failed(message: string): void {
+    if (message !== this.lastError) this.options.onError?.(`${this.name}: ${message}`);
+    this.lastError = message;
+  }
+
+  write(chunk: LineChunk): void {
+    const { frames, truncated } = this.framer.frameDatagrams(chunk.bytes, this.maxMessageBytes);
+    this.truncatedLines += truncated;
+    if (this.closed) {
+      this.drops.add('closeDeadline', frames.length, chunk.bytes.length);
+      return;
+    }
+    for (const frame of frames) {
+      const inFlight = this.transport instanceof UdpTransport ? this.transport.inFlight : 0;
+      if (this.waitingBytes + inFlight + frame.length > this.limitBytes) {
+        this.drops.add(this.lastError === undefined ? 'queueFull' : 'noReceiver', 1, frame.length);
+        continue;
+      }
+      this.waiting.push(frame);
+      this.waitingBytes += frame.length;
+    }
+    if (this.retryTimer === undefined) this.pump();
+  }
+
+  private pump(): void {
+    this.retryTimer = undefined;
+    if (this.head === this.waiting.length) return;
+    const { sent, error } = this.transport.send(this.waiting, this.head);
+    for (let i = this.head; i < this.head + sent; i++) {
+      this.writtenLines++;
+      this.writtenBytes += this.waiting[i].length;
+      this.waitingBytes -= this.waiting[i].length;
+    }
+    this.head += sent;
+    if (sent > 0) this.backoffMs = this.reconnectMinMs;
+    if (error !== '') {
+      if (!RETRY_LATER.has(error)) {
+        // This message cannot go (EMSGSIZE …): drop it, go on with the next.
+        const frame = this.waiting[this.head++];
+        this.waitingBytes -= frame.length;
+        this.drops.add('writeError', 1, frame.length);
+        this.failed(error);
+        this.pump();
+        return;
+      }
+      if (error !== 'EAGAIN' && error !== 'EWOULDBLOCK') this.failed(error);
+      // A full receiver queue drains soon; an absent receiver is retried with backoff.
+      const delay = error === 'EAGAIN' || error === 'EWOULDBLOCK' || error === 'ENOBUFS' ? 2 : this.backoffMs;
+      if (delay > 2) this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
+      this.retryTimer = setTimeout(() => this.pump(), delay);
+      this.retryTimer.unref();
+    } else if (sent > 0) {
+      this.lastError = undefined;
+    }
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stopWaiting(): void {}
+
+  reopen(): void {}
+
+  async close(deadlineMs: number): Promise<SinkCloseReport> {
+    const until = Date.now() + Math.max(0, deadlineMs);
+    while (this.waitingBytes > 0 && Date.now() < until) {
+      if (this.retryTimer === undefined) this.pump();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    // UDP: let dgram finish the sends it holds.
+    while (this.transport instanceof UdpTransport && this.transport.inFlight > 0 && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    this.closed = true;
+    const droppedLines = this.waiting.length - this.head;
+    const droppedBytes = this.waitingBytes;
+    this.drops.add(this.lastError === undefined ? 'closeDeadline' : 'noReceiver', droppedLines, droppedBytes);
+    this.waiting = [];
+    this.head = 0;
+    this.waitingBytes = 0;
+    this.transport.close();
+    return { complete: droppedLines === 0, droppedLines, droppedBytes, writeStuck: false };
+  }
+
+  stats(): SinkStats {
+    return {
+      target: this.name,
+      connected: !this.closed && this.lastError === undefined,
+      writtenLines: this.writtenLines,
+      writtenBytes: this.writtenBytes,
+      queuedBytes: this.waitingBytes + (this.transport instanceof UdpTransport ? this.transport.inFlight : 0),
+      queueLimitBytes: this.limitBytes,
+      droppedLines: this.drops.lines,
+      droppedBytes: this.drops.bytes,
+      dropped: this.drops.snapshot(),
+      truncatedLines: this.truncatedLines,
+      reconnects: 0,
+      connectFailures: 0,
+      reopens: 0,
+      lastError: this.lastError,
+    };
+  }
+}
