@@ -88,7 +88,10 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
       nflog_unbind_pf(handle_, pf);
       nflog_bind_pf(handle_, pf);
     }
-    for (const NflogGroup& g : groups) Configure(g, nlbufsiz);
+    for (const NflogGroup& g : groups) {
+      Configure(g, nlbufsiz);
+      groups_.push_back(g.group);
+    }
   } catch (...) {
     nflog_close(handle_);
     throw;
@@ -148,6 +151,36 @@ void NflogSocket::Configure(const NflogGroup& g, uint32_t nlbufsiz) {
   // the collector has not started yet.
   int err = AwaitAck(fd(), header.nlmsg_seq, kAckTimeoutMs);
   if (err != 0) throw GroupError(g, err);
+}
+
+// No ack is asked for: the kernel handles the message within sendto(), so
+// the flushed batch is in the socket when it returns.
+void NflogSocket::Unbind() {
+  for (uint16_t group : groups_) SendCommand(group, NFULNL_CFG_CMD_UNBIND);
+  groups_.clear();
+}
+
+void NflogSocket::SendCommand(uint16_t group, uint8_t command) {
+  alignas(nlmsghdr) uint8_t msg[64] = {};
+  uint32_t len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+  nfulnl_msg_config_cmd cmd{command};
+  PutAttr(msg, &len, NFULA_CFG_CMD, &cmd, sizeof cmd);
+  nlmsghdr header{};
+  header.nlmsg_len = len;
+  header.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+  header.nlmsg_flags = NLM_F_REQUEST;
+  header.nlmsg_seq = ++seq_;
+  std::memcpy(msg, &header, sizeof header);
+  nfgenmsg gen{};
+  gen.nfgen_family = AF_UNSPEC;
+  gen.version = NFNETLINK_V0;
+  gen.res_id = htons(group);
+  std::memcpy(msg + NLMSG_HDRLEN, &gen, sizeof gen);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  // A failure leaves the group bound until the socket closes: its last batch is then lost to us, as before.
+  ssize_t ignored = sendto(fd(), msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  (void)ignored;
 }
 
 }  // namespace nfc

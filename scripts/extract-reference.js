@@ -83,6 +83,7 @@ function extractValues(yamlText, names) {
   const wanted = new Set(names);
   /** @type {Record<string, {allowed: string[], expectedEventTypes: Record<string, string[]>, expected: string[], pattern?: string, type?: string}>} */
   const out = {};
+  /** @type {{ allowed: string[]; expectedEventTypes: Record<string, string[]>; expected: string[]; pattern?: string; type?: string } | undefined} */
   let current;
   let section = '';
   /** @type {string[] | undefined} */

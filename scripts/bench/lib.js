@@ -457,7 +457,7 @@ function startContender(name, argv, runDir, ctx) {
   const timed = ctx.haveTime ? [GNU_TIME, '-f', '%U %S %M %e', '-o', timeFile, ...argv] : argv;
   const cmd = name.startsWith('collector-') ? timed : ['ip', 'netns', 'exec', ctx.nsName, ...timed];
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: runDir });
-  child.detachedGroup = true;
+  /** @type {any} */ (child).detachedGroup = true;
   live.add(child);
   const h = { name, child, cmd, timeFile, stdout: '', stderr: '', exited: false, code: null, signal: null, samples: null, maxHwmKiB: 0 };
   child.stdout.on('data', (d) => (h.stdout += d.toString().slice(-20000)));

@@ -9,7 +9,7 @@ const path = require('node:path');
 
 const child = spawn(process.execPath, [path.join(__dirname, 'nflog-burst.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
 // The benchmark deletes its namespace on SIGINT/SIGTERM: pass them on and wait for it.
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(/** @type {NodeJS.Signals} */ (sig)));
 child.on('error', (err) => {
   process.stderr.write(`bench: ${err.message}\n`);
   process.exitCode = 1;

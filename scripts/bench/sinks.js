@@ -4,7 +4,7 @@
 // Usage: node scripts/bench/sinks.js [LINES] [LINE_BYTES]
 // The sinks (src/sink) are compiled on their own into a temporary directory.
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -14,11 +14,9 @@ const LINES = Number(process.argv[2] ?? 2_000_000);
 const LINE_BYTES = Number(process.argv[3] ?? 200);
 const BATCH = 1000;
 
-function compileSinks(dir) {
-  const sources = fs.readdirSync(path.join(root, 'src/sink')).map((f) => path.join(root, 'src/sink', f));
-  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '--outDir', dir, '--module', 'commonjs', '--target', 'ES2022', '--strict', '--types', 'node', '--skipLibCheck', ...sources]);
-  return require(path.join(dir, 'index.js'));
+// The sinks as built (npm run build), with the line target they take.
+function loadSinks() {
+  return { ...require(path.join(root, 'dist/sink')), ...require(path.join(root, 'dist/format/line-target')) };
 }
 
 // Pushes LINES lines through a sink the way the CLI does (encode, flush per batch, await ready), then closes.
@@ -47,14 +45,16 @@ const server = net.createServer((s) => { let n = 0; s.on('data', (d) => { n += d
 server.listen(${JSON.stringify(listen)}, () => process.stdout.write('ready ' + (server.address().port ?? 0) + '\\n'));`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
+  /** @type {number | undefined} */
+  let port;
   return new Promise((resolve) => {
     child.stdout.on('data', (d) => {
       out += d;
       const m = /^ready (\d+)\n/.exec(out);
-      if (m && child.port === undefined) {
-        child.port = Number(m[1]);
+      if (m && port === undefined) {
+        port = Number(m[1]);
         resolve({
-          port: child.port,
+          port,
           received: () => new Promise((done) => child.on('exit', () => done(Number(out.split('\n')[1])))),
         });
       }
@@ -72,7 +72,7 @@ function report(name, { seconds, stats }, receivedBytes) {
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-bench-'));
   try {
-    const sinks = compileSinks(dir);
+    const sinks = loadSinks();
     if (process.argv[4] === '--child-stdout') {
       const result = await produce(sinks, '-', {});
       process.stderr.write(JSON.stringify(result) + '\n');
@@ -98,11 +98,13 @@ async function main() {
       report('file', result, fs.statSync(file).size);
     }
 
-    for (const [name, listen, target] of [
+    /** @type {[string, object, (port: number) => string][]} */
+    const sockets = [
       ['unix', { path: path.join(dir, 'bench.sock') }, () => `unix:${path.join(dir, 'bench.sock')}`],
       ['tcp', { host: '127.0.0.1', port: 0 }, (port) => `tcp:127.0.0.1:${port}`],
       ['tcp6', { host: '::1', port: 0 }, (port) => `tcp:[::1]:${port}`],
-    ]) {
+    ];
+    for (const [name, listen, target] of sockets) {
       const receiver = await startReceiver(listen);
       const received = receiver.received();
       const result = await produce(sinks, target(receiver.port), {});

@@ -43,7 +43,7 @@ function register() {
         // No cache: still works, only slower.
       }
     }
-    module._compile(output, filename);
+    /** @type {any} */ (module)._compile(output, filename);
   };
 }
 

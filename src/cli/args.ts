@@ -1,12 +1,15 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
+import { isIP } from 'node:net';
+import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
+import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
-export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
+export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd' | 'ipfix';
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd', 'ipfix'];
 
 /** The kernel's LOG flags, for --format log/logemu (nft `log flags`, iptables --log-*). */
 export type LogFlag = 'tcpseq' | 'tcpopt' | 'ipopt' | 'uid' | 'macdecode';
@@ -97,6 +100,14 @@ export interface CliArgs {
   logFlags: LogFlag[];
   /** Host name in LOGEMU's line header (default: this host's). */
   logemuHostname?: string;
+  /** ECS observer.hostname (default: this host's), observer.name, observer.ip. */
+  observerHostname?: string;
+  observerName?: string;
+  observerIps?: string[];
+  /** ECS agent.name (default: observer.name, else observer.hostname). */
+  agentName?: string;
+  /** Where agent.id is kept (made with a new id when absent); default: derived from /etc/machine-id. */
+  agentIdFile?: string;
   /** --read FILE.pcap: decode a capture instead of collecting live. */
   read?: string;
   /** --interface-names / --interface-names-file: names of the capture's interface indexes (with --read). */
@@ -116,6 +127,9 @@ export interface CliArgs {
   qthreshold?: number;
   flushTimeoutMs?: number;
   copyRange?: number;
+  /** --format ipfix: the collector (--output udp:/tcp:) and the exporter's options (--ipfix-*). */
+  ipfixTarget?: IpfixTarget;
+  ipfix?: ResolvedIpfixOptions;
 }
 
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
@@ -159,16 +173,35 @@ Output:
                           record: the collector's own records as JSON;
                           log: the kernel's LOG line, as nf_log_syslog prints it;
                           logemu: ulogd2's LOGEMU line;
-                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT)
+                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
+                          ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of
+                          --conntrack to a collector (--output udp:HOST[:PORT] or tcp:HOST[:PORT],
+                          port 4739 by default), e.g. nfcapd
   --log-flags LIST        for log: tcpseq,tcpopt,ipopt,uid,macdecode or all
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
                           (default: this host's)
+  --observer-hostname NAME
+                          for ecs: observer.hostname, the gateway's host name (default: this host's)
+  --observer-name NAME    for ecs: observer.name, the name the gateway goes by in the SIEM
+  --observer-ip LIST      for ecs: observer.ip, the gateway's addresses (comma-separated; default none)
+  --agent-name NAME       for ecs: agent.name (default: observer.name, else observer.hostname)
+  --agent-id-file FILE    for ecs: agent.id is the first line of FILE, which is made with a new
+                          random id if absent (default: an id derived from /etc/machine-id)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted
-  --output-queue BYTES    bound of a socket output's queue (default 67108864)
+  --output-queue BYTES    bound of a socket output's queue (default 67108864; ipfix: 16777216)
+  --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
+                          and DESTROY), flows (a flow record with both directions' counters at DESTROY),
+                          untranslated (NAT events of untranslated flows too); default nat-events,flows
+  --ipfix-domain N        for ipfix: the Observation Domain ID, 0-4294967295 (default 1)
+  --ipfix-mtu BYTES       for ipfix: path MTU to the collector; messages fill it less the IP and UDP
+                          headers (default 1500, 576-65535)
+  --ipfix-template-refresh SEC
+                          for ipfix over UDP: send the templates again after SEC seconds, so a collector
+                          (re)started meanwhile can decode (default 60); over TCP they open each connection
   --take LIST             what the output takes: packets,flows,gaps (default all three)
   --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
@@ -230,6 +263,7 @@ Examples:
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
+  netfilter-collector --conntrack new,destroy --ct-enable-sysctls --format ipfix --output udp:192.0.2.9:4739
   netfilter-collector --nflog 5 --format log --output syslog
   netfilter-collector --nflog 5 --output syslog:tls:logs.example --tls-ca /etc/ssl/logs-ca.pem
   netfilter-collector --read capture.pcap --format ecs
@@ -252,6 +286,11 @@ function list(flag: string, text: string | undefined): string[] {
   return text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
+function nonEmpty(flag: string, text: string | undefined, what: string): string {
+  if (!text) fail(`${flag} needs ${what}`);
+  return text;
+}
+
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
   if (text === undefined) fail(`${flag} needs a value`);
   const n = Number(text);
@@ -265,6 +304,7 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
  */
 export function parseArgs(argv: string[], options: { partial?: boolean } = {}): CliArgs {
   const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {}, take: [...TAKE_KINDS], groups: [] };
+  const ipfixOptions: IpfixOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -370,6 +410,24 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         args.logemuHostname = text;
         break;
       }
+      case '--observer-hostname':
+        args.observerHostname = nonEmpty(flag, value(), 'a host name');
+        break;
+      case '--observer-name':
+        args.observerName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--observer-ip':
+        for (const ip of list(flag, value())) {
+          if (isIP(ip) === 0) fail(`--observer-ip: '${ip}' is not an IPv4 or IPv6 address`);
+          (args.observerIps ??= []).push(ip);
+        }
+        break;
+      case '--agent-name':
+        args.agentName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--agent-id-file':
+        args.agentIdFile = nonEmpty(flag, value(), 'a file path');
+        break;
       case '--output': {
         const text = value();
         if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
@@ -496,17 +554,32 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         args.config = text;
         break;
       }
+      case '--ipfix-records': {
+        const kinds = list(flag, value());
+        for (const k of kinds) if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind)) fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
+        ipfixOptions.records = kinds as IpfixRecordKind[];
+        break;
+      }
+      case '--ipfix-domain':
+        ipfixOptions.observationDomainId = positiveInteger(flag, value(), 0);
+        break;
+      case '--ipfix-mtu':
+        ipfixOptions.mtu = positiveInteger(flag, value());
+        break;
+      case '--ipfix-template-refresh':
+        ipfixOptions.templateRefreshSeconds = positiveInteger(flag, value());
+        break;
       default:
         fail(`unknown option '${arg}' (see --help)`);
     }
     // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
     if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
-  return options.partial ? args : checkArgs(args);
+  return options.partial ? args : checkArgs(args, ipfixOptions);
 }
 
 /** The checks of the whole command line. */
-function checkArgs(args: CliArgs): CliArgs {
+function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   if (args.help || args.version) return args;
   if (args.read !== undefined) {
     if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
@@ -519,6 +592,16 @@ function checkArgs(args: CliArgs): CliArgs {
   if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
     fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
   }
+  const formats = (args.outputs ?? [args]).map((spec) => spec.format);
+  for (const [given, flag] of [
+    [args.observerHostname, '--observer-hostname'],
+    [args.observerName, '--observer-name'],
+    [args.observerIps, '--observer-ip'],
+    [args.agentName, '--agent-name'],
+    [args.agentIdFile, '--agent-id-file'],
+  ] as const) {
+    if (given !== undefined && !formats.includes('ecs')) fail(`${flag} applies to --format ecs`);
+  }
   if (args.outputs !== undefined) {
     for (const spec of args.outputs) checkOutputOptions(spec);
     return args;
@@ -527,6 +610,7 @@ function checkArgs(args: CliArgs): CliArgs {
     fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
   }
   checkOutputOptions(outputSpecFromArgs(args));
+  ipfixArgs(args, ipfixOptions);
   return args;
 }
 
@@ -548,7 +632,8 @@ export function checkOutputOptions(args: OutputSpec): void {
   }
   if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   let target: SinkTarget | undefined;
-  if (args.output !== undefined) {
+  // An IPFIX collector (udp:/tcp:) is parsed by ipfixArgs.
+  if (args.output !== undefined && args.format !== 'ipfix') {
     try {
       target = parseSinkTarget(args.output);
     } catch (err) {
@@ -576,3 +661,25 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
     fail(`${flag}: ${(err as Error).message}`);
   }
 }
+
+function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
+  if (args.format !== 'ipfix') {
+    if (Object.keys(options).length > 0) fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
+    return;
+  }
+  if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
+    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
+  }
+  if (args.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+  try {
+    args.ipfixTarget = parseIpfixTarget(args.output);
+    args.ipfix = resolveIpfixOptions(options);
+  } catch (err) {
+    fail((err as Error).message.replace(/^netfilter-collector: option ipfix\.(\w+)/, (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`));
+  }
+  if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
+    fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
+  }
+}
+
+const IPFIX_FLAG_NAMES: Record<string, string> = { observationDomainId: 'domain', mtu: 'mtu', templateRefreshSeconds: 'template-refresh', records: 'records' };

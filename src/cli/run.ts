@@ -5,6 +5,7 @@
 import type { CollectorRecord, GapRecord } from '../records';
 import { type CliArgs, type OutputSpec, outputSpecs } from './args';
 import { gapMessage, lineFormatter, lineWriter, type LineFormatter, type LineWriter } from './formats';
+import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
 import { RecordCounts, renderMetrics } from './metrics';
 import { MetricsServer } from './metrics-server';
@@ -68,7 +69,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const outputs: RunOutput[] = [];
   const startTimeSeconds = Date.now() / 1000;
   // With --write-pcap alone there is no line output; the line formats still say gaps on stderr.
-  const specs = args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined ? outputSpecs(args) : [];
+  // --format ipfix: the one output is the IPFIX exporter.
+  const ipfixWanted = args.ipfixTarget !== undefined && args.ipfix !== undefined;
+  const specs = !ipfixWanted && (args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined) ? outputSpecs(args) : [];
   // Unreadable TLS files fail first, before the metrics port or any output is opened.
   for (const spec of specs) if (Object.keys(spec.tls).length > 0) loadTlsFiles(spec.tls);
   const metrics =
@@ -102,6 +105,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
     await metrics?.close();
     throw err;
   }
+  const ipfix =
+    args.ipfixTarget && args.ipfix
+      ? new IpfixOutput(args.ipfixTarget, args.ipfix, { queueBytes: args.outputQueue, onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`) })
+      : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   try {
     source = openSource(args);
@@ -124,6 +131,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
       // The process may be half-dropped: stop here.
       source.close();
       for (const o of outputs) await o.output.close(0);
+      await ipfix?.close(0);
       await pcap?.close();
       await metrics?.close();
       throw err;
@@ -163,13 +171,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
       ? setInterval(() => {
           const c = opened.counters();
           const o = outputs.map((each) => each.output.stats());
+          const x = ipfix?.stats();
           stderr(
             progress.line(Date.now(), {
               events,
               lost: c.lost,
               lossUncounted: c.lossUncounted,
-              outputDropped: o.reduce((sum, each) => sum + each.droppedLines, 0),
-              outputQueued: o.reduce((sum, each) => sum + each.queuedBytes, 0),
+              outputDropped: o.reduce((sum, each) => sum + each.droppedLines, 0) + (x?.droppedRecords ?? 0),
+              outputQueued: o.reduce((sum, each) => sum + each.queuedBytes, 0) + (x?.queuedBytes ?? 0),
               ringPending: c.pending,
             }),
           );
@@ -178,9 +187,11 @@ export async function runCollection(args: CliArgs): Promise<number> {
   progressTimer?.unref();
 
   const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
+  let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
   const counting = metrics !== null;
   try {
     for await (const batch of opened.batches()) {
+      const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
           if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
@@ -188,12 +199,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
         }
         if (counting) counts.count(record);
         for (const o of outputs) if (o.takes(record)) o.write(record, o.output.lines);
-        // Without an output (--write-pcap only), the line formats still report gaps on stderr.
-        if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
+        if (ipfix && record.kind !== 'gap') ipfix.write(record, batchMs);
+        // Without a line output (--write-pcap only, or ipfix), the line formats still report gaps on stderr.
+        else if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
       }
       if (pcap) await pcap.write(batch);
       if (outputs.length === 1) await outputs[0].output.flush();
       else if (outputs.length > 1) await Promise.all(outputs.map((o) => o.output.flush()));
+      ipfix?.flush();
       // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
       if (args.read === undefined)
@@ -217,6 +230,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGHUP', reopen);
     // Each output gets the whole deadline, at the same time.
     closeReports.push(...(await Promise.all(outputs.map((o) => o.output.close(CLOSE_DEADLINE_MS)))));
+    ipfixClose = await ipfix?.close(CLOSE_DEADLINE_MS);
     await pcap?.close();
     await metrics?.close();
   }
@@ -234,6 +248,20 @@ export async function runCollection(args: CliArgs): Promise<number> {
     if (stats.droppedLines > 0)
       stderr(`netfilter-collector: the ${which(i)} dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) it could not deliver`);
   });
+  const ipfixStats = ipfix?.stats();
+  if (ipfixStats && ipfixStats.droppedRecords > 0) {
+    const reasons = Object.entries(ipfixStats.dropped)
+      .filter(([, d]) => d.records > 0 || d.messages > 0)
+      .map(([reason, d]) => `${d.records} ${reason}`)
+      .join(', ');
+    stderr(
+      `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
+        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${CLOSE_DEADLINE_MS} ms)` : ''),
+    );
+  }
+  if (ipfixStats && ipfixStats.unencodable > 0) {
+    stderr(`netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`);
+  }
   closeReports.forEach((report, i) => {
     if (report.complete) return;
     stderr(
@@ -248,7 +276,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
     // One output: "output" as before; several: "outputs", a list.
     const outputFigures = outputStats.length > 1 ? { outputs: outputStats } : { output: outputStats[0] };
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, ...outputFigures, pcap: pcapStats, latencyMs }));
+    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, ...outputFigures, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
   }
   // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
   if (closeReports.some((report) => report.writeStuck)) process.exit(0);

@@ -1,5 +1,6 @@
 // Layout of the ring shared by the native reader thread (producer) and JS
-// (consumer). Mirrored in native/ring.h: change both together.
+// (consumer), described in ARCHITECTURE.md ("The ring"). Mirrored in
+// native/ring.h: change both together.
 //
 //   [0,   4)  u32 write position  (producer stores with release; monotonic, wraps at 2^32)
 //   [64, 68)  u32 read position   (consumer stores after a batch is decoded)

@@ -30,11 +30,13 @@ export const LAYERS: Record<string, number> = {
   'ecs': 4,
   'format': 4,
   'pcap': 4,
+  'ipfix': 4, // IPFIX messages from flow records (and the exporter's options)
   // Outputs: where lines go.
   'sink': 5,
   // Collection: options, the collector over the native reader and the ring.
   'options.ts': 6,
   'collector.ts': 6,
+  'netns': 6, // which namespaces to collect from (options' allNetns)
   // The public entry points.
   'decode.ts': 7,
   'index.ts': 7,
