@@ -198,6 +198,8 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
                            InstanceMethod<&NativeReader::Detach>("detach"),
                            InstanceMethod<&NativeReader::NamespaceInfo>("namespace"),
                            InstanceMethod<&NativeReader::Release>("release"),
+                           InstanceMethod<&NativeReader::Finish>("finish"),
+                           InstanceMethod<&NativeReader::DrainRemaining>("drainRemaining"),
                            InstanceMethod<&NativeReader::Close>("close"),
                            InstanceMethod<&NativeReader::Ref>("ref"),
                            InstanceMethod<&NativeReader::Unref>("unref"),
@@ -317,6 +319,14 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
 
   void Release(const Napi::CallbackInfo&) {
     if (!closed_) reader_->Release();
+  }
+
+  void Finish(const Napi::CallbackInfo&) {
+    if (!closed_) reader_->Finish();
+  }
+
+  Napi::Value DrainRemaining(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), closed_ || reader_->DrainRemaining());
   }
 
   void Close(const Napi::CallbackInfo&) { Shutdown(false); }

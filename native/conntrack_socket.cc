@@ -221,6 +221,13 @@ void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
   }
 }
 
+void ConntrackSocket::Unsubscribe() {
+  for (int group = 1; group <= 3; group++) {
+    // ENOENT-like failures (a group never joined) are harmless.
+    setsockopt(event_fd_, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+  }
+}
+
 int ConntrackSocket::RequestDump() {
   Request request(IPCTNL_MSG_CT_GET, NLM_F_DUMP, ++seq_);
   // ctnetlink filters dumps by mark itself; protocols and addresses it

@@ -68,6 +68,8 @@ class ConntrackSocket {
   // one can neither resume nor be requested again there). Returns the errno,
   // 0 on success; on failure dump_fd() is -1.
   int ReopenDump();
+  // Leaves the event groups: events already queued stay readable, no more come.
+  void Unsubscribe();
 
  private:
   void Probe();

@@ -80,7 +80,10 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
     nflog_unbind_pf(handle_.get(), pf);
     nflog_bind_pf(handle_.get(), pf);
   }
-  for (const NflogGroup& g : groups) Configure(g, nlbufsiz);
+  for (const NflogGroup& g : groups) {
+    Configure(g, nlbufsiz);
+    groups_.push_back(g.group);
+  }
 }
 
 void NflogSocket::CloseHandle::operator()(nflog_handle* h) const { nflog_close(h); }
@@ -112,6 +115,22 @@ void NflogSocket::Configure(const NflogGroup& g, uint32_t nlbufsiz) {
   // the collector has not started yet.
   err = AwaitAck(fd(), request.seq(), kAckTimeoutMs);
   if (err != 0) throw GroupError(g, err);
+}
+
+// No ack is asked for: the kernel handles the message within sendto(), so
+// the flushed batch is in the socket when it returns.
+void NflogSocket::Unbind() {
+  for (uint16_t group : groups_) SendCommand(group, NFULNL_CFG_CMD_UNBIND);
+  groups_.clear();
+}
+
+void NflogSocket::SendCommand(uint16_t group, uint8_t command) {
+  NetlinkRequest request((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, 0, ++seq_);
+  request.PutNfgenHeader(group);
+  nfulnl_msg_config_cmd cmd{command};
+  request.Put(NFULA_CFG_CMD, &cmd, sizeof cmd);
+  // A failure leaves the group bound until the socket closes: its last batch is then lost to us, as before.
+  request.Send(fd());
 }
 
 }  // namespace nfc

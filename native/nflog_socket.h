@@ -27,9 +27,15 @@ class NflogSocket {
   NflogSocket& operator=(const NflogSocket&) = delete;
 
   int fd() const;
+  // Unbinds every group: the kernel sends the entries it was still batching
+  // (the instance is flushed as it is destroyed) and logs no more to us.
+  void Unbind();
 
  private:
   void Configure(const NflogGroup& group, uint32_t nlbufsiz);
+  void SendCommand(uint16_t group, uint8_t command);
+
+  std::vector<uint16_t> groups_;
 
   // Closing the handle closes the socket, which makes the kernel unbind its groups.
   struct CloseHandle {

@@ -80,7 +80,55 @@ void Reader::Release() {
   (void)ignored;  // EAGAIN only if the counter is saturated: a wake-up is pending anyway
 }
 
+void Reader::Finish() {
+  if (finished_ || !thread_.joinable()) return;
+  finished_ = true;
+  // From the caller's thread: sending on a socket another thread reads is
+  // safe, and the groups are free for a new collector when close() returns.
+  // spaces_ changes only while the caller waits (Attach), so it is stable here.
+  for (auto& ns : spaces_) {
+    if (!ns || !ns->attached) continue;
+    if (ns->nflog) ns->nflog->Unbind();
+    if (ns->conntrack) ns->conntrack->Unsubscribe();
+  }
+  stopping_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t ignored = write(event_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+  // The thread is gone: what it owned is the caller's now. No more dumps.
+  for (auto& ns : spaces_) {
+    if (ns) ns->conntrack_resync = false;
+  }
+  waiting_.store(false, std::memory_order_relaxed);
+}
+
+bool Reader::DrainRemaining() {
+  if (!finished_) return false;
+  waiting_.store(false, std::memory_order_relaxed);
+  bool empty = true;
+  auto full = [this] { return waiting_.load(std::memory_order_relaxed); };
+  for (auto& space : spaces_) {
+    if (!space || !space->attached) continue;
+    Namespace& ns = *space;
+    if (ns.rtnl && !full()) empty = Drain({&ns, ns.rtnl->fd(), kSourceRtnl}) && empty;
+    if (ns.nflog && !full()) empty = Drain({&ns, ns.nflog->fd(), kSourceNflog}) && empty;
+    if (ns.conntrack && !full()) {
+      empty = Drain({&ns, ns.conntrack->event_fd(), kSourceConntrack}) && empty;
+      if (ns.conntrack->dump_fd() >= 0 && !full()) empty = Drain({&ns, ns.conntrack->dump_fd(), kSourceConntrackDump}) && empty;
+    }
+  }
+  return empty && !full();
+}
+
 void Reader::Stop() {
+  if (finished_ && event_fd_ >= 0) {
+    // Finish() stopped the thread and left the sockets open for DrainRemaining().
+    CloseSockets();
+    close(event_fd_);
+    event_fd_ = -1;
+    return;
+  }
   if (!thread_.joinable()) return;
   stopping_.store(true, std::memory_order_release);
   uint64_t one = 1;
@@ -160,7 +208,8 @@ void Reader::Run(std::promise<void>* opened) {
   }
   opened->set_value();  // `opened` is gone after this: the constructor returns
   Loop();
-  CloseSockets();
+  // After Finish() the sockets stay open: the caller reads what they hold.
+  if (!finished_) CloseSockets();
 }
 
 void Reader::Open() {

@@ -78,6 +78,16 @@ class Reader {
 
   // JS advanced the read position: wakes the thread if it waits for room.
   void Release();
+  // The start of a close, on the caller's thread: the kernel stops sending
+  // (the NFLOG groups are unbound, which flushes their batches into the
+  // socket and frees the groups at once; the conntrack event groups are
+  // left), and the thread is stopped with the sockets still open, so what
+  // they hold can be read with DrainRemaining(). Idempotent.
+  void Finish();
+  // After Finish(), on the caller's thread: reads the sockets into the ring.
+  // Returns true once every socket is empty, false when the ring is full
+  // (consume, then call again).
+  bool DrainRemaining();
   // Stops and joins the thread; the thread closes its sockets, then the
   // eventfd is closed. Idempotent.
   void Stop();
@@ -158,6 +168,7 @@ class Reader {
   std::atomic<bool> commands_pending_{false};
   std::atomic<bool> waiting_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};  // Finish() has run: set before stopping_, read by the thread after it
   Stats stats_;
   mmsghdr msgs_[kBatch];
   iovec iov_[kBatch];

@@ -1,17 +1,32 @@
-// The collector: owns the native reader and the ring, and hands out records
-// in batches when the consumer asks for them (pull-based: a slow consumer
-// leaves data in the ring, then in the socket, and the kernel counts drops).
+// The collector: owns the reader (the native thread, or a test's fake) and the
+// ring, and hands out records in batches when the consumer asks for them
+// (pull-based: a slow consumer leaves data in the ring, then in the socket,
+// and the kernel counts drops).
+//
+// Every event the kernel sent is accounted for: delivered (decoded from the
+// ring) or lost (a gap record's count), and of the delivered, consumed (it
+// reached the consumer's code) or discarded (the consumer left, or closed,
+// before taking it). delivered = consumed + discarded + what a stream() still
+// buffers.
+import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { DatagramDecoder, type DecodeCounters } from './datagram';
-import { loadNative, type NativeReader, type NativeStats } from './native';
+import { loadNative, type NativeReader, type NativeReaderOptions, type NativeStats } from './native';
 import { findNamespaces, namespaceInode } from './netns/find';
 import { resolveOptions, type CollectorOptions, type NamespaceChange, type ResolvedOptions } from './options';
 import type { CollectorRecord, NetnsLabel } from './records';
 import { RingReader } from './ring/reader';
 
 export interface CollectorStats {
-  /** Event records (packets and flows) handed to the consumer. */
+  /** Event records (packets and flows) decoded from the ring: consumed + discarded + held by a stream(). */
   delivered: number;
+  /** Of the delivered, those that reached the consumer (yielded by an iterator, returned by nextBatch, read from stream()). */
+  consumed: number;
+  /**
+   * Of the delivered, those dropped because the consumer stopped before taking them: the rest of a batch
+   * after `break`/`return`/throw in a loop, a destroyed stream's buffer, what close() found with nobody reading.
+   */
+  discarded: number;
   /** Of which packet records (NFLOG) and flow records (conntrack). */
   packets: number;
   flows: number;
@@ -44,6 +59,8 @@ export interface CollectorStats {
   /** Bytes in the ring waiting to be decoded. */
   ringPending: number;
   ringSize: number;
+  /** 'open'; 'closing' while close() hands over or counts what is left; 'closed'. */
+  state: CollectorState;
   /** Per namespace attached now (one entry, name '', without namespaces). */
   namespaces: NamespaceStats[];
   /** Namespaces detached so far (their counts stay in the totals above). */
@@ -81,7 +98,52 @@ interface Namespace {
 
 const DECODE_SUMS = ['packets', 'flows', 'dumpedFlows', 'lost', 'gaps', 'decodeErrors', 'unresolvedEnobufs'] as const;
 
-export class Collector implements AsyncIterable<CollectorRecord> {
+export type CollectorState = 'open' | 'closing' | 'closed';
+
+export interface BatchOptions {
+  /** Most records in one batch (gap records included). Default: the collector's batchSize. */
+  maxRecords?: number;
+  /**
+   * Wait up to this many ms for a batch to fill to maxRecords: a partial batch is yielded when its
+   * first record has waited this long. Default 0: a batch is what the ring held when asked.
+   */
+  maxWaitMs?: number;
+}
+
+/** Opens the reader that fills the ring. The default is the native one; tests pass a fake. */
+export type ReaderFactory = (options: NativeReaderOptions) => NativeReader;
+
+const openNativeReader: ReaderFactory = (options) => new (loadNative().NativeReader)(options);
+
+/** The error an aborted signal ends iteration with, shaped as Node's own (name 'AbortError', code 'ABORT_ERR'). */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'netfilter-collector: the operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+function isEvent(record: CollectorRecord): boolean {
+  return record.kind !== 'gap';
+}
+
+function countEvents(records: readonly CollectorRecord[], from = 0): number {
+  let n = 0;
+  for (let i = from; i < records.length; i++) if (records[i].kind !== 'gap') n++;
+  return n;
+}
+
+export interface CollectorEvents {
+  /** A failure after start; iterations reject with the same error. */
+  error: [Error];
+  /** The consumer has caught up: the ring is empty after records were delivered. */
+  idle: [];
+  /** close() has settled: everything is handed over or counted. */
+  close: [];
+}
+
+export class Collector extends EventEmitter<CollectorEvents> implements AsyncIterable<CollectorRecord>, AsyncDisposable {
   private readonly options: ResolvedOptions;
   private readonly ring: RingReader;
   private readonly reader: NativeReader;
@@ -105,10 +167,22 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   /** Paths that could not be attached, with the inode then, so a failure is said once. */
   private readonly failed = new Map<string, number>();
   private readonly ownInode: number;
-  private waiter: (() => void) | null = null;
-  private closed = false;
+  private readonly waiters = new Set<() => void>();
+  private currentState: CollectorState = 'open';
+  private closing: Promise<void> | null = null;
+  private settleClose: (() => void) | null = null;
+  /** Iterations in progress (batches(), for await, stream()): close() hands what is left to them. */
+  private consumers = 0;
+  /** Closing: the sockets have been read empty (nothing more can reach the ring). */
+  private socketsEmpty = false;
+  private failure: Error | null = null;
   private deliveredPackets = 0;
   private deliveredFlows = 0;
+  private consumedEvents = 0;
+  private discardedEvents = 0;
+  /** Events pushed into stream()s and not yet read from them. */
+  private streamHeld = 0;
+  private deliveredSinceIdle = false;
   private readonly flowEvents = { new: 0, update: 0, destroy: 0, dump: 0 };
   /** Said once at start when conntrack accounting or timestamps are off. */
   readonly warnings: string[] = [];
@@ -117,13 +191,16 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   private readonly abortListener?: () => void;
   private readonly signal?: AbortSignal;
 
-  constructor(options: CollectorOptions) {
+  /** `openReader` is the seam for tests without root (test/helpers/fake-reader.ts); leave it out. */
+  constructor(options: CollectorOptions, openReader: ReaderFactory = openNativeReader) {
+    super();
     this.options = resolveOptions(options);
     const o = this.options;
-    const native = loadNative();
+    // An aborted signal refuses to start, before a socket is opened.
+    if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
     this.ring = new RingReader(o.ringSize);
     this.ownInode = namespaceInode('/proc/thread-self/ns/net');
-    this.reader = new native.NativeReader({
+    this.reader = openReader({
       ring: this.ring.buffer,
       maxDatagram: o.maxDatagram,
       namespaces: o.netns,
@@ -144,10 +221,10 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       this.watchTimer.unref();
     }
     if (options.signal) {
-      this.signal = options.signal;
-      this.abortListener = () => this.close();
-      if (options.signal.aborted) this.close();
-      else options.signal.addEventListener('abort', this.abortListener, { once: true });
+      const signal = options.signal;
+      this.signal = signal;
+      this.abortListener = () => this.abort(signal.reason);
+      signal.addEventListener('abort', this.abortListener, { once: true });
     }
   }
 
@@ -183,7 +260,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
    * `name` is what its records say (default: the path). Throws when it cannot be opened.
    */
   attach(path: string, name: string = path): NetnsLabel {
-    if (this.closed) throw new Error('netfilter-collector: the collector is closed');
+    if (this.currentState !== 'open') throw new Error(`netfilter-collector: the collector is ${this.currentState}`);
     if (typeof path !== 'string' || path === '') throw new TypeError('netfilter-collector: attach needs a namespace name or path');
     const present = this.byPath.get(path);
     if (present) return { name: present.name, inode: present.inode };
@@ -206,7 +283,8 @@ export class Collector implements AsyncIterable<CollectorRecord> {
    */
   detach(path: string, reason = 'detached'): boolean {
     const space = this.byPath.get(path);
-    if (!space) return false;
+    // Closing: the reader has stopped and reads every namespace's sockets to the end.
+    if (!space || this.currentState !== 'open') return false;
     this.reader.detach(space.index);
     this.byPath.delete(path);
     space.retiredAt = this.ring.writePos();
@@ -234,7 +312,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   /** Attaches namespaces that appeared and detaches those that vanished (allNetns). */
   private watchNamespaces(): void {
     const all = this.options.allNetns;
-    if (!all || this.closed) return;
+    if (!all || this.currentState !== 'open') return;
     const listed = new Set(this.options.netns);
     const skip = new Set<number>([this.ownInode]);
     for (const path of listed) {
@@ -277,93 +355,258 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       );
     }
     if (settings.timestamps === 0) {
+      // The kernel reports an expired flow's DESTROY when its garbage collector reaps it, which scans
+      // at most every 60 s (GC_SCAN_INTERVAL_MAX): without timestamps that arrival is all there is.
       warnings.push(
-        `net.netfilter.nf_conntrack_timestamp is 0 ${where}: flows will have no kernel start/end times` +
-          (completed ? '; completed flows use the times the collector saw NEW and DESTROY (a bounded table)' : '') +
-          ' (set it to 1, or use enableSysctls / --ct-enable-sysctls)',
+        `net.netfilter.nf_conntrack_timestamp is 0 ${where}: flows will have no kernel start/end times; ` +
+          (completed
+            ? 'a completed flow starts when the collector saw NEW and ends when it received DESTROY, '
+            : "a flow's end is only the time the collector received DESTROY, ") +
+          "which for a flow that timed out comes when the kernel's conntrack garbage collector reaps it, up to about 60 s late " +
+          '(set it to 1, or use enableSysctls / --ct-enable-sysctls)',
       );
     }
     for (const warning of warnings) {
       // A warning bound to the collector's list, which must not grow with namespaces that come and go.
       if (this.warnings.length < 100) this.warnings.push(warning);
-      process.emitWarning(warning, { code: 'NETFILTER_COLLECTOR_CONNTRACK' });
+      if (this.options.emitWarnings) process.emitWarning(warning, { code: 'NETFILTER_COLLECTOR_CONNTRACK' });
     }
   }
 
+  /** The reader put entries in the ring (or finished): wake whoever waits, and let a close progress. */
   private wake(): void {
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = null;
-      waiter();
+    if (this.waiters.size > 0) {
+      const waiters = [...this.waiters];
+      this.waiters.clear();
+      for (const resolve of waiters) resolve();
     }
+    if (this.currentState === 'closing') this.progressClose();
+  }
+
+  private waitForData(timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (timeoutMs === undefined) {
+        this.waiters.add(resolve);
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      this.waiters.add(done);
+    });
   }
 
   /** Decodes what the ring holds, up to about batchSize records. Synchronous; [] when empty. */
-  private drain(): CollectorRecord[] {
+  private take(budget = this.options.batchSize): CollectorRecord[] {
     const out: CollectorRecord[] = [];
+    if (this.currentState === 'closed') return out;
     const spaces = this.spaces;
-    this.ring.drain((bytes, view, offset, length, source, flags, receivedUs, netns) => {
-      const space = spaces[netns];
-      return space ? space.decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out) : 0;
-    }, this.options.batchSize);
-    if (!this.closed) this.reader.release();
+    try {
+      this.ring.drain((bytes, view, offset, length, source, flags, receivedUs, netns) => {
+        const space = spaces[netns];
+        return space ? space.decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out) : 0;
+      }, budget);
+    } catch (err) {
+      // Decoders do not throw on hostile bytes; this is a bug, and the consumer hears of it.
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.reader.release();
     this.retire();
+    for (let i = 0; i < out.length; i++) {
+      const record = out[i];
+      if (record.kind === 'packet') this.deliveredPackets++;
+      else if (record.kind === 'flow') {
+        this.deliveredFlows++;
+        this.flowEvents[record.event]++;
+      }
+    }
+    if (out.length > 0) this.deliveredSinceIdle = true;
     return out;
   }
 
-  /** The next batch of records, waiting until there is one; null once closed. */
+  /** Whether nothing more will come: closed, or closing with the sockets read empty and the ring empty. */
+  private exhausted(): boolean {
+    if (this.currentState === 'closed') return true;
+    if (this.currentState !== 'closing' || this.ring.pending() !== 0) return false;
+    // The reader thread has stopped: what the sockets still hold is read here, into the ring.
+    if (!this.socketsEmpty) this.socketsEmpty = this.reader.drainRemaining();
+    return this.socketsEmpty && this.ring.pending() === 0;
+  }
+
+  /**
+   * The next batch of records, waiting until there is one; null once closed and everything is handed
+   * over. Rejects with the AbortError after an abort, or with the error after a failure. Counts as
+   * consumed what it returns. (A loop over nextBatch() is not an iteration close() waits for: use batches().)
+   */
   async nextBatch(): Promise<CollectorRecord[] | null> {
+    const batch = await this.pull();
+    if (batch !== null) this.consumedEvents += countEvents(batch);
+    return batch;
+  }
+
+  /** Like nextBatch(), without counting the batch consumed (the caller does). */
+  private async pull(deadline?: number): Promise<CollectorRecord[] | null> {
     for (;;) {
-      // After close() the ring is still drained: what the kernel already handed over is delivered.
-      const batch = this.drain();
-      if (batch.length > 0) {
-        for (let i = 0; i < batch.length; i++) {
-          const record = batch[i];
-          if (record.kind === 'packet') this.deliveredPackets++;
-          else if (record.kind === 'flow') {
-            this.deliveredFlows++;
-            this.flowEvents[record.event]++;
-          }
-        }
-        return batch;
+      if (this.failure) throw this.failure;
+      const batch = this.take();
+      if (this.failure) {
+        this.discardedEvents += countEvents(batch);
+        throw this.failure;
       }
-      if (this.closed) return null;
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
+      if (batch.length > 0) return batch;
+      if (this.currentState === 'closing') {
+        if (this.exhausted()) {
+          this.progressClose();
+          return null;
+        }
+        // More was read from the sockets into the ring.
+        if (this.ring.pending() > 0) continue;
+      }
+      if (this.currentState === 'closed') return null;
+      if (this.deliveredSinceIdle) {
+        this.deliveredSinceIdle = false;
+        this.emit('idle');
+      }
+      if (deadline !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) return [];
+        await this.waitForData(left);
+      } else {
+        await this.waitForData();
+      }
     }
   }
 
-  /** Records in arrays, as they arrive: the fast way to consume. */
-  async *batches(): AsyncGenerator<CollectorRecord[], void, undefined> {
-    for (;;) {
-      const batch = await this.nextBatch();
-      if (batch === null) return;
-      yield batch;
+  /**
+   * Records in arrays, as they arrive: the fast way to consume. With maxRecords and maxWaitMs, batches
+   * by size or time (for a bulk request per batch). Leaving the loop early (break, return, a throw)
+   * closes the collector; what is left is counted in `discarded`.
+   */
+  async *batches(options: BatchOptions = {}): AsyncGenerator<CollectorRecord[], void, undefined> {
+    const maxRecords = options.maxRecords ?? this.options.batchSize;
+    const maxWaitMs = options.maxWaitMs ?? 0;
+    if (!Number.isInteger(maxRecords) || maxRecords < 1)
+      throw new RangeError(`netfilter-collector: batches maxRecords must be a positive integer, got ${maxRecords}`);
+    if (!(maxWaitMs >= 0)) throw new RangeError(`netfilter-collector: batches maxWaitMs must be a number of ms >= 0, got ${maxWaitMs}`);
+    this.consumers++;
+    // Records taken from the ring beyond maxRecords wait here for the next batch, since heldSince.
+    let held: CollectorRecord[] = [];
+    let heldSince = 0;
+    try {
+      for (;;) {
+        let batch = held;
+        let since = heldSince;
+        held = [];
+        while (batch.length < maxRecords) {
+          if (batch.length === 0) {
+            const first = await this.pull();
+            if (first === null) return;
+            batch = first;
+            since = performance.now();
+            continue;
+          }
+          // A partial batch waits for more until its first record has waited maxWaitMs.
+          const more = await this.pull(since + maxWaitMs);
+          if (more === null || more.length === 0) break;
+          batch = batch.concat(more);
+        }
+        if (batch.length > maxRecords) {
+          held = batch.slice(maxRecords);
+          heldSince = since;
+          batch = batch.slice(0, maxRecords);
+        }
+        this.consumedEvents += countEvents(batch);
+        yield batch;
+      }
+    } finally {
+      this.discardedEvents += countEvents(held);
+      this.consumers--;
+      await this.closeAfterLoop();
     }
   }
 
-  /** Records one at a time. */
+  /** Records one at a time. Leaving the loop early closes the collector; the rest of the batch is counted in `discarded`. */
   async *[Symbol.asyncIterator](): AsyncGenerator<CollectorRecord, void, undefined> {
-    for await (const batch of this.batches()) yield* batch;
+    this.consumers++;
+    let batch: CollectorRecord[] = [];
+    let next = 0;
+    try {
+      for (;;) {
+        const got = await this.pull();
+        if (got === null) return;
+        batch = got;
+        next = 0;
+        while (next < batch.length) {
+          const record = batch[next++];
+          if (isEvent(record)) this.consumedEvents++;
+          yield record;
+        }
+      }
+    } finally {
+      this.discardedEvents += countEvents(batch, next);
+      this.consumers--;
+      await this.closeAfterLoop();
+    }
   }
 
-  /** A Node Readable in object mode, one record per chunk. Closing the collector ends it. */
+  /** An iteration ended: a loop left early closes the collector; a finished one lets close() settle. */
+  private async closeAfterLoop(): Promise<void> {
+    if (this.currentState === 'open') await this.close();
+    else if (this.currentState === 'closing') {
+      this.progressClose();
+      await this.closing;
+    }
+  }
+
+  /**
+   * A Node Readable in object mode, one record per chunk. Closing the collector ends it; destroying it
+   * closes the collector, and the records it still buffered are counted in `discarded`.
+   */
   stream(): Readable {
+    const collector = this;
     let reading = false;
-    const stream = new Readable({
+    let held = 0;
+    class RecordStream extends Readable {
+      // Every way of reading a Readable (for await, pipe, 'data') goes through read().
+      override read(size?: number): CollectorRecord | null {
+        const record = super.read(size) as CollectorRecord | null;
+        if (record !== null && isEvent(record)) {
+          held--;
+          collector.streamHeld--;
+          collector.consumedEvents++;
+        }
+        return record;
+      }
+    }
+    this.consumers++;
+    let ended = false;
+    const release = (): void => {
+      if (ended) return;
+      ended = true;
+      this.consumers--;
+      this.discardedEvents += held;
+      this.streamHeld -= held;
+      held = 0;
+    };
+    const stream: Readable = new RecordStream({
       objectMode: true,
       highWaterMark: this.options.batchSize,
       read: () => {
         if (reading) return;
         reading = true;
-        this.nextBatch().then(
+        this.pull().then(
           (batch) => {
             reading = false;
             if (batch === null) {
               stream.push(null);
               return;
             }
+            const events = countEvents(batch);
+            held += events;
+            this.streamHeld += events;
             // The whole batch is pushed; when the consumer is full, read() is not called again until it drains.
             for (const record of batch) stream.push(record);
           },
@@ -371,7 +614,10 @@ export class Collector implements AsyncIterable<CollectorRecord> {
         );
       },
       destroy: (err, callback) => {
-        this.close();
+        // Ended normally (all read): nothing held. Destroyed early: what it held is discarded.
+        release();
+        if (this.currentState === 'open') void this.close();
+        else if (this.currentState === 'closing') this.progressClose();
         callback(err);
       },
     });
@@ -381,7 +627,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   /** The reader thread's own counters, per socket kind (for diagnostics). */
   nativeStats(): NativeStats {
     // After close() the reader is gone: its last counters stand.
-    return this.closed && this.lastNative ? this.lastNative : this.reader.stats();
+    return this.currentState === 'closed' && this.lastNative ? this.lastNative : this.reader.stats();
   }
 
   /** Interface names known in a namespace (default: the first the collector opened). */
@@ -407,7 +653,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
 
   private namespaceStats(space: Namespace): NamespaceStats {
     const c = space.decoder.counters;
-    const n = this.closed ? null : this.reader.namespace(space.index)?.stats;
+    const n = this.currentState === 'closed' ? null : this.reader.namespace(space.index)?.stats;
     const known = n ?? this.lastNamespaces.get(space.index);
     return {
       name: space.name,
@@ -424,11 +670,18 @@ export class Collector implements AsyncIterable<CollectorRecord> {
     };
   }
 
+  /** 'open', 'closing' (close() is handing over or counting what is left) or 'closed'. */
+  get state(): CollectorState {
+    return this.currentState;
+  }
+
   stats(): CollectorStats {
     const n = this.nativeStats();
-    const c = this.decodeTotals();
+    const c: DecodeCounters = this.decodeTotals();
     return {
       delivered: this.deliveredPackets + this.deliveredFlows,
+      consumed: this.consumedEvents,
+      discarded: this.discardedEvents,
       packets: this.deliveredPackets,
       flows: this.deliveredFlows,
       flowsNew: this.flowEvents.new,
@@ -446,6 +699,7 @@ export class Collector implements AsyncIterable<CollectorRecord> {
       bytes: n.bytes,
       ringPending: this.ring.pending(),
       ringSize: this.options.ringSize,
+      state: this.currentState,
       namespaces: [...this.byPath.values()].map((space) => this.namespaceStats(space)),
       namespacesDetached: this.detachedCount,
     };
@@ -463,20 +717,68 @@ export class Collector implements AsyncIterable<CollectorRecord> {
   }
 
   /**
-   * Stops the reader thread and closes the sockets. Iterations still deliver
-   * what the ring holds, then end. Idempotent.
+   * Stops collecting and settles when everything the collector still held is handed over or counted.
+   * At once: the kernel stops sending (NFLOG groups are unbound, which flushes the entries it was
+   * batching and frees the groups for another collector). Then what the sockets and the ring hold goes
+   * to the iterations in progress (batches(), for await, stream()); with none, it is decoded and counted
+   * in `discarded` before close() returns, and the sockets are closed. Loss stays in `lost`. Never
+   * rejects; idempotent (returns the same promise).
    */
-  close(): void {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      this.settleClose = resolve;
+    });
+    this.currentState = 'closing';
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.signal && this.abortListener) this.signal.removeEventListener('abort', this.abortListener);
+    this.reader.finish();
+    this.wake();
+    this.progressClose();
+    return this.closing;
+  }
+
+  /** `await using collector = createCollector(…)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** While closing: with nobody reading, count what is left as discarded; settle once all is read. */
+  private progressClose(): void {
+    if (this.currentState !== 'closing') return;
+    if (this.consumers === 0 || this.failure) {
+      do {
+        for (;;) {
+          const rest = this.take(Number.MAX_SAFE_INTEGER);
+          if (rest.length === 0) break;
+          this.discardedEvents += countEvents(rest);
+        }
+      } while (!this.exhausted());
+    }
+    if (!this.exhausted()) return;
     this.lastNative = this.reader.stats();
     for (const space of this.byPath.values()) {
       const last = this.reader.namespace(space.index)?.stats;
       if (last) this.lastNamespaces.set(space.index, last);
     }
-    if (this.watchTimer) clearInterval(this.watchTimer);
-    this.closed = true;
     this.reader.close();
-    if (this.signal && this.abortListener) this.signal.removeEventListener('abort', this.abortListener);
+    this.currentState = 'closed';
+    this.wake();
+    this.settleClose?.();
+    this.settleClose = null;
+    this.emit('close');
+  }
+
+  private abort(reason: unknown): void {
+    this.fail(new AbortError(undefined, { cause: reason }), false);
+  }
+
+  /** A failure after start: iterations reject with it, 'error' is emitted when someone listens, and the collector closes. */
+  private fail(err: Error, emit = true): void {
+    if (this.failure) return;
+    this.failure = err;
+    if (emit && this.listenerCount('error') > 0) this.emit('error', err);
+    void this.close();
     this.wake();
   }
 }

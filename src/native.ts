@@ -122,6 +122,14 @@ export interface NativeReader {
   detach(index: number): void;
   /** Tells the reader that JS advanced the read position (wakes it when it waits on a full ring). */
   release(): void;
+  /**
+   * The start of a close, synchronous: the kernel stops sending (NFLOG groups unbound, which flushes the
+   * entries it still batched and frees the groups; conntrack events unsubscribed) and the thread stops,
+   * leaving the sockets open so that drainRemaining() can read what they hold.
+   */
+  finish(): void;
+  /** After finish(): reads the sockets into the ring; true once all are empty, false when the ring is full (consume, call again). */
+  drainRemaining(): boolean;
   /** Stops the thread, closes the sockets. Idempotent. */
   close(): void;
   /** Whether the reader keeps the event loop alive (default true). */

@@ -61,8 +61,16 @@ export interface CollectorOptions {
   interfaceNames?: boolean;
   /** Keep a copy of each packet's payload on the record. Default false. */
   includePayload?: boolean;
-  /** Closes the collector when aborted. */
+  /**
+   * Closes the collector when aborted; iteration then rejects with an AbortError. An already-aborted
+   * signal makes createCollector throw that AbortError before any socket is opened.
+   */
   signal?: AbortSignal;
+  /**
+   * Say the start-up warnings (conntrack accounting or timestamps off) through process.emitWarning.
+   * Default true; set false once you read `collector.warnings` yourself.
+   */
+  emitWarnings?: boolean;
 }
 
 export interface AllNetnsOptions {
@@ -149,6 +157,7 @@ export interface ResolvedOptions {
   interfaceNames: boolean;
   includePayload: boolean;
   sequence: boolean;
+  emitWarnings: boolean;
 }
 
 const COPY_MODES: Record<CopyMode, number> = { none: COPY_NONE, meta: COPY_META, packet: COPY_PACKET };
@@ -227,6 +236,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     interfaceNames: options.interfaceNames ?? true,
     includePayload: options.includePayload ?? false,
     sequence,
+    emitWarnings: options.emitWarnings ?? true,
   };
 }
 
@@ -351,3 +361,6 @@ function resolveAllNetns(option: CollectorOptions['allNetns']): ResolvedAllNetns
     pollMs: integer('allNetns.pollMs', o.pollMs ?? 1000, 50, 3_600_000),
   };
 }
+
+// IPFIX export options (--format ipfix) are defined with the exporter, in the formats' layer.
+export { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from './ipfix/options';

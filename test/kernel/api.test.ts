@@ -15,17 +15,22 @@ describeKernel('collector API on the real kernel', () => {
   });
   afterAll(() => lab.destroy());
 
-  it('for await over the collector yields records one at a time; an AbortSignal ends it', async () => {
+  it('for await over the collector yields records one at a time; an AbortSignal rejects it with an AbortError', async () => {
     const controller = new AbortController();
     const collector = createCollector({ nflog: 61, netns: lab.name('a'), signal: controller.signal });
     setTimeout(() => sendUdp(lab, 'a', '127.0.0.1', 8000, 5, 8), 100);
     const seen: CollectorRecord[] = [];
-    for await (const record of collector) {
-      seen.push(record);
-      if (seen.length === 5) controller.abort();
-    }
+    const loop = async (): Promise<void> => {
+      for await (const record of collector) {
+        seen.push(record);
+        if (seen.length === 5) controller.abort();
+      }
+    };
+    // Node's convention: an aborted operation rejects with an AbortError.
+    await expect(loop()).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     expect(seen.map((r) => r.kind)).toEqual(['packet', 'packet', 'packet', 'packet', 'packet']);
-    expect(collector.stats().delivered).toBe(5);
+    const s = collector.stats();
+    expect(s).toMatchObject({ delivered: 5, consumed: 5, discarded: 0, state: 'closed' });
   });
 
   it('stream() is a Readable in object mode that ends when the collector closes', async () => {
@@ -43,8 +48,11 @@ describeKernel('collector API on the real kernel', () => {
     expect(stream.readableObjectMode).toBe(true);
   });
 
-  it('an already aborted signal closes at once', async () => {
-    const collector = createCollector({ nflog: 61, netns: lab.name('a'), signal: AbortSignal.abort() });
-    expect(await collector.nextBatch()).toBeNull();
+  it('an already aborted signal refuses to start (AbortError) and binds nothing', async () => {
+    expect(() => createCollector({ nflog: 61, netns: lab.name('a'), signal: AbortSignal.abort() })).toThrow(
+      expect.objectContaining({ name: 'AbortError' }),
+    );
+    // The group is free: nothing was bound.
+    await createCollector({ nflog: 61, netns: lab.name('a') }).close();
   });
 });
