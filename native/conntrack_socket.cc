@@ -224,7 +224,7 @@ void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
 void ConntrackSocket::Unsubscribe() {
   for (int group = 1; group <= 3; group++) {
     // ENOENT-like failures (a group never joined) are harmless.
-    setsockopt(event_fd_, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+    setsockopt(event_fd_.get(), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
   }
 }
 
