@@ -361,3 +361,6 @@ function resolveAllNetns(option: CollectorOptions['allNetns']): ResolvedAllNetns
     pollMs: integer('allNetns.pollMs', o.pollMs ?? 1000, 50, 3_600_000),
   };
 }
+
+// IPFIX export options (--format ipfix) are defined with the exporter, in the formats' layer.
+export { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from './ipfix/options';

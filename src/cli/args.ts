@@ -1,12 +1,14 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
+import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
+import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
-export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd';
+export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd' | 'ipfix';
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd', 'ipfix'];
 
 /** The kernel's LOG flags, for --format log/logemu (nft `log flags`, iptables --log-*). */
 export type LogFlag = 'tcpseq' | 'tcpopt' | 'ipopt' | 'uid' | 'macdecode';
@@ -64,6 +66,9 @@ export interface CliArgs {
   qthreshold?: number;
   flushTimeoutMs?: number;
   copyRange?: number;
+  /** --format ipfix: the collector (--output udp:/tcp:) and the exporter's options (--ipfix-*). */
+  ipfixTarget?: IpfixTarget;
+  ipfix?: ResolvedIpfixOptions;
 }
 
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
@@ -107,7 +112,10 @@ Output:
                           record: the collector's own records as JSON;
                           log: the kernel's LOG line, as nf_log_syslog prints it;
                           logemu: ulogd2's LOGEMU line;
-                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT)
+                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
+                          ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of
+                          --conntrack to a collector (--output udp:HOST[:PORT] or tcp:HOST[:PORT],
+                          port 4739 by default), e.g. nfcapd
   --log-flags LIST        for log: tcpseq,tcpopt,ipopt,uid,macdecode or all
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
@@ -116,7 +124,16 @@ Output:
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted
-  --output-queue BYTES    bound of a socket output's queue (default 67108864)
+  --output-queue BYTES    bound of a socket output's queue (default 67108864; ipfix: 16777216)
+  --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
+                          and DESTROY), flows (a flow record with both directions' counters at DESTROY),
+                          untranslated (NAT events of untranslated flows too); default nat-events,flows
+  --ipfix-domain N        for ipfix: the Observation Domain ID, 0-4294967295 (default 1)
+  --ipfix-mtu BYTES       for ipfix: path MTU to the collector; messages fill it less the IP and UDP
+                          headers (default 1500, 576-65535)
+  --ipfix-template-refresh SEC
+                          for ipfix over UDP: send the templates again after SEC seconds, so a collector
+                          (re)started meanwhile can decode (default 60); over TCP they open each connection
 
 Syslog output (--output syslog, syslog:unix:PATH, syslog:udp|tcp|tls:HOST[:PORT]):
   --syslog-protocol P     rfc3164 (default: <4>Dec  3 06:10:42 HOST kernel: MSG, as syslogd
@@ -170,6 +187,7 @@ Examples:
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
+  netfilter-collector --conntrack new,destroy --ct-enable-sysctls --format ipfix --output udp:192.0.2.9:4739
   netfilter-collector --nflog 5 --format log --output syslog
   netfilter-collector --nflog 5 --output syslog:tls:logs.example --tls-ca /etc/ssl/logs-ca.pem
   netfilter-collector --read capture.pcap --format ecs
@@ -201,6 +219,7 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
 
 export function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {} };
+  const ipfixOptions: IpfixOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -405,6 +424,21 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--ring-size':
         args.ringSize = positiveInteger(flag, value());
         break;
+      case '--ipfix-records': {
+        const kinds = list(flag, value());
+        for (const k of kinds) if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind)) fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
+        ipfixOptions.records = kinds as IpfixRecordKind[];
+        break;
+      }
+      case '--ipfix-domain':
+        ipfixOptions.observationDomainId = positiveInteger(flag, value(), 0);
+        break;
+      case '--ipfix-mtu':
+        ipfixOptions.mtu = positiveInteger(flag, value());
+        break;
+      case '--ipfix-template-refresh':
+        ipfixOptions.templateRefreshSeconds = positiveInteger(flag, value());
+        break;
       default:
         fail(`unknown option '${arg}' (see --help)`);
     }
@@ -429,13 +463,15 @@ export function parseArgs(argv: string[]): CliArgs {
   }
   if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   checkOutputOptions(args);
+  ipfixArgs(args, ipfixOptions);
   return args;
 }
 
 /** The output target parses, and its syslog and TLS options go with it. */
 function checkOutputOptions(args: CliArgs): void {
   let target: SinkTarget | undefined;
-  if (args.output !== undefined) {
+  // An IPFIX collector (udp:/tcp:) is parsed by ipfixArgs.
+  if (args.output !== undefined && args.format !== 'ipfix') {
     try {
       target = parseSinkTarget(args.output);
     } catch (err) {
@@ -463,3 +499,25 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
     fail(`${flag}: ${(err as Error).message}`);
   }
 }
+
+function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
+  if (args.format !== 'ipfix') {
+    if (Object.keys(options).length > 0) fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
+    return;
+  }
+  if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
+    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
+  }
+  if (args.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+  try {
+    args.ipfixTarget = parseIpfixTarget(args.output);
+    args.ipfix = resolveIpfixOptions(options);
+  } catch (err) {
+    fail((err as Error).message.replace(/^netfilter-collector: option ipfix\.(\w+)/, (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`));
+  }
+  if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
+    fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
+  }
+}
+
+const IPFIX_FLAG_NAMES: Record<string, string> = { observationDomainId: 'domain', mtu: 'mtu', templateRefreshSeconds: 'template-refresh', records: 'records' };

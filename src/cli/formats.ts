@@ -87,6 +87,12 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
         return null;
       };
     }
+    case 'ipfix':
+      // Flows go to the IPFIX output (ipfix-output.ts), not as lines; gaps are said on stderr.
+      return (record) => {
+        if (record.kind === 'gap') onGap(record);
+        return null;
+      };
     case 'ulogd':
       return (record) => {
         if (record.kind === 'packet') return packetToUlogdJson(record);

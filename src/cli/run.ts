@@ -4,6 +4,7 @@
 import type { GapRecord } from '../records';
 import type { CliArgs } from './args';
 import { gapMessage, lineFormatter, lineWriter } from './formats';
+import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
 import { NdjsonOutput } from './output';
 import { ProgressLine } from './progress';
@@ -37,7 +38,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const format = lineFormatter(args, onGap);
   const write = lineWriter(args, format);
   // Outputs first: a bad path fails before any socket is bound.
-  const output = args.output !== undefined || args.writePcap === undefined ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr }) : null;
+  const ipfix =
+    args.ipfixTarget && args.ipfix
+      ? new IpfixOutput(args.ipfixTarget, args.ipfix, { queueBytes: args.outputQueue, onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`) })
+      : null;
+  const output =
+    ipfix === null && (args.output !== undefined || args.writePcap === undefined)
+      ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr })
+      : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   const source = openSource(args);
   if (args.user !== undefined) {
@@ -49,6 +57,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
       // The process may be half-dropped: stop here.
       source.close();
       await output?.close(0);
+      await ipfix?.close(0);
       await pcap?.close();
       throw err;
     }
@@ -85,13 +94,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
       ? setInterval(() => {
           const c = source.counters();
           const o = output?.stats();
+          const x = ipfix?.stats();
           stderr(
             progress.line(Date.now(), {
               events,
               lost: c.lost,
               lossUncounted: c.lossUncounted,
-              outputDropped: o?.droppedLines ?? 0,
-              outputQueued: o?.queuedBytes ?? 0,
+              outputDropped: o?.droppedLines ?? x?.droppedRecords ?? 0,
+              outputQueued: o?.queuedBytes ?? x?.queuedBytes ?? 0,
               ringPending: c.pending,
             }),
           );
@@ -100,19 +110,23 @@ export async function runCollection(args: CliArgs): Promise<number> {
   progressTimer?.unref();
 
   let closeReport: Awaited<ReturnType<NdjsonOutput['close']>> | undefined;
+  let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
   try {
     for await (const batch of source.batches()) {
+      const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
           if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
           events++;
         }
         if (output) write(record, output.lines);
-        // Without an output (--write-pcap only), the line formats still report gaps on stderr.
+        else if (ipfix && record.kind !== 'gap') ipfix.write(record, batchMs);
+        // Without an output (--write-pcap only) and with ipfix, gaps are reported on stderr.
         else if (record.kind === 'gap') format(record);
       }
       if (pcap) await pcap.write(batch);
       if (output) await output.flush();
+      ipfix?.flush();
       // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
       if (args.read === undefined) for (const record of batch) {
@@ -134,6 +148,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGTERM', stop);
     process.off('SIGHUP', reopen);
     closeReport = await output?.close(CLOSE_DEADLINE_MS);
+    ipfixClose = await ipfix?.close(CLOSE_DEADLINE_MS);
     await pcap?.close();
   }
 
@@ -148,6 +163,20 @@ export async function runCollection(args: CliArgs): Promise<number> {
   if (outputStats && outputStats.droppedLines > 0) {
     stderr(`netfilter-collector: the output dropped ${outputStats.droppedLines} lines (${outputStats.droppedBytes} bytes) it could not deliver`);
   }
+  const ipfixStats = ipfix?.stats();
+  if (ipfixStats && ipfixStats.droppedRecords > 0) {
+    const reasons = Object.entries(ipfixStats.dropped)
+      .filter(([, d]) => d.records > 0 || d.messages > 0)
+      .map(([reason, d]) => `${d.records} ${reason}`)
+      .join(', ');
+    stderr(
+      `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
+        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${CLOSE_DEADLINE_MS} ms)` : ''),
+    );
+  }
+  if (ipfixStats && ipfixStats.unencodable > 0) {
+    stderr(`netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`);
+  }
   if (closeReport && !closeReport.complete) {
     stderr(
       `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${closeReport.droppedLines} lines (${closeReport.droppedBytes} bytes) ` +
@@ -159,7 +188,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
     // Events cut off by --max-events were received but deliberately not written.
     const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, pcap: pcapStats, latencyMs }));
+    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
   }
   // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
   if (closeReport?.writeStuck) process.exit(0);

@@ -30,6 +30,7 @@ export const LAYERS: Record<string, number> = {
   'ecs': 4,
   'format': 4,
   'pcap': 4,
+  'ipfix': 4, // IPFIX messages from flow records (and the exporter's options)
   // Outputs: where lines go.
   'sink': 5,
   // Collection: options, the collector over the native reader and the ring.
