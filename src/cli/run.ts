@@ -13,8 +13,10 @@ import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
 import { dropPrivileges, parseUserSpec } from '../privileges';
 
-/** How long close may take to flush a stalled output before giving up on it. */
-const CLOSE_DEADLINE_MS = 5000;
+/** How long close may take to flush a stalled output before giving up on it (--drain-timeout). */
+const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** Exit status when the output dropped lines at exit. */
+export const EXIT_DROPPED_AT_EXIT = 3;
 
 function openSource(args: CliArgs): RecordSource {
   if (args.read === undefined) return new LiveSource(args);
@@ -109,6 +111,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
       : undefined;
   progressTimer?.unref();
 
+  const drainMs = args.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  // Events beyond --max-events: received, and deliberately not written.
+  let skipped = 0;
   let closeReport: Awaited<ReturnType<NdjsonOutput['close']>> | undefined;
   let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
   try {
@@ -116,7 +121,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
       const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
-          if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
+          if (args.maxEvents !== undefined && events >= args.maxEvents) {
+            skipped++;
+            continue;
+          }
           events++;
         }
         if (output) write(record, output.lines);
@@ -147,8 +155,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('SIGHUP', reopen);
-    closeReport = await output?.close(CLOSE_DEADLINE_MS);
-    ipfixClose = await ipfix?.close(CLOSE_DEADLINE_MS);
+    closeReport = await output?.close(drainMs);
+    ipfixClose = await ipfix?.close(drainMs);
     await pcap?.close();
   }
 
@@ -171,7 +179,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
       .join(', ');
     stderr(
       `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
-        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${CLOSE_DEADLINE_MS} ms)` : ''),
+        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${drainMs} ms)` : ''),
     );
   }
   if (ipfixStats && ipfixStats.unencodable > 0) {
@@ -180,18 +188,21 @@ export async function runCollection(args: CliArgs): Promise<number> {
   if (closeReport && !closeReport.complete) {
     stderr(
       `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${closeReport.droppedLines} lines (${closeReport.droppedBytes} bytes) ` +
-        `the output could not take within ${CLOSE_DEADLINE_MS} ms`,
+        `the output could not take within ${drainMs} ms (--drain-timeout)` +
+        (closeReport.tornLines ? '; the reader had taken part of the last line and nothing more: that line is cut' : ''),
     );
   }
   if (args.stats) {
     const summary = source.summary();
-    // Events cut off by --max-events were received but deliberately not written.
     const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
+    // The collector's own counts (delivered = consumed + discarded), then what this run wrote: written
+    // events, and those beyond --max-events (received, deliberately not written).
+    stderr(JSON.stringify({ ...summary, written: events, skipped, output: outputStats, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
   }
-  // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
-  if (closeReport?.writeStuck) process.exit(0);
   // A capture that could not be read to its end is an error, after what it held was written.
-  return source instanceof PcapSource && source.failure() !== null ? 1 : 0;
+  const status = source instanceof PcapSource && source.failure() !== null ? 1 : closeReport && closeReport.droppedLines > 0 ? EXIT_DROPPED_AT_EXIT : 0;
+  // A write stuck in a stalled socket keeps Node alive: leave anyway, it has been counted and said.
+  if (closeReport?.writeStuck) process.exit(status);
+  return status;
 }
