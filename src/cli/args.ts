@@ -1,4 +1,5 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
+import { isIP } from 'node:net';
 import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
@@ -47,6 +48,14 @@ export interface CliArgs {
   logFlags: LogFlag[];
   /** Host name in LOGEMU's line header (default: this host's). */
   logemuHostname?: string;
+  /** ECS observer.hostname (default: this host's), observer.name, observer.ip. */
+  observerHostname?: string;
+  observerName?: string;
+  observerIps?: string[];
+  /** ECS agent.name (default: observer.name, else observer.hostname). */
+  agentName?: string;
+  /** Where agent.id is kept (made with a new id when absent); default: derived from /etc/machine-id. */
+  agentIdFile?: string;
   /** --read FILE.pcap: decode a capture instead of collecting live. */
   read?: string;
   /** --interface-names / --interface-names-file: names of the capture's interface indexes (with --read). */
@@ -122,6 +131,13 @@ Output:
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
                           (default: this host's)
+  --observer-hostname NAME
+                          for ecs: observer.hostname, the gateway's host name (default: this host's)
+  --observer-name NAME    for ecs: observer.name, the name the gateway goes by in the SIEM
+  --observer-ip LIST      for ecs: observer.ip, the gateway's addresses (comma-separated; default none)
+  --agent-name NAME       for ecs: agent.name (default: observer.name, else observer.hostname)
+  --agent-id-file FILE    for ecs: agent.id is the first line of FILE, which is made with a new
+                          random id if absent (default: an id derived from /etc/machine-id)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
@@ -216,6 +232,11 @@ function conntrackArgs(args: CliArgs): CliConntrackArgs {
 function list(flag: string, text: string | undefined): string[] {
   if (!text) fail(`${flag} needs a comma-separated list`);
   return text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
+function nonEmpty(flag: string, text: string | undefined, what: string): string {
+  if (!text) fail(`${flag} needs ${what}`);
+  return text;
 }
 
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
@@ -329,6 +350,24 @@ export function parseArgs(argv: string[]): CliArgs {
         args.logemuHostname = text;
         break;
       }
+      case '--observer-hostname':
+        args.observerHostname = nonEmpty(flag, value(), 'a host name');
+        break;
+      case '--observer-name':
+        args.observerName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--observer-ip':
+        for (const ip of list(flag, value())) {
+          if (isIP(ip) === 0) fail(`--observer-ip: '${ip}' is not an IPv4 or IPv6 address`);
+          (args.observerIps ??= []).push(ip);
+        }
+        break;
+      case '--agent-name':
+        args.agentName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--agent-id-file':
+        args.agentIdFile = nonEmpty(flag, value(), 'a file path');
+        break;
       case '--output': {
         const text = value();
         if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
@@ -473,6 +512,15 @@ export function parseArgs(argv: string[]): CliArgs {
     fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
   }
   if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
+  for (const [given, flag] of [
+    [args.observerHostname, '--observer-hostname'],
+    [args.observerName, '--observer-name'],
+    [args.observerIps, '--observer-ip'],
+    [args.agentName, '--agent-name'],
+    [args.agentIdFile, '--agent-id-file'],
+  ] as const) {
+    if (given !== undefined && args.format !== 'ecs') fail(`${flag} applies to --format ecs`);
+  }
   checkOutputOptions(args);
   ipfixArgs(args, ipfixOptions);
   return args;
