@@ -120,6 +120,8 @@ export interface CliArgs {
   user?: string;
   maxEvents?: number;
   idleExitMs?: number;
+  /** How long a shutdown gives the output to take what is queued (--drain-timeout), ms. */
+  drainTimeoutMs?: number;
   stats: boolean;
   labels: Map<number, string>;
   socketBuffer?: number;
@@ -235,6 +237,9 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
                           of 'ip link' / 'ip -o link' on the capturing host
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
+  --drain-timeout MS      at exit, how long the output may take to deliver what is queued
+                          (default 5000); what it cannot take is dropped at a line boundary,
+                          counted, and the exit status is 3
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
@@ -255,7 +260,10 @@ Loss is never silent: a record of kind "gap" (format record), a document with
 event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
-SIGHUP reopens an output file (log rotation).
+SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
+stdout, a file or a FIFO gets whole lines only.
+Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
+3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
 Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns.
 
 Examples:
@@ -512,6 +520,9 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         break;
       case '--idle-exit':
         args.idleExitMs = positiveInteger(flag, value());
+        break;
+      case '--drain-timeout':
+        args.drainTimeoutMs = positiveInteger(flag, value(), 0);
         break;
       case '--stats':
         args.stats = true;

@@ -17,8 +17,10 @@ import { LiveSource, type RecordSource } from './source';
 import { dropPrivileges, parseUserSpec } from '../privileges';
 import { loadTlsFiles } from '../sink/socket';
 
-/** How long close may take to flush a stalled output before giving up on it. */
-const CLOSE_DEADLINE_MS = 5000;
+/** How long close may take to flush a stalled output before giving up on it (--drain-timeout). */
+const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** Exit status when the output dropped lines at exit. */
+export const EXIT_DROPPED_AT_EXIT = 3;
 
 function openSource(args: CliArgs): RecordSource {
   if (args.read === undefined) return new LiveSource(args);
@@ -186,6 +188,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
       : undefined;
   progressTimer?.unref();
 
+  const drainMs = args.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  // Events beyond --max-events: received, and deliberately not written.
+  let skipped = 0;
   const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
   let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
   const counting = metrics !== null;
@@ -194,7 +199,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
       const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
-          if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
+          if (args.maxEvents !== undefined && events >= args.maxEvents) {
+            skipped++;
+            continue;
+          }
           events++;
         }
         if (counting) counts.count(record);
@@ -229,8 +237,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGTERM', stop);
     process.off('SIGHUP', reopen);
     // Each output gets the whole deadline, at the same time.
-    closeReports.push(...(await Promise.all(outputs.map((o) => o.output.close(CLOSE_DEADLINE_MS)))));
-    ipfixClose = await ipfix?.close(CLOSE_DEADLINE_MS);
+    closeReports.push(...(await Promise.all(outputs.map((o) => o.output.close(drainMs)))));
+    ipfixClose = await ipfix?.close(drainMs);
     await pcap?.close();
     await metrics?.close();
   }
@@ -256,7 +264,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
       .join(', ');
     stderr(
       `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
-        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${CLOSE_DEADLINE_MS} ms)` : ''),
+        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${drainMs} ms)` : ''),
     );
   }
   if (ipfixStats && ipfixStats.unencodable > 0) {
@@ -266,20 +274,24 @@ export async function runCollection(args: CliArgs): Promise<number> {
     if (report.complete) return;
     stderr(
       `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${report.droppedLines} lines (${report.droppedBytes} bytes) ` +
-        `the ${which(i)} could not take within ${CLOSE_DEADLINE_MS} ms`,
+        `the ${which(i)} could not take within ${drainMs} ms (--drain-timeout)` +
+        (report.tornLines ? '; the reader had taken part of the last line and nothing more: that line is cut' : ''),
     );
   });
   if (args.stats) {
     const summary = opened.summary();
-    // Events cut off by --max-events were received but deliberately not written.
     const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
     // One output: "output" as before; several: "outputs", a list.
     const outputFigures = outputStats.length > 1 ? { outputs: outputStats } : { output: outputStats[0] };
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, ...outputFigures, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
+    // The collector's own counts (delivered = consumed + discarded), then what this run wrote: written
+    // events, and those beyond --max-events (received, deliberately not written).
+    stderr(JSON.stringify({ ...summary, written: events, skipped, ...outputFigures, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
   }
-  // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
-  if (closeReports.some((report) => report.writeStuck)) process.exit(0);
   // A capture that could not be read to its end is an error, after what it held was written.
-  return opened instanceof PcapSource && opened.failure() !== null ? 1 : 0;
+  const droppedAtExit = closeReports.some((report) => report.droppedLines > 0);
+  const status = opened instanceof PcapSource && opened.failure() !== null ? 1 : droppedAtExit ? EXIT_DROPPED_AT_EXIT : 0;
+  // A write stuck in a stalled socket keeps Node alive: leave anyway, it has been counted and said.
+  if (closeReports.some((report) => report.writeStuck)) process.exit(status);
+  return status;
 }
