@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace nfc {
 
 // An IPv4 or IPv6 prefix, as libnetfilter_conntrack's filter wants it: 32-bit
@@ -50,12 +52,11 @@ class ConntrackSocket {
   // Sets the sysctls asked for, then opens and configures both sockets (in
   // the calling thread's network namespace); throws SysError with a hint.
   ConntrackSocket(const ConntrackOptions& options, int rcvbuf);
-  ~ConntrackSocket();
   ConntrackSocket(const ConntrackSocket&) = delete;
   ConntrackSocket& operator=(const ConntrackSocket&) = delete;
 
-  int event_fd() const { return event_fd_; }
-  int dump_fd() const { return dump_fd_; }
+  int event_fd() const { return event_fd_.get(); }
+  int dump_fd() const { return dump_fd_.get(); }
   const ConntrackSettings& settings() const { return settings_; }
 
   // Sends a dump request for the whole table (both families) on the dump
@@ -74,8 +75,8 @@ class ConntrackSocket {
   void Probe();
   void OpenEvents(const ConntrackOptions& options, int rcvbuf);
 
-  int event_fd_ = -1;
-  int dump_fd_ = -1;
+  UniqueFd event_fd_;
+  UniqueFd dump_fd_;
   uint32_t seq_ = 0;
   uint32_t dump_seq_ = 0;
   bool dump_mark_ = false;  // the mark filter also applies to dumps (ctnetlink filters them by CTA_MARK)

@@ -7,7 +7,7 @@ export { tcpFlagNames } from './packet/tcp';
 export type * from './packet/types';
 export { packetToEcs, type EcsOptions, type EcsDocument } from './ecs/packet';
 export { packetToEcsJson } from './ecs/packet-json';
-export { gapToEcs } from './ecs/gap';
+export { gapToEcs, gapToEcsJson, type EcsGapDocument, type GapEcsOptions } from './ecs/gap';
 export { flowToEcs } from './ecs/flow';
 export { flowToEcsJson } from './ecs/flow-json';
 export { ConntrackDecoder, decodeConntrackAttributes } from './conntrack/decode';

@@ -29,6 +29,7 @@
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const bench = require('./lib');
 
@@ -37,6 +38,7 @@ bench.configure({ tag: 'bench', syncTimeoutMs: 60_000 });
 
 const GROUP = 51;
 const PORT = 9000;
+const SCANS = ['udp4', 'syn4', 'udp6'];
 const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'collector-record', 'floor', 'ulogd'];
 
 const USAGE = bench.usage('nflog-burst', `  --packets N          datagrams per burst (default 1000000)
@@ -50,7 +52,14 @@ ${bench.usageOfContenders(ALL_CONTENDERS)}  --size BYTES         UDP payload byt
   --sentinel           after the burst, once the contender's socket is empty, log one more
                        packet: it reveals (by NFULA_SEQ) entries dropped at the burst's end
   --ports N            send to N destination ports in turn (default 1: one flow), so that no
-                       two packets in a row share a flow (1-1000)
+                       two packets in a row share a flow (1-56535)
+  --scan MODE          a scan or flood where no two packets share a flow (scan-flood.c): udp4 (UDP
+                       to 127.1.0.0/16), syn4 (TCP SYNs, distinct source and destination ports, raw
+                       socket) or udp6 (UDP to 2001:db8:5ca::/64, routed locally); each packet to the
+                       next of --ports ports (default 50000) and the next of --addresses addresses
+                       (default 101, prime to the ports: 5 M packets before a flow repeats), logged by
+                       'log prefix "IPTABLES: DROP " group 51' and dropped on input
+  --addresses N        destination addresses of --scan (1-65535, default 101)
 `);
 
 // ---------------------------------------------------------------- arguments
@@ -69,6 +78,8 @@ function parseArgs(argv) {
     maxDrainS: 180,
     sentinel: false,
     ports: 1,
+    scan: null,
+    addresses: 101,
     out: null,
     keepTmp: false,
     help: false,
@@ -80,11 +91,15 @@ function parseArgs(argv) {
     '--idle-ms': ['idleMs', 100, 600_000],
     '--qthreshold': ['qthreshold', 1, 1_000_000],
     '--socket-buffer': ['socketBuffer', 4096, 1 << 30],
-    '--ports': ['ports', 1, 1000],
+    '--ports': ['ports', 1, 56535],
+    '--addresses': ['addresses', 1, 65535],
   };
-  return bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
+  const parsed = bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
     if (flag === '--sentinel') {
       o.sentinel = true;
+    } else if (flag === '--scan') {
+      o.scan = value();
+      if (!SCANS.includes(o.scan)) throw new Error(`--scan must be one of ${SCANS.join(', ')}, got '${o.scan}'`);
     } else if (flag === '--flush-timeout') {
       o.flushTimeoutMs = int(flag, value(), 0, 1_000_000);
       if (o.flushTimeoutMs % 10 !== 0) throw new Error('--flush-timeout must be a multiple of 10 ms (NFLOG counts in 10 ms units)');
@@ -93,6 +108,8 @@ function parseArgs(argv) {
     }
     return true;
   });
+  if (o.scan && !argv.some((a) => a === '--ports' || a.startsWith('--ports='))) o.ports = 50_000;
+  return parsed;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -118,7 +135,27 @@ async function countLines(file) {
 /** The destination ports of the burst: 9000, or 9000-(9000+N-1) with --ports N. */
 const dports = (o) => (o.ports > 1 ? `${PORT}-${PORT + o.ports - 1}` : String(PORT));
 
-const ruleset = (o) => `table inet bench {
+/** What the scan's packets match (the log rule and the input drop). */
+function scanMatch(o) {
+  const ports = dports(o);
+  if (o.scan === 'udp4') return `ip daddr 127.1.0.0/16 udp dport ${ports}`;
+  if (o.scan === 'syn4') return `ip daddr 127.1.0.0/16 tcp dport ${ports} tcp flags syn`;
+  return `ip6 daddr 2001:db8:5ca::/64 udp dport ${ports}`;
+}
+
+const scanRuleset = (o) => `table inet bench {
+  chain out {
+    type filter hook output priority 0;
+    ${scanMatch(o)} counter log prefix "IPTABLES: DROP " group ${GROUP}
+  }
+  chain in {
+    type filter hook input priority 0;
+    ${scanMatch(o)} drop
+  }
+}
+`;
+
+const ruleset = (o) => o.scan ? scanRuleset(o) : `table inet bench {
   chain out {
     type filter hook output priority 0;
     udp dport ${dports(o)} counter log group ${GROUP}
@@ -207,7 +244,9 @@ async function runOne(name, run, ctx) {
 
     const sock0 = netlinkSocket(ctx, portid);
     const before = nftCounter(nsName);
-    const floodArgs = [tools.flood, '127.0.0.1', String(PORT), String(o.packets), String(o.size), String(ctx.floodMaxS), String(o.rate), '128', String(o.ports)];
+    const floodArgs = o.scan
+      ? [tools.scan, o.scan, String(o.packets), String(ctx.floodMaxS), String(PORT), String(o.ports), String(o.addresses)]
+      : [tools.flood, '127.0.0.1', String(PORT), String(o.packets), String(o.size), String(ctx.floodMaxS), String(o.rate), '128', String(o.ports)];
     const flood = await runAsync('ip', ['netns', 'exec', nsName, ...floodArgs], (ctx.floodMaxS + 30) * 1000);
     const floodEnd = Date.now();
     const afterFlood = nftCounter(nsName);
@@ -368,13 +407,20 @@ async function main() {
   const haveTime = bench.haveGnuTime();
   const tmpDir = bench.makeTmpDir('nfc-bench-', o.keepTmp);
   const tools = bench.buildTools(tmpDir, { flood: 'udp-flood', floor: 'nflog-floor', floorLib: 'netfilter_log' });
-  log(`built udp-flood and nflog-floor in ${tmpDir}`);
+  if (o.scan) {
+    tools.scan = path.join(tmpDir, 'scan-flood');
+    bench.runSync(bench.which('cc') || 'gcc', ['-O2', '-Wall', '-o', tools.scan, path.join(__dirname, 'scan-flood.c')]);
+  }
+  log(`built udp-flood${o.scan ? ', scan-flood' : ''} and nflog-floor in ${tmpDir}`);
 
   const lab = bench.makeLab('nfc-bench', { projectLab: true, replaceExisting: true });
   lab.addNamespace('a');
   const nsName = lab.name('a');
+  if (o.scan === 'udp6') lab.exec('a', 'ip', ['-6', 'route', 'add', 'local', '2001:db8:5ca::/64', 'dev', 'lo']);
   lab.nft('a', ruleset(o));
-  log(`namespace ${nsName}: output rule "udp dport ${dports(o)} counter log group ${GROUP}", input drop of the same`);
+  log(o.scan
+    ? `namespace ${nsName}: scan ${o.scan}, output rule "${scanMatch(o)} counter log prefix \"IPTABLES: DROP \" group ${GROUP}", input drop of the same`
+    : `namespace ${nsName}: output rule "udp dport ${dports(o)} counter log group ${GROUP}", input drop of the same`);
 
   // Flat out, ~400k/s here; the bound is generous and the sender stops at it regardless.
   const floodMaxS = Math.min(3600, Math.max(30, Math.ceil(o.rate > 0 ? (o.packets / o.rate) * 2 + 10 : o.packets / 50_000)));
@@ -388,15 +434,18 @@ async function main() {
 
   const rows = summarize(results, contenders);
   const m = bench.machine();
+  const what = o.scan
+    ? `NFLOG scan ${o.scan}: ${o.packets.toLocaleString('en-US')} packets, each to the next of ${o.ports} ports (from ${PORT}) ` +
+      `and of ${o.addresses} addresses (${scanMatch(o)}), nft 'log prefix "IPTABLES: DROP " group ${GROUP}', flat out`
+    : `NFLOG burst: ${o.packets.toLocaleString('en-US')} UDP datagrams of ${o.size} bytes to 127.0.0.1:${dports(o)}${o.ports > 1 ? ' in turn' : ''} ` +
+      `in a namespace, ${o.rate ? `${o.rate} pps` : 'flat out'}, nft "log group ${GROUP}" (no queue-threshold)`;
   const header = [
-    `NFLOG burst: ${o.packets.toLocaleString('en-US')} UDP datagrams of ${o.size} bytes to 127.0.0.1:${dports(o)}${o.ports > 1 ? ' in turn' : ''} in a namespace, ` +
-      `${o.rate ? `${o.rate} pps` : 'flat out'}, nft "log group ${GROUP}" (no queue-threshold), qthreshold ${o.qthreshold}, ` +
-      `flush ${o.flushTimeoutMs} ms, socket buffer ${o.socketBuffer} B, idle ${o.idleMs} ms; ${o.runs} run(s), medians` +
-      `${o.sentinel ? '; sentinel packet after the drain' : ''}.`,
-    `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}.`,
+    `${what}, qthreshold ${o.qthreshold}, flush ${o.flushTimeoutMs} ms, socket buffer ${o.socketBuffer} B, idle ${o.idleMs} ms; ` +
+      `${o.runs} run(s), medians${o.sentinel ? '; sentinel packet after the drain' : ''}.`,
+    `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
   ];
   process.stdout.write(`${header.join('\n')}\n\n${markdownTable(rows)}\n`);
-  bench.saveResults('nflog-burst', o, { options: o, machine: m, namespace: nsName, rows, results });
+  bench.saveResults(o.scan ? `nflog-scan-${o.scan}` : 'nflog-burst', o, { options: o, machine: m, namespace: nsName, rows, results });
 }
 
 if (require.main === module) bench.runMain('nflog-burst', main);

@@ -3,8 +3,7 @@
 // test/fixtures in a loop on one core, and prints packet records per second
 // for decode only, decode + ECS object, decode + ECS JSON string (the API's
 // packetToEcsJson), and decode + ECS NDJSON into an output buffer as the CLI
-// does, with the line templates of recent packet shapes reused (as the CLI)
-// and not.
+// does.
 //   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX]
 'use strict';
 const path = require('node:path');
@@ -47,18 +46,14 @@ function ndjson(lines) {
   };
 }
 
-// As the CLI: ECS lines with the templates of the last 256 packet shapes kept.
+// As the CLI: ECS lines written straight into bytes.
 const lines = new EcsPacketLines();
-// A table of one template: 7 of the 8 recorded packets differ in shape from the one before, so
-// nearly every line is written in full (traffic where no two packets in a row share a flow).
-const linesNoReuse = new EcsPacketLines(undefined, 1);
 
 const MODES = {
   decode: () => 0,
   'decode+ecs': (r) => (packetToEcs(r).event.kind === 'event' ? 1 : 0),
   'decode+ecs+json (string only)': (r) => lines.line(r).length,
   'decode+ecs+ndjson (into the output buffer)': ndjson(lines),
-  'decode+ecs+ndjson, shapes not reused': ndjson(linesNoReuse),
 };
 
 function run(mode) {

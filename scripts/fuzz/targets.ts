@@ -15,7 +15,7 @@ import { packetToEcs } from '../../src/ecs/packet';
 import { packetToEcsJson } from '../../src/ecs/packet-json';
 import { flowToEcs } from '../../src/ecs/flow';
 import { flowToEcsJson } from '../../src/ecs/flow-json';
-import { gapToEcs } from '../../src/ecs/gap';
+import { gapToEcs, gapToEcsJson } from '../../src/ecs/gap';
 import { SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from '../../src/ring/layout';
 import type { CollectorRecord, FlowRecord, PacketRecord } from '../../src/records';
 import { OracleError, outputBound, type CaseResult, type Target } from './target';
@@ -44,7 +44,9 @@ const FUZZ_ECS_OPTIONS = { observer: { hostname: 'fuzz' } };
 function formatRecord(record: CollectorRecord): number {
   if (record.kind === 'packet') return formatPacket(record);
   if (record.kind === 'flow') return formatFlow(record);
-  return JSON.stringify(gapToEcs(record)).length;
+  const json = gapToEcsJson(record, FUZZ_ECS_OPTIONS);
+  check(json === JSON.stringify(gapToEcs(record, FUZZ_ECS_OPTIONS)), 'gapToEcsJson differs from JSON.stringify(gapToEcs())');
+  return json.length;
 }
 
 function formatPacket(record: PacketRecord): number {

@@ -1,7 +1,16 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
+import { isIP } from 'node:net';
 import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
-import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
+import {
+  headerFieldProblem,
+  parseFacility,
+  parseSeverity,
+  SYSLOG_FRAMINGS,
+  SYSLOG_PROTOCOLS,
+  type SyslogFraming,
+  type SyslogProtocol,
+} from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
@@ -34,6 +43,48 @@ export interface CliConntrackArgs {
   enableSysctls: boolean;
 }
 
+/** What an output takes: packet events, flow records, gap (loss) records. */
+export type TakeKind = 'packets' | 'flows' | 'gaps';
+
+export const TAKE_KINDS: readonly TakeKind[] = ['packets', 'flows', 'gaps'];
+
+/** One output: where lines go, in which format, and which records it takes. */
+export interface OutputSpec {
+  format: OutputFormat;
+  /** -, FILE, unix:PATH, tcp:…, tls:…, syslog:…; undefined: stdout. */
+  output?: string;
+  outputQueue?: number;
+  logFlags: LogFlag[];
+  logemuHostname?: string;
+  syslog: SyslogSinkOptions;
+  tls: TlsClientOptions;
+  take: TakeKind[];
+  /** NFLOG groups whose packets this output takes; empty: all. */
+  groups: number[];
+}
+
+/** The flags that describe one output: the keys of an entry of a config file's `outputs:`. */
+export const OUTPUT_FLAGS: readonly string[] = [
+  '--output',
+  '--format',
+  '--output-queue',
+  '--take',
+  '--groups',
+  '--log-flags',
+  '--logemu-hostname',
+  '--syslog-protocol',
+  '--syslog-facility',
+  '--syslog-severity',
+  '--syslog-hostname',
+  '--syslog-app-name',
+  '--syslog-framing',
+  '--syslog-max-size',
+  '--tls-ca',
+  '--tls-cert',
+  '--tls-key',
+  '--tls-servername',
+];
+
 export interface CliArgs {
   help: boolean;
   version: boolean;
@@ -41,8 +92,9 @@ export interface CliArgs {
   conntrack?: CliConntrackArgs;
   /** --netns: namespaces to collect in (names under /run/netns or paths). */
   netns: string[];
-  /** --all-netns and its --netns-* companions. */
-  allNetns?: { dir?: string; match?: string; processes: boolean; pollMs?: number };
+  /** --all-netns: every namespace, with the --netns-* options in netnsWatch. */
+  allNetns?: boolean;
+  netnsWatch: { dir?: string; match?: string; processes?: boolean; pollMs?: number };
   /** --log-netns: how log/logemu lines say a packet's namespace. */
   logNetns?: LogNetns;
   /** --file-mode: permissions of an output file the collector creates. */
@@ -56,9 +108,27 @@ export interface CliArgs {
   syslog: SyslogSinkOptions;
   /** --tls-*: CA, client certificate and name for tls: and syslog:tls: outputs. */
   tls: TlsClientOptions;
+  /** --take: which records the output takes (default all). */
+  take: TakeKind[];
+  /** --groups: the NFLOG groups whose packets the output takes (default all). */
+  groups: number[];
+  /** Several outputs (the config file's `outputs:`); when absent, the flags above make the one output. */
+  outputs?: OutputSpec[];
+  /** --metrics HOST:PORT: serve Prometheus metrics. */
+  metrics?: { host: string; port: number };
+  /** --config FILE (read by config.ts before the flags). */
+  config?: string;
   logFlags: LogFlag[];
   /** Host name in LOGEMU's line header (default: this host's). */
   logemuHostname?: string;
+  /** ECS observer.hostname (default: this host's), observer.name, observer.ip. */
+  observerHostname?: string;
+  observerName?: string;
+  observerIps?: string[];
+  /** ECS agent.name (default: observer.name, else observer.hostname). */
+  agentName?: string;
+  /** Where agent.id is kept (made with a new id when absent); default: derived from /etc/machine-id. */
+  agentIdFile?: string;
   /** --read FILE.pcap: decode a capture instead of collecting live. */
   read?: string;
   /** --interface-names / --interface-names-file: names of the capture's interface indexes (with --read). */
@@ -71,6 +141,8 @@ export interface CliArgs {
   user?: string;
   maxEvents?: number;
   idleExitMs?: number;
+  /** How long a shutdown gives the output to take what is queued (--drain-timeout), ms. */
+  drainTimeoutMs?: number;
   stats: boolean;
   labels: Map<number, string>;
   socketBuffer?: number;
@@ -144,6 +216,13 @@ Output:
                           starts with netns=NAME; default for log with several namespaces),
                           hostname (logemu's header names the namespace; default for logemu with
                           several) or none (default with one --netns: the kernel's line as it is)
+  --observer-hostname NAME
+                          for ecs: observer.hostname, the gateway's host name (default: this host's)
+  --observer-name NAME    for ecs: observer.name, the name the gateway goes by in the SIEM
+  --observer-ip LIST      for ecs: observer.ip, the gateway's addresses (comma-separated; default none)
+  --agent-name NAME       for ecs: agent.name (default: observer.name, else observer.hostname)
+  --agent-id-file FILE    for ecs: agent.id is the first line of FILE, which is made with a new
+                          random id if absent (default: an id derived from /etc/machine-id)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
@@ -160,6 +239,8 @@ Output:
                           (re)started meanwhile can decode (default 60); over TCP they open each connection
   --file-mode MODE        permissions of an output file the collector creates, octal (default 0640:
                           firewall logs name hosts and users); an existing file keeps its own
+  --take LIST             what the output takes: packets,flows,gaps (default all three)
+  --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
 Syslog output (--output syslog, syslog:unix:PATH, syslog:udp|tcp|tls:HOST[:PORT]):
   --syslog-protocol P     rfc3164 (default: <4>Dec  3 06:10:42 HOST kernel: MSG, as syslogd
@@ -191,12 +272,21 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
                           of 'ip link' / 'ip -o link' on the capturing host
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
+  --drain-timeout MS      at exit, how long the output may take to deliver what is queued
+                          (default 5000); what it cannot take is dropped at a line boundary,
+                          counted, and the exit status is 3
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
                           (delivered, lost, gaps, enobufs, output drops …, and latencyMs: p50/p99/max
                           from the kernel's timestamp, where packets have one, and from the reader
                           thread's receive time, to output) as the last line on stderr
+
+Operation:
+  --config FILE           options from a YAML file: the flags' names without "--" as keys,
+                          and "outputs:", a list of outputs each with its own output, format,
+                          take, groups, syslog-* and tls-* keys (see README). Flags override it
+  --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics (and /healthz)
 
   -h, --help              this help
   --version               the version
@@ -205,7 +295,10 @@ Loss is never silent: a record of kind "gap" (format record), a document with
 event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
-SIGHUP reopens an output file (log rotation).
+SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
+stdout, a file or a FIFO gets whole lines only.
+Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
+3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
 Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns and --all-netns.
 
 Examples:
@@ -250,6 +343,11 @@ function list(flag: string, text: string | undefined): string[] {
     .filter((part) => part.length > 0);
 }
 
+function nonEmpty(flag: string, text: string | undefined, what: string): string {
+  if (!text) fail(`${flag} needs ${what}`);
+  return text;
+}
+
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
   if (text === undefined) fail(`${flag} needs a value`);
   const n = Number(text);
@@ -257,31 +355,37 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
   return n;
 }
 
-export function parseArgs(argv: string[]): CliArgs {
+/**
+ * Parses the command line. partial: only the flags given, without the checks of the whole
+ * (something to collect, options that go together): for a config file's keys one at a time.
+ */
+export function parseArgs(argv: string[], options: { partial?: boolean } = {}): CliArgs {
   const args: CliArgs = {
     help: false,
     version: false,
     nflog: [],
     netns: [],
+    netnsWatch: {},
     format: 'ecs',
     logFlags: [],
     stats: false,
     labels: new Map(),
     syslog: {},
     tls: {},
+    take: [...TAKE_KINDS],
+    groups: [],
   };
-  const allNetns = (): NonNullable<CliArgs['allNetns']> => {
-    args.allNetns ??= { processes: false };
-    return args.allNetns;
-  };
-  const netnsCompanions: string[] = [];
   const ipfixOptions: IpfixOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
+    let consumed = false;
+    const value = (): string | undefined => {
+      consumed = true;
+      return inline !== undefined ? inline : argv[++i];
+    };
     switch (flag) {
       case '-h':
       case '--help':
@@ -351,29 +455,25 @@ export function parseArgs(argv: string[]): CliArgs {
         for (const name of list(flag, value())) if (!args.netns.includes(name)) args.netns.push(name);
         break;
       case '--all-netns':
-        allNetns();
+        args.allNetns = true;
         break;
       case '--netns-match': {
         const text = value();
         if (!text) fail("--netns-match needs a glob, e.g. 'tenant-*'");
-        allNetns().match = text;
-        netnsCompanions.push(flag);
+        args.netnsWatch.match = text;
         break;
       }
       case '--netns-dir': {
         const text = value();
         if (!text) fail('--netns-dir needs a directory');
-        allNetns().dir = text;
-        netnsCompanions.push(flag);
+        args.netnsWatch.dir = text;
         break;
       }
       case '--netns-processes':
-        allNetns().processes = true;
-        netnsCompanions.push(flag);
+        args.netnsWatch.processes = true;
         break;
       case '--netns-poll':
-        allNetns().pollMs = positiveInteger(flag, value(), 50);
-        netnsCompanions.push(flag);
+        args.netnsWatch.pollMs = positiveInteger(flag, value(), 50);
         break;
       case '--log-netns':
         args.logNetns = oneOf(flag, value(), LOG_NETNS) as LogNetns;
@@ -411,6 +511,24 @@ export function parseArgs(argv: string[]): CliArgs {
         args.logemuHostname = text;
         break;
       }
+      case '--observer-hostname':
+        args.observerHostname = nonEmpty(flag, value(), 'a host name');
+        break;
+      case '--observer-name':
+        args.observerName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--observer-ip':
+        for (const ip of list(flag, value())) {
+          if (isIP(ip) === 0) fail(`--observer-ip: '${ip}' is not an IPv4 or IPv6 address`);
+          (args.observerIps ??= []).push(ip);
+        }
+        break;
+      case '--agent-name':
+        args.agentName = nonEmpty(flag, value(), 'a name');
+        break;
+      case '--agent-id-file':
+        args.agentIdFile = nonEmpty(flag, value(), 'a file path');
+        break;
       case '--output': {
         const text = value();
         if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
@@ -505,6 +623,9 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--idle-exit':
         args.idleExitMs = positiveInteger(flag, value());
         break;
+      case '--drain-timeout':
+        args.drainTimeoutMs = positiveInteger(flag, value(), 0);
+        break;
       case '--stats':
         args.stats = true;
         break;
@@ -523,9 +644,36 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--ring-size':
         args.ringSize = positiveInteger(flag, value());
         break;
+      case '--take': {
+        const kinds = list(flag, value());
+        for (const kind of kinds)
+          if (!TAKE_KINDS.includes(kind as TakeKind)) fail(`--take: '${kind}' is not one of ${TAKE_KINDS.join(', ')}`);
+        args.take = kinds as TakeKind[];
+        break;
+      }
+      case '--groups':
+        args.groups = list(flag, value()).map((part) => positiveInteger(flag, part, 0));
+        break;
+      case '--metrics': {
+        const text = value() ?? '';
+        const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):([0-9]{1,5})$/.exec(text);
+        const port = match ? Number(match[3]) : 0;
+        if (!match || port < 1 || port > 65535)
+          fail(`--metrics needs HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100), got '${text}'`);
+        args.metrics = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+        break;
+      }
+      case '--config': {
+        const text = value();
+        if (!text) fail('--config needs a file path');
+        args.config = text;
+        break;
+      }
       case '--ipfix-records': {
         const kinds = list(flag, value());
-        for (const k of kinds) if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind)) fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
+        for (const k of kinds)
+          if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind))
+            fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
         ipfixOptions.records = kinds as IpfixRecordKind[];
         break;
       }
@@ -541,10 +689,19 @@ export function parseArgs(argv: string[]): CliArgs {
       default:
         fail(`unknown option '${arg}' (see --help)`);
     }
+    // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
+    if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
+  return options.partial ? args : checkArgs(args, ipfixOptions);
+}
+
+/** The checks of the whole command line. */
+function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   if (args.help || args.version) return args;
   // A companion alone would silently do nothing: --netns-match without --all-netns is a mistake.
-  if (netnsCompanions.length > 0 && !argv.includes('--all-netns')) fail(`${netnsCompanions[0]} goes with --all-netns`);
+  const watch = Object.keys(args.netnsWatch);
+  if (watch.length > 0 && !args.allNetns)
+    fail(`--netns-${watch[0] === 'processes' ? 'processes' : watch[0] === 'pollMs' ? 'poll' : watch[0]} goes with --all-netns`);
   if (args.logNetns === 'hostname' && args.format !== 'logemu')
     fail('--log-netns hostname applies to --format logemu (the LOG line has no host name)');
   if (args.logNetns !== undefined && args.format !== 'log' && args.format !== 'logemu') {
@@ -563,20 +720,45 @@ export function parseArgs(argv: string[]): CliArgs {
   if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
     fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
   }
-  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack) {
+  const formats = (args.outputs ?? [args]).map((spec) => spec.format);
+  for (const [given, flag] of [
+    [args.observerHostname, '--observer-hostname'],
+    [args.observerName, '--observer-name'],
+    [args.observerIps, '--observer-ip'],
+    [args.agentName, '--agent-name'],
+    [args.agentIdFile, '--agent-id-file'],
+  ] as const) {
+    if (given !== undefined && !formats.includes('ecs')) fail(`${flag} applies to --format ecs`);
+  }
+  if (args.outputs !== undefined) {
+    for (const spec of args.outputs) checkOutputOptions(spec);
+    return args;
+  }
+  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
     fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
   }
-  if (args.logFlags.length > 0 && args.format !== 'log') {
-    fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
-  }
-  if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
-  checkOutputOptions(args);
+  checkOutputOptions(outputSpecFromArgs(args));
   ipfixArgs(args, ipfixOptions);
   return args;
 }
 
-/** The output target parses, and its syslog and TLS options go with it. */
-function checkOutputOptions(args: CliArgs): void {
+/** The output the flags describe (when no config file lists outputs). */
+export function outputSpecFromArgs(args: CliArgs): OutputSpec {
+  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups } = args;
+  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups };
+}
+
+/** The outputs of a run: the config file's list, or the one the flags describe. */
+export function outputSpecs(args: CliArgs): OutputSpec[] {
+  return args.outputs ?? [outputSpecFromArgs(args)];
+}
+
+/** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
+export function checkOutputOptions(args: OutputSpec): void {
+  if (args.logFlags.length > 0 && args.format !== 'log') {
+    fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
+  }
+  if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   let target: SinkTarget | undefined;
   // An IPFIX collector (udp:/tcp:) is parsed by ipfixArgs.
   if (args.output !== undefined && args.format !== 'ipfix') {
@@ -615,7 +797,8 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
 
 function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
   if (args.format !== 'ipfix') {
-    if (Object.keys(options).length > 0) fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
+    if (Object.keys(options).length > 0)
+      fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
     return;
   }
   if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
@@ -626,11 +809,21 @@ function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
     args.ipfixTarget = parseIpfixTarget(args.output);
     args.ipfix = resolveIpfixOptions(options);
   } catch (err) {
-    fail((err as Error).message.replace(/^netfilter-collector: option ipfix\.(\w+)/, (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`));
+    fail(
+      (err as Error).message.replace(
+        /^netfilter-collector: option ipfix\.(\w+)/,
+        (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`,
+      ),
+    );
   }
   if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
     fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
   }
 }
 
-const IPFIX_FLAG_NAMES: Record<string, string> = { observationDomainId: 'domain', mtu: 'mtu', templateRefreshSeconds: 'template-refresh', records: 'records' };
+const IPFIX_FLAG_NAMES: Record<string, string> = {
+  observationDomainId: 'domain',
+  mtu: 'mtu',
+  templateRefreshSeconds: 'template-refresh',
+  records: 'records',
+};

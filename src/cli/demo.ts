@@ -5,7 +5,7 @@
 // killed run is removed at the next start.
 import { createCollector, type Collector } from '../collector';
 import { flowToEcsJson } from '../ecs/flow-json';
-import { gapToEcs } from '../ecs/gap';
+import { gapToEcsJson } from '../ecs/gap';
 import { packetToEcsJson } from '../ecs/packet-json';
 import { readableLine } from '../format/readable';
 import { DemoLab, DEMO_RULESETS, DEMO_STEPS, missingDemoTools, removeStaleDemoLabs } from '../lab/demo-lab';
@@ -100,7 +100,7 @@ function builtInFormatters(utc: boolean): Record<string, DemoFormatter> {
     readable: (record) => readableLine(record, { utc }),
     record: (record) => JSON.stringify(record),
     ecs: (record) =>
-      record.kind === 'packet' ? packetToEcsJson(record) : record.kind === 'flow' ? flowToEcsJson(record) : JSON.stringify(gapToEcs(record)),
+      record.kind === 'packet' ? packetToEcsJson(record) : record.kind === 'flow' ? flowToEcsJson(record) : gapToEcsJson(record),
   };
 }
 

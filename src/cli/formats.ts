@@ -3,8 +3,9 @@
 // formats report them on stderr instead (loss is never silent).
 import { EcsPacketLines } from '../ecs/packet-json';
 import type { EcsOptions } from '../ecs/packet';
-import { gapToEcs } from '../ecs/gap';
-import { flowToEcsJson } from '../ecs/flow-json';
+import { gapText, gapToEcsJson } from '../ecs/gap';
+import { EcsFlowLines } from '../ecs/flow-json';
+import { agentIdFromFile } from '../ecs/identity';
 import { packetToLogLine, type LogLineOptions } from '../format/log-line';
 import { packetToLogemuLine } from '../format/logemu';
 import { packetToUlogdJson } from '../format/ulogd-packet';
@@ -14,13 +15,46 @@ import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
 import type { LineTarget } from '../format/line-target';
 
-type FormatArgs = Pick<CliArgs, 'format' | 'labels' | 'logFlags' | 'logemuHostname' | 'logNetns'> & {
+type FormatArgs = Pick<
+  CliArgs,
+  | 'format'
+  | 'labels'
+  | 'logFlags'
+  | 'logemuHostname'
+  | 'logNetns'
+  | 'observerHostname'
+  | 'observerName'
+  | 'observerIps'
+  | 'agentName'
+  | 'agentIdFile'
+> & {
   /** Reading more than one namespace: log lines then say which by default. */
   manyNetns?: boolean;
 };
 
-function ecsOptions(args: FormatArgs): EcsOptions {
-  return { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
+/** The ECS options of the CLI's documents: packets, flows and gaps alike. Throws when --agent-id-file cannot be read or made. */
+export function ecsOptions(args: FormatArgs): EcsOptions {
+  const options: EcsOptions = { groupLabels: Object.fromEntries(args.labels) as Record<number, string> };
+  const observer: NonNullable<EcsOptions['observer']> = {};
+  if (args.observerHostname !== undefined) observer.hostname = args.observerHostname;
+  if (args.observerName !== undefined) observer.name = args.observerName;
+  if (args.observerIps !== undefined) observer.ip = args.observerIps;
+  options.observer = observer;
+  const agent: NonNullable<EcsOptions['agent']> = {};
+  if (args.agentName !== undefined) agent.name = args.agentName;
+  if (args.agentIdFile !== undefined) agent.id = agentIdFromFile(args.agentIdFile);
+  options.agent = agent;
+  return options;
+}
+
+/** The ECS line writers of one run: one options object, so the identity is resolved once. */
+class EcsLines {
+  readonly packets: EcsPacketLines;
+  readonly flows: EcsFlowLines;
+  constructor(readonly options: EcsOptions) {
+    this.packets = new EcsPacketLines(options);
+    this.flows = new EcsFlowLines(options);
+  }
 }
 
 /**
@@ -34,8 +68,12 @@ export function lineWriter(args: FormatArgs, format: LineFormatter): LineWriter 
     if (line !== null) to.line(line);
   };
   if (args.format !== 'ecs') return toLines;
-  const packetLines = new EcsPacketLines(ecsOptions(args));
-  return (record, to) => (record.kind === 'packet' ? packetLines.writeLine(record, to) : toLines(record, to));
+  const ecs = new EcsLines(ecsOptions(args));
+  return (record, to) => {
+    if (record.kind === 'packet') ecs.packets.writeLine(record, to);
+    else if (record.kind === 'flow') ecs.flows.writeLine(record, to);
+    else to.line(gapToEcsJson(record, ecs.options));
+  };
 }
 
 /** A line for the output, or null when the record goes elsewhere (a gap on stderr). */
@@ -46,10 +84,7 @@ export type LineWriter = (record: CollectorRecord, to: LineTarget) => void;
 
 /** How a gap reads on stderr. */
 export function gapMessage(gap: GapRecord): string {
-  const what = gap.count === null ? 'an unknown number of events' : `${gap.count} events`;
-  const where =
-    (gap.group !== undefined ? `${gap.source} group ${gap.group}` : gap.source) + (gap.netns ? ` in netns ${gap.netns.name}` : '');
-  return `netfilter-collector: lost ${what} (${where}, ${gap.reason})${gap.detail ? `: ${gap.detail}` : ''}`;
+  return `netfilter-collector: ${gapText(gap)}`;
 }
 
 /**
@@ -81,13 +116,13 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
         record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record);
     }
     case 'ecs': {
-      const packetLines = new EcsPacketLines(ecsOptions(args));
+      const ecs = new EcsLines(ecsOptions(args));
       return (record) =>
         record.kind === 'packet'
-          ? packetLines.line(record)
+          ? ecs.packets.line(record)
           : record.kind === 'flow'
-            ? flowToEcsJson(record)
-            : JSON.stringify(gapToEcs(record));
+            ? ecs.flows.line(record)
+            : gapToEcsJson(record, ecs.options);
     }
     case 'log': {
       const options = logLineOptions(args.logFlags);

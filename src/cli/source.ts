@@ -39,7 +39,7 @@ export class LiveSource implements RecordSource {
       nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
       conntrack: args.conntrack,
       netns: args.netns.length > 0 ? args.netns : undefined,
-      allNetns: args.allNetns,
+      allNetns: args.allNetns ? args.netnsWatch : undefined,
       // Attaching is news only where namespaces come and go; a detach or a failure is always said.
       onNamespace: (c) => (c.change !== 'attached' || args.allNetns ? note(namespaceNote(c)) : undefined),
       qthreshold: args.qthreshold,

@@ -1,4 +1,6 @@
-// FlowRecord → ECS document: a plain nested object, ready for JSON.stringify.
+// FlowRecord → ECS document: the one definition of the flow document
+// (writeFlowDocument), rendered as an object (flowToEcs) or as a JSON line
+// (flow-json.ts) through doc-writer.ts.
 //
 // Field choices (see the ECS reference in ../shared/reference/ecs/):
 //   - @timestamp: the record's timestampUs (flow stop for a destroy, flow
@@ -27,19 +29,20 @@
 //     original tuple's protocol, network.community_id of the original tuple
 //     (ICMP: its type and code).
 //   - related.ip: every distinct address of the original and reply tuples.
-//   - observer.type 'firewall', observer.product 'netfilter'.
+//   - observer.*, agent.*, ecs.version: who wrote the document (identity.ts).
+//   - netfilter.netns: the namespace the flow was collected in, when not ours.
 //   - everything else under netfilter.ct.* (see NetfilterFlowFields).
 // Absent values are left out, never written as undefined or null.
-import type { FlowRecord, FlowTuple } from '../records';
+import type { FlowRecord, FlowTuple, NetnsLabel } from '../records';
 import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
 import { tryCommunityId, type CommunityIdInput } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
-import { ECS_VERSION, type EcsOptions } from './packet';
-import { ecsObserver, type EcsObserver } from './observer';
-import { formatTimestampUs } from './timestamp';
+import type { EcsAgent, EcsObserver, EcsOptions } from './packet';
+import { ObjectWriter, type DocWriter } from './doc-writer';
+import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity } from './identity';
 
 /** The options of packetToEcs that apply to flows (the same object can be passed to both). */
-export type FlowEcsOptions = Pick<EcsOptions, 'communityIdSeed' | 'communityId' | 'observer'>;
+export type FlowEcsOptions = Pick<EcsOptions, 'communityIdSeed' | 'communityId' | 'observer' | 'agent'>;
 
 /** netfilter.ct.reply / .master / .original. */
 export interface EcsFlowTuple {
@@ -62,10 +65,9 @@ export interface EcsSeqAdj {
 
 /** Project fields: what ECS has no place for. */
 export interface NetfilterFlowFields {
+  netns?: NetnsLabel;
   family: string;
   family_number: number;
-  /** The network namespace of the conntrack table (when the collector reads more than its own). */
-  netns?: { name: string; inode: number };
   ct: {
     event: FlowRecord['event'];
     id?: number;
@@ -133,6 +135,7 @@ export interface EcsFlowDocument {
     packets?: number;
   };
   observer: EcsObserver;
+  agent: EcsAgent;
   related?: { ip: string[] };
   netfilter: NetfilterFlowFields;
 }
@@ -153,19 +156,52 @@ export const FLOW_ACTIONS: Record<FlowRecord['event'], string> = {
   dump: 'flow-dump',
 };
 
-function ecsTuple(t: FlowTuple): EcsFlowTuple {
-  const out: EcsFlowTuple = { src_ip: t.src, dst_ip: t.dst, protocol: t.protocol };
-  if (t.srcPort !== undefined) out.src_port = t.srcPort;
-  if (t.dstPort !== undefined) out.dst_port = t.dstPort;
-  if (t.icmpId !== undefined) out.icmp_id = t.icmpId;
-  if (t.icmpType !== undefined) out.icmp_type = t.icmpType;
-  if (t.icmpCode !== undefined) out.icmp_code = t.icmpCode;
-  if (t.zone !== undefined) out.zone = t.zone;
-  return out;
+function writeTuple(w: DocWriter, key: string, t: FlowTuple): void {
+  w.open(key);
+  w.str('src_ip', t.src);
+  w.str('dst_ip', t.dst);
+  w.num('protocol', t.protocol);
+  if (t.srcPort !== undefined) w.num('src_port', t.srcPort);
+  if (t.dstPort !== undefined) w.num('dst_port', t.dstPort);
+  if (t.icmpId !== undefined) w.num('icmp_id', t.icmpId);
+  if (t.icmpType !== undefined) w.num('icmp_type', t.icmpType);
+  if (t.icmpCode !== undefined) w.num('icmp_code', t.icmpCode);
+  if (t.zone !== undefined) w.num('zone', t.zone);
+  w.close();
 }
 
-function seqAdj(s: NonNullable<FlowRecord['seqAdjOriginal']>): EcsSeqAdj {
-  return { position: s.position, offset_before: s.offsetBefore, offset_after: s.offsetAfter };
+function writeSeqAdj(w: DocWriter, key: string, s: NonNullable<FlowRecord['seqAdjOriginal']>): void {
+  w.open(key);
+  w.num('position', s.position);
+  w.num('offset_before', s.offsetBefore);
+  w.num('offset_after', s.offsetAfter);
+  w.close();
+}
+
+function writeEndpoint(
+  w: DocWriter,
+  key: string,
+  tupleIp: string | undefined,
+  tuplePort: number | undefined,
+  nat: { translatedIp: string; translatedPort?: number } | undefined,
+  bytes: number | undefined,
+  packets: number | undefined,
+): void {
+  if (tupleIp === undefined && nat === undefined && bytes === undefined && packets === undefined) return;
+  w.open(key);
+  if (tupleIp !== undefined) {
+    w.str('ip', tupleIp);
+    if (tuplePort !== undefined) w.num('port', tuplePort);
+  }
+  if (nat !== undefined) {
+    w.open('nat');
+    w.str('ip', nat.translatedIp);
+    if (nat.translatedPort !== undefined) w.num('port', nat.translatedPort);
+    w.close();
+  }
+  if (bytes !== undefined) w.num('bytes', bytes);
+  if (packets !== undefined) w.num('packets', packets);
+  w.close();
 }
 
 /** network.type: from the family, else from the original tuple's address. */
@@ -199,142 +235,134 @@ const CID_OPTIONS: { seed: number } = { seed: 0 };
 
 /** Converts one conntrack flow record into an ECS document. Never throws on odd records. */
 export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlowDocument {
+  const w = new ObjectWriter();
+  const doc = w.begin();
+  writeFlowDocument(w, record, options, ecsIdentity(options));
+  return doc as unknown as EcsFlowDocument;
+}
+
+// The addresses related.ip lists (at most four), reused from flow to flow.
+const RELATED: string[] = [];
+
+/**
+ * The flow document, field by field in document order: the one definition
+ * both renderings follow. Keys in reading order: @timestamp, ecs, event,
+ * source, destination, network, observer, agent, related, netfilter.
+ */
+export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: FlowEcsOptions | undefined, identity: EcsIdentity): void {
   const orig = record.original;
   const reply = record.reply;
 
-  const event: EcsFlowDocument['event'] = {
-    kind: 'event',
-    category: ['network'],
-    type: FLOW_EVENT_TYPES[record.event]?.slice() ?? ['connection', 'info'],
-    action: FLOW_ACTIONS[record.event] ?? 'flow-' + String(record.event),
-    module: 'netfilter',
-    dataset: 'netfilter.flow',
-    created: formatTimestampUs(record.receivedUs),
-  };
-  if (record.startUs !== undefined) event.start = formatTimestampUs(record.startUs);
-  if (record.stopUs !== undefined) event.end = formatTimestampUs(record.stopUs);
+  w.time('@timestamp', record.timestampUs);
+  writeEcsVersion(w);
+
+  w.open('event');
+  w.str('kind', 'event');
+  w.strPair('category', 'network', undefined);
+  const types = FLOW_EVENT_TYPES[record.event];
+  if (types === undefined) w.strPair('type', 'connection', 'info');
+  else w.strs('type', types);
+  w.str('action', FLOW_ACTIONS[record.event] ?? 'flow-' + String(record.event));
+  w.str('module', 'netfilter');
+  w.str('dataset', 'netfilter.flow');
+  w.time('created', record.receivedUs);
+  if (record.startUs !== undefined) w.time('start', record.startUs);
+  if (record.stopUs !== undefined) w.time('end', record.stopUs);
   if (record.startUs !== undefined && record.stopUs !== undefined && record.stopUs >= record.startUs) {
     const ns = (record.stopUs - record.startUs) * 1000;
-    if (Number.isSafeInteger(ns)) event.duration = ns;
+    if (Number.isSafeInteger(ns)) w.num('duration', ns);
+  }
+  w.close();
+
+  const nat = record.nat;
+  writeEndpoint(w, 'source', orig?.src, orig?.srcPort, nat?.source, record.originalBytes, record.originalPackets);
+  writeEndpoint(w, 'destination', orig?.dst, orig?.dstPort, nat?.destination, record.replyBytes, record.replyPackets);
+
+  w.open('network');
+  const type = flowNetworkType(record);
+  if (type !== undefined) w.str('type', type);
+  if (orig !== undefined) {
+    w.str('transport', transportName(orig.protocol));
+    w.str('iana_number', ianaNumber(orig.protocol));
+    const id = flowCommunityId(orig, options);
+    if (id !== undefined) w.str('community_id', id);
+  }
+  if (record.originalBytes !== undefined && record.replyBytes !== undefined) w.num('bytes', record.originalBytes + record.replyBytes);
+  if (record.originalPackets !== undefined && record.replyPackets !== undefined) w.num('packets', record.originalPackets + record.replyPackets);
+  w.close();
+
+  openObserver(w, identity);
+  w.close();
+  writeAgent(w, identity);
+
+  const ips = RELATED;
+  ips.length = 0;
+  for (const t of [orig, reply]) {
+    if (t === undefined) continue;
+    if (!ips.includes(t.src)) ips.push(t.src);
+    if (!ips.includes(t.dst)) ips.push(t.dst);
+  }
+  if (ips.length > 0) {
+    w.open('related');
+    w.strs('ip', ips);
+    w.close();
   }
 
-  // --- netfilter.ct ------------------------------------------------------------
-  const ct: NetfilterFlowFields['ct'] = { event: record.event };
-  if (record.id !== undefined) ct.id = record.id;
-  if (record.status !== undefined) {
-    ct.status = record.status;
-    ct.status_flags = statusNames(record.status);
+  w.open('netfilter');
+  if (record.netns !== undefined) {
+    w.open('netns');
+    w.str('name', record.netns.name);
+    w.num('inode', record.netns.inode);
+    w.close();
   }
-  if (record.stateName !== undefined) ct.state = record.stateName;
-  if (record.state !== undefined) ct.state_number = record.state;
-  if (record.timeout !== undefined) ct.timeout = record.timeout;
-  if (record.mark !== undefined) ct.mark = record.mark;
-  if (record.zone !== undefined) ct.zone = record.zone;
-  if (record.labels !== undefined) ct.labels = record.labels;
-  if (record.use !== undefined) ct.use = record.use;
-  if (record.helper !== undefined) ct.helper = record.helper;
-  if (record.secctx !== undefined) ct.secctx = record.secctx;
-  if (orig !== undefined) ct.original = ecsTuple(orig);
-  if (reply !== undefined) ct.reply = ecsTuple(reply);
-  if (record.master !== undefined) ct.master = ecsTuple(record.master);
+  w.str('family', familyName(record.family) ?? String(record.family));
+  w.num('family_number', record.family);
+  w.open('ct');
+  w.str('event', record.event);
+  if (record.id !== undefined) w.num('id', record.id);
+  if (record.status !== undefined) {
+    w.num('status', record.status);
+    w.strs('status_flags', statusNames(record.status));
+  }
+  if (record.stateName !== undefined) w.str('state', record.stateName);
+  if (record.state !== undefined) w.num('state_number', record.state);
+  if (record.timeout !== undefined) w.num('timeout', record.timeout);
+  if (record.mark !== undefined) w.num('mark', record.mark);
+  if (record.zone !== undefined) w.num('zone', record.zone);
+  if (record.labels !== undefined) w.str('labels', record.labels);
+  if (record.use !== undefined) w.num('use', record.use);
+  if (record.helper !== undefined) w.str('helper', record.helper);
+  if (record.secctx !== undefined) w.str('secctx', record.secctx);
+  if (orig !== undefined) writeTuple(w, 'original', orig);
+  if (reply !== undefined) writeTuple(w, 'reply', reply);
+  if (record.master !== undefined) writeTuple(w, 'master', record.master);
   if (
     record.tcpFlagsOriginal !== undefined ||
     record.tcpFlagsReply !== undefined ||
     record.tcpWscaleOriginal !== undefined ||
     record.tcpWscaleReply !== undefined
   ) {
-    const tcp: NonNullable<NetfilterFlowFields['ct']['tcp']> = {};
+    w.open('tcp');
     if (record.tcpFlagsOriginal !== undefined) {
-      tcp.flags_original = tcpCtFlagNames(record.tcpFlagsOriginal);
-      tcp.flags_original_bits = record.tcpFlagsOriginal;
+      w.strs('flags_original', tcpCtFlagNames(record.tcpFlagsOriginal));
+      w.num('flags_original_bits', record.tcpFlagsOriginal);
     }
     if (record.tcpFlagsReply !== undefined) {
-      tcp.flags_reply = tcpCtFlagNames(record.tcpFlagsReply);
-      tcp.flags_reply_bits = record.tcpFlagsReply;
+      w.strs('flags_reply', tcpCtFlagNames(record.tcpFlagsReply));
+      w.num('flags_reply_bits', record.tcpFlagsReply);
     }
-    if (record.tcpWscaleOriginal !== undefined) tcp.wscale_original = record.tcpWscaleOriginal;
-    if (record.tcpWscaleReply !== undefined) tcp.wscale_reply = record.tcpWscaleReply;
-    ct.tcp = tcp;
+    if (record.tcpWscaleOriginal !== undefined) w.num('wscale_original', record.tcpWscaleOriginal);
+    if (record.tcpWscaleReply !== undefined) w.num('wscale_reply', record.tcpWscaleReply);
+    w.close();
   }
   if (record.seqAdjOriginal !== undefined || record.seqAdjReply !== undefined) {
-    const s: NonNullable<NetfilterFlowFields['ct']['seq_adj']> = {};
-    if (record.seqAdjOriginal !== undefined) s.original = seqAdj(record.seqAdjOriginal);
-    if (record.seqAdjReply !== undefined) s.reply = seqAdj(record.seqAdjReply);
-    ct.seq_adj = s;
+    w.open('seq_adj');
+    if (record.seqAdjOriginal !== undefined) writeSeqAdj(w, 'original', record.seqAdjOriginal);
+    if (record.seqAdjReply !== undefined) writeSeqAdj(w, 'reply', record.seqAdjReply);
+    w.close();
   }
-  if (record.timesFromCollector === true) ct.times_from_collector = true;
-  if (record.decodeError !== undefined) ct.decode_error = record.decodeError;
-
-  // --- network -------------------------------------------------------------------
-  const network: EcsFlowDocument['network'] = {};
-  const type = flowNetworkType(record);
-  if (type !== undefined) network.type = type;
-  if (orig !== undefined) {
-    network.transport = transportName(orig.protocol);
-    network.iana_number = ianaNumber(orig.protocol);
-    const id = flowCommunityId(orig, options);
-    if (id !== undefined) network.community_id = id;
-  }
-  if (record.originalBytes !== undefined && record.replyBytes !== undefined) {
-    network.bytes = record.originalBytes + record.replyBytes;
-  }
-  if (record.originalPackets !== undefined && record.replyPackets !== undefined) {
-    network.packets = record.originalPackets + record.replyPackets;
-  }
-
-  // --- source / destination ---------------------------------------------------------
-  const source: EcsFlowEndpoint = {};
-  const destination: EcsFlowEndpoint = {};
-  if (orig !== undefined) {
-    source.ip = orig.src;
-    if (orig.srcPort !== undefined) source.port = orig.srcPort;
-    destination.ip = orig.dst;
-    if (orig.dstPort !== undefined) destination.port = orig.dstPort;
-  }
-  const nat = record.nat;
-  if (nat?.source !== undefined) {
-    source.nat =
-      nat.source.translatedPort === undefined
-        ? { ip: nat.source.translatedIp }
-        : { ip: nat.source.translatedIp, port: nat.source.translatedPort };
-  }
-  if (nat?.destination !== undefined) {
-    destination.nat =
-      nat.destination.translatedPort === undefined
-        ? { ip: nat.destination.translatedIp }
-        : { ip: nat.destination.translatedIp, port: nat.destination.translatedPort };
-  }
-  if (record.originalBytes !== undefined) source.bytes = record.originalBytes;
-  if (record.originalPackets !== undefined) source.packets = record.originalPackets;
-  if (record.replyBytes !== undefined) destination.bytes = record.replyBytes;
-  if (record.replyPackets !== undefined) destination.packets = record.replyPackets;
-
-  // --- observer ----------------------------------------------------------------------
-  const observer: EcsFlowDocument['observer'] = ecsObserver(options);
-
-  // --- assemble ----------------------------------------------------------------------
-  // Keys in reading order: @timestamp, ecs, event, source, destination, network, observer, related, netfilter.
-  const doc = {
-    '@timestamp': formatTimestampUs(record.timestampUs),
-    ecs: { version: ECS_VERSION },
-    event,
-  } as EcsFlowDocument;
-  if (Object.keys(source).length > 0) doc.source = source;
-  if (Object.keys(destination).length > 0) doc.destination = destination;
-  doc.network = network;
-  doc.observer = observer;
-  const ips: string[] = [];
-  for (const t of [orig, reply]) {
-    if (t === undefined) continue;
-    if (!ips.includes(t.src)) ips.push(t.src);
-    if (!ips.includes(t.dst)) ips.push(t.dst);
-  }
-  if (ips.length > 0) doc.related = { ip: ips };
-  doc.netfilter = {
-    family: familyName(record.family) ?? String(record.family),
-    family_number: record.family,
-    ...(record.netns ? { netns: { name: record.netns.name, inode: record.netns.inode } } : {}),
-    ct,
-  };
-  return doc;
+  if (record.timesFromCollector === true) w.bool('times_from_collector', true);
+  if (record.decodeError !== undefined) w.str('decode_error', record.decodeError);
+  w.close();
+  w.close();
 }

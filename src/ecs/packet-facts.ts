@@ -1,7 +1,6 @@
-// What both ECS renderings (packet.ts: an object; packet-json.ts: a JSON
-// line) derive from a record before writing fields: the verdict, the
-// endpoints, the VLAN ids, the MACs and the Community ID. One place, so the
-// two cannot drift.
+// What the packet document (packet.ts) derives from a record before writing
+// fields: the verdict, the endpoints, the VLAN ids, the MACs and the
+// Community ID.
 import type { PacketRecord } from '../records';
 import type { TransportLayer } from '../packet/types';
 import { type ActionResult, defaultActionMapper } from '../verdict/action';
@@ -26,6 +25,8 @@ export interface PacketFacts {
   srcMac: string | undefined;
   dstMac: string | undefined;
   communityId: string | undefined;
+  /** The prefix without its surrounding spaces (rule.name when no convention names the rule). */
+  trimmedPrefix: string;
 }
 
 const PROTO_NUMBERS: Record<TransportLayer['kind'], number> = {
@@ -57,11 +58,33 @@ const FACTS: PacketFacts = {
   srcMac: undefined,
   dstMac: undefined,
   communityId: undefined,
+  trimmedPrefix: '',
 };
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
 const CID_OPTIONS: { seed: number } = { seed: 0 };
-const COMMUNITY_IDS = new Map<string, string>();
-const COMMUNITY_IDS_MAX = 4096;
+
+// The Community IDs of recent flows, direct-mapped by a hash of the ports and
+// addresses: a flow's next packets find theirs without hashing it again, and
+// a scan (every packet a new flow) pays one compare and no garbage for it.
+const CID_SLOTS = 4096;
+interface CidEntry {
+  srcIp: string;
+  dstIp: string;
+  /** protocol and both ports (or ICMP type and code) in one number. */
+  rest: number;
+  seed: number;
+  id: string;
+}
+const CID_CACHE: Array<CidEntry | undefined> = new Array(CID_SLOTS);
+
+function lastChars(s: string): number {
+  const n = s.length;
+  return n < 2 ? n : (s.charCodeAt(n - 1) * 31 + s.charCodeAt(n - 2)) * 31 + n;
+}
+
+// The last prefix and its trimmed form (prefixes repeat: a rule logs many packets).
+let lastPrefix = '';
+let lastTrimmed = '';
 
 /** The derived facts of a record. The returned object is shared: read it before calling again. */
 export function packetFacts(record: PacketRecord, options: EcsOptions | undefined): PacketFacts {
@@ -105,12 +128,16 @@ export function packetFacts(record: PacketRecord, options: EcsOptions | undefine
 
   f.communityId = undefined;
   if (f.protocol >= 0 && f.isIp && options?.communityId !== false && f.srcIp !== undefined && f.dstIp !== undefined) {
-    // Packets of one flow repeat its hash: remember the last few thousand flows' IDs.
-    const seed = options?.communityIdSeed ?? 0;
-    const key =
-      f.srcIp + ' ' + f.dstIp + ' ' + f.protocol + ' ' + (f.srcPort ?? icmpType) + ' ' + (f.dstPort ?? icmpCode) + ' ' + seed;
-    f.communityId = COMMUNITY_IDS.get(key);
-    if (f.communityId === undefined) {
+    const seed = (options?.communityIdSeed ?? 0) & 0xffff;
+    const a = f.srcPort ?? icmpType ?? 0x10000;
+    const b = f.dstPort ?? icmpCode ?? 0x10000;
+    // 8 + 17 + 17 bits: exact in a double.
+    const rest = ((f.protocol & 0xff) * 0x20000 + a) * 0x20000 + b;
+    const slot = (Math.imul(a ^ (b << 16), 0x9e3779b1) ^ lastChars(f.srcIp) ^ Math.imul(lastChars(f.dstIp), 0x85ebca6b)) >>> 20;
+    const hit = CID_CACHE[slot];
+    if (hit !== undefined && hit.rest === rest && hit.seed === seed && hit.srcIp === f.srcIp && hit.dstIp === f.dstIp) {
+      f.communityId = hit.id;
+    } else {
       const cid = CID_INPUT;
       cid.srcIp = f.srcIp;
       cid.dstIp = f.dstIp;
@@ -122,11 +149,23 @@ export function packetFacts(record: PacketRecord, options: EcsOptions | undefine
       CID_OPTIONS.seed = seed;
       f.communityId = tryCommunityId(cid, CID_OPTIONS);
       if (f.communityId !== undefined) {
-        if (COMMUNITY_IDS.size >= COMMUNITY_IDS_MAX) COMMUNITY_IDS.clear();
-        COMMUNITY_IDS.set(key, f.communityId);
+        if (hit === undefined) CID_CACHE[slot] = { srcIp: f.srcIp, dstIp: f.dstIp, rest, seed, id: f.communityId };
+        else {
+          hit.srcIp = f.srcIp;
+          hit.dstIp = f.dstIp;
+          hit.rest = rest;
+          hit.seed = seed;
+          hit.id = f.communityId;
+        }
       }
     }
   }
+
+  if (record.prefix !== lastPrefix) {
+    lastPrefix = record.prefix;
+    lastTrimmed = record.prefix.trim();
+  }
+  f.trimmedPrefix = lastTrimmed;
 
   // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
   const linkVlans = pkt.link?.vlans;

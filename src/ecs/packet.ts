@@ -1,4 +1,6 @@
-// PacketRecord → ECS document: a plain nested object, ready for JSON.stringify.
+// PacketRecord → ECS document: the one definition of the packet document
+// (writePacketDocument), rendered as an object (packetToEcs) or as a JSON line
+// (packet-json.ts) through doc-writer.ts.
 //
 // Field choices (see the ECS reference in ../shared/reference/ecs/):
 //   - @timestamp: the packet's time (kernel timestamp when present);
@@ -15,21 +17,22 @@
 //   - source.mac / destination.mac: ECS form, upper case with dashes.
 //   - network.direction: 'ingress' on input/ingress hooks, 'egress' on
 //     output/egress hooks (host point of view); absent for forwarded traffic.
-//   - observer.type 'firewall', observer.product 'netfilter'.
+//   - observer.*, agent.*, ecs.version: who wrote the document (identity.ts).
+//   - rule.name: the verdict's rule name (a convention's label) or the prefix
+//     trimmed; rule.ruleset / rule.id where a prefix convention names them.
 //   - everything else netfilter-specific under `netfilter.*`.
 // Absent values are left out, never written as undefined or null.
-import type { PacketRecord } from '../records';
+import type { PacketRecord, NetnsLabel } from '../records';
 import type { ActionResult } from '../verdict/action';
 import { packetFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
-import { ecsObserver, type EcsObserver } from './observer';
-import { formatTimestampUs } from './timestamp';
+import { ObjectWriter, type DocWriter } from './doc-writer';
+import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
 
-/** The ECS version the documents conform to (every field used exists in it). */
-export const ECS_VERSION = '9.5.0';
+export { ECS_VERSION } from './identity';
 
-export interface EcsOptions {
+export interface EcsOptions extends EcsIdentityOptions {
   /** Prefix → verdict; the default rules of action.ts when absent. */
   actionMapper?: (prefix: string) => ActionResult | undefined;
   /** Seed of network.community_id (default 0). */
@@ -38,8 +41,23 @@ export interface EcsOptions {
   communityId?: boolean;
   /** Labels of NFLOG groups, used when the record carries none. */
   groupLabels?: Record<number, string>;
-  /** observer.hostname / observer.name. */
-  observer?: { hostname?: string; name?: string };
+}
+
+/** observer.* as every document writes it. */
+export interface EcsObserver {
+  type: 'firewall';
+  product: 'netfilter';
+  hostname: string;
+  name?: string;
+  ip?: string[];
+}
+
+/** agent.* as every document writes it. */
+export interface EcsAgent {
+  type: 'netfilter-collector';
+  version: string;
+  name: string;
+  id?: string;
 }
 
 export interface EcsInterface {
@@ -61,6 +79,7 @@ export interface EcsDocument {
     sequence?: number;
   };
   observer: EcsObserver & { ingress?: EcsInterface; egress?: EcsInterface };
+  agent: EcsAgent;
   network: {
     type?: string;
     transport?: string;
@@ -73,7 +92,7 @@ export interface EcsDocument {
   source?: { ip?: string; port?: number; mac?: string; bytes?: number; packets?: number };
   destination?: { ip?: string; port?: number; mac?: string };
   related?: { ip: string[] };
-  rule?: { name: string };
+  rule?: { name?: string; ruleset?: string; id?: string };
   netfilter: NetfilterFields;
 }
 
@@ -81,8 +100,7 @@ export interface EcsDocument {
 export interface NetfilterFields {
   group: number;
   group_label?: string;
-  /** The network namespace the packet was logged in (when the collector reads more than its own). */
-  netns?: { name: string; inode: number };
+  netns?: NetnsLabel;
   family: string;
   family_number: number;
   hook?: string;
@@ -134,246 +152,278 @@ export interface NetfilterFields {
   decode_error?: string;
 }
 
-function iface(name: string | undefined, index: number | undefined): EcsInterface | undefined {
-  if (name === undefined && index === undefined) return undefined;
-  const i: { name?: string; id?: string } = {};
-  if (name !== undefined) i.name = name;
-  if (index !== undefined) i.id = String(index);
-  return { interface: i };
-}
-
-function phys(name: string | undefined, index: number | undefined): { name?: string; ifindex?: number } | undefined {
-  if (name === undefined && index === undefined) return undefined;
-  const p: { name?: string; ifindex?: number } = {};
-  if (name !== undefined) p.name = name;
-  if (index !== undefined) p.ifindex = index;
-  return p;
-}
 
 /** Converts one NFLOG packet record into an ECS document. Never throws on odd records. */
 export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocument {
+  const w = new ObjectWriter();
+  const doc = w.begin();
+  writePacketDocument(w, record, options, ecsIdentity(options));
+  return doc as unknown as EcsDocument;
+}
+
+function writeInterface(w: DocWriter, key: string, name: string | undefined, index: number | undefined): void {
+  w.open(key);
+  w.open('interface');
+  if (name !== undefined) w.str('name', name);
+  if (index !== undefined) w.str('id', String(index));
+  w.close();
+  w.close();
+}
+
+function writePhys(w: DocWriter, key: string, name: string | undefined, index: number | undefined): void {
+  w.open(key);
+  if (name !== undefined) w.str('name', name);
+  if (index !== undefined) w.num('ifindex', index);
+  w.close();
+}
+
+/**
+ * The packet document, field by field in document order: the one definition
+ * both renderings follow. Keys in reading order: @timestamp, ecs, event,
+ * source, destination, network, observer, agent, rule, related, netfilter.
+ */
+export function writePacketDocument(w: DocWriter, record: PacketRecord, options: EcsOptions | undefined, identity: EcsIdentity): void {
   const pkt = record.packet;
   const net = pkt.network;
   const tr = pkt.transport;
+  const f = packetFacts(record, options);
+  const verdict = f.verdict;
 
-  const facts = packetFacts(record, options);
-  const verdict = facts.verdict;
-  const label = facts.label;
-  const isIp = facts.isIp;
-  const types: string[] = isIp ? ['connection'] : [];
-  types.push(verdict?.type ?? 'info');
+  w.time('@timestamp', record.timestampUs);
+  writeEcsVersion(w);
 
-  const event: EcsDocument['event'] = {
-    kind: 'event',
-    category: ['network'],
-    type: types,
-    module: 'netfilter',
-    dataset: 'netfilter.log',
-    created: formatTimestampUs(record.receivedUs),
-  };
+  w.open('event');
+  w.str('kind', 'event');
+  w.strPair('category', 'network', undefined);
+  if (f.isIp) w.strPair('type', 'connection', verdict?.type ?? 'info');
+  else w.strPair('type', verdict?.type ?? 'info', undefined);
+  w.str('module', 'netfilter');
+  w.str('dataset', 'netfilter.log');
+  w.time('created', record.receivedUs);
   if (verdict !== undefined) {
-    event.action = verdict.action;
-    if (verdict.outcome !== undefined) event.outcome = verdict.outcome;
+    w.str('action', verdict.action);
+    if (verdict.outcome !== undefined) w.str('outcome', verdict.outcome);
   }
-  if (record.seq !== undefined) event.sequence = record.seq;
+  if (record.seq !== undefined) w.num('sequence', record.seq);
+  w.close();
 
-  // --- observer --------------------------------------------------------------
-  const observer: EcsDocument['observer'] = ecsObserver(options);
-  const ingress = iface(record.inInterface, record.inIfindex);
-  if (ingress !== undefined) observer.ingress = ingress;
-  const egress = iface(record.outInterface, record.outIfindex);
-  if (egress !== undefined) observer.egress = egress;
+  const { srcIp, dstIp, srcPort, dstPort, srcMac, dstMac, bytes } = f;
+  if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {
+    w.open('source');
+    if (srcIp !== undefined) w.str('ip', srcIp);
+    if (srcPort !== undefined) w.num('port', srcPort);
+    if (srcMac !== undefined) w.str('mac', srcMac);
+    if (bytes !== undefined) {
+      w.num('bytes', bytes);
+      w.num('packets', 1);
+    }
+    w.close();
+  }
+  if (dstIp !== undefined || dstPort !== undefined || dstMac !== undefined) {
+    w.open('destination');
+    if (dstIp !== undefined) w.str('ip', dstIp);
+    if (dstPort !== undefined) w.num('port', dstPort);
+    if (dstMac !== undefined) w.str('mac', dstMac);
+    w.close();
+  }
 
-  // --- netfilter namespace ---------------------------------------------------
-  const nf: NetfilterFields = {
-    group: record.group,
-    family: familyName(record.family) ?? String(record.family),
-    family_number: record.family,
-    hook_number: record.hook,
-    prefix: record.prefix,
-    kernel_timestamp: record.kernelTimestamp,
-    payload_length: record.payloadLength,
-    hw_protocol: record.hwProtocol,
-  };
-  if (label !== undefined) nf.group_label = label;
-  if (record.netns !== undefined) nf.netns = { name: record.netns.name, inode: record.netns.inode };
-  const hook = hookName(record.family, record.hook);
-  if (hook !== undefined) nf.hook = hook;
-  if (record.mark !== undefined) nf.mark = record.mark;
-  if (record.uid !== undefined) nf.uid = record.uid;
-  if (record.gid !== undefined) nf.gid = record.gid;
-  if (record.seq !== undefined) nf.seq = record.seq;
-  if (record.seqGlobal !== undefined) nf.seq_global = record.seqGlobal;
-  if (record.ctInfo !== undefined) nf.ct_info = record.ctInfo;
-  const physin = phys(record.physInInterface, record.physInIfindex);
-  if (physin !== undefined) nf.physin = physin;
-  const physout = phys(record.physOutInterface, record.physOutIfindex);
-  if (physout !== undefined) nf.physout = physout;
-  const decodeError = record.decodeError ?? pkt.error;
-  if (decodeError !== undefined) nf.decode_error = decodeError;
-
-  // --- network ---------------------------------------------------------------
-  const network: EcsDocument['network'] = {};
+  w.open('network');
+  if (net !== undefined) w.str('type', net.kind);
+  if (f.protocol >= 0 && f.isIp) {
+    w.str('transport', transportName(f.protocol));
+    w.str('iana_number', ianaNumber(f.protocol));
+    if (f.communityId !== undefined) w.str('community_id', f.communityId);
+  }
   const direction = hookDirection(record.family, record.hook);
+  if (direction !== undefined) w.str('direction', direction);
+  if (f.outerVlan !== undefined) {
+    w.open('vlan');
+    w.str('id', String(f.outerVlan));
+    w.close();
+    if (f.innerVlan !== undefined) {
+      w.open('inner');
+      w.open('vlan');
+      w.str('id', String(f.innerVlan));
+      w.close();
+      w.close();
+    }
+  }
+  w.close();
 
-  const { srcIp, dstIp, outerVlan, innerVlan } = facts;
+  openObserver(w, identity);
+  if (record.inInterface !== undefined || record.inIfindex !== undefined) writeInterface(w, 'ingress', record.inInterface, record.inIfindex);
+  if (record.outInterface !== undefined || record.outIfindex !== undefined) writeInterface(w, 'egress', record.outInterface, record.outIfindex);
+  w.close();
+  writeAgent(w, identity);
+
+  const ruleName = verdict?.ruleName ?? f.trimmedPrefix;
+  if (ruleName.length > 0 || verdict?.ruleset !== undefined || verdict?.ruleId !== undefined) {
+    w.open('rule');
+    if (ruleName.length > 0) w.str('name', ruleName);
+    if (verdict?.ruleset !== undefined) w.str('ruleset', verdict.ruleset);
+    if (verdict?.ruleId !== undefined) w.str('id', verdict.ruleId);
+    w.close();
+  }
+  if (srcIp !== undefined || dstIp !== undefined) {
+    w.open('related');
+    if (srcIp === undefined) w.strPair('ip', dstIp as string, undefined);
+    else w.strPair('ip', srcIp, dstIp !== undefined && dstIp !== srcIp ? dstIp : undefined);
+    w.close();
+  }
+
+  w.open('netfilter');
+  w.num('group', record.group);
+  if (f.label !== undefined) w.str('group_label', f.label);
+  if (record.netns !== undefined) {
+    w.open('netns');
+    w.str('name', record.netns.name);
+    w.num('inode', record.netns.inode);
+    w.close();
+  }
+  w.str('family', familyName(record.family) ?? String(record.family));
+  w.num('family_number', record.family);
+  const hook = hookName(record.family, record.hook);
+  if (hook !== undefined) w.str('hook', hook);
+  w.num('hook_number', record.hook);
+  w.str('prefix', record.prefix);
+  w.bool('kernel_timestamp', record.kernelTimestamp);
+  w.num('payload_length', record.payloadLength);
+  w.num('hw_protocol', record.hwProtocol);
+  if (record.mark !== undefined) w.num('mark', record.mark);
+  if (record.uid !== undefined) w.num('uid', record.uid);
+  if (record.gid !== undefined) w.num('gid', record.gid);
+  if (record.seq !== undefined) w.num('seq', record.seq);
+  if (record.seqGlobal !== undefined) w.num('seq_global', record.seqGlobal);
+  if (record.ctInfo !== undefined) w.num('ct_info', record.ctInfo);
+  if (record.physInInterface !== undefined || record.physInIfindex !== undefined) writePhys(w, 'physin', record.physInInterface, record.physInIfindex);
+  if (record.physOutInterface !== undefined || record.physOutIfindex !== undefined)
+    writePhys(w, 'physout', record.physOutInterface, record.physOutIfindex);
+  if (f.outerVlan !== undefined) {
+    w.open('vlan');
+    w.num('id', f.outerVlan);
+    if (f.innerVlan !== undefined) w.num('inner_id', f.innerVlan);
+    w.close();
+  }
+  const decodeError = record.decodeError ?? pkt.error;
+  if (decodeError !== undefined) w.str('decode_error', decodeError);
 
   if (net !== undefined) {
     if (net.kind === 'ipv4') {
-      network.type = 'ipv4';
-      const ip: NonNullable<NetfilterFields['ip']> = {
-        ttl: net.ttl,
-        id: net.id,
-        tos: net.tos,
-        flags: ipv4FlagNames(net.flagReserved, net.dontFragment, net.moreFragments),
-        fragment_offset: net.fragmentOffset,
-      };
-      if (net.options.length > 0) ip.options = net.options;
-      nf.ip = ip;
+      w.open('ip');
+      w.num('ttl', net.ttl);
+      w.num('id', net.id);
+      w.num('tos', net.tos);
+      w.strs('flags', ipv4FlagNames(net.flagReserved, net.dontFragment, net.moreFragments));
+      w.num('fragment_offset', net.fragmentOffset);
+      if (net.options.length > 0) w.str('options', net.options);
+      w.close();
     } else if (net.kind === 'ipv6') {
-      network.type = 'ipv6';
-      const ip: NonNullable<NetfilterFields['ip']> = {
-        hop_limit: net.hopLimit,
-        flow_label: net.flowLabel,
-        traffic_class: net.trafficClass,
-      };
-      if (net.extensionHeaders.length > 0) ip.extension_headers = net.extensionHeaders.slice();
+      w.open('ip');
+      w.num('hop_limit', net.hopLimit);
+      w.num('flow_label', net.flowLabel);
+      w.num('traffic_class', net.trafficClass);
+      if (net.extensionHeaders.length > 0) w.nums('extension_headers', net.extensionHeaders);
       if (net.fragment !== undefined) {
-        ip.fragment = { offset: net.fragment.offset, more_fragments: net.fragment.moreFragments, id: net.fragment.id };
+        w.open('fragment');
+        w.num('offset', net.fragment.offset);
+        w.bool('more_fragments', net.fragment.moreFragments);
+        w.num('id', net.fragment.id);
+        w.close();
       }
-      nf.ip = ip;
+      w.close();
     } else {
-      network.type = 'arp';
-      const arp: NonNullable<NetfilterFields['arp']> = { operation: net.operation };
-      if (net.senderMac !== undefined) arp.sender_mac = net.senderMac;
-      if (net.targetMac !== undefined) arp.target_mac = net.targetMac;
-      nf.arp = arp;
+      w.open('arp');
+      w.num('operation', net.operation);
+      if (net.senderMac !== undefined) w.str('sender_mac', net.senderMac);
+      if (net.targetMac !== undefined) w.str('target_mac', net.targetMac);
+      w.close();
     }
   }
 
-  if (tr !== undefined) {
-    switch (tr.kind) {
-      case 'tcp': {
-        const tcp: NonNullable<NetfilterFields['tcp']> = {
-          flags: tcpFlagNames(tr.flags),
-          window: tr.window,
-          seq: tr.seq,
-          ack: tr.ack,
-        };
-        if (tr.urgentPointer !== 0) tcp.urgent_pointer = tr.urgentPointer;
-        if (tr.mss !== undefined) tcp.mss = tr.mss;
-        if (tr.options.length > 0) tcp.options = tr.options;
-        nf.tcp = tcp;
-        break;
+  if (tr !== undefined) writeTransport(w, tr);
+  w.close();
+}
+
+function writeTransport(w: DocWriter, tr: NonNullable<PacketRecord['packet']['transport']>): void {
+  switch (tr.kind) {
+    case 'tcp':
+      w.open('tcp');
+      w.strs('flags', tcpFlagNames(tr.flags));
+      w.num('window', tr.window);
+      w.num('seq', tr.seq);
+      w.num('ack', tr.ack);
+      if (tr.urgentPointer !== 0) w.num('urgent_pointer', tr.urgentPointer);
+      if (tr.mss !== undefined) w.num('mss', tr.mss);
+      if (tr.options.length > 0) w.str('options', tr.options);
+      w.close();
+      return;
+    case 'udp':
+    case 'udplite':
+      w.open('udp');
+      w.num('length', tr.length);
+      w.close();
+      return;
+    case 'sctp':
+      w.open('sctp');
+      w.num('verification_tag', tr.verificationTag);
+      if (tr.firstChunkType !== undefined) w.num('chunk_type', tr.firstChunkType);
+      w.close();
+      return;
+    case 'icmp':
+    case 'icmpv6': {
+      w.open('icmp');
+      w.num('type', tr.type);
+      w.num('code', tr.code);
+      if (tr.id !== undefined) w.num('id', tr.id);
+      if (tr.sequence !== undefined) w.num('sequence', tr.sequence);
+      if (tr.mtu !== undefined) w.num('mtu', tr.mtu);
+      if (tr.pointer !== undefined) w.num('pointer', tr.pointer);
+      if (tr.kind === 'icmp') {
+        if (tr.gateway !== undefined) w.str('gateway', tr.gateway);
+      } else if (tr.target !== undefined) {
+        w.str('target', tr.target);
       }
-      case 'udp':
-      case 'udplite':
-        nf.udp = { length: tr.length };
-        break;
-      case 'sctp':
-        nf.sctp =
-          tr.firstChunkType === undefined
-            ? { verification_tag: tr.verificationTag }
-            : { verification_tag: tr.verificationTag, chunk_type: tr.firstChunkType };
-        break;
-      case 'icmp':
-      case 'icmpv6': {
-        const icmp: NonNullable<NetfilterFields['icmp']> = { type: tr.type, code: tr.code };
-        if (tr.id !== undefined) icmp.id = tr.id;
-        if (tr.sequence !== undefined) icmp.sequence = tr.sequence;
-        if (tr.mtu !== undefined) icmp.mtu = tr.mtu;
-        if (tr.pointer !== undefined) icmp.pointer = tr.pointer;
-        if (tr.kind === 'icmp') {
-          if (tr.gateway !== undefined) icmp.gateway = tr.gateway;
-        } else if (tr.target !== undefined) {
-          icmp.target = tr.target;
+      const emb = tr.embedded;
+      if (emb !== undefined && (emb.network !== undefined || emb.transport !== undefined)) {
+        w.open('original');
+        if (emb.network !== undefined) {
+          w.str('src_ip', emb.network.src);
+          w.str('dst_ip', emb.network.dst);
+          w.num('protocol', emb.network.protocol);
         }
-        const emb = tr.embedded;
-        if (emb !== undefined && (emb.network !== undefined || emb.transport !== undefined)) {
-          const original: NonNullable<NonNullable<NetfilterFields['icmp']>['original']> = {};
-          if (emb.network !== undefined) {
-            original.src_ip = emb.network.src;
-            original.dst_ip = emb.network.dst;
-            original.protocol = emb.network.protocol;
-          }
-          const et = emb.transport;
-          if (et !== undefined && (et.kind === 'tcp' || et.kind === 'udp' || et.kind === 'udplite' || et.kind === 'sctp')) {
-            original.src_port = et.srcPort;
-            original.dst_port = et.dstPort;
-          }
-          icmp.original = original;
+        const et = emb.transport;
+        if (et !== undefined && (et.kind === 'tcp' || et.kind === 'udp' || et.kind === 'udplite' || et.kind === 'sctp')) {
+          w.num('src_port', et.srcPort);
+          w.num('dst_port', et.dstPort);
         }
-        nf.icmp = icmp;
-        break;
+        w.close();
       }
-      case 'gre': {
-        const gre: NonNullable<NetfilterFields['gre']> = { version: tr.version, protocol: tr.protocol };
-        if (tr.key !== undefined) gre.key = tr.key;
-        if (tr.sequence !== undefined) gre.sequence = tr.sequence;
-        if (tr.callId !== undefined) gre.call_id = tr.callId;
-        nf.gre = gre;
-        break;
-      }
-      case 'esp':
-        nf.esp = { spi: tr.spi, sequence: tr.sequence };
-        break;
-      case 'ah':
-        nf.ah = { spi: tr.spi, sequence: tr.sequence, next_header: tr.nextHeader };
-        break;
-      case 'other':
-        break;
+      w.close();
+      return;
     }
+    case 'gre':
+      w.open('gre');
+      w.num('version', tr.version);
+      w.num('protocol', tr.protocol);
+      if (tr.key !== undefined) w.num('key', tr.key);
+      if (tr.sequence !== undefined) w.num('sequence', tr.sequence);
+      if (tr.callId !== undefined) w.num('call_id', tr.callId);
+      w.close();
+      return;
+    case 'esp':
+      w.open('esp');
+      w.num('spi', tr.spi);
+      w.num('sequence', tr.sequence);
+      w.close();
+      return;
+    case 'ah':
+      w.open('ah');
+      w.num('spi', tr.spi);
+      w.num('sequence', tr.sequence);
+      w.num('next_header', tr.nextHeader);
+      w.close();
+      return;
+    case 'other':
+      return;
   }
-
-  if (facts.protocol >= 0 && isIp) {
-    network.transport = transportName(facts.protocol);
-    network.iana_number = ianaNumber(facts.protocol);
-    if (facts.communityId !== undefined) network.community_id = facts.communityId;
-  }
-  if (direction !== undefined) network.direction = direction;
-  if (outerVlan !== undefined) {
-    network.vlan = { id: String(outerVlan) };
-    nf.vlan = innerVlan === undefined ? { id: outerVlan } : { id: outerVlan, inner_id: innerVlan };
-    if (innerVlan !== undefined) network.inner = { vlan: { id: String(innerVlan) } };
-  }
-
-  const { srcPort, dstPort, srcMac, dstMac, bytes } = facts;
-
-  // --- assemble --------------------------------------------------------------
-  // Keys in reading order: @timestamp, ecs, event, source, destination, network, observer, rule, related, netfilter.
-  const doc = {
-    '@timestamp': formatTimestampUs(record.timestampUs),
-    ecs: { version: ECS_VERSION },
-    event,
-  } as EcsDocument;
-  if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {
-    const source: NonNullable<EcsDocument['source']> = {};
-    if (srcIp !== undefined) source.ip = srcIp;
-    if (srcPort !== undefined) source.port = srcPort;
-    if (srcMac !== undefined) source.mac = srcMac;
-    if (bytes !== undefined) {
-      source.bytes = bytes;
-      source.packets = 1;
-    }
-    doc.source = source;
-  }
-  if (dstIp !== undefined || dstPort !== undefined || dstMac !== undefined) {
-    const destination: NonNullable<EcsDocument['destination']> = {};
-    if (dstIp !== undefined) destination.ip = dstIp;
-    if (dstPort !== undefined) destination.port = dstPort;
-    if (dstMac !== undefined) destination.mac = dstMac;
-    doc.destination = destination;
-  }
-  doc.network = network;
-  doc.observer = observer;
-  const ruleName = record.prefix.trim();
-  if (ruleName.length > 0) doc.rule = { name: ruleName };
-  if (srcIp !== undefined || dstIp !== undefined) {
-    const ips: string[] = [];
-    if (srcIp !== undefined) ips.push(srcIp);
-    if (dstIp !== undefined && dstIp !== srcIp) ips.push(dstIp);
-    doc.related = { ip: ips };
-  }
-  doc.netfilter = nf;
-  return doc;
 }

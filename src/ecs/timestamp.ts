@@ -58,7 +58,9 @@ function secondPrefix(secs: number): string {
 export function formatTimestampUs(us: number): string {
   if (!Number.isFinite(us)) us = 0;
   const secs = Math.floor(us / 1e6);
-  const micros = Math.floor(us - secs * 1e6);
+  let micros = Math.floor(us - secs * 1e6);
+  // Beyond 2^53 µs a double has no microseconds left: the remainder can fall outside [0, 1e6).
+  if (!(micros >= 0 && micros < 1e6)) micros = 0;
   return cachedPrefix(secs) + PAD3[Math.floor(micros / 1000)] + PAD3[micros % 1000] + 'Z';
 }
 
@@ -67,6 +69,7 @@ export function writeTimestampUs(out: Uint8Array, at: number, us: number): numbe
   if (!Number.isFinite(us)) us = 0;
   const secs = Math.floor(us / 1e6);
   let micros = Math.floor(us - secs * 1e6);
+  if (!(micros >= 0 && micros < 1e6)) micros = 0;
   cachedPrefix(secs);
   const prefix = lastPrefixBytes;
   for (let i = 0; i < prefix.length; i++) out[at++] = prefix[i];

@@ -46,18 +46,18 @@ describeKernel('the command across namespaces', () => {
         await until(() => ['a', 'b', 'c'].every((ns) => stderr.includes(`collecting in network namespace ${lab.name(ns)} (inode`))),
       ).toBe(true);
       await Promise.all(['a', 'b', 'c'].map((ns, i) => flood(lab, ns, binary(), PORT, 20 + i, 1000, 10, 4)));
-      expect(await until(() => lines('a') === 20 && lines('b') === 21 && lines('c') === 22)).toBe(true);
+      expect(await until(() => lines('a') === 20 && lines('b') === 21 && lines('c') === 22), stderr).toBe(true);
 
       expect(spawnSync('ip', ['netns', 'del', lab.name('b')]).status).toBe(0);
       expect(await until(() => stderr.includes(`no longer collecting in network namespace ${lab.name('b')}`))).toBe(true);
       await Promise.all(['a', 'c'].map((ns) => flood(lab, ns, binary(), PORT, 30, 1000, 10, 4)));
-      expect(await until(() => lines('a') === 50 && lines('c') === 52)).toBe(true);
+      expect(await until(() => lines('a') === 50 && lines('c') === 52), stderr).toBe(true);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(lines('b')).toBe(21);
       // Every line is a whole LOG line of one of them; nothing else on stdout, no error on stderr.
       expect(stdout.trim().split('\n').length).toBe(50 + 21 + 52);
-      expect(stderr).not.toMatch(/cannot|lost|Error/);
+      expect(stderr, stderr).not.toMatch(/cannot|lost|Error/);
     } finally {
       child.kill('SIGKILL');
       await exited;

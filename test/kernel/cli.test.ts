@@ -2,6 +2,7 @@
 // packet, --max-events, --idle-exit, --stats, and errors a person understands.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { communityId } from '../../src/ecs/community-id';
@@ -68,7 +69,7 @@ describeKernel('the netfilter-collector command', () => {
   afterAll(() => lab.destroy());
 
   it('prints exactly one ECS document per packet and stops at --max-events', async () => {
-    const run = await runCli(['--nflog', '31', '--netns', lab.name('a'), '--max-events', '3', '--stats'], () =>
+    const run = await runCli(['--nflog', '31', '--netns', lab.name('a'), '--max-events', '3', '--stats', '--observer-name', 'edge-1'], () =>
       sendUdp(lab, 'a', '127.0.0.1', 7000, 3, 10, { srcPort: 45000 }),
     );
     expect(run.stderr).not.toMatch(/netfilter-collector:/);
@@ -83,6 +84,9 @@ describeKernel('the netfilter-collector command', () => {
       expect(doc.network).toMatchObject({ transport: 'udp', type: 'ipv4' });
       expect(doc.network.community_id).toMatch(/^1:[A-Za-z0-9+/]{27}=$/);
       expect(doc.observer.egress.interface.name).toBe('lo');
+      // Which gateway and which collector wrote it.
+      expect(doc.observer).toMatchObject({ hostname: os.hostname(), name: 'edge-1' });
+      expect(doc.agent).toMatchObject({ type: 'netfilter-collector', name: 'edge-1' });
       expect(doc.netfilter.group).toBe(31);
     }
     const statsLine = run.stderr.trim().split('\n').pop() ?? '';

@@ -19,6 +19,8 @@ import type { FlowRecord, GapRecord, PacketRecord } from '../../src/records';
 import { decodeFixture } from '../helpers/fixtures';
 
 const A = { name: 'tenant-a', inode: 4026532001 };
+/** Plain files stand in for namespace files here. */
+const anyFile = () => true;
 const B = { name: 'tenant-b', inode: 4026532002 };
 
 function packets(netns?: { name: string; inode: number }): PacketRecord[] {
@@ -33,13 +35,19 @@ describe('which namespaces exist', () => {
       fs.linkSync(path.join(dir, 'tenant-a'), path.join(dir, 'tenant-a2')); // the same inode under a second name
       const inode = (name: string) => fs.statSync(path.join(dir, name)).ino;
       const options = { dir, match: globToRegExp('tenant-*'), processes: false, pollMs: 1000 };
-      expect(findNamespaces(options, new Set())).toEqual([
+      expect(findNamespaces(options, new Set(), anyFile)).toEqual([
         { name: 'tenant-a', path: path.join(dir, 'tenant-a'), inode: inode('tenant-a') },
         { name: 'tenant-b', path: path.join(dir, 'tenant-b'), inode: inode('tenant-b') },
       ]);
-      expect(findNamespaces(options, new Set([inode('tenant-b')])).map((n) => n.name)).toEqual(['tenant-a']);
-      expect(findNamespaces({ ...options, match: undefined }, new Set()).map((n) => n.name)).toEqual(['other', 'tenant-a', 'tenant-b']);
-      expect(findNamespaces({ ...options, dir: path.join(dir, 'missing') }, new Set())).toEqual([]);
+      expect(findNamespaces(options, new Set([inode('tenant-b')]), anyFile).map((n) => n.name)).toEqual(['tenant-a']);
+      expect(findNamespaces({ ...options, match: undefined }, new Set(), anyFile).map((n) => n.name)).toEqual([
+        'other',
+        'tenant-a',
+        'tenant-b',
+      ]);
+      expect(findNamespaces({ ...options, dir: path.join(dir, 'missing') }, new Set(), anyFile)).toEqual([]);
+      // By default only namespace files (nsfs) count: a plain file is a name `ip netns add` has not mounted yet.
+      expect(findNamespaces(options, new Set())).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -89,7 +97,7 @@ describe('namespace options', () => {
     expect(parseArgs(['--nflog', '1', '--netns', 'a,b', '--netns', 'c']).netns).toEqual(['a', 'b', 'c']);
     expect(
       parseArgs(['--nflog', '1', '--all-netns', '--netns-match', 't-*', '--netns-dir', '/x', '--netns-processes', '--netns-poll', '200'])
-        .allNetns,
+        .netnsWatch,
     ).toEqual({
       match: 't-*',
       dir: '/x',
@@ -97,6 +105,7 @@ describe('namespace options', () => {
       pollMs: 200,
     });
     expect(() => parseArgs(['--nflog', '1', '--netns-match', 't-*'])).toThrow(/--netns-match goes with --all-netns/);
+    expect(() => parseArgs(['--nflog', '1', '--netns-poll', '100'])).toThrow(/--netns-poll goes with --all-netns/);
     expect(() => parseArgs(['--nflog', '1', '--log-netns', 'prefix'])).toThrow(/--log-netns applies to --format log and logemu/);
     expect(() => parseArgs(['--nflog', '1', '--format', 'log', '--log-netns', 'hostname'])).toThrow(/applies to --format logemu/);
     expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--log-netns', 'hostname']).logNetns).toBe('hostname');

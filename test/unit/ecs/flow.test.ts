@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConntrackDecoder } from '../../../src/conntrack/decode';
 import { communityId } from '../../../src/ecs/community-id';
@@ -45,7 +46,8 @@ describe('flowToEcs', () => {
       community_id: communityId({ srcIp: '10.0.1.2', dstIp: '10.0.2.2', protocol: 6, srcPort: 40000, dstPort: 80 }),
     });
     expect(doc.related).toEqual({ ip: ['10.0.1.2', '10.0.2.2', '10.0.2.1'] });
-    expect(doc.observer).toEqual({ type: 'firewall', product: 'netfilter' });
+    expect(doc.observer).toEqual({ type: 'firewall', product: 'netfilter', hostname: os.hostname() });
+    expect(doc.agent).toMatchObject({ type: 'netfilter-collector', name: os.hostname() });
     expect(doc.netfilter).toEqual({
       family: 'ipv4',
       family_number: 2,

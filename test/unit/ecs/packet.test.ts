@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createActionMapper } from '../../../src/verdict/action';
 import { communityId } from '../../../src/ecs/community-id';
+import * as os from 'node:os';
 import { ECS_VERSION, packetToEcs } from '../../../src/ecs/packet';
+import { AGENT_VERSION, machineAgentId } from '../../../src/ecs/identity';
 import { ipv4, ipv6, record, T0 } from './records';
 
 const TS = '2026-11-21T21:44:50.123456Z';
 const CREATED = '2026-11-21T21:44:50.123706Z';
 
 const EVENT_BASE = { kind: 'event', category: ['network'], module: 'netfilter', dataset: 'netfilter.log', created: CREATED };
-const OBSERVER_BASE = { type: 'firewall', product: 'netfilter' };
+// Every document names the gateway (os.hostname() by default) and the collector.
+const OBSERVER_BASE = { type: 'firewall', product: 'netfilter', hostname: os.hostname() };
+const AGENT = { type: 'netfilter-collector', version: AGENT_VERSION, name: os.hostname(), ...(machineAgentId() === undefined ? {} : { id: machineAgentId() }) };
 
 describe('packetToEcs', () => {
   it('TCP/IPv4 input, dropped, Ethernet, all record attributes', () => {
@@ -64,6 +68,7 @@ describe('packetToEcs', () => {
         name: 'edge',
         ingress: { interface: { name: 'eth0', id: '2' } },
       },
+      agent: { ...AGENT, name: 'edge' },
       rule: { name: 'IPTABLES: DROP' },
       related: { ip: ['128.232.110.120', '66.35.250.204'] },
       netfilter: {
@@ -113,6 +118,7 @@ describe('packetToEcs', () => {
         direction: 'egress',
       },
       observer: { ...OBSERVER_BASE, egress: { interface: { name: 'wan0', id: '3' } } },
+      agent: AGENT,
       rule: { name: 'udp.out.accepted' },
       related: { ip: [src, dst] },
       netfilter: {
@@ -151,6 +157,7 @@ describe('packetToEcs', () => {
         ingress: { interface: { name: 'lan0', id: '4' } },
         egress: { interface: { name: 'wan0', id: '5' } },
       },
+      agent: AGENT,
       rule: { name: 'FWD LOG' },
       related: { ip: ['192.168.0.89', '192.168.0.1'] },
       netfilter: {
@@ -186,6 +193,7 @@ describe('packetToEcs', () => {
       destination: { ip: 'ff02::2' },
       network: { type: 'ipv6', transport: 'ipv6-icmp', iana_number: '58', community_id: '1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=' },
       observer: OBSERVER_BASE,
+      agent: AGENT,
       related: { ip: [src, 'ff02::2'] },
       netfilter: {
         group: 5,
@@ -256,6 +264,7 @@ describe('packetToEcs', () => {
       destination: { ip: '10.1.12.2' },
       network: { type: 'ipv4', transport: 'rsvp', iana_number: '46', community_id: '1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=' },
       observer: OBSERVER_BASE,
+      agent: AGENT,
       related: { ip: ['10.1.12.1', '10.1.12.2'] },
       netfilter: {
         group: 1,
@@ -281,6 +290,7 @@ describe('packetToEcs', () => {
       event: { ...EVENT_BASE, type: ['info'] },
       network: {},
       observer: OBSERVER_BASE,
+      agent: AGENT,
       netfilter: {
         group: 1,
         family: 'unspec',

@@ -1,0 +1,258 @@
+// One definition of a document, two renderings. A document's definition
+// (packet.ts, flow.ts, gap.ts) is one function that calls a DocWriter field
+// by field, in document order. ObjectWriter turns the calls into the nested
+// object (packetToEcs …); JsonWriter turns the same calls into the JSON text,
+// as UTF-8 bytes straight into a buffer (the CLI's lines). Same calls, so the
+// line is JSON.stringify of the object, key for key, by construction; a field
+// is added or changed in one place.
+//
+// JsonWriter makes no string per document: on a scan, where every packet is
+// a new flow and nothing repeats, building each line as a string (and the
+// garbage collector reclaiming it) was most of the cost.
+import { formatTimestampUs, MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
+
+/** What a document's definition calls, field by field, in document order. */
+export interface DocWriter {
+  /** Starts the object `key` (close() ends it). */
+  open(key: string): void;
+  close(): void;
+  str(key: string, value: string): void;
+  num(key: string, value: number): void;
+  bool(key: string, value: boolean): void;
+  /** A date field, from microseconds since the epoch. */
+  time(key: string, us: number): void;
+  strs(key: string, values: readonly string[]): void;
+  /** [a] or [a, b]: a short array without making one. */
+  strPair(key: string, a: string, b: string | undefined): void;
+  nums(key: string, values: readonly number[]): void;
+  /** A JSON null: a value the document says is unknown. */
+  nil(key: string): void;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Builds the document as a plain nested object. */
+export class ObjectWriter implements DocWriter {
+  private stack: Obj[] = [];
+  private top: Obj = {};
+
+  /** Starts a new document; returns its (empty) root. */
+  begin(): Obj {
+    this.stack.length = 0;
+    return (this.top = {});
+  }
+
+  open(key: string): void {
+    const o: Obj = {};
+    this.top[key] = o;
+    this.stack.push(this.top);
+    this.top = o;
+  }
+
+  close(): void {
+    this.top = this.stack.pop() as Obj;
+  }
+
+  str(key: string, value: string): void {
+    this.top[key] = value;
+  }
+
+  num(key: string, value: number): void {
+    this.top[key] = value;
+  }
+
+  bool(key: string, value: boolean): void {
+    this.top[key] = value;
+  }
+
+  time(key: string, us: number): void {
+    this.top[key] = formatTimestampUs(us);
+  }
+
+  strs(key: string, values: readonly string[]): void {
+    this.top[key] = values.slice();
+  }
+
+  strPair(key: string, a: string, b: string | undefined): void {
+    this.top[key] = b === undefined ? [a] : [a, b];
+  }
+
+  nums(key: string, values: readonly number[]): void {
+    this.top[key] = values.slice();
+  }
+
+  nil(key: string): void {
+    this.top[key] = null;
+  }
+}
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const COLON = 0x3a;
+
+/** Writes the document as one line of JSON, UTF-8, into its own growing buffer. */
+export class JsonWriter implements DocWriter {
+  private buf = Buffer.allocUnsafeSlow(16 * 1024);
+  private at = 0;
+  private first = true;
+
+  /** Starts a new document. */
+  begin(): void {
+    this.buf[0] = 0x7b; // {
+    this.at = 1;
+    this.first = true;
+  }
+
+  /** Ends the document: its bytes are bytes()[0, length). */
+  end(): number {
+    this.room(1);
+    this.buf[this.at++] = 0x7d; // }
+    return this.at;
+  }
+
+  /** The buffer the document was written into (valid until the next begin()). */
+  bytes(): Buffer {
+    return this.buf;
+  }
+
+  open(key: string): void {
+    this.key(key, 1);
+    this.buf[this.at++] = 0x7b;
+    this.first = true;
+  }
+
+  close(): void {
+    this.room(1);
+    this.buf[this.at++] = 0x7d;
+    this.first = false;
+  }
+
+  str(key: string, value: string): void {
+    this.key(key, 6 * value.length + 2);
+    this.string(value);
+  }
+
+  num(key: string, value: number): void {
+    this.key(key, 24);
+    this.number(value);
+  }
+
+  bool(key: string, value: boolean): void {
+    this.key(key, 5);
+    this.ascii(value ? 'true' : 'false');
+  }
+
+  time(key: string, us: number): void {
+    this.key(key, MAX_TIMESTAMP_BYTES + 2);
+    const buf = this.buf;
+    buf[this.at] = QUOTE;
+    this.at = writeTimestampUs(buf, this.at + 1, us);
+    buf[this.at++] = QUOTE;
+  }
+
+  strs(key: string, values: readonly string[]): void {
+    let need = 2;
+    for (let i = 0; i < values.length; i++) need += 6 * values[i].length + 3;
+    this.key(key, need);
+    this.buf[this.at++] = 0x5b; // [
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) this.buf[this.at++] = COMMA;
+      this.string(values[i]);
+    }
+    this.buf[this.at++] = 0x5d; // ]
+  }
+
+  strPair(key: string, a: string, b: string | undefined): void {
+    this.key(key, 6 * (a.length + (b === undefined ? 0 : b.length)) + 8);
+    this.buf[this.at++] = 0x5b;
+    this.string(a);
+    if (b !== undefined) {
+      this.buf[this.at++] = COMMA;
+      this.string(b);
+    }
+    this.buf[this.at++] = 0x5d;
+  }
+
+  nums(key: string, values: readonly number[]): void {
+    this.key(key, 24 * values.length + 2);
+    this.buf[this.at++] = 0x5b;
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) this.buf[this.at++] = COMMA;
+      this.number(values[i]);
+    }
+    this.buf[this.at++] = 0x5d;
+  }
+
+  nil(key: string): void {
+    this.key(key, 4);
+    this.ascii('null');
+  }
+
+  /** ',"key":' with room for `value` more bytes after it. */
+  private key(key: string, value: number): void {
+    this.room(key.length + value + 5);
+    const buf = this.buf;
+    let at = this.at;
+    if (this.first) this.first = false;
+    else buf[at++] = COMMA;
+    buf[at++] = QUOTE;
+    for (let i = 0; i < key.length; i++) buf[at++] = key.charCodeAt(i);
+    buf[at++] = QUOTE;
+    buf[at++] = COLON;
+    this.at = at;
+  }
+
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.at + bytes + 1024));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  /** A JSON string literal, as JSON.stringify writes it; plain ASCII (most values) byte by byte. */
+  private string(s: string): void {
+    const buf = this.buf;
+    const start = this.at;
+    let at = start;
+    buf[at++] = QUOTE;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === QUOTE || c === 0x5c || c > 0x7e) {
+        this.at = start + buf.write(JSON.stringify(s), start, 'utf8');
+        return;
+      }
+      buf[at++] = c;
+    }
+    buf[at++] = QUOTE;
+    this.at = at;
+  }
+
+  private ascii(s: string): void {
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** A number as JSON.stringify writes it; digits by hand for the usual non-negative 32-bit integers. */
+  private number(n: number): void {
+    if (!(n >= 0 && n <= 0xffffffff && n % 1 === 0)) {
+      this.ascii(Number.isFinite(n) ? String(n) : 'null');
+      return;
+    }
+    const buf = this.buf;
+    const end = this.at + decimalDigits(n);
+    let i = end;
+    do {
+      const tenth = (n / 10) >>> 0;
+      buf[--i] = 0x30 + n - tenth * 10;
+      n = tenth;
+    } while (n > 0);
+    this.at = end;
+  }
+}
+
+function decimalDigits(n: number): number {
+  if (n < 1e5) return n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : 5;
+  return n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+}
