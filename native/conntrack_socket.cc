@@ -74,36 +74,18 @@ constexpr const char* kTimestampPath = "/proc/sys/net/netfilter/nf_conntrack_tim
 
 }  // namespace
 
-bool ParseCidr(const std::string& text, Cidr* out) {
-  size_t slash = text.find('/');
-  std::string address = text.substr(0, slash);
+Cidr MakeCidr(const uint8_t* address, bool ipv6, unsigned prefix) {
   Cidr cidr;
-  uint8_t bytes[16];
-  unsigned bits;
-  if (inet_pton(AF_INET, address.c_str(), bytes) == 1) {
-    bits = 32;
-  } else if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
-    cidr.ipv6 = true;
-    bits = 128;
-  } else {
-    return false;
-  }
-  unsigned prefix = bits;
-  if (slash != std::string::npos) {
-    std::string digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
-    prefix = static_cast<unsigned>(std::stoul(digits));
-    if (prefix > bits) return false;
-  }
-  for (unsigned k = 0; k < bits / 32; k++) {
+  cidr.ipv6 = ipv6;
+  unsigned words = ipv6 ? 4 : 1;
+  for (unsigned k = 0; k < words; k++) {
     uint32_t word;
-    std::memcpy(&word, bytes + 4 * k, 4);
+    std::memcpy(&word, address + 4 * k, 4);
     cidr.addr[k] = ntohl(word);
     unsigned in_word = prefix > 32 * k ? std::min(prefix - 32 * k, 32u) : 0;
     cidr.mask[k] = in_word == 0 ? 0 : ~0u << (32 - in_word);
   }
-  *out = cidr;
-  return true;
+  return cidr;
 }
 
 ConntrackSocket::ConntrackSocket(const ConntrackOptions& options, int rcvbuf) {

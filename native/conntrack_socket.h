@@ -20,8 +20,9 @@ struct Cidr {
   uint32_t mask[4] = {};
 };
 
-// "10.0.0.0/8", "2001:db8::/32", or a bare address (/32, /128). False if invalid.
-bool ParseCidr(const std::string& text, Cidr* out);
+// A prefix from its address bytes in network order (4, or 16 when ipv6) and
+// its length in bits (at most 32 or 128; checked by the caller).
+Cidr MakeCidr(const uint8_t* address, bool ipv6, unsigned prefix);
 
 struct ConntrackOptions {
   uint32_t events = 0;  // NF_NETLINK_CONNTRACK_* bits: 1 NEW, 2 UPDATE, 4 DESTROY
