@@ -83,19 +83,19 @@ export class FileSink extends FdSink {
     const mode = options.mode ?? DEFAULT_FILE_MODE;
     const say = options.onError ?? (() => undefined);
     // Opened synchronously so that a bad path fails here, with its error.
-    const { fd, pipe } = openAppendFd(path, mode);
-    super(path, fd, pipe);
+    const { fd, atomicBytes } = openAppendFd(path, mode);
+    super(path, fd, atomicBytes);
     this.mode = mode;
     this.say = say;
     this.pauseOn = RETRYABLE;
-    if (!pipe) cutAndSay(fd, path, say, 'an interrupted write left');
+    if (atomicBytes === 0) cutAndSay(fd, path, say, 'an interrupted write left');
   }
 
   override reopen(): void {
     if (this.closed) return;
     const next = openAppendFd(this.path, this.mode);
-    if (!next.pipe) cutAndSay(next.fd, this.path, this.say, 'an interrupted write left');
-    const previous = this.switchFd(next.fd, next.pipe);
+    if (next.atomicBytes === 0) cutAndSay(next.fd, this.path, this.say, 'an interrupted write left');
+    const previous = this.switchFd(next.fd, next.atomicBytes);
     this.reopens++;
     fs.closeSync(previous);
   }
@@ -126,7 +126,7 @@ export class FileSink extends FdSink {
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
     // Closed while the file system was full: no partial line stays behind.
-    if (this.troubled && !this.pipe) cutAndSay(this.fd, this.path, () => undefined, '');
+    if (this.troubled) cutAndSay(this.fd, this.path, () => undefined, '');
     fs.closeSync(this.fd);
   }
 }
