@@ -61,7 +61,8 @@ Napi::Array Array(Napi::Object object, const char* key, const std::string& name)
   return value.As<Napi::Array>();
 }
 
-// CIDR strings, parsed here so a typo fails at construction, not on the thread.
+// Networks as src/packet/ip-text.ts parsed them: { bytes: Uint8Array of 4
+// or 16, prefix }. Only their shape is checked here; the text was checked in JS.
 std::vector<nfc::Cidr> Cidrs(Napi::Object filter, const char* key) {
   Napi::Env env = filter.Env();
   std::string name = std::string("options.conntrack.filter.") + key;
@@ -70,13 +71,20 @@ std::vector<nfc::Cidr> Cidrs(Napi::Object filter, const char* key) {
   for (uint32_t i = 0; i < array.Length(); i++) {
     Napi::Value item = array.Get(i);
     std::string item_name = name + "[" + std::to_string(i) + "]";
-    if (!item.IsString()) ThrowType(env, item_name + " must be a string");
-    std::string text = item.As<Napi::String>().Utf8Value();
-    nfc::Cidr cidr;
-    if (!nfc::ParseCidr(text, &cidr)) {
-      ThrowType(env, item_name + " is not an IPv4 or IPv6 address or CIDR: '" + text + "'");
+    if (!item.IsObject()) ThrowType(env, item_name + " must be { bytes, prefix }");
+    Napi::Value bytes_value = item.As<Napi::Object>().Get("bytes");
+    Napi::Value prefix_value = item.As<Napi::Object>().Get("prefix");
+    if (!bytes_value.IsTypedArray() || bytes_value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+        !prefix_value.IsNumber()) {
+      ThrowType(env, item_name + " must be { bytes: Uint8Array, prefix: number }");
     }
-    cidrs.push_back(cidr);
+    Napi::Uint8Array bytes = bytes_value.As<Napi::Uint8Array>();
+    double prefix = prefix_value.As<Napi::Number>().DoubleValue();
+    unsigned bits = static_cast<unsigned>(bytes.ElementLength() * 8);
+    if ((bits != 32 && bits != 128) || !(prefix >= 0 && prefix <= bits) || prefix != static_cast<unsigned>(prefix)) {
+      ThrowType(env, item_name + " must hold 4 or 16 address bytes and a prefix up to their bits");
+    }
+    cidrs.push_back(nfc::MakeCidr(bytes.Data(), bits == 128, static_cast<unsigned>(prefix)));
   }
   return cidrs;
 }

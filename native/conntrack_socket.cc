@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "netlink_request.h"
 #include "netlink_util.h"
 #include "rcvbuf.h"
 #include "sys_error.h"
@@ -39,41 +40,11 @@ int OpenNetfilterSocket(const char* what) {
   throw ErrnoError(std::string("cannot open the conntrack ") + what + " socket", err, Hint(err));
 }
 
-// A ctnetlink request: nlmsghdr + nfgenmsg for both families, then attributes.
-struct Request {
-  alignas(nlmsghdr) uint8_t bytes[64] = {};
-  uint32_t length = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
-
-  Request(uint16_t type, uint16_t flags, uint32_t seq) {
-    nlmsghdr header{};
-    header.nlmsg_type = static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | type);
-    header.nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-    header.nlmsg_seq = seq;
-    std::memcpy(bytes, &header, sizeof header);
-    nfgenmsg gen{};
-    gen.nfgen_family = AF_UNSPEC;
-    gen.version = NFNETLINK_V0;
-    std::memcpy(bytes + NLMSG_HDRLEN, &gen, sizeof gen);
-  }
-
-  void PutU32(uint16_t type, uint32_t host_value) {
-    nlattr attr{static_cast<uint16_t>(NLA_HDRLEN + 4), type};
-    uint32_t value = htonl(host_value);
-    std::memcpy(bytes + length, &attr, sizeof attr);
-    std::memcpy(bytes + length + NLA_HDRLEN, &value, 4);
-    length += NLA_ALIGN(NLA_HDRLEN + 4);
-  }
-
-  // Returns the errno, 0 if sent.
-  int Send(int fd) {
-    std::memcpy(bytes, &length, sizeof length);  // nlmsg_len is the header's first field
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    ssize_t sent;
-    do {
-      sent = sendto(fd, bytes, length, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
-    } while (sent < 0 && errno == EINTR);
-    return sent < 0 ? errno : 0;
+// A ctnetlink request: nfnetlink's header for both families, then attributes.
+struct Request : NetlinkRequest {
+  Request(uint16_t type, uint16_t flags, uint32_t seq)
+      : NetlinkRequest(static_cast<uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | type), flags, seq) {
+    PutNfgenHeader();
   }
 };
 
@@ -81,19 +52,17 @@ struct Request {
 // so the file is the collector namespace's (/proc/sys/net follows the
 // opening thread's namespace). A failure shows in the value read back.
 void EnableSysctl(const char* path) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t ignored = write(fd, "1\n", 2);
+  UniqueFd fd(open(path, O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return;
+  ssize_t ignored = write(fd.get(), "1\n", 2);
   (void)ignored;
-  close(fd);
 }
 
 int ReadSysctl(const char* path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return -1;
   char text[32] = {};
-  ssize_t got = read(fd, text, sizeof text - 1);
-  close(fd);
+  ssize_t got = read(fd.get(), text, sizeof text - 1);
   if (got <= 0) return -1;
   char* end = nullptr;
   long value = std::strtol(text, &end, 10);
@@ -105,36 +74,18 @@ constexpr const char* kTimestampPath = "/proc/sys/net/netfilter/nf_conntrack_tim
 
 }  // namespace
 
-bool ParseCidr(const std::string& text, Cidr* out) {
-  size_t slash = text.find('/');
-  std::string address = text.substr(0, slash);
+Cidr MakeCidr(const uint8_t* address, bool ipv6, unsigned prefix) {
   Cidr cidr;
-  uint8_t bytes[16];
-  unsigned bits;
-  if (inet_pton(AF_INET, address.c_str(), bytes) == 1) {
-    bits = 32;
-  } else if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
-    cidr.ipv6 = true;
-    bits = 128;
-  } else {
-    return false;
-  }
-  unsigned prefix = bits;
-  if (slash != std::string::npos) {
-    std::string digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
-    prefix = static_cast<unsigned>(std::stoul(digits));
-    if (prefix > bits) return false;
-  }
-  for (unsigned k = 0; k < bits / 32; k++) {
+  cidr.ipv6 = ipv6;
+  unsigned words = ipv6 ? 4 : 1;
+  for (unsigned k = 0; k < words; k++) {
     uint32_t word;
-    std::memcpy(&word, bytes + 4 * k, 4);
+    std::memcpy(&word, address + 4 * k, 4);
     cidr.addr[k] = ntohl(word);
     unsigned in_word = prefix > 32 * k ? std::min(prefix - 32 * k, 32u) : 0;
     cidr.mask[k] = in_word == 0 ? 0 : ~0u << (32 - in_word);
   }
-  *out = cidr;
-  return true;
+  return cidr;
 }
 
 ConntrackSocket::ConntrackSocket(const ConntrackOptions& options, int rcvbuf) {
@@ -146,20 +97,9 @@ ConntrackSocket::ConntrackSocket(const ConntrackOptions& options, int rcvbuf) {
   dump_mark_ = options.has_mark;
   mark_ = options.mark;
   mark_mask_ = options.mark_mask;
-  try {
-    // No receive buffer to set: the kernel produces dump parts only as we read them.
-    dump_fd_ = OpenNetfilterSocket("dump");
-    OpenEvents(options, rcvbuf);
-  } catch (...) {
-    if (dump_fd_ >= 0) close(dump_fd_);
-    if (event_fd_ >= 0) close(event_fd_);
-    throw;
-  }
-}
-
-ConntrackSocket::~ConntrackSocket() {
-  if (event_fd_ >= 0) close(event_fd_);
-  if (dump_fd_ >= 0) close(dump_fd_);
+  // No receive buffer to set: the kernel produces dump parts only as we read them.
+  dump_fd_.Reset(OpenNetfilterSocket("dump"));
+  OpenEvents(options, rcvbuf);
 }
 
 // Subscribing to the event groups succeeds even without ctnetlink (the
@@ -171,23 +111,23 @@ ConntrackSocket::~ConntrackSocket() {
 // ever offered there (AwaitAck's), up to 32 KiB: more than maxDatagram.
 void ConntrackSocket::Probe() {
   Request request(IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, ++seq_);
-  int err = request.Send(event_fd_);
-  if (err == 0) err = AwaitAck(event_fd_, seq_, kAckTimeoutMs);
+  int err = request.Send(event_fd_.get());
+  if (err == 0) err = AwaitAck(event_fd_.get(), seq_, kAckTimeoutMs);
   if (err != 0) throw ErrnoError("cannot reach conntrack netlink", err, Hint(err));
 }
 
 void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
-  event_fd_ = OpenNetfilterSocket("event");
+  event_fd_.Reset(OpenNetfilterSocket("event"));
   Probe();
-  SetReceiveBuffer(event_fd_, rcvbuf, "conntrack event");
+  SetReceiveBuffer(event_fd_.get(), rcvbuf, "conntrack event");
   if (options.reliable) {
     // Delivery failures to this socket are reported back to ctnetlink,
     // which then keeps DESTROY events and delivers them again later
     // (conntrackd's reliable mode) rather than lose them silently; ENOBUFS
     // is not reported to us, so there is nothing to resynchronise.
     int one = 1;
-    if (setsockopt(event_fd_, SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof one) < 0 ||
-        setsockopt(event_fd_, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one) < 0) {
+    if (setsockopt(event_fd_.get(), SOL_NETLINK, NETLINK_BROADCAST_ERROR, &one, sizeof one) < 0 ||
+        setsockopt(event_fd_.get(), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one) < 0) {
       throw ErrnoError("cannot make conntrack event delivery reliable", errno);
     }
   }
@@ -246,7 +186,7 @@ void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
     nfct_filter_dump_mark mark{options.mark, options.mark_mask};
     nfct_filter_add_attr(filter, NFCT_FILTER_MARK, &mark);
   }
-  int attached = nfct_filter_attach(event_fd_, filter);
+  int attached = nfct_filter_attach(event_fd_.get(), filter);
   int err = errno;
   nfct_filter_destroy(filter);
   if (attached < 0) throw ErrnoError("cannot attach the conntrack event filter", err);
@@ -256,7 +196,7 @@ void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
   for (unsigned bit = 0; bit < 3; bit++) {
     if (!(options.events & (1u << bit))) continue;
     int group = static_cast<int>(bit) + 1;
-    if (setsockopt(event_fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+    if (setsockopt(event_fd_.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
       int err = errno;
       throw ErrnoError("cannot subscribe to conntrack events", err, Hint(err));
     }
@@ -266,7 +206,7 @@ void ConntrackSocket::OpenEvents(const ConntrackOptions& options, int rcvbuf) {
 void ConntrackSocket::Unsubscribe() {
   for (int group = 1; group <= 3; group++) {
     // ENOENT-like failures (a group never joined) are harmless.
-    setsockopt(event_fd_, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
+    setsockopt(event_fd_.get(), SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group, sizeof group);
   }
 }
 
@@ -275,18 +215,17 @@ int ConntrackSocket::RequestDump() {
   // ctnetlink filters dumps by mark itself; protocols and addresses it
   // cannot filter by prefix, so dump entries outside them reach JS.
   if (dump_mark_) {
-    request.PutU32(CTA_MARK, mark_);
-    request.PutU32(CTA_MARK_MASK, mark_mask_);
+    request.PutU32BigEndian(CTA_MARK, mark_);
+    request.PutU32BigEndian(CTA_MARK_MASK, mark_mask_);
   }
-  int err = request.Send(dump_fd_);
+  int err = request.Send(dump_fd_.get());
   if (err == 0) dump_seq_ = seq_;
   return err;
 }
 
 int ConntrackSocket::ReopenDump() {
-  if (dump_fd_ >= 0) close(dump_fd_);
-  dump_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  return dump_fd_ >= 0 ? 0 : errno;
+  dump_fd_.Reset(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
+  return dump_fd_.valid() ? 0 : errno;
 }
 
 bool ConntrackSocket::EndsDump(const uint8_t* data, uint32_t length) const {

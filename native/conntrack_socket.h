@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace nfc {
 
 // An IPv4 or IPv6 prefix, as libnetfilter_conntrack's filter wants it: 32-bit
@@ -18,8 +20,9 @@ struct Cidr {
   uint32_t mask[4] = {};
 };
 
-// "10.0.0.0/8", "2001:db8::/32", or a bare address (/32, /128). False if invalid.
-bool ParseCidr(const std::string& text, Cidr* out);
+// A prefix from its address bytes in network order (4, or 16 when ipv6) and
+// its length in bits (at most 32 or 128; checked by the caller).
+Cidr MakeCidr(const uint8_t* address, bool ipv6, unsigned prefix);
 
 struct ConntrackOptions {
   uint32_t events = 0;  // NF_NETLINK_CONNTRACK_* bits: 1 NEW, 2 UPDATE, 4 DESTROY
@@ -50,12 +53,11 @@ class ConntrackSocket {
   // Sets the sysctls asked for, then opens and configures both sockets (in
   // the calling thread's network namespace); throws SysError with a hint.
   ConntrackSocket(const ConntrackOptions& options, int rcvbuf);
-  ~ConntrackSocket();
   ConntrackSocket(const ConntrackSocket&) = delete;
   ConntrackSocket& operator=(const ConntrackSocket&) = delete;
 
-  int event_fd() const { return event_fd_; }
-  int dump_fd() const { return dump_fd_; }
+  int event_fd() const { return event_fd_.get(); }
+  int dump_fd() const { return dump_fd_.get(); }
   const ConntrackSettings& settings() const { return settings_; }
 
   // Sends a dump request for the whole table (both families) on the dump
@@ -74,8 +76,8 @@ class ConntrackSocket {
   void Probe();
   void OpenEvents(const ConntrackOptions& options, int rcvbuf);
 
-  int event_fd_ = -1;
-  int dump_fd_ = -1;
+  UniqueFd event_fd_;
+  UniqueFd dump_fd_;
   uint32_t seq_ = 0;
   uint32_t dump_seq_ = 0;
   bool dump_mark_ = false;  // the mark filter also applies to dumps (ctnetlink filters them by CTA_MARK)

@@ -1,5 +1,6 @@
 #include "netlink_util.h"
 
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,17 +13,13 @@ namespace nfc {
 
 namespace {
 
-// Calls visit(header, offset) for each whole message; stops when it returns true.
+// Calls visit(header) for each whole message (libmnl checks each length);
+// stops when it returns true. `data` must be aligned for nlmsghdr.
 template <typename Visit>
 bool AnyMessage(const uint8_t* data, uint32_t length, Visit visit) {
-  uint32_t at = 0;
-  while (length - at >= sizeof(nlmsghdr)) {
-    nlmsghdr header;
-    std::memcpy(&header, data + at, sizeof header);
-    if (header.nlmsg_len < sizeof header || header.nlmsg_len > length - at) break;
-    if (visit(header, at)) return true;
-    at += NLMSG_ALIGN(header.nlmsg_len);
-    if (at > length) break;
+  int left = static_cast<int>(length);
+  for (auto* h = reinterpret_cast<const nlmsghdr*>(data); mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+    if (visit(*h)) return true;
   }
   return false;
 }
@@ -30,7 +27,7 @@ bool AnyMessage(const uint8_t* data, uint32_t length, Visit visit) {
 }  // namespace
 
 bool EndsDump(const uint8_t* data, uint32_t length, uint32_t seq) {
-  return AnyMessage(data, length, [seq](const nlmsghdr& h, uint32_t) {
+  return AnyMessage(data, length, [seq](const nlmsghdr& h) {
     return h.nlmsg_seq == seq && (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR);
   });
 }
@@ -49,12 +46,12 @@ int AwaitAck(int fd, uint32_t seq, int timeout_ms) {
       return errno;
     }
     int error = 0;
-    bool answered = AnyMessage(buffer, static_cast<uint32_t>(got), [&](const nlmsghdr& h, uint32_t at) {
+    bool answered = AnyMessage(buffer, static_cast<uint32_t>(got), [&](const nlmsghdr& h) {
       if (h.nlmsg_type != NLMSG_ERROR || h.nlmsg_seq != seq || h.nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
         return false;
       }
       nlmsgerr e;
-      std::memcpy(&e, buffer + at + NLMSG_HDRLEN, sizeof e);
+      std::memcpy(&e, mnl_nlmsg_get_payload(&h), sizeof e);
       error = -e.error;
       return true;
     });

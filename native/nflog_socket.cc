@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "group_owner.h"
+#include "netlink_request.h"
 #include "netlink_util.h"
 #include "rcvbuf.h"
 #include "sys_error.h"
@@ -30,14 +31,6 @@ bool HasNetAdmin() {
   __user_cap_data_struct data[2]{};
   if (syscall(SYS_capget, &header, data) != 0) return false;
   return data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
-}
-
-// Appends one netlink attribute to the message at `msg`, whose length is *len.
-void PutAttr(uint8_t* msg, uint32_t* len, uint16_t type, const void* value, uint16_t size) {
-  nlattr attr{static_cast<uint16_t>(NLA_HDRLEN + size), type};
-  std::memcpy(msg + *len, &attr, sizeof attr);
-  std::memcpy(msg + *len + NLA_HDRLEN, value, size);
-  *len += NLA_ALIGN(NLA_HDRLEN + size);
 }
 
 SysError GroupError(const NflogGroup& g, int err) {
@@ -68,7 +61,7 @@ SysError GroupError(const NflogGroup& g, int err) {
 
 NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsiz, int rcvbuf) {
   errno = 0;
-  handle_ = nflog_open();
+  handle_.reset(nflog_open());
   if (!handle_) {
     int err = errno ? errno : EINVAL;
     throw ErrnoError("cannot open the NFLOG socket", err,
@@ -76,80 +69,51 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
                      : err == EPROTONOSUPPORT     ? "this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"
                                                   : "");
   }
-  try {
-    // libnetfilter_log opens its socket without SOCK_CLOEXEC: a child process
-    // spawned while the collector runs would inherit it and keep the groups
-    // bound (and receive their entries) after close().
-    if (fcntl(fd(), F_SETFD, FD_CLOEXEC) < 0) throw ErrnoError("cannot set close-on-exec on the NFLOG socket", errno);
-    SetReceiveBuffer(fd(), rcvbuf, "NFLOG");
-    // Only kernels before 3.8 need the per-family handler; newer ones answer
-    // with an error or ignore it, either way harmless.
-    for (uint16_t pf : {AF_INET, AF_INET6, AF_BRIDGE}) {
-      nflog_unbind_pf(handle_, pf);
-      nflog_bind_pf(handle_, pf);
-    }
-    for (const NflogGroup& g : groups) {
-      Configure(g, nlbufsiz);
-      groups_.push_back(g.group);
-    }
-  } catch (...) {
-    nflog_close(handle_);
-    throw;
+  // libnetfilter_log opens its socket without SOCK_CLOEXEC: a child process
+  // spawned while the collector runs would inherit it and keep the groups
+  // bound (and receive their entries) after close().
+  if (fcntl(fd(), F_SETFD, FD_CLOEXEC) < 0) throw ErrnoError("cannot set close-on-exec on the NFLOG socket", errno);
+  SetReceiveBuffer(fd(), rcvbuf, "NFLOG");
+  // Only kernels before 3.8 need the per-family handler; newer ones answer
+  // with an error or ignore it, either way harmless.
+  for (uint16_t pf : {AF_INET, AF_INET6, AF_BRIDGE}) {
+    nflog_unbind_pf(handle_.get(), pf);
+    nflog_bind_pf(handle_.get(), pf);
+  }
+  for (const NflogGroup& g : groups) {
+    Configure(g, nlbufsiz);
+    groups_.push_back(g.group);
   }
 }
 
-NflogSocket::~NflogSocket() {
-  // Closing the socket makes the kernel unbind its groups.
-  if (handle_) nflog_close(handle_);
-}
+void NflogSocket::CloseHandle::operator()(nflog_handle* h) const { nflog_close(h); }
 
-int NflogSocket::fd() const { return nflog_fd(handle_); }
+int NflogSocket::fd() const { return nflog_fd(handle_.get()); }
 
 // Binds and configures a group in one NFULNL_MSG_CONFIG message, so the
 // group never runs with the kernel's defaults. (nflog_bind_group plus
 // nflog_set_* would take several round trips, and libnfnetlink fails a
 // query with ENODEV when a logged packet arrives before its ack.)
 void NflogSocket::Configure(const NflogGroup& g, uint32_t nlbufsiz) {
-  alignas(nlmsghdr) uint8_t msg[128] = {};
-  uint32_t len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
-
+  NetlinkRequest request((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_ACK, ++seq_);
+  request.PutNfgenHeader(g.group);
   nfulnl_msg_config_cmd cmd{NFULNL_CFG_CMD_BIND};
-  PutAttr(msg, &len, NFULA_CFG_CMD, &cmd, sizeof cmd);
+  request.Put(NFULA_CFG_CMD, &cmd, sizeof cmd);
   nfulnl_msg_config_mode mode{};
   mode.copy_range = htonl(g.copy_range);
   mode.copy_mode = g.copy_mode;
-  PutAttr(msg, &len, NFULA_CFG_MODE, &mode, sizeof mode);
-  uint32_t qthreshold = htonl(g.qthreshold);
-  PutAttr(msg, &len, NFULA_CFG_QTHRESH, &qthreshold, sizeof qthreshold);
-  uint32_t timeout = htonl(g.flush_timeout);
-  PutAttr(msg, &len, NFULA_CFG_TIMEOUT, &timeout, sizeof timeout);
+  request.Put(NFULA_CFG_MODE, &mode, sizeof mode);
+  request.PutU32BigEndian(NFULA_CFG_QTHRESH, g.qthreshold);
+  request.PutU32BigEndian(NFULA_CFG_TIMEOUT, g.flush_timeout);
   uint16_t flags = htons(g.flags);
-  PutAttr(msg, &len, NFULA_CFG_FLAGS, &flags, sizeof flags);
-  if (nlbufsiz != 0) {
-    uint32_t size = htonl(nlbufsiz);
-    PutAttr(msg, &len, NFULA_CFG_NLBUFSIZ, &size, sizeof size);
-  }
+  request.Put(NFULA_CFG_FLAGS, &flags, sizeof flags);
+  if (nlbufsiz != 0) request.PutU32BigEndian(NFULA_CFG_NLBUFSIZ, nlbufsiz);
 
-  nlmsghdr header{};
-  header.nlmsg_len = len;
-  header.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-  header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  header.nlmsg_seq = ++seq_;
-  std::memcpy(msg, &header, sizeof header);
-  nfgenmsg gen{};
-  gen.nfgen_family = AF_UNSPEC;
-  gen.version = NFNETLINK_V0;
-  gen.res_id = htons(g.group);
-  std::memcpy(msg + NLMSG_HDRLEN, &gen, sizeof gen);
-
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (sendto(fd(), msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
-    throw GroupError(g, errno);
-  }
+  int err = request.Send(fd());
+  if (err != 0) throw GroupError(g, err);
   // Entries logged by groups bound earlier, arriving meanwhile, are dropped:
   // the collector has not started yet.
-  int err = AwaitAck(fd(), header.nlmsg_seq, kAckTimeoutMs);
+  err = AwaitAck(fd(), request.seq(), kAckTimeoutMs);
   if (err != 0) throw GroupError(g, err);
 }
 
@@ -161,26 +125,12 @@ void NflogSocket::Unbind() {
 }
 
 void NflogSocket::SendCommand(uint16_t group, uint8_t command) {
-  alignas(nlmsghdr) uint8_t msg[64] = {};
-  uint32_t len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
+  NetlinkRequest request((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, 0, ++seq_);
+  request.PutNfgenHeader(group);
   nfulnl_msg_config_cmd cmd{command};
-  PutAttr(msg, &len, NFULA_CFG_CMD, &cmd, sizeof cmd);
-  nlmsghdr header{};
-  header.nlmsg_len = len;
-  header.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-  header.nlmsg_flags = NLM_F_REQUEST;
-  header.nlmsg_seq = ++seq_;
-  std::memcpy(msg, &header, sizeof header);
-  nfgenmsg gen{};
-  gen.nfgen_family = AF_UNSPEC;
-  gen.version = NFNETLINK_V0;
-  gen.res_id = htons(group);
-  std::memcpy(msg + NLMSG_HDRLEN, &gen, sizeof gen);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
+  request.Put(NFULA_CFG_CMD, &cmd, sizeof cmd);
   // A failure leaves the group bound until the socket closes: its last batch is then lost to us, as before.
-  ssize_t ignored = sendto(fd(), msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
-  (void)ignored;
+  request.Send(fd());
 }
 
 }  // namespace nfc

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 struct nflog_handle;
@@ -22,7 +23,6 @@ class NflogSocket {
  public:
   // Opens the socket and binds every group; throws SysError with a hint.
   NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsiz, int rcvbuf);
-  ~NflogSocket();
   NflogSocket(const NflogSocket&) = delete;
   NflogSocket& operator=(const NflogSocket&) = delete;
 
@@ -37,7 +37,11 @@ class NflogSocket {
 
   std::vector<uint16_t> groups_;
 
-  nflog_handle* handle_ = nullptr;
+  // Closing the handle closes the socket, which makes the kernel unbind its groups.
+  struct CloseHandle {
+    void operator()(nflog_handle* h) const;
+  };
+  std::unique_ptr<nflog_handle, CloseHandle> handle_;
   uint32_t seq_ = 0;
 };
 

@@ -235,14 +235,16 @@ void Reader::OpenNamespace(Namespace& ns) {
     ns.fd = OpenNetns(ns.name, &ns.inode);
     EnterNetns(ns.fd, ns.name);
   }
+  // Only a thread that left comes back: setns needs CAP_SYS_ADMIN even into
+  // the thread's own namespace, which an unprivileged collector lacks.
   try {
     OpenSockets(ns);
   } catch (...) {
-    ReturnHome();
+    if (ns.fd >= 0) ReturnHome();
     CloseNamespace(ns);
     throw;
   }
-  ReturnHome();
+  if (ns.fd >= 0) ReturnHome();
   ns.attached = true;
 }
 

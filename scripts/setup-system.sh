@@ -2,7 +2,8 @@
 # Installs the Debian packages the collector builds against and the tools its
 # kernel tests and benchmarks use. Idempotent; needs root (or sudo).
 #   --cross-arm64   also the crossbuild toolchain and the :arm64 libraries, to
-#                   build the linux-arm64 prebuild (scripts/prebuild.sh)
+#                   build the linux-arm64 prebuild (scripts/prebuild.sh), and
+#                   qemu-user with an arm64 runtime to load it (scripts/arm64-node.sh)
 set -euo pipefail
 cross_arm64=0
 for arg in "$@"; do
@@ -24,6 +25,9 @@ packages=(
 
 if [ "$cross_arm64" = 1 ]; then
   packages+=(crossbuild-essential-arm64 libnetfilter-log-dev:arm64 libnetfilter-conntrack-dev:arm64 libnfnetlink-dev:arm64 libmnl-dev:arm64)
+  # To load the arm64 prebuild in Debian's nodejs:arm64 under qemu-user (scripts/arm64-node.sh): its runtime.
+  packages+=(qemu-user-static node-cjs-module-lexer node-acorn node-undici libbrotli1:arm64 libc-ares2:arm64 libicu72:arm64
+    libnghttp2-14:arm64 libssl3:arm64 libuv1:arm64 zlib1g:arm64)
 fi
 
 missing=()

@@ -5,15 +5,31 @@ export { LinkTable } from './rtnl/links';
 export { decodePacket, startForHwProtocol } from './packet/decode';
 export { tcpFlagNames } from './packet/tcp';
 export type * from './packet/types';
-export { packetToEcs, type EcsOptions, type EcsDocument } from './ecs/packet';
+export {
+  packetToEcs,
+  type EcsOptions,
+  type EcsDocument,
+  type EcsObserver,
+  type EcsAgent,
+  type EcsInterface,
+  type NetfilterFields,
+} from './ecs/packet';
 export { packetToEcsJson } from './ecs/packet-json';
 export { gapToEcs, gapToEcsJson, type EcsGapDocument, type GapEcsOptions } from './ecs/gap';
-export { flowToEcs } from './ecs/flow';
+export { flowToEcs, type EcsFlowDocument, type FlowEcsOptions, type EcsFlowEndpoint, type NetfilterFlowFields } from './ecs/flow';
 export { flowToEcsJson } from './ecs/flow-json';
 export { ConntrackDecoder, decodeConntrackAttributes } from './conntrack/decode';
 export { natView } from './conntrack/nat';
 export { communityId } from './ecs/community-id';
-export { createActionMapper, type ActionResult } from './verdict/action';
+export {
+  createActionMapper,
+  type ActionResult,
+  type ActionRule,
+  type ActionMapperOptions,
+  type ActionMapper,
+  type ActionType,
+  type ActionOutcome,
+} from './verdict/action';
 export { SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from './ring/layout';
 export {
   NflogPcapReader,

@@ -8,8 +8,17 @@ import { warnIfUnsupportedNode } from './node-version';
 warnIfUnsupportedNode();
 loadNative();
 
-export { createCollector, Collector, type CollectorStats } from './collector';
+export {
+  createCollector,
+  Collector,
+  AbortError,
+  type CollectorStats,
+  type CollectorState,
+  type CollectorEvents,
+  type BatchOptions,
+  type NamespaceStats,
+} from './collector';
 export type { CollectorOptions, NflogGroupOptions, CopyMode, ConntrackOptions, ConntrackEvent } from './options';
-export type { CollectorRecord, PacketRecord, GapRecord, GapReason, FlowRecord, FlowTuple, FlowNat } from './records';
+export type { CollectorRecord, PacketRecord, SequencedPacketRecord, GapRecord, GapReason, FlowRecord, FlowTuple, FlowNat } from './records';
 export * from './decode';
 export { dropPrivileges, parseUserSpec, type DropPrivilegesOptions, type DroppedPrivileges } from './privileges';

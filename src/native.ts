@@ -1,6 +1,7 @@
 // Loads the C++ addon (native/), or throws one error that says what is
 // missing and how to fix it.
 import * as path from 'node:path';
+import type { IpNetwork } from './packet/ip-text';
 
 /** NFLOG copy modes (NFULNL_COPY_*). */
 export const COPY_NONE = 0;
@@ -60,9 +61,9 @@ export interface NativeConntrackOptions {
   filter: {
     /** IP protocol numbers to keep. */
     protocols: number[];
-    /** CIDRs ('10.0.0.0/8', '2001:db8::/32', a bare address = host) to keep, on the original source / destination. */
-    sources: string[];
-    destinations: string[];
+    /** Networks to keep, on the original source / destination (parsed by packet/ip-text.ts). */
+    sources: IpNetwork[];
+    destinations: IpNetwork[];
     /** Keep flows whose mark & mask == value. */
     mark?: { value: number; mask: number };
   };

@@ -2,6 +2,7 @@
 // errors that name the option.
 import { COPY_META, COPY_NONE, COPY_PACKET, type NativeConntrackOptions, type NativeNflogGroup } from './native';
 import { NFULNL_CFG_F_CONNTRACK, NFULNL_CFG_F_SEQ, NFULNL_CFG_F_SEQ_GLOBAL } from './nflog/constants';
+import { type IpNetwork, parseIpNetwork } from './packet/ip-text';
 
 export type CopyMode = 'none' | 'meta' | 'packet';
 
@@ -253,21 +254,17 @@ const PROTOCOLS: Record<string, number> = {
   udplite: 136,
 };
 const EVENT_BITS: Record<ConntrackEvent, number> = { new: 1, update: 2, destroy: 4 };
-const CIDR = /^([0-9a-fA-F:.]+)(\/(\d{1,3}))?$/;
-
-function cidrs(name: string, list: unknown): string[] {
+function networks(name: string, list: unknown): IpNetwork[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) throw new TypeError(`netfilter-collector: option ${name} must be a list of addresses or networks`);
   return list.map((entry) => {
-    const match = typeof entry === 'string' ? CIDR.exec(entry) : null;
-    const bits = match?.[3] === undefined ? undefined : Number(match[3]);
-    const v6 = match?.[1].includes(':');
-    if (!match || (bits !== undefined && bits > (v6 ? 128 : 32))) {
+    const network = typeof entry === 'string' ? parseIpNetwork(entry) : undefined;
+    if (network === undefined) {
       throw new RangeError(
         `netfilter-collector: option ${name}: '${String(entry)}' is not an address or network (10.0.0.0/8, 2001:db8::/32)`,
       );
     }
-    return entry as string;
+    return network;
   });
 }
 
@@ -307,8 +304,8 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
       reliable: o.reliable ?? false,
       filter: {
         protocols,
-        sources: cidrs('conntrack.sources', o.sources),
-        destinations: cidrs('conntrack.destinations', o.destinations),
+        sources: networks('conntrack.sources', o.sources),
+        destinations: networks('conntrack.destinations', o.destinations),
         mark,
       },
       enableAccounting: o.enableSysctls ?? false,

@@ -70,6 +70,12 @@ export interface PacketRecord {
   netns?: NetnsLabel;
 }
 
+/**
+ * A packet record from a collector with sequence numbers on (`sequence`, the default): the kernel puts
+ * NFULA_SEQ in every entry, so seq is always there. (With `sequence: false` it is absent.)
+ */
+export type SequencedPacketRecord = PacketRecord & { seq: number };
+
 export type GapReason =
   /** NFLOG sequence numbers jumped: `count` events are missing. */
   | 'sequence'

@@ -30,6 +30,48 @@ export interface CliConntrackArgs {
   enableSysctls: boolean;
 }
 
+/** What an output takes: packet events, flow records, gap (loss) records. */
+export type TakeKind = 'packets' | 'flows' | 'gaps';
+
+export const TAKE_KINDS: readonly TakeKind[] = ['packets', 'flows', 'gaps'];
+
+/** One output: where lines go, in which format, and which records it takes. */
+export interface OutputSpec {
+  format: OutputFormat;
+  /** -, FILE, unix:PATH, tcp:…, tls:…, syslog:…; undefined: stdout. */
+  output?: string;
+  outputQueue?: number;
+  logFlags: LogFlag[];
+  logemuHostname?: string;
+  syslog: SyslogSinkOptions;
+  tls: TlsClientOptions;
+  take: TakeKind[];
+  /** NFLOG groups whose packets this output takes; empty: all. */
+  groups: number[];
+}
+
+/** The flags that describe one output: the keys of an entry of a config file's `outputs:`. */
+export const OUTPUT_FLAGS: readonly string[] = [
+  '--output',
+  '--format',
+  '--output-queue',
+  '--take',
+  '--groups',
+  '--log-flags',
+  '--logemu-hostname',
+  '--syslog-protocol',
+  '--syslog-facility',
+  '--syslog-severity',
+  '--syslog-hostname',
+  '--syslog-app-name',
+  '--syslog-framing',
+  '--syslog-max-size',
+  '--tls-ca',
+  '--tls-cert',
+  '--tls-key',
+  '--tls-servername',
+];
+
 export interface CliArgs {
   help: boolean;
   version: boolean;
@@ -45,6 +87,16 @@ export interface CliArgs {
   syslog: SyslogSinkOptions;
   /** --tls-*: CA, client certificate and name for tls: and syslog:tls: outputs. */
   tls: TlsClientOptions;
+  /** --take: which records the output takes (default all). */
+  take: TakeKind[];
+  /** --groups: the NFLOG groups whose packets the output takes (default all). */
+  groups: number[];
+  /** Several outputs (the config file's `outputs:`); when absent, the flags above make the one output. */
+  outputs?: OutputSpec[];
+  /** --metrics HOST:PORT: serve Prometheus metrics. */
+  metrics?: { host: string; port: number };
+  /** --config FILE (read by config.ts before the flags). */
+  config?: string;
   logFlags: LogFlag[];
   /** Host name in LOGEMU's line header (default: this host's). */
   logemuHostname?: string;
@@ -68,6 +120,8 @@ export interface CliArgs {
   user?: string;
   maxEvents?: number;
   idleExitMs?: number;
+  /** How long a shutdown gives the output to take what is queued (--drain-timeout), ms. */
+  drainTimeoutMs?: number;
   stats: boolean;
   labels: Map<number, string>;
   socketBuffer?: number;
@@ -150,6 +204,8 @@ Output:
   --ipfix-template-refresh SEC
                           for ipfix over UDP: send the templates again after SEC seconds, so a collector
                           (re)started meanwhile can decode (default 60); over TCP they open each connection
+  --take LIST             what the output takes: packets,flows,gaps (default all three)
+  --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
 Syslog output (--output syslog, syslog:unix:PATH, syslog:udp|tcp|tls:HOST[:PORT]):
   --syslog-protocol P     rfc3164 (default: <4>Dec  3 06:10:42 HOST kernel: MSG, as syslogd
@@ -181,12 +237,21 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
                           of 'ip link' / 'ip -o link' on the capturing host
   --max-events N          exit after N events (packets and flows)
   --idle-exit MS          exit after MS without events, once the first has arrived
+  --drain-timeout MS      at exit, how long the output may take to deliver what is queued
+                          (default 5000); what it cannot take is dropped at a line boundary,
+                          counted, and the exit status is 3
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
                           (delivered, lost, gaps, enobufs, output drops …, and latencyMs: p50/p99/max
                           from the kernel's timestamp, where packets have one, and from the reader
                           thread's receive time, to output) as the last line on stderr
+
+Operation:
+  --config FILE           options from a YAML file: the flags' names without "--" as keys,
+                          and "outputs:", a list of outputs each with its own output, format,
+                          take, groups, syslog-* and tls-* keys (see README). Flags override it
+  --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics (and /healthz)
 
   -h, --help              this help
   --version               the version
@@ -195,7 +260,10 @@ Loss is never silent: a record of kind "gap" (format record), a document with
 event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
-SIGHUP reopens an output file (log rotation).
+SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
+stdout, a file or a FIFO gets whole lines only.
+Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
+3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
 Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns.
 
 Examples:
@@ -238,15 +306,23 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
   return n;
 }
 
-export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {} };
+/**
+ * Parses the command line. partial: only the flags given, without the checks of the whole
+ * (something to collect, options that go together): for a config file's keys one at a time.
+ */
+export function parseArgs(argv: string[], options: { partial?: boolean } = {}): CliArgs {
+  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {}, take: [...TAKE_KINDS], groups: [] };
   const ipfixOptions: IpfixOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
+    let consumed = false;
+    const value = (): string | undefined => {
+      consumed = true;
+      return inline !== undefined ? inline : argv[++i];
+    };
     switch (flag) {
       case '-h':
       case '--help':
@@ -445,6 +521,9 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--idle-exit':
         args.idleExitMs = positiveInteger(flag, value());
         break;
+      case '--drain-timeout':
+        args.drainTimeoutMs = positiveInteger(flag, value(), 0);
+        break;
       case '--stats':
         args.stats = true;
         break;
@@ -463,6 +542,29 @@ export function parseArgs(argv: string[]): CliArgs {
       case '--ring-size':
         args.ringSize = positiveInteger(flag, value());
         break;
+      case '--take': {
+        const kinds = list(flag, value());
+        for (const kind of kinds) if (!TAKE_KINDS.includes(kind as TakeKind)) fail(`--take: '${kind}' is not one of ${TAKE_KINDS.join(', ')}`);
+        args.take = kinds as TakeKind[];
+        break;
+      }
+      case '--groups':
+        args.groups = list(flag, value()).map((part) => positiveInteger(flag, part, 0));
+        break;
+      case '--metrics': {
+        const text = value() ?? '';
+        const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):([0-9]{1,5})$/.exec(text);
+        const port = match ? Number(match[3]) : 0;
+        if (!match || port < 1 || port > 65535) fail(`--metrics needs HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100), got '${text}'`);
+        args.metrics = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+        break;
+      }
+      case '--config': {
+        const text = value();
+        if (!text) fail('--config needs a file path');
+        args.config = text;
+        break;
+      }
       case '--ipfix-records': {
         const kinds = list(flag, value());
         for (const k of kinds) if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind)) fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
@@ -481,7 +583,14 @@ export function parseArgs(argv: string[]): CliArgs {
       default:
         fail(`unknown option '${arg}' (see --help)`);
     }
+    // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
+    if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
+  return options.partial ? args : checkArgs(args, ipfixOptions);
+}
+
+/** The checks of the whole command line. */
+function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   if (args.help || args.version) return args;
   if (args.read !== undefined) {
     if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
@@ -494,13 +603,7 @@ export function parseArgs(argv: string[]): CliArgs {
   if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
     fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
   }
-  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack) {
-    fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
-  }
-  if (args.logFlags.length > 0 && args.format !== 'log') {
-    fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
-  }
-  if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
+  const formats = (args.outputs ?? [args]).map((spec) => spec.format);
   for (const [given, flag] of [
     [args.observerHostname, '--observer-hostname'],
     [args.observerName, '--observer-name'],
@@ -508,15 +611,37 @@ export function parseArgs(argv: string[]): CliArgs {
     [args.agentName, '--agent-name'],
     [args.agentIdFile, '--agent-id-file'],
   ] as const) {
-    if (given !== undefined && args.format !== 'ecs') fail(`${flag} applies to --format ecs`);
+    if (given !== undefined && !formats.includes('ecs')) fail(`${flag} applies to --format ecs`);
   }
-  checkOutputOptions(args);
+  if (args.outputs !== undefined) {
+    for (const spec of args.outputs) checkOutputOptions(spec);
+    return args;
+  }
+  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
+    fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
+  }
+  checkOutputOptions(outputSpecFromArgs(args));
   ipfixArgs(args, ipfixOptions);
   return args;
 }
 
-/** The output target parses, and its syslog and TLS options go with it. */
-function checkOutputOptions(args: CliArgs): void {
+/** The output the flags describe (when no config file lists outputs). */
+export function outputSpecFromArgs(args: CliArgs): OutputSpec {
+  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups } = args;
+  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups };
+}
+
+/** The outputs of a run: the config file's list, or the one the flags describe. */
+export function outputSpecs(args: CliArgs): OutputSpec[] {
+  return args.outputs ?? [outputSpecFromArgs(args)];
+}
+
+/** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
+export function checkOutputOptions(args: OutputSpec): void {
+  if (args.logFlags.length > 0 && args.format !== 'log') {
+    fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
+  }
+  if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   let target: SinkTarget | undefined;
   // An IPFIX collector (udp:/tcp:) is parsed by ipfixArgs.
   if (args.output !== undefined && args.format !== 'ipfix') {

@@ -9,12 +9,14 @@ export class LatencyHistogram {
   private readonly counts = new Uint32Array(BUCKETS + 1);
   private total = 0;
   private maxUs = 0;
+  private sumUs = 0;
 
   record(latencyUs: number): void {
     if (!(latencyUs >= 0)) latencyUs = 0; // clock steps backwards: count as 0
     const bucket = Math.min(BUCKETS, Math.floor(latencyUs / BUCKET_US));
     this.counts[bucket]++;
     this.total++;
+    this.sumUs += latencyUs;
     if (latencyUs > this.maxUs) this.maxUs = latencyUs;
   }
 
@@ -27,6 +29,22 @@ export class LatencyHistogram {
       p99Ms: this.quantile(0.99),
       maxMs: Math.round(this.maxUs / 100) / 10,
     };
+  }
+
+  /**
+   * For a Prometheus histogram: samples at or below each bound (seconds, ascending; to the
+   * 0.1 ms resolution of the buckets), the count and the sum in seconds.
+   */
+  cumulative(boundsSeconds: readonly number[]): { le: number[]; count: number; sumSeconds: number } {
+    const le: number[] = [];
+    let seen = 0;
+    let bucket = 0;
+    for (const bound of boundsSeconds) {
+      const end = Math.min(BUCKETS + 1, Math.floor((bound * 1e6) / BUCKET_US));
+      for (; bucket < end; bucket++) seen += this.counts[bucket];
+      le.push(seen);
+    }
+    return { le, count: this.total, sumSeconds: this.sumUs / 1e6 };
   }
 
   private quantile(q: number): number {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `netfilter-collector`: NFLOG groups to NDJSON.
-import { HELP, OUTPUT_FORMATS, parseArgs, type CliArgs } from './args';
+import { HELP, OUTPUT_FORMATS, type CliArgs } from './args';
+import { parseCommandLine } from './config';
 import { runDemo, type DemoFormatter } from './demo';
 import { gapMessage, lineFormatter } from './formats';
 import { runCollection } from './run';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   }
   let args: CliArgs;
   try {
-    args = parseArgs(argv);
+    args = parseCommandLine(argv);
   } catch (err) {
     process.stderr.write(`netfilter-collector: ${(err as Error).message}\n`);
     process.exitCode = 2;

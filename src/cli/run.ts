@@ -1,20 +1,26 @@
-// One CLI run: records from a source, formatted, to the output (and to a pcap
-// file), with signals, a progress line and a summary. Loss anywhere — kernel,
-// ring, output queue — is counted and said.
-import type { GapRecord } from '../records';
-import type { CliArgs } from './args';
-import { gapMessage, lineFormatter, lineWriter } from './formats';
+// One CLI run: records from a source, formatted, to the outputs (each with its
+// own format and selection) and to a pcap file, with signals, a progress line,
+// Prometheus metrics and a summary. Loss anywhere — kernel, ring, output
+// queue — is counted and said.
+import type { CollectorRecord, GapRecord } from '../records';
+import { type CliArgs, type OutputSpec, outputSpecs } from './args';
+import { gapMessage, lineFormatter, lineWriter, type LineFormatter, type LineWriter } from './formats';
 import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
+import { RecordCounts, renderMetrics } from './metrics';
+import { MetricsServer } from './metrics-server';
 import { NdjsonOutput } from './output';
 import { ProgressLine } from './progress';
 import { PcapFileOutput } from './pcap-output';
 import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
 import { dropPrivileges, parseUserSpec } from '../privileges';
+import { loadTlsFiles } from '../sink/socket';
 
-/** How long close may take to flush a stalled output before giving up on it. */
-const CLOSE_DEADLINE_MS = 5000;
+/** How long close may take to flush a stalled output before giving up on it (--drain-timeout). */
+const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** Exit status when the output dropped lines at exit. */
+export const EXIT_DROPPED_AT_EXIT = 3;
 
 function openSource(args: CliArgs): RecordSource {
   if (args.read === undefined) return new LiveSource(args);
@@ -26,6 +32,23 @@ function openSource(args: CliArgs): RecordSource {
   });
 }
 
+/** One output of the run: its sink, its format, and what it takes. */
+interface RunOutput {
+  output: NdjsonOutput;
+  format: LineFormatter;
+  write: LineWriter;
+  takes: (record: CollectorRecord) => boolean;
+}
+
+function takes(spec: OutputSpec): (record: CollectorRecord) => boolean {
+  const packets = spec.take.includes('packets');
+  const flows = spec.take.includes('flows');
+  const gaps = spec.take.includes('gaps');
+  const groups = spec.groups.length > 0 ? new Set(spec.groups) : null;
+  return (record) =>
+    record.kind === 'packet' ? packets && (groups === null || groups.has(record.group)) : record.kind === 'flow' ? flows : gaps;
+}
+
 function intervalWanted(args: CliArgs): boolean {
   return (args.statsInterval ?? (process.stderr.isTTY ? 10 : 0)) > 0;
 }
@@ -34,53 +57,109 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const stderr = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  const onGap = (gap: GapRecord): void => stderr(gapMessage(gap));
-  const format = lineFormatter(args, onGap);
-  const write = lineWriter(args, format);
-  // Outputs first: a bad path fails before any socket is bound.
+  // A gap that several line outputs cannot carry is said once.
+  let saidGap: GapRecord | null = null;
+  const onGap = (gap: GapRecord): void => {
+    if (gap !== saidGap) stderr(gapMessage(gap));
+    saidGap = gap;
+  };
+  // Figures for --metrics, served from the start (a port in use fails before anything else is opened).
+  const counts = new RecordCounts();
+  const fromKernel = new LatencyHistogram();
+  const fromReader = new LatencyHistogram();
+  let source: RecordSource | undefined;
+  const outputs: RunOutput[] = [];
+  const startTimeSeconds = Date.now() / 1000;
+  // With --write-pcap alone there is no line output; the line formats still say gaps on stderr.
+  // --format ipfix: the one output is the IPFIX exporter.
+  const ipfixWanted = args.ipfixTarget !== undefined && args.ipfix !== undefined;
+  const specs = !ipfixWanted && (args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined) ? outputSpecs(args) : [];
+  // Unreadable TLS files fail first, before the metrics port or any output is opened.
+  for (const spec of specs) if (Object.keys(spec.tls).length > 0) loadTlsFiles(spec.tls);
+  const metrics =
+    args.metrics !== undefined
+      ? await MetricsServer.start(args.metrics.host, args.metrics.port, () =>
+          renderMetrics({
+            collector: source?.summary() ?? {},
+            records: counts,
+            outputs: outputs.map((o) => o.output.stats()),
+            latency: { fromReader, fromKernel },
+            startTimeSeconds,
+          }),
+        )
+      : null;
+  // Outputs next: a bad path fails before any netlink socket is bound.
+  const gapFormat = lineFormatter(args, onGap);
+  try {
+    for (const spec of specs) {
+      const formatArgs = { ...spec, labels: args.labels };
+      const format = lineFormatter(formatArgs, onGap);
+      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, onError: stderr };
+      outputs.push({
+        output: new NdjsonOutput(spec.output ?? '-', options),
+        format,
+        write: lineWriter(formatArgs, format),
+        takes: takes(spec),
+      });
+    }
+  } catch (err) {
+    for (const o of outputs) await o.output.close(0);
+    await metrics?.close();
+    throw err;
+  }
   const ipfix =
     args.ipfixTarget && args.ipfix
       ? new IpfixOutput(args.ipfixTarget, args.ipfix, { queueBytes: args.outputQueue, onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`) })
       : null;
-  const output =
-    ipfix === null && (args.output !== undefined || args.writePcap === undefined)
-      ? new NdjsonOutput(args.output ?? '-', { queueBytes: args.outputQueue, syslog: args.syslog, tls: args.tls, onError: stderr })
-      : null;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
-  const source = openSource(args);
+  try {
+    source = openSource(args);
+  } catch (err) {
+    for (const o of outputs) await o.output.close(0);
+    await pcap?.close();
+    await metrics?.close();
+    throw err;
+  }
+  const opened = source;
   if (args.user !== undefined) {
     // The sockets (and the outputs) are open: nothing more needs privilege, apart from resync dumps.
     try {
       const dropped = dropPrivileges(parseUserSpec(args.user));
-      if (args.stats || intervalWanted(args)) stderr(`netfilter-collector: running as uid ${dropped.uid}, gid ${dropped.gid}, no capabilities (${dropped.threads} threads checked)`);
+      if (args.stats || intervalWanted(args))
+        stderr(
+          `netfilter-collector: running as uid ${dropped.uid}, gid ${dropped.gid}, no capabilities (${dropped.threads} threads checked)`,
+        );
     } catch (err) {
       // The process may be half-dropped: stop here.
       source.close();
-      await output?.close(0);
+      for (const o of outputs) await o.output.close(0);
       await ipfix?.close(0);
       await pcap?.close();
+      await metrics?.close();
       throw err;
     }
   }
 
   let events = 0;
-  // From the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
+  // Latency from the kernel's timestamp (when the packet has one: received packets, not locally sent ones),
   // and from the reader thread's receive time (always): the second leaves out the kernel's batching.
-  const fromKernel = new LatencyHistogram();
-  const fromReader = new LatencyHistogram();
   let idleTimer: NodeJS.Timeout | undefined;
   let signalled: string | null = null;
   const stop = (signal: NodeJS.Signals): void => {
     signalled = signal;
-    source.close();
+    opened.close();
     // A stalled stdout or file must not keep us from exiting.
-    output?.stopWaiting();
+    for (const o of outputs) o.output.stopWaiting();
   };
   const reopen = (): void => {
-    try {
-      output?.reopen();
-    } catch (err) {
-      stderr(`netfilter-collector: SIGHUP: cannot reopen the output: ${(err as Error).message}; still writing to the old file`);
+    for (const o of outputs) {
+      try {
+        o.output.reopen();
+      } catch (err) {
+        stderr(
+          `netfilter-collector: SIGHUP: cannot reopen ${o.output.stats().target}: ${(err as Error).message}; still writing to the old file`,
+        );
+      }
     }
   };
   process.on('SIGINT', stop);
@@ -92,16 +171,16 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const progressTimer =
     intervalS > 0
       ? setInterval(() => {
-          const c = source.counters();
-          const o = output?.stats();
+          const c = opened.counters();
+          const o = outputs.map((each) => each.output.stats());
           const x = ipfix?.stats();
           stderr(
             progress.line(Date.now(), {
               events,
               lost: c.lost,
               lossUncounted: c.lossUncounted,
-              outputDropped: o?.droppedLines ?? x?.droppedRecords ?? 0,
-              outputQueued: o?.queuedBytes ?? x?.queuedBytes ?? 0,
+              outputDropped: o.reduce((sum, each) => sum + each.droppedLines, 0) + (x?.droppedRecords ?? 0),
+              outputQueued: o.reduce((sum, each) => sum + each.queuedBytes, 0) + (x?.queuedBytes ?? 0),
               ringPending: c.pending,
             }),
           );
@@ -109,60 +188,74 @@ export async function runCollection(args: CliArgs): Promise<number> {
       : undefined;
   progressTimer?.unref();
 
-  let closeReport: Awaited<ReturnType<NdjsonOutput['close']>> | undefined;
+  const drainMs = args.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  // Events beyond --max-events: received, and deliberately not written.
+  let skipped = 0;
+  const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
   let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
+  const counting = metrics !== null;
   try {
-    for await (const batch of source.batches()) {
+    for await (const batch of opened.batches()) {
       const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
-          if (args.maxEvents !== undefined && events >= args.maxEvents) continue;
+          if (args.maxEvents !== undefined && events >= args.maxEvents) {
+            skipped++;
+            continue;
+          }
           events++;
         }
-        if (output) write(record, output.lines);
-        else if (ipfix && record.kind !== 'gap') ipfix.write(record, batchMs);
-        // Without an output (--write-pcap only) and with ipfix, gaps are reported on stderr.
-        else if (record.kind === 'gap') format(record);
+        if (counting) counts.count(record);
+        for (const o of outputs) if (o.takes(record)) o.write(record, o.output.lines);
+        if (ipfix && record.kind !== 'gap') ipfix.write(record, batchMs);
+        // Without a line output (--write-pcap only, or ipfix), the line formats still report gaps on stderr.
+        else if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
       }
       if (pcap) await pcap.write(batch);
-      if (output) await output.flush();
+      if (outputs.length === 1) await outputs[0].output.flush();
+      else if (outputs.length > 1) await Promise.all(outputs.map((o) => o.output.flush()));
       ipfix?.flush();
       // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
-      if (args.read === undefined) for (const record of batch) {
-        if (record.kind === 'gap') continue;
-        fromReader.record(nowUs - record.receivedUs);
-        if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
-      }
-      if (args.maxEvents !== undefined && events >= args.maxEvents) source.close();
+      if (args.read === undefined)
+        for (const record of batch) {
+          if (record.kind === 'gap') continue;
+          fromReader.record(nowUs - record.receivedUs);
+          if (record.kind === 'packet' && record.kernelTimestamp) fromKernel.record(nowUs - record.timestampUs);
+        }
+      if (args.maxEvents !== undefined && events >= args.maxEvents) opened.close();
       if (args.idleExitMs !== undefined && events > 0) {
         if (idleTimer) idleTimer.refresh();
-        else idleTimer = setTimeout(() => source.close(), args.idleExitMs);
+        else idleTimer = setTimeout(() => opened.close(), args.idleExitMs);
       }
     }
   } finally {
     if (idleTimer) clearTimeout(idleTimer);
     if (progressTimer) clearInterval(progressTimer);
-    source.close();
+    opened.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.off('SIGHUP', reopen);
-    closeReport = await output?.close(CLOSE_DEADLINE_MS);
-    ipfixClose = await ipfix?.close(CLOSE_DEADLINE_MS);
+    // Each output gets the whole deadline, at the same time.
+    closeReports.push(...(await Promise.all(outputs.map((o) => o.output.close(drainMs)))));
+    ipfixClose = await ipfix?.close(drainMs);
     await pcap?.close();
+    await metrics?.close();
   }
 
-  const counters = source.counters();
-  if (source instanceof PcapSource && source.failure() !== null) {
-    stderr(`netfilter-collector: ${args.read}: ${source.failure()}`);
+  const counters = opened.counters();
+  if (opened instanceof PcapSource && opened.failure() !== null) {
+    stderr(`netfilter-collector: ${args.read}: ${opened.failure()}`);
   }
   if (counters.lossUncounted) {
     stderr('netfilter-collector: the kernel dropped entries (ENOBUFS) that no later entry has counted yet; "lost" is a lower bound');
   }
-  const outputStats = output?.stats();
-  if (outputStats && outputStats.droppedLines > 0) {
-    stderr(`netfilter-collector: the output dropped ${outputStats.droppedLines} lines (${outputStats.droppedBytes} bytes) it could not deliver`);
-  }
+  const outputStats = outputs.map((o) => o.output.stats());
+  const which = (i: number): string => (outputs.length > 1 ? `output ${outputStats[i].target}` : 'output');
+  outputStats.forEach((stats, i) => {
+    if (stats.droppedLines > 0)
+      stderr(`netfilter-collector: the ${which(i)} dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) it could not deliver`);
+  });
   const ipfixStats = ipfix?.stats();
   if (ipfixStats && ipfixStats.droppedRecords > 0) {
     const reasons = Object.entries(ipfixStats.dropped)
@@ -171,27 +264,34 @@ export async function runCollection(args: CliArgs): Promise<number> {
       .join(', ');
     stderr(
       `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
-        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${CLOSE_DEADLINE_MS} ms)` : ''),
+        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${drainMs} ms)` : ''),
     );
   }
   if (ipfixStats && ipfixStats.unencodable > 0) {
     stderr(`netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`);
   }
-  if (closeReport && !closeReport.complete) {
+  closeReports.forEach((report, i) => {
+    if (report.complete) return;
     stderr(
-      `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${closeReport.droppedLines} lines (${closeReport.droppedBytes} bytes) ` +
-        `the output could not take within ${CLOSE_DEADLINE_MS} ms`,
+      `netfilter-collector: ${signalled ?? 'exit'}: gave up on ${report.droppedLines} lines (${report.droppedBytes} bytes) ` +
+        `the ${which(i)} could not take within ${drainMs} ms (--drain-timeout)` +
+        (report.tornLines ? '; the reader had taken part of the last line and nothing more: that line is cut' : ''),
     );
-  }
+  });
   if (args.stats) {
-    const summary = source.summary();
-    // Events cut off by --max-events were received but deliberately not written.
+    const summary = opened.summary();
     const latencyMs = { fromKernel: fromKernel.summary() ?? undefined, fromReader: fromReader.summary() ?? undefined };
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
-    stderr(JSON.stringify({ ...summary, delivered: events, received: summary.delivered, output: outputStats, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
+    // One output: "output" as before; several: "outputs", a list.
+    const outputFigures = outputStats.length > 1 ? { outputs: outputStats } : { output: outputStats[0] };
+    // The collector's own counts (delivered = consumed + discarded), then what this run wrote: written
+    // events, and those beyond --max-events (received, deliberately not written).
+    stderr(JSON.stringify({ ...summary, written: events, skipped, ...outputFigures, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
   }
-  // A write stuck in a stalled pipe keeps Node alive: leave anyway, it has been counted and said.
-  if (closeReport?.writeStuck) process.exit(0);
   // A capture that could not be read to its end is an error, after what it held was written.
-  return source instanceof PcapSource && source.failure() !== null ? 1 : 0;
+  const droppedAtExit = closeReports.some((report) => report.droppedLines > 0);
+  const status = opened instanceof PcapSource && opened.failure() !== null ? 1 : droppedAtExit ? EXIT_DROPPED_AT_EXIT : 0;
+  // A write stuck in a stalled socket keeps Node alive: leave anyway, it has been counted and said.
+  if (closeReports.some((report) => report.writeStuck)) process.exit(status);
+  return status;
 }

@@ -3,32 +3,19 @@
 // system's libnetfilter_conntrack can only over-approximate some lists (see
 // native/conntrack_socket.cc), and table dumps are filtered by mark only: this
 // makes what the user asked for exact.
-import { parseIpInto } from '../packet/ip-text';
+import { type IpNetwork, parseIpInto } from '../packet/ip-text';
 import type { FlowRecord } from '../records';
-
-interface Network {
-  bytes: Uint8Array;
-  length: number;
-  prefix: number;
-}
 
 export interface FlowFilterOptions {
   protocols: number[];
-  sources: string[];
-  destinations: string[];
+  /** Networks as options.ts parsed them (parseIpNetwork). */
+  sources: IpNetwork[];
+  destinations: IpNetwork[];
   mark?: { value: number; mask: number };
 }
 
-function network(cidr: string): Network {
-  const [address, bits] = cidr.split('/');
-  const bytes = new Uint8Array(16);
-  const length = parseIpInto(address, bytes);
-  if (length === 0) throw new RangeError(`netfilter-collector: '${cidr}' is not an address or network`);
-  return { bytes, length, prefix: bits === undefined ? length * 8 : Number(bits) };
-}
-
-function inNetwork(address: Uint8Array, length: number, net: Network): boolean {
-  if (length !== net.length) return false;
+function inNetwork(address: Uint8Array, length: number, net: IpNetwork): boolean {
+  if (length !== net.bytes.length) return false;
   const whole = net.prefix >> 3;
   for (let i = 0; i < whole; i++) if (address[i] !== net.bytes[i]) return false;
   const rest = net.prefix & 7;
@@ -39,15 +26,15 @@ function inNetwork(address: Uint8Array, length: number, net: Network): boolean {
 
 export class FlowFilter {
   private readonly protocols: Set<number> | null;
-  private readonly sources: Network[];
-  private readonly destinations: Network[];
+  private readonly sources: IpNetwork[];
+  private readonly destinations: IpNetwork[];
   private readonly mark: { value: number; mask: number } | undefined;
   private readonly scratch = new Uint8Array(16);
 
   constructor(options: FlowFilterOptions) {
     this.protocols = options.protocols.length > 0 ? new Set(options.protocols) : null;
-    this.sources = options.sources.map(network);
-    this.destinations = options.destinations.map(network);
+    this.sources = options.sources;
+    this.destinations = options.destinations;
     this.mark = options.mark;
   }
 
@@ -65,7 +52,7 @@ export class FlowFilter {
     return true;
   }
 
-  private anyContains(networks: Network[], address: string): boolean {
+  private anyContains(networks: IpNetwork[], address: string): boolean {
     const length = parseIpInto(address, this.scratch);
     for (const net of networks) if (inNetwork(this.scratch, length, net)) return true;
     return false;

@@ -60,9 +60,11 @@ export interface EcsAgent {
   id?: string;
 }
 
-export interface EcsInterface {
+// A type alias, not an interface: Elastic's EcsObserver types ingress/egress as Record<string, unknown>,
+// which an interface (no implicit index signature) cannot be assigned to (test/types/consumer.ts).
+export type EcsInterface = {
   interface: { name?: string; id?: string };
-}
+};
 
 export interface EcsDocument {
   '@timestamp': string;

@@ -1,5 +1,31 @@
-// Textual IP addresses to bytes: the one parser for addresses that options,
-// filters and the Community ID take as text. No allocation: writes into `out`.
+// Textual IP addresses and networks to bytes: the one parser for what
+// options, filters and the Community ID take as text. The native reader gets
+// networks as bytes from here, never as text.
+
+/** An address or network: its address bytes (4 or 16) and prefix length in bits. */
+export interface IpNetwork {
+  bytes: Uint8Array;
+  prefix: number;
+}
+
+/**
+ * '10.0.0.0/8', '2001:db8::/32', or a bare address (a host: /32 or /128);
+ * undefined when the text is none of these. Bits past the prefix are kept as
+ * written (they are masked when compared).
+ */
+export function parseIpNetwork(text: string): IpNetwork | undefined {
+  const slash = text.indexOf('/');
+  const address = new Uint8Array(16);
+  const length = parseIpInto(slash < 0 ? text : text.slice(0, slash), address);
+  if (length === 0) return undefined;
+  let prefix = length * 8;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(digits) || Number(digits) > prefix) return undefined;
+    prefix = Number(digits);
+  }
+  return { bytes: address.slice(0, length), prefix };
+}
 
 /**
  * Parses an IPv4 (dotted quad) or IPv6 address (with `::`, an embedded dotted

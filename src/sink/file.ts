@@ -1,48 +1,26 @@
 // NDJSON appended to a file, reopened on request (SIGHUP after logrotate has
-// renamed it). Each write is a chunk of whole lines, so a reopen never splits
-// a line: lines written before it finish in the old (renamed) file, lines after
-// it go to a new file at the path.
+// renamed it). A reopen switches files at a line boundary: lines written
+// before it finish in the old (renamed) file, lines after it go to a new file
+// at the path. A FIFO is opened non-blocking (see fd.ts).
 import * as fs from 'node:fs';
-import type { Writable } from 'node:stream';
-import { StreamSink } from './stream';
+import { FdSink, openAppendFd } from './fd';
 
-const HIGH_WATER_BYTES = 1 << 20;
-
-function openAppend(path: string): Writable {
-  // Opened synchronously so that a bad path fails here, with its error, not later on the stream.
-  const fd = fs.openSync(path, 'a');
-  return fs.createWriteStream(path, { fd, highWaterMark: HIGH_WATER_BYTES });
-}
-
-export class FileSink extends StreamSink {
+export class FileSink extends FdSink {
   constructor(private readonly path: string) {
-    super(path, openAppend(path));
+    // Opened synchronously so that a bad path fails here, with its error.
+    const { fd, pipe } = openAppendFd(path);
+    super(path, fd, pipe);
   }
 
   override reopen(): void {
     if (this.closed) return;
-    const next = openAppend(this.path);
-    const previous = this.stream;
-    this.stream = next;
-    this.watch(next);
+    const next = openAppendFd(this.path);
+    const previous = this.switchFd(next.fd, next.pipe);
     this.reopens++;
-    // The old file takes the lines it already has, then closes.
-    previous.end();
-    // A ready() waiting on the old file's 'drain' would wait forever: the new file takes lines now.
-    this.wakeWaiter();
+    fs.closeSync(previous);
   }
 
-  protected finish(): Promise<void> {
-    const stream = this.stream;
-    return new Promise<void>((resolve) => {
-      if (stream.closed || stream.destroyed) return resolve();
-      stream.once('close', () => resolve());
-      stream.end();
-    });
-  }
-
-  protected abandon(): boolean {
-    this.stream.destroy();
-    return false;
+  protected release(): void {
+    fs.closeSync(this.fd);
   }
 }

@@ -54,6 +54,11 @@ export interface SinkCloseReport {
    * alive until it finishes, so a CLI that must exit calls process.exit().
    */
   writeStuck: boolean;
+  /**
+   * stdout and files: 1 when the reader had taken part of a line and took nothing more within a second
+   * deadline (the line is torn; it is counted in droppedLines). 0 otherwise.
+   */
+  tornLines?: number;
 }
 
 export function emptyDrops(): Record<DropReason, LineCount> {

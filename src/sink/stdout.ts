@@ -1,19 +1,45 @@
-// NDJSON to the process's stdout: backpressure from the pipe or terminal, and
-// never closed (the process may still print after the collector stops).
-import { StreamSink } from './stream';
+// NDJSON to the process's stdout, never closed (the process may still print
+// after the collector stops). A pipe is reopened through /proc/self/fd/1 as a
+// description of our own, non-blocking, so partial writes are seen (the shell's
+// description keeps its flags); a socket is non-blocking already once Node has
+// opened process.stdout on it; a file or a terminal is written as it is.
+import * as fs from 'node:fs';
+import { FdSink } from './fd';
 
-export class StdoutSink extends StreamSink {
+function openStdout(): { fd: number; own: boolean; pipe: boolean } {
+  let stat: fs.Stats;
+  try {
+    stat = fs.fstatSync(1);
+  } catch {
+    return { fd: 1, own: false, pipe: false };
+  }
+  if (stat.isFIFO()) {
+    try {
+      return { fd: fs.openSync('/proc/self/fd/1', fs.constants.O_WRONLY | fs.constants.O_NONBLOCK), own: true, pipe: true };
+    } catch {
+      // No /proc: fd 1 as it is, non-blocking once Node opens process.stdout on it (libuv sets it).
+      void process.stdout;
+      return { fd: 1, own: false, pipe: true };
+    }
+  }
+  // A socket (node's stdio pipes are socketpairs): non-blocking once Node has opened process.stdout on it.
+  if (stat.isSocket()) {
+    void process.stdout;
+    return { fd: 1, own: false, pipe: true };
+  }
+  return { fd: 1, own: false, pipe: false };
+}
+
+export class StdoutSink extends FdSink {
+  private readonly own: boolean;
+
   constructor() {
-    super('-', process.stdout);
+    const { fd, own, pipe } = openStdout();
+    super('-', fd, pipe);
+    this.own = own;
   }
 
-  protected finish(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  protected abandon(): boolean {
-    // A write to a pipe nobody reads never completes, and Node waits for it
-    // before exiting: the caller decides whether to exit anyway.
-    return true;
+  protected release(): void {
+    if (this.own) fs.closeSync(this.fd);
   }
 }

@@ -2,7 +2,7 @@
 // 1.7.1) and tshark (Debian's 4.0.17), started on loopback with their own work
 // directory, and parsers of what they print. What these versions decode is in
 // test/fixtures/peers/ipfix.md.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -123,9 +123,18 @@ export class TsharkCapture {
     await until('tshark to capture', () => /Capturing on/.test(stderr));
   }
 
-  async stop(): Promise<void> {
+  /** Packets in the capture file so far (dumpcap writes it as it goes). */
+  packets(): number {
+    if (!fs.existsSync(this.file)) return 0;
+    const out = spawnSync('tshark', ['-r', this.file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+    return out.stdout.split('\n').filter((l) => l.trim() !== '').length;
+  }
+
+  /** Stops once the file holds `packets` packets (a capture stopped at once can lose the last ones). */
+  async stop(packets = 0): Promise<void> {
     const child = this.child;
     if (!child) return;
+    await until(`tshark to write ${packets} packets`, () => this.packets() >= packets);
     this.child = null;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');

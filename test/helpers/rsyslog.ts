@@ -154,6 +154,7 @@ export interface Rsyslog {
 }
 
 const FIELD = '\x1f';
+const PROBE = 'nfc-test-probe';
 
 /** Starts rsyslogd; the certificate it shows on its TLS ports is pki's server one (or the other CA's). */
 export async function startRsyslog(dir: string, pki: TestPki, options: { serverCert?: 'ca' | 'other' } = {}): Promise<Rsyslog> {
@@ -209,6 +210,18 @@ ruleset(name="unix") { action(type="omfile" file="${out}" template="fields" flus
       if (Date.now() > until) throw new Error(`rsyslogd did not start listening within 15 s: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // UDP says nothing about readiness: probe until rsyslog has written a probe (left out of messages()).
+    const probe = dgram.createSocket('udp4');
+    try {
+      for (;;) {
+        probe.send(`<14>${PROBE}`, ports.udp, '127.0.0.1');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes(PROBE)) break;
+        if (Date.now() > until) throw new Error(`rsyslogd did not take UDP within 15 s: ${stderr}`);
+      }
+    } finally {
+      probe.close();
+    }
   };
 
   const stop = async (): Promise<void> => {
@@ -228,7 +241,7 @@ ruleset(name="unix") { action(type="omfile" file="${out}" template="fields" flus
     const text = fs.readFileSync(out, 'utf8');
     return text
       .split('\n')
-      .filter((line) => line.length > 0)
+      .filter((line) => line.length > 0 && !line.includes(PROBE))
       .map((line) => {
         const [pri, timestamp, hostname, tag, appName, msg, input] = line.split(FIELD);
         return { pri: Number(pri), timestamp, hostname, tag, appName, msg, input };

@@ -173,12 +173,12 @@ describeKernel('--format ipfix to nfcapd and tshark on the real kernel', () => {
     );
     const t1 = Date.now();
     cli.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await exited, stderr).toBe(0);
     events.kill('SIGTERM');
-    await nfcapd.stop();
-    await tshark.stop();
-
     const statsLine = stderr.trim().split('\n').pop() ?? '{}';
+    await nfcapd.stop();
+    await tshark.stop(JSON.parse(statsLine).ipfix?.sentMessages ?? 0);
+
     expect(stderr.replace(statsLine, '')).not.toMatch(/netfilter-collector: (?!\d+s )/); // progress lines only: no loss, no error
     const stats = JSON.parse(statsLine);
     const news = all.filter((e) => e.event === 'NEW');

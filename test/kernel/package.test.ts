@@ -96,8 +96,24 @@ describeKernel('the packed package, installed into a new project', () => {
     const header = ok(sh('readelf', ['-h', arm]), 'readelf -h');
     expect(header).toMatch(/Machine:\s+AArch64/);
     const needed = [...ok(sh('readelf', ['-d', arm]), 'readelf -d').matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
-    expect(needed.sort()).toEqual(['libc.so.6', 'libgcc_s.so.1', 'libnetfilter_conntrack.so.3', 'libnetfilter_log.so.1', 'libstdc++.so.6']);
+    expect(needed.sort()).toEqual(['libc.so.6', 'libgcc_s.so.1', 'libmnl.so.0', 'libnetfilter_conntrack.so.3', 'libnetfilter_log.so.1', 'libstdc++.so.6']);
   });
+
+  it('loads the linux-arm64 prebuild in an arm64 Node.js (under qemu-user; when built, always in CI)', (ctx) => {
+    const arm = path.join(installed, 'prebuilds', 'linux-arm64', 'netfilter-collector.glibc.node');
+    if (!fs.existsSync(arm)) {
+      expect(process.env.NFC_PREBUILD_REQUIRE_ARM64, 'CI packs with the arm64 prebuild').not.toBe('1');
+      ctx.skip();
+    }
+    const node = sh('bash', [path.join(ROOT, 'scripts', 'arm64-node.sh')]);
+    if (node.status !== 0) {
+      expect(process.env.NFC_PREBUILD_REQUIRE_ARM64, `CI can run arm64 code: ${node.stderr}`).not.toBe('1');
+      ctx.skip();
+    }
+    const script = `const m = require(${JSON.stringify(arm)}); console.log(process.arch, typeof m.NativeReader)`;
+    const loaded = sh(node.stdout.trim(), ['-e', script], { timeout: 180_000 });
+    expect(ok(loaded, 'arm64 node')).toBe('arm64 function\n');
+  }, 200_000);
 
   it('loads the prebuilt addon with and without install scripts, from require() and import', () => {
     // No local build: the addon is the prebuild (install scripts did not compile).

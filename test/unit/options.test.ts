@@ -25,7 +25,16 @@ describe('resolveOptions', () => {
       dump: true,
       resyncOnOverflow: false,
       reliable: false,
-      filter: { protocols: [6, 17, 132], sources: ['10.0.0.0/8', '2001:db8::1'], destinations: [], mark: { value: 5, mask: 0xffffffff } },
+      filter: {
+        protocols: [6, 17, 132],
+        // Parsed once here; the native reader and the arrival filter take the bytes.
+        sources: [
+          { bytes: Uint8Array.from([10, 0, 0, 0]), prefix: 8 },
+          { bytes: Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), prefix: 128 },
+        ],
+        destinations: [],
+        mark: { value: 5, mask: 0xffffffff },
+      },
       enableAccounting: true,
       enableTimestamps: true,
     });
@@ -40,7 +49,10 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ nflog: [1, 1] })).toThrow(/listed twice/);
     expect(() => resolveOptions({ nflog: 1, ringSize: 3 << 20 })).toThrow(/power of two/);
     expect(() => resolveOptions({ conntrack: { protocols: ['quic'] } })).toThrow(/protocol 'quic' is not known/);
-    expect(() => resolveOptions({ conntrack: { sources: ['10.0.0.0/33'] } })).toThrow(/not an address or network/);
+    for (const bad of ['10.0.0.0/33', '10.0.0.0/', '::1/129', 'not-an-address', '10.0.0/8', '10.0.0.0/08x', 42]) {
+      expect(() => resolveOptions({ conntrack: { sources: [bad as string] } })).toThrow(/not an address or network/);
+      expect(() => resolveOptions({ conntrack: { destinations: [bad as string] } })).toThrow(/conntrack.destinations: .* is not an address or network/);
+    }
     expect(() => resolveOptions({ conntrack: { events: [] } })).toThrow(/events is empty/);
   });
 });

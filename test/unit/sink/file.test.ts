@@ -37,7 +37,7 @@ describe('file sink', () => {
     for (let i = 0; i < 1000; i++) output.line(line(i));
     await output.flush();
     const report = await output.close(5000);
-    expect(report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false });
+    expect(report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 });
     expect(readSeqs(file)).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
     const stats = output.stats();
     expect(stats.writtenLines).toBe(1000);

@@ -45,49 +45,84 @@ afterAll(() => {
 
 interface ChildResult {
   stdout: string;
-  result: { report: { complete: boolean; droppedLines: number; writeStuck: boolean }; stats: { writtenLines: number; droppedLines: number; dropped: { closeDeadline: { lines: number } } }; closeMs: number };
+  result: {
+    report: { complete: boolean; droppedLines: number; writeStuck: boolean; tornLines?: number };
+    stats: { writtenLines: number; droppedLines: number; dropped: { closeDeadline: { lines: number } } };
+    closeMs: number;
+  };
   ms: number;
 }
 
-function runChild(lines: number, stopAfterMs: number, readStdout: boolean): Promise<ChildResult> {
+/** How the parent reads the child's stdout: all of it as it comes, slowly (64 KiB per 100 ms), or only after the child exited. */
+type Reader = 'read' | 'slow' | 'after-exit';
+
+function runChild(lines: number, stopAfterMs: number, reader: Reader): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, [script, String(lines), String(stopAfterMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    if (readStdout) child.stdout.on('data', (d: Buffer) => out.push(d));
+    const stdout = child.stdout;
+    stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      if (reader === 'slow') {
+        stdout.pause();
+        setTimeout(() => stdout.resume(), 100);
+      }
+    });
+    if (reader === 'after-exit') stdout.pause();
     child.stderr.on('data', (d: Buffer) => err.push(d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     child.on('exit', (code, signal) => {
       clearTimeout(killer);
-      child.stdout.destroy();
+      exit = { code, signal };
+      // What the child left in the pipe is still there to read.
+      stdout.resume();
+    });
+    // 'close': exited and both pipes read to their end.
+    child.on('close', () => {
       const text = Buffer.concat(err).toString();
-      if (code !== 0) return reject(new Error(`child exited ${code ?? signal}: ${text}`));
+      if (exit?.code !== 0) return reject(new Error(`child exited ${exit?.code ?? exit?.signal}: ${text}`));
       resolve({ stdout: Buffer.concat(out).toString(), result: JSON.parse(text), ms: Date.now() - started });
     });
   });
 }
 
+/** The complete lines a reader got, and what follows the last newline. */
+function framing(stdout: string): { complete: string[]; rest: string } {
+  const complete = stdout.split('\n');
+  const rest = complete.pop() as string;
+  return { complete, rest };
+}
+
 describe('stdout sink', () => {
   it('a reader that reads: every line, complete', async () => {
-    const { stdout, result } = await runChild(50_000, 60_000, true);
-    expect(result.report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false });
+    const { stdout, result } = await runChild(50_000, 60_000, 'read');
+    expect(result.report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 });
     expect(result.stats.writtenLines).toBe(50_000);
-    const lines = stdout.split('\n');
-    expect(lines.pop()).toBe('');
-    expect(lines.length).toBe(50_000);
-    expect(JSON.parse(lines[49_999]).seq).toBe(49_999);
+    const { complete, rest } = framing(stdout);
+    expect(rest).toBe('');
+    expect(complete.length).toBe(50_000);
+    expect(JSON.parse(complete[49_999]).seq).toBe(49_999);
   });
 
-  it('a pipe nobody reads: backpressure until released, then close gives up at its deadline and says a write is stuck', async () => {
-    const { result, ms } = await runChild(100_000, 300, false);
-    expect(result.report.complete).toBe(false);
-    expect(result.report.writeStuck).toBe(true);
-    expect(result.report.droppedLines).toBeGreaterThan(0);
-    expect(result.stats.dropped.closeDeadline.lines).toBe(result.report.droppedLines);
-    expect(result.stats.writtenLines + result.stats.droppedLines).toBe(100_000);
-    expect(result.closeMs).toBeGreaterThanOrEqual(290);
-    expect(result.closeMs).toBeLessThan(1500);
-    expect(ms).toBeLessThan(10_000);
-  });
+  for (const reader of ['slow', 'after-exit'] as const) {
+    it(`a ${reader === 'slow' ? 'slow reader' : 'pipe read only after exit'}: close stops at a line boundary at its deadline, and the counts are what the reader got`, async () => {
+      const { stdout, result, ms } = await runChild(100_000, 300, reader);
+      const { complete, rest } = framing(stdout);
+      // Never half a line, and exactly the lines counted written.
+      expect(rest).toBe('');
+      expect(result.report.tornLines).toBe(0);
+      for (const line of [complete[0], complete[complete.length - 1]]) expect(JSON.parse(line).pad).toHaveLength(100);
+      expect(complete.length).toBe(result.stats.writtenLines);
+      expect(result.report.complete).toBe(false);
+      expect(result.report.writeStuck).toBe(false);
+      expect(result.report.droppedLines).toBe(100_000 - complete.length);
+      expect(result.stats.dropped.closeDeadline.lines).toBe(result.report.droppedLines);
+      expect(result.closeMs).toBeGreaterThanOrEqual(290);
+      expect(result.closeMs).toBeLessThan(1500);
+      expect(ms).toBeLessThan(15_000);
+    });
+  }
 });

@@ -1,0 +1,266 @@
+// A sink over a file descriptor (stdout, a file, a FIFO): lossless, with
+// backpressure, and exact about what the reader got.
+//
+// Writes are synchronous and, on pipes and sockets, non-blocking: each one
+// says how many bytes the kernel took, so the sink always knows which lines
+// are complete on the other side. A Node stream cannot say that (a chunk is
+// "written" only when all of it is, and a pipe takes part of one), which is
+// how a shutdown used to leave half a line in the pipe and miscount the rest.
+// When the pipe is full (EAGAIN), the sink retries on a short timer; ready()
+// waits meanwhile, which pushes back on the collector's ring.
+//
+// To a pipe or a socket, whole lines go in writes of at most 4096 bytes, which
+// the kernel takes all or nothing: a pipe's PIPE_BUF (POSIX), and on Linux one
+// buffer of a Unix stream socket (node's stdio "pipes" are socketpairs). So the
+// reader never holds part of a line, whenever the process stops. A longer line
+// is written on its own and may be taken in part (then close finishes it).
+//
+// close(deadline): what is not written by the deadline is dropped, but never
+// half a line: a line the kernel took part of is finished first (within a
+// second deadline as long again; a reader that takes nothing more in that
+// time gets a torn line, and the report says so).
+import * as fs from 'node:fs';
+import { countLines, type LineChunk } from '../format/line-target';
+import type { Sink } from './sink';
+import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
+
+const RESOLVED = Promise.resolve();
+/** ready() resolves while less than this is waiting to be written. */
+const HIGH_WATER_BYTES = 1 << 20;
+/** Retry delays while the pipe is full: from 1 ms, doubling up to 16 ms. */
+const RETRY_MIN_MS = 1;
+const RETRY_MAX_MS = 16;
+/** The largest write a pipe (Linux PIPE_BUF) or a Unix stream socket takes whole or not at all. */
+const ATOMIC_WRITE = 4096;
+
+interface Pending {
+  bytes: Buffer;
+  lines: number;
+}
+
+/** Opens `path` for appending; a FIFO is opened non-blocking (and needs a reader already). */
+export function openAppendFd(path: string): { fd: number; pipe: boolean } {
+  const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
+  let pipe = false;
+  try {
+    pipe = fs.statSync(path).isFIFO();
+  } catch {
+    // Does not exist yet: a regular file is created.
+  }
+  return { fd: fs.openSync(path, pipe ? flags | fs.constants.O_NONBLOCK : flags, 0o644), pipe };
+}
+
+export abstract class FdSink implements Sink {
+  protected fd: number;
+  protected closed = false;
+  protected reopens = 0;
+  private failure: Error | null = null;
+  private readonly queue: Pending[] = [];
+  /** Bytes of queue[0] already written. */
+  private offset = 0;
+  private pendingBytes = 0;
+  private pendingLines = 0;
+  private writtenLines = 0;
+  private writtenBytes = 0;
+  private readonly drops = new DropCounter();
+  private waitingOff = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MIN_MS;
+  /** At shutdown: write no further than this offset of the head chunk (the end of a started line). */
+  private limit = Number.POSITIVE_INFINITY;
+  /** Who waits for the queue to shrink (ready) or empty (close). */
+  private readonly waiters = new Set<() => void>();
+
+  /** `pipe`: a pipe or a socket: whole lines in writes the kernel takes all or nothing (see above). */
+  protected constructor(
+    private readonly name: string,
+    fd: number,
+    protected pipe: boolean,
+  ) {
+    this.fd = fd;
+  }
+
+  write(chunk: LineChunk): void {
+    if (this.failure || this.closed) {
+      this.drops.add(this.closed ? 'closeDeadline' : 'writeError', chunk.lines, chunk.bytes.length);
+      return;
+    }
+    this.queue.push({ bytes: chunk.bytes, lines: chunk.lines });
+    this.pendingBytes += chunk.bytes.length;
+    this.pendingLines += chunk.lines;
+    if (this.retryTimer === undefined) this.pump();
+  }
+
+  /** Writes what the kernel takes now; on EAGAIN, tries again shortly. */
+  private pump(): void {
+    this.retryTimer = undefined;
+    while (this.queue.length > 0 && !this.failure) {
+      const head = this.queue[0];
+      const end = this.pieceEnd(head.bytes);
+      if (this.offset >= end) break;
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, head.bytes, this.offset, end - this.offset);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          this.retryTimer = setTimeout(() => this.pump(), this.retryMs);
+          this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+          return;
+        }
+        this.fail(err as Error);
+        break;
+      }
+      this.retryMs = RETRY_MIN_MS;
+      const lines = countLines(head.bytes, this.offset, this.offset + n);
+      this.offset += n;
+      this.pendingBytes -= n;
+      this.pendingLines -= lines;
+      head.lines -= lines;
+      this.writtenBytes += n;
+      this.writtenLines += lines;
+      if (this.offset === head.bytes.length) {
+        this.queue.shift();
+        this.offset = 0;
+      }
+    }
+    this.wakeWaiters();
+  }
+
+  /** Where the next write of the head chunk ends. */
+  private pieceEnd(bytes: Buffer): number {
+    const end = Math.min(bytes.length, this.limit);
+    if (!this.pipe || end - this.offset <= ATOMIC_WRITE) return end;
+    // Whole lines up to ATOMIC_WRITE bytes; a longer line alone.
+    const last = bytes.lastIndexOf(0x0a, this.offset + ATOMIC_WRITE - 1);
+    if (last >= this.offset) return last + 1;
+    const next = bytes.indexOf(0x0a, this.offset);
+    return next < 0 ? end : Math.min(end, next + 1);
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    // What was not written is lost: EPIPE (the reader went away), ENOSPC …
+    this.dropQueue('writeError');
+  }
+
+  private dropQueue(reason: 'writeError' | 'closeDeadline'): void {
+    this.drops.add(reason, this.pendingLines, this.pendingBytes);
+    this.queue.length = 0;
+    this.offset = 0;
+    this.pendingBytes = 0;
+    this.pendingLines = 0;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  ready(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waitingOff || this.pendingBytes < HIGH_WATER_BYTES) return RESOLVED;
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (!this.failure && !this.waitingOff && this.pendingBytes >= HIGH_WATER_BYTES) return;
+        this.waiters.delete(check);
+        if (this.failure) reject(this.failure);
+        else resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  stopWaiting(): void {
+    this.waitingOff = true;
+    this.wakeWaiters();
+  }
+
+  reopen(): void {}
+
+  /** Whether the bytes written so far end at a line boundary. */
+  private atLineBoundary(): boolean {
+    if (this.offset === 0) return true;
+    return this.queue[0].bytes[this.offset - 1] === 0x0a;
+  }
+
+  /** Waits until `done()` or `ms` have passed. */
+  private waitFor(done: () => boolean, ms: number): Promise<void> {
+    if (done()) return RESOLVED;
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, Math.max(0, ms));
+      this.waiters.add(check);
+    });
+  }
+
+  async close(deadlineMs: number): Promise<SinkCloseReport> {
+    const report: SinkCloseReport = { complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 };
+    if (this.closed) return report;
+    this.stopWaiting();
+    await this.waitFor(() => this.pendingBytes === 0 || this.failure !== null, deadlineMs);
+    if (this.pendingBytes > 0 && !this.failure && !this.atLineBoundary()) {
+      // The reader has part of a line: finish that line, and only that line.
+      const head = this.queue[0];
+      const lineEnd = head.bytes.indexOf(0x0a, this.offset) + 1;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.limit = lineEnd;
+      this.pump();
+      await this.waitFor(() => this.offset === 0 || this.offset >= lineEnd || this.failure !== null, deadlineMs);
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      if (this.queue[0] === head && this.offset > 0 && this.offset < lineEnd) report.tornLines = 1;
+    }
+    if (this.pendingBytes > 0) {
+      report.complete = false;
+      report.droppedLines = this.pendingLines;
+      report.droppedBytes = this.pendingBytes;
+      this.dropQueue('closeDeadline');
+    }
+    this.closed = true;
+    this.release();
+    return report;
+  }
+
+  /** Gives the descriptor back (a file's own; stdout stays open). */
+  protected abstract release(): void;
+
+  stats(): SinkStats {
+    return {
+      target: this.name,
+      connected: !this.closed && !this.failure,
+      writtenLines: this.writtenLines,
+      writtenBytes: this.writtenBytes,
+      queuedBytes: this.pendingBytes,
+      droppedLines: this.drops.lines,
+      droppedBytes: this.drops.bytes,
+      dropped: this.drops.snapshot(),
+      reconnects: 0,
+      connectFailures: 0,
+      reopens: this.reopens,
+      lastError: this.failure?.message,
+    };
+  }
+
+  /** For a file's reopen: finish the line in progress on the old descriptor, then switch. */
+  protected switchFd(next: number, pipe: boolean): number {
+    if (!this.atLineBoundary()) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.limit = this.queue[0].bytes.indexOf(0x0a, this.offset) + 1;
+      this.pump();
+      this.limit = Number.POSITIVE_INFINITY;
+      if (this.retryTimer === undefined) this.retryTimer = setTimeout(() => this.pump(), RETRY_MIN_MS);
+    }
+    const previous = this.fd;
+    this.fd = next;
+    this.pipe = pipe;
+    return previous;
+  }
+}

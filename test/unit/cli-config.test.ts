@@ -1,0 +1,108 @@
+// --config FILE: the flags' options from YAML, flags override, several outputs, and errors that name the line.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../src/cli/config';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-config-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function config(text: string): string {
+  const file = path.join(dir, `c${n++}.yaml`);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('--config', () => {
+  it('reads every kind of option: values, lists, maps (repeated flags) and switches', () => {
+    const file = config(`# a gateway
+nflog: [1, 2]
+label: { 1: wan, 2: lan }
+conntrack: [new, destroy]
+ct-completed: true
+ct-dump: false
+socket-buffer: 67108864
+format: ulogd
+output: syslog:udp:10.0.0.5
+syslog-hostname: gw1
+metrics: 127.0.0.1:9100
+`);
+    const args = parseCommandLine(['--config', file]);
+    expect(args.nflog).toEqual([1, 2]);
+    expect([...args.labels]).toEqual([
+      [1, 'wan'],
+      [2, 'lan'],
+    ]);
+    expect(args.conntrack).toMatchObject({ events: ['new', 'destroy'], completed: true, dump: false });
+    expect(args.socketBuffer).toBe(67108864);
+    expect(args).toMatchObject({
+      format: 'ulogd',
+      output: 'syslog:udp:10.0.0.5',
+      syslog: { hostname: 'gw1' },
+      metrics: { host: '127.0.0.1', port: 9100 },
+    });
+  });
+
+  it('flags override the file', () => {
+    const file = config('nflog: 1\nformat: log\noutput: /var/log/a.log\n');
+    const args = parseCommandLine(['--config', file, '--format', 'ecs', '--nflog', '5']);
+    expect(args).toMatchObject({ format: 'ecs', nflog: [5], output: '/var/log/a.log' });
+  });
+
+  it('outputs: each with its own format, selection and syslog/TLS options', () => {
+    const file = config(`nflog: [1, 2]
+conntrack: all
+outputs:
+  - output: syslog:tls:logs.example
+    format: ecs
+    tls-ca: /etc/ssl/ca.pem
+    syslog-protocol: rfc5424
+  - output: /var/log/netfilter.log
+    format: log
+    take: [packets]
+    groups: [2]
+`);
+    const args = parseCommandLine(['--config', file]);
+    expect(args.outputs).toEqual([
+      expect.objectContaining({
+        output: 'syslog:tls:logs.example',
+        format: 'ecs',
+        tls: { ca: '/etc/ssl/ca.pem' },
+        syslog: { protocol: 'rfc5424' },
+        take: ['packets', 'flows', 'gaps'],
+        groups: [],
+      }),
+      expect.objectContaining({ output: '/var/log/netfilter.log', format: 'log', take: ['packets'], groups: [2] }),
+    ]);
+    // --output on the command line replaces the file's outputs.
+    expect(parseCommandLine(['--config', file, '--output', '-']).outputs).toBeUndefined();
+  });
+
+  it('errors name the file, the line and the key', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['nflog: 1\nformt: ecs\n', /c\d+\.yaml:2: unknown key 'formt' \(did you mean 'format'\?\)/],
+      ['nflog: 1\nsocket-buffer: lots\n', /:2: socket-buffer: --socket-buffer must be an integer/],
+      ['nflog: 1\nstats: yes\n', /:2: stats is a switch: write 'stats: true'/],
+      ['nflog: 1\nformat:\n', /:2: format has no value/],
+      [
+        'nflog: 1\noutputs:\n  - output: syslog\n    syslog-facilty: kern\n',
+        /:4: outputs\[0\]: unknown key 'syslog-facilty' \(did you mean 'syslog-facility'\?\)/,
+      ],
+      ['nflog: 1\noutputs:\n  - output: syslog\n    nflog: 2\n', /:4: outputs\[0\]: 'nflog' is not an output key/],
+      ['nflog: 1\noutputs:\n  - format: ecs\n', /:3: outputs\[0\]: needs an output/],
+      [
+        'nflog: 1\noutputs:\n  - output: tcp:h:1\n    syslog-facility: kern\n',
+        /:3: outputs\[0\]: --syslog-\* options apply to a syslog output/,
+      ],
+      ['nflog: 1\nformat: log\noutputs:\n  - output: "-"\n', /:2: 'format' describes one output/],
+      ['nflog: 1\nnflog: 2\n', /c\d+\.yaml:2:1: Map keys must be unique/],
+      ['- nflog\n', /the file must be a map/],
+      ['format: ecs\n', /nothing to collect/],
+      ['nflog: 1\nlog-flags: all\n', /:2: log-flags: --log-flags applies to --format log/],
+    ];
+    for (const [text, expected] of cases) expect(() => parseCommandLine(['--config', config(text)])).toThrow(expected);
+    expect(() => parseCommandLine(['--config', path.join(dir, 'missing.yaml')])).toThrow(/--config .*missing\.yaml: ENOENT/);
+  });
+});
