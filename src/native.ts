@@ -142,11 +142,12 @@ export interface NativeAddon {
   NativeReader: new (options: NativeReaderOptions) => NativeReader;
   /** A non-blocking AF_UNIX SOCK_DGRAM socket (for syslog to /dev/log); throws an Error with .code. */
   datagramOpen(): number;
-  /**
-   * Sends buffers[first..], one datagram each, to path ('@NAME': abstract) until one fails:
-   * [sent, errno name of the failed one or ''].
-   */
-  datagramSend(fd: number, path: string, buffers: Buffer[], first: number): [number, string];
+  /** Connects the socket to path ('@NAME': abstract); '' or the errno name (ENOENT, ECONNREFUSED …). */
+  datagramConnect(fd: number, path: string): string;
+  /** Sends buffers[first..], one datagram each, until one fails: [sent, errno name of the failed one or '']. */
+  datagramSend(fd: number, buffers: Buffer[], first: number): [number, string];
+  /** Calls back once when fd can take a datagram again (a uv_poll for writability). */
+  datagramWhenWritable(fd: number, callback: (status: number) => void): void;
   datagramClose(fd: number): void;
 }
 

@@ -2,7 +2,9 @@
 // Lines per second through each output sink (stdout, file, unix, tcp, tcp6)
 // to a fast receiver on loopback: a separate process that reads and counts.
 // Usage: node scripts/bench/sinks.js [LINES] [LINE_BYTES]
-// The sinks (src/sink) are compiled on their own into a temporary directory.
+// The sinks as built (dist/); SINKS_DIST=DIR takes another build (to compare
+// two versions in one run), SINKS=stdout,file runs only those. CPU seconds per
+// million lines are the writer's own (process.cpuUsage), robust to load.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -16,7 +18,8 @@ const BATCH = 1000;
 
 // The sinks as built (npm run build), with the line target they take.
 function loadSinks() {
-  return { ...require(path.join(root, 'dist/sink')), ...require(path.join(root, 'dist/format/line-target')) };
+  const dist = process.env.SINKS_DIST ?? path.join(root, 'dist');
+  return { ...require(path.join(dist, 'sink')), ...require(path.join(dist, 'format/line-target')) };
 }
 
 // Pushes LINES lines through a sink the way the CLI does (encode, flush per batch, await ready), then closes.
@@ -25,6 +28,7 @@ async function produce(sinks, target, options) {
   const encoder = new sinks.LineEncoder();
   const pad = 'x'.repeat(Math.max(0, LINE_BYTES - 30));
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < LINES; i += BATCH) {
     for (let j = i; j < i + BATCH && j < LINES; j++) encoder.line(`{"seq":${j},"pad":"${pad}"}`);
     for (const chunk of encoder.take()) sink.write(chunk);
@@ -34,7 +38,8 @@ async function produce(sinks, target, options) {
   }
   const report = await sink.close(60_000);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, report, stats: sink.stats() };
+  const used = process.cpuUsage(cpu);
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6, report, stats: sink.stats() };
 }
 
 // A receiver process: listens, reads and counts bytes, prints the count when the sender closes.
@@ -62,11 +67,17 @@ server.listen(${JSON.stringify(listen)}, () => process.stdout.write('ready ' + (
   });
 }
 
-function report(name, { seconds, stats }, receivedBytes) {
+function report(name, { seconds, cpuSeconds, stats }, receivedBytes) {
   const rate = stats.writtenLines / seconds;
   const mb = stats.writtenBytes / seconds / 1048576;
-  const check = receivedBytes === undefined ? '' : `, receiver got ${receivedBytes === stats.writtenBytes ? 'every byte' : `${receivedBytes} of ${stats.writtenBytes} bytes`}`;
-  console.log(`${name.padEnd(7)} ${(rate / 1e6).toFixed(2)} M lines/s  ${mb.toFixed(0)} MiB/s  (${stats.writtenLines} lines in ${seconds.toFixed(2)} s, dropped ${stats.droppedLines}${check})`);
+  const check =
+    receivedBytes === undefined
+      ? ''
+      : `, receiver got ${receivedBytes === stats.writtenBytes ? 'every byte' : `${receivedBytes} of ${stats.writtenBytes} bytes`}`;
+  const perMillion = (cpuSeconds / stats.writtenLines) * 1e6;
+  console.log(
+    `${name.padEnd(7)} ${(rate / 1e6).toFixed(2)} M lines/s  ${mb.toFixed(0)} MiB/s  ${perMillion.toFixed(2)} CPU-s/M lines  (${stats.writtenLines} lines in ${seconds.toFixed(2)} s, dropped ${stats.droppedLines}${check})`,
+  );
 }
 
 async function main() {
@@ -80,9 +91,13 @@ async function main() {
     }
     console.log(`${LINES} lines of ${LINE_BYTES} bytes, batches of ${BATCH}; node ${process.version}, ${os.cpus().length} CPUs`);
 
+    const only = process.env.SINKS ? process.env.SINKS.split(',') : null;
+    const wanted = (name) => only === null || only.includes(name);
     // stdout: a child process writes, this one reads and counts.
-    {
-      const child = spawn(process.execPath, [__filename, String(LINES), String(LINE_BYTES), '--child-stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (wanted('stdout')) {
+      const child = spawn(process.execPath, [__filename, String(LINES), String(LINE_BYTES), '--child-stdout'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let bytes = 0;
       let err = '';
       child.stdout.on('data', (d) => (bytes += d.length));
@@ -92,7 +107,7 @@ async function main() {
     }
 
     // file (tmpfs or disk, wherever os.tmpdir() is).
-    {
+    if (wanted('file')) {
       const file = path.join(dir, 'out.ndjson');
       const result = await produce(sinks, file, {});
       report('file', result, fs.statSync(file).size);
@@ -105,6 +120,7 @@ async function main() {
       ['tcp6', { host: '::1', port: 0 }, (port) => `tcp:[::1]:${port}`],
     ];
     for (const [name, listen, target] of sockets) {
+      if (!wanted(name)) continue;
       const receiver = await startReceiver(listen);
       const received = receiver.received();
       const result = await produce(sinks, target(receiver.port), {});

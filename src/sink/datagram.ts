@@ -26,11 +26,13 @@ export const DEFAULT_SYSLOG_MESSAGE_BYTES = 8192;
 interface DatagramTransport {
   /** Sends frames[first..] until one cannot go: how many went, and the error of the first that did not ('' if none). */
   send(frames: Buffer[], first: number): { sent: number; error: string };
+  /** Calls back when a send refused with EAGAIN may go (the receiver's queue has room); false if the transport cannot tell. */
+  whenWritable(callback: () => void): boolean;
   close(): void;
 }
 
 /** Errors after which the same datagram may go later (the receiver is busy or restarting). */
-const RETRY_LATER = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'ECONNREFUSED', 'ENOENT']);
+const RETRY_LATER = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'ECONNREFUSED', 'ENOENT', 'ENOTCONN', 'EPIPE', 'ECONNRESET']);
 
 class UnixDatagramTransport implements DatagramTransport {
   private readonly native = loadNative();
@@ -38,9 +40,24 @@ class UnixDatagramTransport implements DatagramTransport {
 
   constructor(private readonly path: string) {}
 
+  /** Connected: a full receiver queue then makes the socket unwritable, which whenWritable waits on. */
+  private connected = false;
+
   send(frames: Buffer[], first: number): { sent: number; error: string } {
-    const [sent, error] = this.native.datagramSend(this.fd, this.path, frames, first);
+    if (!this.connected) {
+      const error = this.native.datagramConnect(this.fd, this.path);
+      if (error !== '') return { sent: 0, error };
+      this.connected = true;
+    }
+    const [sent, error] = this.native.datagramSend(this.fd, frames, first);
+    // The receiver went away (restarted): connect again on the next try.
+    if (error !== '' && error !== 'EAGAIN' && error !== 'EWOULDBLOCK') this.connected = false;
     return { sent, error };
+  }
+
+  whenWritable(callback: () => void): boolean {
+    this.native.datagramWhenWritable(this.fd, () => callback());
+    return true;
   }
 
   close(): void {
@@ -85,6 +102,10 @@ class UdpTransport implements DatagramTransport {
     return { sent: frames.length - first, error: '' };
   }
 
+  whenWritable(): boolean {
+    return false;
+  }
+
   close(): void {
     this.socket.close();
   }
@@ -108,6 +129,8 @@ export class DatagramSink implements Sink {
   private truncatedLines = 0;
   private lastError: string | undefined;
   private closed = false;
+  /** A wait for writability is pending (its callback pumps). */
+  private waitingWritable = false;
 
   constructor(
     private readonly name: string,
@@ -147,7 +170,13 @@ export class DatagramSink implements Sink {
       this.waiting.push(frame);
       this.waitingBytes += frame.length;
     }
-    if (this.retryTimer === undefined) this.pump();
+    if (this.retryTimer === undefined && !this.waitingWritable) this.pump();
+  }
+
+  private writable(): void {
+    this.waitingWritable = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (!this.closed) this.pump();
   }
 
   private pump(): void {
@@ -172,11 +201,16 @@ export class DatagramSink implements Sink {
         return;
       }
       if (error !== 'EAGAIN' && error !== 'EWOULDBLOCK') this.failed(error);
-      // A full receiver queue drains soon; an absent receiver is retried with backoff.
-      const delay = error === 'EAGAIN' || error === 'EWOULDBLOCK' || error === 'ENOBUFS' ? 2 : this.backoffMs;
-      if (delay > 2) this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
-      this.retryTimer = setTimeout(() => this.pump(), delay);
-      this.retryTimer.unref();
+      // A full receiver queue: wait until the socket is writable (unix) or shortly (UDP); an absent receiver: backoff.
+      const full = error === 'EAGAIN' || error === 'EWOULDBLOCK' || error === 'ENOBUFS';
+      if (full && !this.waitingWritable && this.transport.whenWritable(() => this.writable())) {
+        this.waitingWritable = true;
+      } else {
+        const delay = full ? 2 : this.backoffMs;
+        if (!full) this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
+        this.retryTimer = setTimeout(() => this.pump(), delay);
+        this.retryTimer.unref();
+      }
     } else if (sent > 0) {
       this.lastError = undefined;
     }
@@ -200,7 +234,7 @@ export class DatagramSink implements Sink {
   async close(deadlineMs: number): Promise<SinkCloseReport> {
     const until = Date.now() + Math.max(0, deadlineMs);
     while (this.waitingBytes > 0 && Date.now() < until) {
-      if (this.retryTimer === undefined) this.pump();
+      if (this.retryTimer === undefined && !this.waitingWritable) this.pump();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -215,7 +249,8 @@ export class DatagramSink implements Sink {
     this.waiting = [];
     this.head = 0;
     this.waitingBytes = 0;
-    this.transport.close();
+    // A wait for writability still pending holds the fd (closing it under the poll is undefined); the process ends soon.
+    if (!this.waitingWritable) this.transport.close();
     return { complete: droppedLines === 0, droppedLines, droppedBytes, writeStuck: false };
   }
 

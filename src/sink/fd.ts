@@ -9,11 +9,12 @@
 // When the pipe is full (EAGAIN), the sink retries on a short timer; ready()
 // waits meanwhile, which pushes back on the collector's ring.
 //
-// To a pipe or a socket, whole lines go in writes of at most 4096 bytes, which
-// the kernel takes all or nothing: a pipe's PIPE_BUF (POSIX), and on Linux one
-// buffer of a Unix stream socket (node's stdio "pipes" are socketpairs). So the
-// reader never holds part of a line, whenever the process stops. A longer line
-// is written on its own and may be taken in part (then close finishes it).
+// To a pipe or a socket, whole lines go in writes the kernel takes all or
+// nothing: up to PIPE_BUF (4096) bytes to a pipe (POSIX), up to 32 KiB to a
+// Unix stream socket (Linux sends one buffer of that size whole, or refuses
+// it; node's stdio "pipes" are socketpairs). So the reader never holds part of
+// a line, whenever the process stops. A longer line is written on its own and
+// may be taken in part (then close finishes it).
 //
 // close(deadline): what is not written by the deadline is dropped, but never
 // half a line: a line the kernel took part of is finished first (within a
@@ -30,8 +31,10 @@ const HIGH_WATER_BYTES = 1 << 20;
 /** Retry delays while the pipe is full: from 1 ms, doubling up to 16 ms. */
 const RETRY_MIN_MS = 1;
 const RETRY_MAX_MS = 16;
-/** The largest write a pipe (Linux PIPE_BUF) or a Unix stream socket takes whole or not at all. */
-const ATOMIC_WRITE = 4096;
+/** The largest write a pipe takes whole or not at all (PIPE_BUF). */
+export const PIPE_ATOMIC_BYTES = 4096;
+/** The largest write a Unix stream socket takes whole or not at all (one skb: 32 KiB of pages and a head). */
+export const SOCKET_ATOMIC_BYTES = 32 * 1024;
 
 interface Pending {
   bytes: Buffer;
@@ -39,7 +42,7 @@ interface Pending {
 }
 
 /** Opens `path` for appending; a FIFO is opened non-blocking (and needs a reader already). */
-export function openAppendFd(path: string): { fd: number; pipe: boolean } {
+export function openAppendFd(path: string): { fd: number; atomicBytes: number } {
   const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
   let pipe = false;
   try {
@@ -47,7 +50,7 @@ export function openAppendFd(path: string): { fd: number; pipe: boolean } {
   } catch {
     // Does not exist yet: a regular file is created.
   }
-  return { fd: fs.openSync(path, pipe ? flags | fs.constants.O_NONBLOCK : flags, 0o644), pipe };
+  return { fd: fs.openSync(path, pipe ? flags | fs.constants.O_NONBLOCK : flags, 0o644), atomicBytes: pipe ? PIPE_ATOMIC_BYTES : 0 };
 }
 
 export abstract class FdSink implements Sink {
@@ -59,8 +62,10 @@ export abstract class FdSink implements Sink {
   /** Bytes of queue[0] already written. */
   private offset = 0;
   private pendingBytes = 0;
-  private pendingLines = 0;
-  private writtenLines = 0;
+  /** Lines of the chunks in the queue, whole (the head's written part included). */
+  private queuedLines = 0;
+  /** Lines of the chunks written to their end. */
+  private completedLines = 0;
   private writtenBytes = 0;
   private readonly drops = new DropCounter();
   private waitingOff = false;
@@ -71,11 +76,11 @@ export abstract class FdSink implements Sink {
   /** Who waits for the queue to shrink (ready) or empty (close). */
   private readonly waiters = new Set<() => void>();
 
-  /** `pipe`: a pipe or a socket: whole lines in writes the kernel takes all or nothing (see above). */
+  /** `atomicBytes`: a pipe's or socket's all-or-nothing write size (see above); 0 for a file or a terminal. */
   protected constructor(
     private readonly name: string,
     fd: number,
-    protected pipe: boolean,
+    protected atomicBytes: number,
   ) {
     this.fd = fd;
   }
@@ -87,7 +92,7 @@ export abstract class FdSink implements Sink {
     }
     this.queue.push({ bytes: chunk.bytes, lines: chunk.lines });
     this.pendingBytes += chunk.bytes.length;
-    this.pendingLines += chunk.lines;
+    this.queuedLines += chunk.lines;
     if (this.retryTimer === undefined) this.pump();
   }
 
@@ -111,16 +116,15 @@ export abstract class FdSink implements Sink {
         break;
       }
       this.retryMs = RETRY_MIN_MS;
-      const lines = countLines(head.bytes, this.offset, this.offset + n);
+      // Lines are counted when a chunk is done (cheap); a chunk in progress is counted on demand.
       this.offset += n;
       this.pendingBytes -= n;
-      this.pendingLines -= lines;
-      head.lines -= lines;
       this.writtenBytes += n;
-      this.writtenLines += lines;
       if (this.offset === head.bytes.length) {
         this.queue.shift();
         this.offset = 0;
+        this.queuedLines -= head.lines;
+        this.completedLines += head.lines;
       }
     }
     this.wakeWaiters();
@@ -129,9 +133,10 @@ export abstract class FdSink implements Sink {
   /** Where the next write of the head chunk ends. */
   private pieceEnd(bytes: Buffer): number {
     const end = Math.min(bytes.length, this.limit);
-    if (!this.pipe || end - this.offset <= ATOMIC_WRITE) return end;
-    // Whole lines up to ATOMIC_WRITE bytes; a longer line alone.
-    const last = bytes.lastIndexOf(0x0a, this.offset + ATOMIC_WRITE - 1);
+    const atomic = this.atomicBytes;
+    if (atomic === 0 || end - this.offset <= atomic) return end;
+    // Whole lines up to the atomic size; a longer line alone.
+    const last = bytes.lastIndexOf(0x0a, this.offset + atomic - 1);
     if (last >= this.offset) return last + 1;
     const next = bytes.indexOf(0x0a, this.offset);
     return next < 0 ? end : Math.min(end, next + 1);
@@ -143,12 +148,24 @@ export abstract class FdSink implements Sink {
     this.dropQueue('writeError');
   }
 
+  /** Lines of the head chunk written to their newline. */
+  private headLinesWritten(): number {
+    return this.offset === 0 ? 0 : countLines(this.queue[0].bytes, 0, this.offset);
+  }
+
+  /** Lines not yet written to their newline. */
+  private pendingLines(): number {
+    return this.queuedLines - this.headLinesWritten();
+  }
+
   private dropQueue(reason: 'writeError' | 'closeDeadline'): void {
-    this.drops.add(reason, this.pendingLines, this.pendingBytes);
+    const headWritten = this.headLinesWritten();
+    this.drops.add(reason, this.queuedLines - headWritten, this.pendingBytes);
+    this.completedLines += headWritten;
     this.queue.length = 0;
     this.offset = 0;
     this.pendingBytes = 0;
-    this.pendingLines = 0;
+    this.queuedLines = 0;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
@@ -220,7 +237,7 @@ export abstract class FdSink implements Sink {
     }
     if (this.pendingBytes > 0) {
       report.complete = false;
-      report.droppedLines = this.pendingLines;
+      report.droppedLines = this.pendingLines();
       report.droppedBytes = this.pendingBytes;
       this.dropQueue('closeDeadline');
     }
@@ -236,7 +253,7 @@ export abstract class FdSink implements Sink {
     return {
       target: this.name,
       connected: !this.closed && !this.failure,
-      writtenLines: this.writtenLines,
+      writtenLines: this.completedLines + this.headLinesWritten(),
       writtenBytes: this.writtenBytes,
       queuedBytes: this.pendingBytes,
       droppedLines: this.drops.lines,
@@ -250,7 +267,7 @@ export abstract class FdSink implements Sink {
   }
 
   /** For a file's reopen: finish the line in progress on the old descriptor, then switch. */
-  protected switchFd(next: number, pipe: boolean): number {
+  protected switchFd(next: number, atomicBytes: number): number {
     if (!this.atLineBoundary()) {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.limit = this.queue[0].bytes.indexOf(0x0a, this.offset) + 1;
@@ -260,7 +277,7 @@ export abstract class FdSink implements Sink {
     }
     const previous = this.fd;
     this.fd = next;
-    this.pipe = pipe;
+    this.atomicBytes = atomicBytes;
     return previous;
   }
 }

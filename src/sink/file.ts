@@ -8,14 +8,14 @@ import { FdSink, openAppendFd } from './fd';
 export class FileSink extends FdSink {
   constructor(private readonly path: string) {
     // Opened synchronously so that a bad path fails here, with its error.
-    const { fd, pipe } = openAppendFd(path);
-    super(path, fd, pipe);
+    const { fd, atomicBytes } = openAppendFd(path);
+    super(path, fd, atomicBytes);
   }
 
   override reopen(): void {
     if (this.closed) return;
     const next = openAppendFd(this.path);
-    const previous = this.switchFd(next.fd, next.pipe);
+    const previous = this.switchFd(next.fd, next.atomicBytes);
     this.reopens++;
     fs.closeSync(previous);
   }

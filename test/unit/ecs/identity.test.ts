@@ -17,7 +17,7 @@ import { parseArgs } from '../../../src/cli/args';
 import { ecsOptions } from '../../../src/cli/formats';
 import { RECEIVED_US, SAMPLES } from '../conntrack/samples';
 import { checkDocument, ecsReferenceVersion } from './ecs-reference';
-import { ipv4, record, sampleRecords } from './records';
+import { ipv4, record, sampleRecords } from '../../helpers/packet-records';
 
 const NETNS = { name: 'router', inode: 4026532281 };
 const OPTIONS: EcsOptions = {

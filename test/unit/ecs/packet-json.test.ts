@@ -6,7 +6,7 @@ import { packetToEcsJson } from '../../../src/ecs/packet-json';
 import { DatagramDecoder } from '../../../src/datagram';
 import type { CollectorRecord, PacketRecord } from '../../../src/records';
 import { loadFixture } from '../../helpers/fixtures';
-import { record, sampleRecords } from './records';
+import { record, sampleRecords } from '../../helpers/packet-records';
 
 const OPTION_SETS: Array<EcsOptions | undefined> = [
   undefined,

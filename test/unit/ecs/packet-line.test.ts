@@ -10,7 +10,7 @@ import type { CollectorRecord, PacketRecord } from '../../../src/records';
 import { loadFixture } from '../../helpers/fixtures';
 import { LineEncoder } from '../../../src/format/line-target';
 import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp';
-import { ipv4, ipv6, record, sampleRecords } from './records';
+import { ipv4, ipv6, record, sampleRecords } from '../../helpers/packet-records';
 
 type Json = Record<string, unknown>;
 

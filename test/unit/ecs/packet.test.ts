@@ -4,7 +4,7 @@ import { communityId } from '../../../src/ecs/community-id';
 import * as os from 'node:os';
 import { ECS_VERSION, packetToEcs } from '../../../src/ecs/packet';
 import { AGENT_VERSION, machineAgentId } from '../../../src/ecs/identity';
-import { ipv4, ipv6, record, T0 } from './records';
+import { ipv4, ipv6, record, T0 } from '../../helpers/packet-records';
 
 const TS = '2026-11-21T21:44:50.123456Z';
 const CREATED = '2026-11-21T21:44:50.123706Z';

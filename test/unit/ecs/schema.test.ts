@@ -4,7 +4,7 @@ import { createActionMapper } from '../../../src/verdict/action';
 import { packetToEcs, type EcsDocument } from '../../../src/ecs/packet';
 import type { PacketRecord } from '../../../src/records';
 import { checkDocument, loadFields, loadFlatYaml } from './ecs-reference';
-import { sampleRecords } from './records';
+import { sampleRecords } from '../../helpers/packet-records';
 import { decodeFixture } from '../../helpers/fixtures';
 import { gapToEcs } from '../../../src/ecs/gap';
 

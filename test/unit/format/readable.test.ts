@@ -3,7 +3,7 @@ import { createActionMapper } from '../../../src/verdict/action';
 import { clockTime, readableLine } from '../../../src/format/readable';
 import type { FlowRecord, GapRecord } from '../../../src/records';
 import { decodeFixture } from '../../helpers/fixtures';
-import { ipv4, ipv6, record, sampleRecords, T0 } from '../ecs/records';
+import { ipv4, ipv6, record, sampleRecords, T0 } from '../../helpers/packet-records';
 
 // T0 is 2026-11-21T21:44:50.123456Z.
 const UTC = { utc: true };

@@ -3,6 +3,7 @@
 // expected lines are the kernel's and ulogd's own output for them.
 import { decodePacket } from '../../../src/packet/decode';
 import type { PacketRecord } from '../../../src/records';
+import { record as packetRecord } from '../../helpers/packet-records';
 import { type Bytes, cat, ipv4, ipv6, tcp, toBytes, u16, u32, udp } from '../packet/builders';
 
 export const MAC_HEADER_IN = '02:00:00:78:01:02:02:00:00:78:01:01:08:00';
@@ -15,8 +16,7 @@ const V6 = { src: 'fd78:1::1', dst: 'fd78:1::2' };
 export function record(family: 2 | 10, bytes: Bytes, over: Partial<PacketRecord> = {}): PacketRecord {
   const data = toBytes(bytes);
   const packet = decodePacket(data, 0, data.length, family === 2 ? 'ipv4' : 'ipv6');
-  return {
-    kind: 'packet',
+  return packetRecord(packet, {
     group: 41,
     family,
     hook: 0,
@@ -31,9 +31,8 @@ export function record(family: 2 | 10, bytes: Bytes, over: Partial<PacketRecord>
     hwLen: 14,
     hwHeader: family === 2 ? MAC_HEADER_IN : MAC_HEADER_IN6,
     payloadLength: data.length,
-    packet,
     ...over,
-  };
+  });
 }
 
 /** Leaves the record as an output-hook one: no input device, no MAC header. */

@@ -1,6 +1,7 @@
-// Hand-built packet records for the ECS tests.
-import type { PacketRecord } from '../../../src/records';
-import type { DecodedPacket, Ipv4Header, Ipv6Header, TransportLayer } from '../../../src/packet/types';
+// Packet records for the tests, built from hand-made layers (record, ipv4,
+// ipv6 …) or, by test/unit/format/records.ts, from packet bytes: one shape.
+import type { PacketRecord } from '../../src/records';
+import type { DecodedPacket, Ipv4Header, Ipv6Header, TransportLayer } from '../../src/packet/types';
 
 // 2026-11-21T21:44:50.123456Z
 export const T0 = 1795297490123456;
