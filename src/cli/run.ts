@@ -95,7 +95,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const gapFormat = lineFormatter({ ...args, manyNetns }, onGap);
   try {
     for (const spec of specs) {
-      const formatArgs = { ...spec, labels: args.labels, logNetns: args.logNetns, manyNetns };
+      // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
+      const { labels, observerHostname, observerName, observerIps, agentName, agentIdFile } = args;
+      const formatArgs = { ...spec, labels, observerHostname, observerName, observerIps, agentName, agentIdFile, logNetns: args.logNetns, manyNetns };
       const format = lineFormatter(formatArgs, onGap);
       const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
       outputs.push({
