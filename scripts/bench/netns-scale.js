@@ -37,7 +37,12 @@ async function main() {
       global.gc?.();
       const before = { fds: fds(), threads: threads(), rss: rssMiB() };
       const started = process.hrtime.bigint();
-      const collector = createCollector({ nflog: [71], conntrack: { events: ['new', 'destroy'], enableSysctls: true }, netns: names, ringSize: 1 << 24 });
+      const collector = createCollector({
+        nflog: [71],
+        conntrack: { events: ['new', 'destroy'], enableSysctls: true },
+        netns: names,
+        ringSize: 1 << 24,
+      });
       const attachMs = Number(process.hrtime.bigint() - started) / 1e6;
       // Let the link dumps arrive and be read.
       const consumer = (async () => {
