@@ -11,6 +11,11 @@
 //   collector-api   scripts/bench/records-consumer.js --conntrack new,destroy: the library API, counting records
 //   floor           scripts/bench/ct-floor.c: libnetfilter_conntrack, count in the callback, nothing else
 //   ulogd           ulogd2 (Debian's /usr/sbin/ulogd) NFCT→IP2STR→JSON to a file on /dev/shm
+// and, on request (IPFIX export; both send to an nfcapd of the run, in the namespace):
+//   collector-ipfix node dist/cli/main.js --conntrack new,destroy --format ipfix --output udp:127.0.0.1:P
+//                   (NAT events of translated flows at NEW and DESTROY, and a flow record at DESTROY)
+//   ulogd-ipfix     ulogd2 NFCT→IPFIX (its output plugin: one record per event, IPv4, the original tuple)
+// --nat adds a source NAT rule (127.0.0.1 → 127.0.0.250), so every flow is a translated one.
 //
 // For each contender and run: make sure the namespace's conntrack table is
 // empty, start the contender, wait until its ctnetlink socket has joined the
@@ -38,13 +43,17 @@ const { ROOT, ULOGD, ULOGD_PLUGINS, int, sleep, log, median, fmt, fmtInt, lastJs
 bench.configure({ tag: 'ct-bench', syncTimeoutMs: 120_000 });
 
 const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'floor', 'ulogd'];
+const KNOWN_CONTENDERS = [...ALL_CONTENDERS, 'collector-ipfix', 'ulogd-ipfix'];
+/** nfcapd's receive buffer as asked (-B); the kernel caps it at net.core.rmem_max. */
+const NFCAPD_BUFFER = 256 * 1024 * 1024;
 // NFNLGRP_CONNTRACK_NEW = 1, NFNLGRP_CONNTRACK_DESTROY = 3: bits 0 and 2 of /proc/net/netlink's Groups.
 const CT_GROUPS = 0x1 | 0x4;
 const PORTS_PER_ADDRESS = 65536 - 1024; // ct-flood walks ports 1024..65535 per destination address
 
 const USAGE = bench.usage('ct-burst', `  --flows N            distinct UDP flows per burst (default 100000; the table holds
                        net.netfilter.nf_conntrack_max entries, 262144 here)
-${bench.usageOfContenders(ALL_CONTENDERS)}  --socket-buffer B    netlink receive buffer, SO_RCVBUFFORCE, given to the floor and
+${bench.usageOfContenders(KNOWN_CONTENDERS)}  --nat                source NAT on every flow (nft: snat to 127.0.0.250), as the IPFIX target wants
+  --socket-buffer B    netlink receive buffer, SO_RCVBUFFORCE, given to the floor and
                        ulogd (default 268435456, the collector's own default); passed
                        to the collector as --socket-buffer only when given
   --idle-ms MS         a contender is done after MS without events (default 3000)
@@ -66,10 +75,15 @@ function parseArgs(argv) {
     maxDrainS: 180,
     out: null,
     keepTmp: false,
+    nat: false,
     help: false,
   };
   const ints = { '--flows': ['flows', 1, 16_000_000], '--idle-ms': ['idleMs', 500, 600_000], '--batch': ['batch', 1, 1024] };
-  return bench.parseOptions(argv, o, ALL_CONTENDERS, ints, (flag, value) => {
+  return bench.parseOptions(argv, o, KNOWN_CONTENDERS, ints, (flag, value) => {
+    if (flag === '--nat') {
+      o.nat = true;
+      return true;
+    }
     if (flag !== '--socket-buffer') return false;
     o.socketBuffer = int(flag, value(), 4096, 1 << 30);
     o.socketBufferGiven = true;
@@ -156,6 +170,21 @@ const RULESET = `table inet ctbench {
 
 const nftCounter = (nsName) => bench.nftCounter(nsName, 'ctbench');
 
+// --nat: every flow leaves with a translated source (the address changes; the port is kept where free).
+// The IPFIX export itself (to nfcapd on IPFIX_PORT) is not tracked: no flows, no events, no NAT of its own.
+const IPFIX_PORT = 999; // below the input drop's 1024-65535
+const NAT_RULESET = `table ip ctbnat {
+  chain raw {
+    type filter hook output priority raw;
+    udp dport ${IPFIX_PORT} notrack
+  }
+  chain post {
+    type nat hook postrouting priority 100;
+    meta l4proto udp snat to 127.0.0.250
+  }
+}
+`;
+
 /** Entries in the namespace's conntrack table (conntrack -C). */
 function ctCount(nsName) {
   const n = Number(runSync('ip', ['netns', 'exec', nsName, 'conntrack', '-C']).trim());
@@ -188,6 +217,22 @@ function contenderArgv(name, ctx, runDir) {
     if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
     return argv;
   }
+  if (name === 'collector-ipfix') {
+    // Inside the namespace (ip netns exec), so that its UDP socket reaches the run's nfcapd there.
+    const argv = ['ip', 'netns', 'exec', nsName, process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--conntrack', 'new,destroy',
+      '--format', 'ipfix', '--output', `udp:127.0.0.1:${ctx.nfcapdPort}`, '--idle-exit', String(o.idleMs), '--stats'];
+    if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
+    return argv;
+  }
+  if (name === 'ulogd-ipfix') {
+    // ulogd 2.0.8's IPFIX output plugin: host, port, proto and send_template are its keys.
+    return bench.ulogdCommand(runDir, ['inpflow_NFCT', 'output_IPFIX'], 'ct1:NFCT,ipfix1:IPFIX', [
+      '[ct1]',
+      'hash_enable=0',
+      'event_mask=5',
+      ...bench.ulogdBufferLines(o.socketBuffer),
+    ], ['[ipfix1]', 'oid=1', 'host="127.0.0.1"', `port=${ctx.nfcapdPort}`, 'proto="udp"', 'send_template="once"', '']);
+  }
   if (name === 'floor') {
     const maxS = Math.min(3600, Math.ceil(o.maxDrainS + ctx.floodMaxS + 120));
     return [tools.floor, String(o.idleMs), String(maxS), String(o.socketBuffer)];
@@ -206,6 +251,57 @@ function contenderArgv(name, ctx, runDir) {
     ]);
   }
   throw new Error(`unknown contender ${name}`);
+}
+
+// ---------------------------------------------------------------- nfcapd (the IPFIX contenders' collector)
+
+/** nfcapd on 127.0.0.1 in the namespace, its own directory, a buffer that holds the burst. */
+async function startNfcapd(ctx, runDir) {
+  const dir = path.join(runDir, 'nfcapd');
+  fs.mkdirSync(dir, { recursive: true });
+  const h = bench.startContender('nfcapd', ['nfcapd', '-p', String(ctx.nfcapdPort), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(NFCAPD_BUFFER)],
+    runDir, { ...ctx, haveTime: false });
+  const bound = () => runSync('ip', ['netns', 'exec', ctx.nsName, 'cat', '/proc/net/udp']).includes(`:${ctx.nfcapdPort.toString(16).toUpperCase().padStart(4, '0')} `);
+  await bench.waitWhile(() => !bound(), 100, 100, () => `nfcapd did not bind port ${ctx.nfcapdPort}: ${h.stdout}${h.stderr}`);
+  return h;
+}
+
+/** Stops nfcapd (SIGTERM: it closes its file and prints its totals); its record count and the socket's drops. */
+async function stopNfcapd(h, ctx) {
+  const drops = udpDrops(ctx);
+  await bench.stopContender(h, 10_000);
+  const m = /Flows: (\d+), Packets: \d+, Bytes: \d+, Sequence Errors: (\d+), Bad Packets: (\d+)/.exec(h.stdout + h.stderr);
+  return m ? { flows: Number(m[1]), sequenceErrors: Number(m[2]), badPackets: Number(m[3]), socketDrops: drops } : { error: (h.stdout + h.stderr).slice(-500), socketDrops: drops };
+}
+
+/** Datagrams the kernel dropped at nfcapd's socket (/proc/net/udp's last column), read before it exits. */
+function udpDrops(ctx) {
+  const port = `:${ctx.nfcapdPort.toString(16).toUpperCase().padStart(4, '0')}`;
+  const row = runSync('ip', ['netns', 'exec', ctx.nsName, 'cat', '/proc/net/udp'])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[1]?.endsWith(port));
+  return row ? Number(row[row.length - 1]) : null;
+}
+
+/** ulogd never exits on its own: done once its CPU time stands still for idleMs. */
+async function waitCpuIdle(h, since, o) {
+  let cpu = -1;
+  let lastActivity = since;
+  const deadline = since + o.maxDrainS * 1000;
+  while (Date.now() < deadline && !h.exited) {
+    const pid = h.target();
+    const now = pid ? bench.sampleProc(pid)?.cpu ?? cpu : cpu;
+    if (now !== cpu) {
+      cpu = now;
+      lastActivity = Date.now();
+    } else if (Date.now() - lastActivity >= o.idleMs) break;
+    await sleep(200);
+  }
+  const timedOut = Date.now() >= deadline;
+  await bench.stopContender(h);
+  await h.done;
+  return { lastActivity, timedOut };
 }
 
 // ---------------------------------------------------------------- one run of one contender
@@ -230,6 +326,8 @@ async function runOne(name, run, ctx) {
     () => `a ctnetlink listener is still subscribed in ${nsName}: port ${ctListeners(ctx).map((l) => l.portid).join(',')}`);
   await emptyTable(ctx);
 
+  const ipfix = name.endsWith('-ipfix');
+  const nfcapd = ipfix ? await startNfcapd(ctx, runDir) : null;
   const h = bench.startContender(name, contenderArgv(name, ctx, runDir), runDir, ctx);
   try {
     // Subscribed = a NETLINK_NETFILTER socket in the namespace with the NEW and DESTROY groups.
@@ -271,7 +369,7 @@ async function runOne(name, run, ctx) {
     result.expected = result.newKernel + result.destroyExpected;
 
     // 3. Wait for the contender to go idle.
-    const idle = await bench.waitIdle(h, {
+    const idle = name === 'ulogd-ipfix' ? await waitCpuIdle(h, flushEnd, o) : await bench.waitIdle(h, {
       outFile: name === 'ulogd' ? path.join(runDir, 'ulogd.json') : null,
       since: flushEnd,
       deadline: flushEnd + o.maxDrainS * 1000,
@@ -285,6 +383,7 @@ async function runOne(name, run, ctx) {
   } finally {
     clearInterval(h.sampler);
     if (!h.exited) await bench.stopContender(h, 2000);
+    if (nfcapd) result.nfcapd = await stopNfcapd(nfcapd, ctx);
   }
 
   // What the contender delivered and what it says it lost.
@@ -318,6 +417,11 @@ async function runOne(name, run, ctx) {
       result.ownReport = { enobufs: r.enobufs };
       result.floor = r;
     }
+  } else if (name === 'ulogd-ipfix') {
+    // One IPFIX record per event: what nfcapd stored is what ulogd delivered.
+    result.delivered = result.nfcapd?.flows ?? 0;
+    const { losingEventsNotices, maxBufferNotices } = bench.ulogdNotices(runDir);
+    result.ownReport = { losingEventsNotices, maxBufferNotices };
   } else if (name === 'ulogd') {
     const out = path.join(runDir, 'ulogd.json');
     const counted = fs.existsSync(out) ? await countUlogdLines(out) : { lines: 0, bytes: 0, newLines: 0, destroyLines: 0, otherLines: 0 };
@@ -333,6 +437,13 @@ async function runOne(name, run, ctx) {
   }
 
   bench.addUsage(result, h);
+  if (name === 'collector-ipfix' && result.stats?.ipfix) {
+    // Records nfcapd should hold: a NAT event per NEW and DESTROY, and a flow record per DESTROY.
+    const x = result.stats.ipfix;
+    result.ipfixSent = x.sentRecords;
+    result.ipfixExpected = result.newKernel + 2 * result.destroyExpected;
+    result.ipfixDropped = x.droppedRecords;
+  }
   if (typeof result.delivered === 'number') {
     result.lost = result.expected - result.delivered;
     if (typeof result.newDelivered === 'number') result.lostNew = result.newKernel - result.newDelivered;
@@ -399,6 +510,8 @@ async function main() {
       if (running) log(`warning: a ulogd is already running on this machine (not ours): ${running.replace(/\n/g, '; ')}`);
     }
   }
+  if (contenders.includes('ulogd-ipfix') && !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_IPFIX.so`)) skipped['ulogd-ipfix'] = `no ulogd_output_IPFIX.so in ${ULOGD_PLUGINS}`;
+  for (const c of contenders) if (c.endsWith('-ipfix') && !bench.which('nfcapd')) skipped[c] = 'nfcapd (Debian\'s nfdump) is not installed';
   for (const c of contenders) {
     if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) skipped[c] = 'dist/cli/main.js missing: run `npm run build`';
   }
@@ -414,6 +527,12 @@ async function main() {
   lab.addNamespace('a');
   const nsName = lab.name('a');
   lab.nft('a', RULESET);
+  // The IPFIX contenders export translated flows (and need their own traffic untracked).
+  if (contenders.some((c) => c.endsWith('-ipfix'))) o.nat = true;
+  if (o.nat) lab.nft('a', NAT_RULESET);
+  // nfcapd asks for NFCAPD_BUFFER with SO_RCVBUF: the kernel caps it at net.core.rmem_max (read-only in a namespace).
+  const rmemMax = lab.exec('a', 'cat', ['/proc/sys/net/core/rmem_max']).trim();
+  if (contenders.some((c) => c.endsWith('-ipfix'))) log(`nfcapd's receive buffer: at most net.core.rmem_max = ${rmemMax} B (doubled by the kernel)`);
   const ctMax = Number(lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_max']).trim());
   const ctEvents = lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_events']).trim();
   const udpTimeout = lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_udp_timeout']).trim();
@@ -424,14 +543,15 @@ async function main() {
 
   // Flat out, ~200-300k flows/s here; the bound is generous and the sender stops at it regardless.
   const floodMaxS = Math.min(3600, Math.max(30, Math.ceil(o.flows / 20_000)));
-  const ctx = { o, nsName, tools, tmpDir, haveTime, floodMaxS, anchor: await bench.startAnchor(nsName) };
+  const ctx = { o, nsName, tools, tmpDir, haveTime, floodMaxS, nfcapdPort: IPFIX_PORT, anchor: await bench.startAnchor(nsName) };
   const results = await bench.runContenders(ctx, skipped, {
     what: `, ${o.flows.toLocaleString('en-US')} flows`,
     runOne,
     describe: (r) =>
       `NEW ${r.newKernel} → ${r.newDelivered ?? '?'}, DESTROY ${r.destroyExpected} → ${r.destroyDelivered ?? '?'}, delivered ${r.delivered} lost ${r.lost} ` +
       `drops ${r.socketDrops} cpu ${fmt(r.cpu, 2)} s (${fmt(r.cpuPerMillion, 2)} s/M) rss ${fmt(r.peakRssKiB / 1024, 1)} MiB flood ${fmt(r.floodSeconds, 2)} s ` +
-      `flush ${fmt(r.flushSeconds, 2)} s drain ${fmt(r.drainSeconds, 1)} s`,
+      `flush ${fmt(r.flushSeconds, 2)} s drain ${fmt(r.drainSeconds, 1)} s` +
+      (r.nfcapd ? ` nfcapd ${JSON.stringify(r.nfcapd)}${r.ipfixExpected ? ` (expected ${r.ipfixExpected} records, sent ${r.ipfixSent}, dropped ${r.ipfixDropped})` : ''}` : ''),
   });
 
   const rows = summarize(results, contenders);
@@ -442,7 +562,13 @@ async function main() {
       `${o.socketBufferGiven ? '' : ' (floor, ulogd; collector: its default)'}, idle ${o.idleMs} ms; ${o.runs} run(s), medians.`,
     `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}.`,
   ];
-  process.stdout.write(`${header.join('\n')}\n\n${markdownTable(rows)}\n`);
+  const ipfixRuns = results.filter((r) => r.nfcapd);
+  const ipfixLines = ipfixRuns.map((r) =>
+    `| ${r.contender} | ${r.run} | ${fmtInt(r.nfcapd.flows)} | ${fmtInt(r.contender === 'collector-ipfix' ? r.ipfixExpected : r.expected)} | ${fmtInt(r.nfcapd.socketDrops)} | ${fmtInt(r.nfcapd.sequenceErrors)} |`);
+  const ipfixTable = ipfixLines.length === 0 ? '' :
+    `\nIPFIX records at nfcapd (collector: a NAT event per NEW and DESTROY and a flow per DESTROY; ulogd: one record per event):\n\n` +
+    `| contender | run | nfcapd records | expected | nfcapd socket drops | sequence errors |\n| --- | --- | --- | --- | --- | --- |\n${ipfixLines.join('\n')}\n`;
+  process.stdout.write(`${header.join('\n')}${o.nat ? '\nEvery flow source-NATed (snat to 127.0.0.250).' : ''}\n\n${markdownTable(rows)}\n${ipfixTable}`);
   const sysctls = { nf_conntrack_max: ctMax, nf_conntrack_events: ctEvents, nf_conntrack_udp_timeout: udpTimeout };
   bench.saveResults('ct-burst', o, { options: o, machine: m, namespace: nsName, sysctls, rows, results });
 }

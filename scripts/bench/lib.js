@@ -742,6 +742,7 @@ function saveResults(program, o, data) {
 
 module.exports = {
   ROOT,
+  sampleProc,
   ULOGD,
   ULOGD_PLUGINS,
   configure,

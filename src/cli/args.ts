@@ -194,7 +194,7 @@ Output:
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted
-  --output-queue BYTES    bound of a socket output's queue (default 67108864; ipfix: 16777216)
+  --output-queue BYTES    bound of a socket output's queue (default 67108864)
   --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
                           and DESTROY), flows (a flow record with both directions' counters at DESTROY),
                           untranslated (NAT events of untranslated flows too); default nat-events,flows

@@ -116,7 +116,9 @@ export class IpfixEncoder {
   private templatesAtMs = 0;
   private nowMs = 0;
   private finished: IpfixMessage[] = [];
-  private readonly address = new Uint8Array(16);
+  /** The record's four addresses, parsed once: before and after NAT, source then destination (16 bytes each). */
+  private readonly addresses = new Uint8Array(64);
+  private readonly scratch = new Uint8Array(16);
 
   /** maxBytes: the message bound (see maxMessageBytes); it must hold the templates and one record of each. */
   constructor(options: ResolvedIpfixOptions, maxBytes: number) {
@@ -154,10 +156,10 @@ export class IpfixEncoder {
     // Every address must parse to the family's length before anything is written.
     const addressBytes = v6 ? 16 : 4;
     if (
-      !this.fits(original.src, addressBytes) ||
-      !this.fits(original.dst, addressBytes) ||
-      !this.fits(reply.src, addressBytes) ||
-      !this.fits(reply.dst, addressBytes)
+      !this.parse(original.src, 0, addressBytes) ||
+      !this.parse(reply.dst, 16, addressBytes) ||
+      !this.parse(original.dst, 32, addressBytes) ||
+      !this.parse(reply.src, 48, addressBytes)
     ) {
       this.counters.unencodable++;
       return;
@@ -222,8 +224,10 @@ export class IpfixEncoder {
     return { bytes, records: 0 };
   }
 
-  private fits(address: string, length: number): boolean {
-    return parseIpInto(address, this.address) === length;
+  private parse(address: string, slot: number, length: number): boolean {
+    if (parseIpInto(address, this.scratch) !== length) return false;
+    this.addresses.set(this.scratch, slot);
+    return true;
   }
 
   /** Room for one record of `bytes` in template `id`: a new message, a new set, or the open set. */
@@ -285,17 +289,11 @@ export class IpfixEncoder {
     this.view.setUint32(at + 4, v >>> 0);
   }
 
-  private addressAt(at: number, text: string, length: number): number {
-    parseIpInto(text, this.address);
-    for (let i = 0; i < length; i++) this.buffer[at + i] = this.address[i];
-    return at + length;
-  }
-
-  /** Address and port (the ICMP identifier where the protocol has none) of a tuple's source or destination. */
-  private endpoint(at: number, ip: string, port: number, length: number): number {
-    at = this.addressAt(at, ip, length);
-    this.view.setUint16(at, port);
-    return at + 2;
+  /** An address parsed by add() (slot 0, 16, 32, 48) and a port (the ICMP identifier where the protocol has none). */
+  private endpoint(at: number, slot: number, port: number, length: number): number {
+    for (let i = 0; i < length; i++) this.buffer[at + i] = this.addresses[slot + i];
+    this.view.setUint16(at + length, port);
+    return at + length + 2;
   }
 
   private writeNatEvent(record: FlowRecord, o: FlowTuple, r: FlowTuple, v6: boolean, natEvent: number): void {
@@ -334,9 +332,9 @@ export class IpfixEncoder {
    */
   private tuples(at: number, o: FlowTuple, r: FlowTuple, length: number): number {
     const icmp = o.protocol === ICMP || o.protocol === ICMPV6;
-    at = this.endpoint(at, o.src, (icmp ? o.icmpId : o.srcPort) ?? 0, length);
-    at = this.endpoint(at, r.dst, (icmp ? r.icmpId : r.dstPort) ?? 0, length);
-    at = this.endpoint(at, o.dst, icmp ? 0 : (o.dstPort ?? 0), length);
-    return this.endpoint(at, r.src, icmp ? 0 : (r.srcPort ?? 0), length);
+    at = this.endpoint(at, 0, (icmp ? o.icmpId : o.srcPort) ?? 0, length);
+    at = this.endpoint(at, 16, (icmp ? r.icmpId : r.dstPort) ?? 0, length);
+    at = this.endpoint(at, 32, icmp ? 0 : (o.dstPort ?? 0), length);
+    return this.endpoint(at, 48, icmp ? 0 : (r.srcPort ?? 0), length);
   }
 }

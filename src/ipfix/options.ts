@@ -48,7 +48,9 @@ export function resolveIpfixOptions(options: IpfixOptions = {}): ResolvedIpfixOp
     }
   }
   if (records.includes('untranslated') && !records.includes('nat-events')) {
-    throw new RangeError('netfilter-collector: option ipfix.records: untranslated adds the NAT events of untranslated flows: list nat-events too');
+    throw new RangeError(
+      'netfilter-collector: option ipfix.records: untranslated adds the NAT events of untranslated flows: list nat-events too',
+    );
   }
   return {
     observationDomainId: integer('ipfix.observationDomainId', options.observationDomainId ?? 1, 0, 0xffffffff),

@@ -10,6 +10,7 @@
 // not written is counted lost.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { DEFAULT_QUEUE_BYTES } from './sink';
 
 /** One message as the encoder made it, and the data records it carries (drops are counted in records). */
 export interface IpfixMessage {
@@ -43,15 +44,18 @@ export function describeIpfixTarget(t: IpfixTarget): string {
 /**
  * Why data records were not delivered:
  * - queueFull: more was waiting than the queue bound allows (the network or collector is slower than collection);
- * - sendError: the kernel refused a UDP datagram (ECONNREFUSED after the collector's port unreachable, EMSGSIZE …);
+ * - sendError: the kernel refused to send a datagram (EMSGSIZE, ENOBUFS …);
+ * - refused: the collector's host answered a datagram with ICMP port unreachable (nothing listens there): one
+ *   message each, the one sent last before the answer came. A lower bound: the kernel rate-limits ICMP;
  * - connectionLost: a TCP connection broke with these messages not written;
  * - closeDeadline: still waiting when close(deadlineMs) ran out of time.
  */
-export type IpfixDropReason = 'queueFull' | 'sendError' | 'connectionLost' | 'closeDeadline';
+export type IpfixDropReason = 'queueFull' | 'sendError' | 'refused' | 'connectionLost' | 'closeDeadline';
 
 export interface IpfixSinkStats {
   target: string;
   connected: boolean;
+  /** Handed to the kernel (UDP: some may come back refused, counted in dropped.refused). */
   sentMessages: number;
   sentRecords: number;
   sentBytes: number;
@@ -66,7 +70,7 @@ export interface IpfixSinkStats {
 }
 
 export interface IpfixSinkOptions {
-  /** Bytes waiting and in flight. Default 16 MiB. */
+  /** Bytes waiting and in flight. Default 64 MiB, as every socket output (a 250,000-flow burst makes about 43 MB). */
   queueBytes?: number;
   /** TCP: called on each new connection; its message (the templates) goes first. */
   onSession?: () => IpfixMessage;
@@ -76,7 +80,9 @@ export interface IpfixSinkOptions {
   reconnectMaxMs?: number;
 }
 
-const REASONS: IpfixDropReason[] = ['queueFull', 'sendError', 'connectionLost', 'closeDeadline'];
+const UDP_SEND_BUFFER = 4 * 1024 * 1024;
+
+const REASONS: IpfixDropReason[] = ['queueFull', 'sendError', 'refused', 'connectionLost', 'closeDeadline'];
 
 export class IpfixSink {
   readonly target: IpfixTarget;
@@ -98,11 +104,13 @@ export class IpfixSink {
   private closed = false;
   private onIdle: (() => void) | null = null;
   private sent = { messages: 0, records: 0, bytes: 0 };
+  /** UDP: the data records of the message sent last, for a refusal that comes back after it. */
+  private lastSentRecords = 0;
   private lastError: string | undefined;
 
   constructor(target: IpfixTarget, options: IpfixSinkOptions = {}) {
     this.target = target;
-    this.queueLimit = options.queueBytes ?? 16 * 1024 * 1024;
+    this.queueLimit = options.queueBytes ?? DEFAULT_QUEUE_BYTES;
     this.onSession = options.onSession;
     this.onError = options.onError;
     this.reconnectMinMs = options.reconnectMinMs ?? 100;
@@ -131,9 +139,15 @@ export class IpfixSink {
   }
 
   private openUdp(): void {
-    const socket = dgram.createSocket(net.isIPv6(this.target.host) ? 'udp6' : 'udp4');
+    // A bigger send buffer rides out bursts (on loopback a datagram holds it until the receiver queues it);
+    // the kernel caps it at net.core.wmem_max.
+    const socket = dgram.createSocket({ type: net.isIPv6(this.target.host) ? 'udp6' : 'udp4', sendBufferSize: UDP_SEND_BUFFER });
     this.udp = socket;
-    socket.on('error', (err) => this.error(err));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A connected UDP socket hears the collector's port unreachable as ECONNREFUSED (on receive, not on send).
+      if (err.code === 'ECONNREFUSED') this.drop('refused', { bytes: Buffer.alloc(0), records: this.lastSentRecords });
+      this.error(err);
+    });
     socket.connect(this.target.port, this.target.host, () => {
       this.connected = true;
       this.connects++;
@@ -209,6 +223,7 @@ export class IpfixSink {
     } else {
       this.sent.messages++;
       this.sent.records += m.records;
+      this.lastSentRecords = m.records;
       this.sent.bytes += m.bytes.length;
     }
     this.pump();

@@ -106,3 +106,19 @@ outputs:
     expect(() => parseCommandLine(['--config', path.join(dir, 'missing.yaml')])).toThrow(/--config .*missing\.yaml: ENOENT/);
   });
 });
+
+describe("README's gateway configuration", () => {
+  it('is a configuration the collector takes as the README describes it', () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const block = /A complete configuration for a gateway[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const args = parseCommandLine(['--config', config(block![1])]);
+    expect(args.nflog).toEqual([1, 2]);
+    expect(args.conntrack).toMatchObject({ events: ['new', 'destroy'], completed: true, enableSysctls: true });
+    expect(args.outputs?.map((o) => [o.output, o.format, o.take, o.groups])).toEqual([
+      ['syslog:tls:logs.example:6514', 'ecs', ['packets', 'flows', 'gaps'], []],
+      ['/var/log/netfilter/drops.log', 'log', ['packets'], [1]],
+    ]);
+    expect(args).toMatchObject({ user: 'nfc', metrics: { host: '127.0.0.1', port: 9100 } });
+  });
+});
