@@ -329,7 +329,7 @@ export async function runDemo(argv: string[], options?: DemoOptions): Promise<nu
     collector?.close();
     // What the kernel already handed over is still printed before the lab goes.
     await consuming?.catch((err: unknown) => {
-      // Ctrl-C aborts the collector's signal: its loop ends with an AbortError, as asked.
+      // Ctrl-C aborts the collector through its signal: that AbortError is the expected end, not a failure.
       if ((err as Error).name === 'AbortError' && interrupt.signal.aborted) return;
       process.stderr.write(`netfilter-collector demo: ${(err as Error).message ?? String(err)}\n`);
       code = 1;

@@ -9,12 +9,14 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 let copy: string | undefined;
 
-/** The directory of the public copy: dist/, the addon, package.json and the addon loader. */
+/** The directory of the public copy: dist/, the addon, package.json and the runtime dependencies. */
 export function publicPackage(): string {
   if (copy) return copy;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-public-'));
   fs.chmodSync(dir, 0o755);
-  const parts = ['package.json', 'dist', 'build/Release/netfilter_collector.node', 'prebuilds', 'node_modules/node-gyp-build'];
+  // The package's runtime dependencies come along (none of them has dependencies of its own).
+  const dependencies = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).dependencies ?? {});
+  const parts = ['package.json', 'dist', 'build/Release/netfilter_collector.node', 'prebuilds', ...dependencies.map((d) => `node_modules/${d}`)];
   for (const part of parts) {
     const from = path.join(ROOT, part);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, part), { recursive: true });
