@@ -92,7 +92,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const gapFormat = lineFormatter(args, onGap);
   try {
     for (const spec of specs) {
-      const formatArgs = { ...spec, labels: args.labels };
+      // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
+      const { labels, observerHostname, observerName, observerIps, agentName, agentIdFile } = args;
+      const formatArgs = { ...spec, labels, observerHostname, observerName, observerIps, agentName, agentIdFile };
       const format = lineFormatter(formatArgs, onGap);
       const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, onError: stderr };
       outputs.push({
