@@ -82,14 +82,14 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
 
     const read = spawnSync(process.execPath, [CLI, '--read', pcap, '--format', 'record'], { encoding: 'utf8', timeout: 10_000 });
     expect(read.status).toBe(0);
-    // A capture has no interface names and stamps µs; everything else must be what was collected.
+    // A capture has no interface names or namespace and stamps µs; everything else must be what was collected.
     const comparable = (text: string): unknown[] =>
       text
         .trim()
         .split('\n')
         .map((l) => {
-          const { receivedUs, timestampUs, outInterface, payload, ...rest } = JSON.parse(l);
-          void receivedUs, void timestampUs, void outInterface, void payload;
+          const { receivedUs, timestampUs, outInterface, payload, netns, ...rest } = JSON.parse(l);
+          void receivedUs, void timestampUs, void outInterface, void payload, void netns;
           return rest;
         });
     const fromLive = comparable(fs.readFileSync(live, 'utf8'));
@@ -192,9 +192,11 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
 
   it('--user drops to an unprivileged user once bound, and collection goes on', async () => {
     const run = await start(['--nflog', String(GROUP), '--netns', ns, '--user', 'nobody', '--format', 'record', '--max-events', '3']);
-    const status = fs.readFileSync(`/proc/${run.child.pid}/status`, 'utf8');
-    expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
-    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    // The drop follows the bind: wait for it rather than for a fixed time.
+    const status = (): string => fs.readFileSync(`/proc/${run.child.pid}/status`, 'utf8');
+    await until(() => /^Uid:\s+65534\s/m.test(status()), 10_000);
+    expect(status()).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    expect(status()).toMatch(/^CapEff:\s+0+$/m);
     sendUdp(lab, 'a', '127.0.0.1', PORT, 3, 20);
     expect(await run.exited).toBe(0);
     expect(run.stdout().trim().split('\n')).toHaveLength(3);
@@ -206,11 +208,13 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
   it('prints a progress line every --stats-interval', async () => {
     const run = await start(['--nflog', String(GROUP), '--netns', ns, '--output', '/dev/null', '--stats-interval', '0.3']);
     sendUdp(lab, 'a', '127.0.0.1', PORT, 50, 20);
-    await sleep(1200);
+    // Until a progress line has counted all 50, and then one more line.
+    await until(() => / 50 total/.test(run.stderr()), 10_000);
+    await sleep(400);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     const progress = run.stderr().split('\n').filter((l) => l.includes('events/s'));
-    expect(progress.length).toBeGreaterThanOrEqual(2);
-    expect(progress.at(-1)).toMatch(/^netfilter-collector: \d+s [\d.]+k? events\/s, 50 total, lost 0 \(\+0\), output dropped 0, queued 0 B, ring /);
+    expect(progress.length, run.stderr()).toBeGreaterThanOrEqual(2);
+    expect(progress.at(-1), run.stderr()).toMatch(/^netfilter-collector: \d+s [\d.]+k? events\/s, 50 total, lost 0 \(\+0\), output dropped 0, queued 0 B, ring /);
   });
 });
