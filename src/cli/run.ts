@@ -83,6 +83,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
             collector: source?.summary() ?? {},
             records: counts,
             outputs: outputs.map((o) => o.output.stats()),
+            ipfix: ipfix?.stats(),
             latency: { fromReader, fromKernel },
             startTimeSeconds,
           }),

@@ -72,3 +72,44 @@ describe('renderMetrics', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 });
+
+describe('renderMetrics with an IPFIX exporter', () => {
+  it('gives its records sent and dropped by reason', () => {
+    const ipfix = {
+      target: 'udp:192.0.2.9:4739',
+      connected: true,
+      sentMessages: 3,
+      sentRecords: 40,
+      sentBytes: 4000,
+      queuedBytes: 0,
+      queueLimitBytes: 1024,
+      droppedRecords: 2,
+      droppedMessages: 1,
+      dropped: {
+        queueFull: { messages: 1, records: 2 },
+        sendError: { messages: 0, records: 0 },
+        refused: { messages: 0, records: 0 },
+        connectionLost: { messages: 0, records: 0 },
+        closeDeadline: { messages: 0, records: 0 },
+      },
+      reconnects: 0,
+      natEvents: 30,
+      flows: 10,
+      ignored: 0,
+      unencodable: 1,
+      messages: 3,
+      templateSends: 1,
+    };
+    const text = renderMetrics({
+      collector: {},
+      records: new RecordCounts(),
+      outputs: [],
+      ipfix,
+      latency: { fromReader: new LatencyHistogram(), fromKernel: new LatencyHistogram() },
+      startTimeSeconds: 1,
+    });
+    expect(text).toContain('netfilter_collector_ipfix_sent_records_total{output="udp:192.0.2.9:4739"} 40');
+    expect(text).toContain('netfilter_collector_ipfix_dropped_records_total{output="udp:192.0.2.9:4739",reason="queueFull"} 2');
+    expect(text).toContain('netfilter_collector_ipfix_unencodable_records_total{output="udp:192.0.2.9:4739"} 1');
+  });
+});
