@@ -6,7 +6,6 @@
 // for counters, units (_bytes, _seconds) in the name.
 import type { CollectorRecord } from '../records';
 import type { SinkStats } from '../sink';
-import type { IpfixOutputStats } from './ipfix-output';
 import type { LatencyHistogram } from './latency';
 
 /** Latency buckets, seconds: 0.5 ms to 10 s. */
@@ -55,8 +54,6 @@ export interface MetricsSnapshot {
   collector: Record<string, unknown>;
   records: RecordCounts;
   outputs: SinkStats[];
-  /** --format ipfix: the exporter's figures. */
-  ipfix?: IpfixOutputStats;
   latency: { fromReader: LatencyHistogram; fromKernel: LatencyHistogram };
   startTimeSeconds: number;
 }
@@ -230,28 +227,6 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     'Connection attempts that failed (refused, TLS handshake or verification).',
     perOutput((s) => s.connectFailures),
   );
-
-  const x = snapshot.ipfix;
-  if (x !== undefined) {
-    const labels = { output: x.target };
-    out.family(`${PREFIX}ipfix_sent_records_total`, 'counter', 'IPFIX data records handed to the kernel.', [[labels, x.sentRecords]]);
-    out.family(`${PREFIX}ipfix_sent_messages_total`, 'counter', 'IPFIX messages handed to the kernel.', [[labels, x.sentMessages]]);
-    out.family(`${PREFIX}ipfix_sent_bytes_total`, 'counter', 'Bytes of those messages.', [[labels, x.sentBytes]]);
-    out.family(
-      `${PREFIX}ipfix_dropped_records_total`,
-      'counter',
-      'IPFIX data records not delivered, by reason.',
-      Object.entries(x.dropped).map(([reason, d]) => [{ ...labels, reason }, d.records] as [Labels, number]),
-    );
-    out.family(`${PREFIX}ipfix_unencodable_records_total`, 'counter', 'Flow records with no IPFIX form (a tuple or address missing).', [
-      [labels, x.unencodable],
-    ]);
-    out.family(`${PREFIX}ipfix_queued_bytes`, 'gauge', 'Bytes of IPFIX messages queued.', [[labels, x.queuedBytes]]);
-    out.family(`${PREFIX}ipfix_connected`, 'gauge', '1 while the IPFIX collector is connected (UDP: the socket is open).', [
-      [labels, x.connected ? 1 : 0],
-    ]);
-    out.family(`${PREFIX}ipfix_reconnects_total`, 'counter', 'TCP connections to the collector after the first.', [[labels, x.reconnects]]);
-  }
 
   out.histogram(
     `${PREFIX}delivery_latency_seconds`,
