@@ -31,9 +31,9 @@ function openssl(dir, args) {
 
 async function freePort() {
   const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const { port } = /** @type {net.AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
   return port;
 }
 
@@ -126,6 +126,7 @@ input(type="imuxsock" socket="${sock}" rateLimit.interval="0" ruleset="unix")
   );
   const rsyslog = spawn('/usr/sbin/rsyslogd', ['-n', '-f', conf, '-i', path.join(dir, 'pid')], { stdio: 'inherit' });
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  /** @type {Array<[string, string, object]>} */
   const targets = [
     ['file', path.join(dir, 'file.out'), {}],
     ['tcp', `syslog:tcp:127.0.0.1:${ports.tcp}`, {}],

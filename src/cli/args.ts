@@ -2,7 +2,15 @@
 import { isIP } from 'node:net';
 import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
-import { headerFieldProblem, parseFacility, parseSeverity, SYSLOG_FRAMINGS, SYSLOG_PROTOCOLS, type SyslogFraming, type SyslogProtocol } from '../format/syslog';
+import {
+  headerFieldProblem,
+  parseFacility,
+  parseSeverity,
+  SYSLOG_FRAMINGS,
+  SYSLOG_PROTOCOLS,
+  type SyslogFraming,
+  type SyslogProtocol,
+} from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
@@ -10,6 +18,11 @@ import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd' | 'ipfix';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd', 'ipfix'];
+
+/** prefix: the line starts with netns=NAME; hostname: LOGEMU's header names the namespace; none. */
+export type LogNetns = 'prefix' | 'hostname' | 'none';
+
+const LOG_NETNS: readonly LogNetns[] = ['prefix', 'hostname', 'none'];
 
 /** The kernel's LOG flags, for --format log/logemu (nft `log flags`, iptables --log-*). */
 export type LogFlag = 'tcpseq' | 'tcpopt' | 'ipopt' | 'uid' | 'macdecode';
@@ -77,7 +90,15 @@ export interface CliArgs {
   version: boolean;
   nflog: number[];
   conntrack?: CliConntrackArgs;
-  netns?: string;
+  /** --netns: namespaces to collect in (names under /run/netns or paths). */
+  netns: string[];
+  /** --all-netns: every namespace, with the --netns-* options in netnsWatch. */
+  allNetns?: boolean;
+  netnsWatch: { dir?: string; match?: string; processes?: boolean; pollMs?: number };
+  /** --log-netns: how log/logemu lines say a packet's namespace. */
+  logNetns?: LogNetns;
+  /** --file-mode: permissions of an output file the collector creates. */
+  fileMode?: number;
   format: OutputFormat;
   /** Where NDJSON/lines go; undefined means stdout, or nothing when --write-pcap is given. */
   output?: string;
@@ -145,7 +166,15 @@ Give --nflog, --conntrack or both; or --read to decode an NFLOG capture.
 
 Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
-  --netns NAME            collect inside a network namespace (/run/netns/NAME or a path)
+  --netns NAMES           collect inside network namespaces, comma-separated (/run/netns/NAME or a
+                          path such as /proc/PID/ns/net), all into one stream; records say which
+  --all-netns             every namespace under /run/netns, attached as it appears and detached
+                          (with a note on stderr) when it goes; combines with --netns
+  --netns-match GLOB      with --all-netns: only names matching GLOB (* and ?), e.g. 'tenant-*'
+  --netns-dir DIR         with --all-netns: look in DIR instead of /run/netns
+  --netns-processes       with --all-netns: also every other namespace a running process is in
+                          (/proc/PID/ns/net, told apart by inode; named net:[INODE])
+  --netns-poll MS         with --all-netns: how often to look for namespaces (default 1000)
   --label GROUP=TEXT      a label for a group, carried as netfilter.group_label (repeatable)
   --qthreshold N          entries the kernel batches per datagram (default 1024)
   --flush-timeout MS      longest the kernel holds a batch, ms (default 10)
@@ -183,6 +212,10 @@ Output:
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header
                           (default: this host's)
+  --log-netns MODE        for log and logemu, a packet from another namespace: prefix (the line
+                          starts with netns=NAME; default for log with several namespaces),
+                          hostname (logemu's header names the namespace; default for logemu with
+                          several) or none (default with one --netns: the kernel's line as it is)
   --observer-hostname NAME
                           for ecs: observer.hostname, the gateway's host name (default: this host's)
   --observer-name NAME    for ecs: observer.name, the name the gateway goes by in the SIEM
@@ -204,6 +237,8 @@ Output:
   --ipfix-template-refresh SEC
                           for ipfix over UDP: send the templates again after SEC seconds, so a collector
                           (re)started meanwhile can decode (default 60); over TCP they open each connection
+  --file-mode MODE        permissions of an output file the collector creates, octal (default 0640:
+                          firewall logs name hosts and users); an existing file keeps its own
   --take LIST             what the output takes: packets,flows,gaps (default all three)
   --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
@@ -264,12 +299,13 @@ SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
 stdout, a file or a FIFO gets whole lines only.
 Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
 3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
-Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns.
+Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns and --all-netns.
 
 Examples:
   netfilter-collector --nflog 1 --max-events 10
   netfilter-collector --nflog 1,2 --netns router --format record --output /var/log/nflog.ndjson --stats
   netfilter-collector --conntrack new,destroy --netns router --ct-enable-sysctls
+  netfilter-collector --nflog 1 --conntrack new,destroy --all-netns --netns-match 'tenant-*'
   netfilter-collector --nflog 5 --format log --log-flags all --output tcp:127.0.0.1:5140
   netfilter-collector --conntrack new,destroy --ct-enable-sysctls --format ipfix --output udp:192.0.2.9:4739
   netfilter-collector --nflog 5 --format log --output syslog
@@ -285,13 +321,26 @@ function fail(message: string): never {
 }
 
 function conntrackArgs(args: CliArgs): CliConntrackArgs {
-  args.conntrack ??= { events: ['new', 'update', 'destroy'], dump: false, resync: false, reliable: false, protocols: [], sources: [], destinations: [], completed: false, enableSysctls: false };
+  args.conntrack ??= {
+    events: ['new', 'update', 'destroy'],
+    dump: false,
+    resync: false,
+    reliable: false,
+    protocols: [],
+    sources: [],
+    destinations: [],
+    completed: false,
+    enableSysctls: false,
+  };
   return args.conntrack;
 }
 
 function list(flag: string, text: string | undefined): string[] {
   if (!text) fail(`${flag} needs a comma-separated list`);
-  return text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
 }
 
 function nonEmpty(flag: string, text: string | undefined, what: string): string {
@@ -311,7 +360,21 @@ function positiveInteger(flag: string, text: string | undefined, min = 1): numbe
  * (something to collect, options that go together): for a config file's keys one at a time.
  */
 export function parseArgs(argv: string[], options: { partial?: boolean } = {}): CliArgs {
-  const args: CliArgs = { help: false, version: false, nflog: [], format: 'ecs', logFlags: [], stats: false, labels: new Map(), syslog: {}, tls: {}, take: [...TAKE_KINDS], groups: [] };
+  const args: CliArgs = {
+    help: false,
+    version: false,
+    nflog: [],
+    netns: [],
+    netnsWatch: {},
+    format: 'ecs',
+    logFlags: [],
+    stats: false,
+    labels: new Map(),
+    syslog: {},
+    tls: {},
+    take: [...TAKE_KINDS],
+    groups: [],
+  };
   const ipfixOptions: IpfixOptions = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -344,7 +407,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       case '--conntrack': {
         const text = value();
         const events = text === 'all' ? ['new', 'update', 'destroy'] : list(flag, text);
-        for (const e of events) if (e !== 'new' && e !== 'update' && e !== 'destroy') fail(`--conntrack: '${e}' is not new, update, destroy or all`);
+        for (const e of events)
+          if (e !== 'new' && e !== 'update' && e !== 'destroy') fail(`--conntrack: '${e}' is not new, update, destroy or all`);
         conntrackArgs(args).events = events as CliConntrackArgs['events'];
         break;
       }
@@ -377,7 +441,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         const [v, m] = text.split('/');
         const parse = (t: string): number => {
           const n = Number(t);
-          if (t === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(`--ct-mark needs VALUE[/MASK] (numbers, 0x… allowed), got '${text}'`);
+          if (t === '' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+            fail(`--ct-mark needs VALUE[/MASK] (numbers, 0x… allowed), got '${text}'`);
           return n;
         };
         conntrackArgs(args).mark = { value: parse(v), mask: m === undefined ? 0xffffffff : parse(m) };
@@ -386,10 +451,37 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       case '--ct-zone':
         conntrackArgs(args).zone = positiveInteger(flag, value(), 0);
         break;
-      case '--netns': {
+      case '--netns':
+        for (const name of list(flag, value())) if (!args.netns.includes(name)) args.netns.push(name);
+        break;
+      case '--all-netns':
+        args.allNetns = true;
+        break;
+      case '--netns-match': {
         const text = value();
-        if (!text) fail('--netns needs a namespace name or path');
-        args.netns = text;
+        if (!text) fail("--netns-match needs a glob, e.g. 'tenant-*'");
+        args.netnsWatch.match = text;
+        break;
+      }
+      case '--netns-dir': {
+        const text = value();
+        if (!text) fail('--netns-dir needs a directory');
+        args.netnsWatch.dir = text;
+        break;
+      }
+      case '--netns-processes':
+        args.netnsWatch.processes = true;
+        break;
+      case '--netns-poll':
+        args.netnsWatch.pollMs = positiveInteger(flag, value(), 50);
+        break;
+      case '--log-netns':
+        args.logNetns = oneOf(flag, value(), LOG_NETNS) as LogNetns;
+        break;
+      case '--file-mode': {
+        const text = value() ?? '';
+        if (!/^0?[0-7]{3}$/.test(text)) fail(`--file-mode needs an octal mode such as 0640 or 600, got '${text}'`);
+        args.fileMode = Number.parseInt(text, 8);
         break;
       }
       case '--label': {
@@ -401,7 +493,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       }
       case '--format': {
         const text = value();
-        if (!OUTPUT_FORMATS.includes(text as OutputFormat)) fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${text ?? ''}'`);
+        if (!OUTPUT_FORMATS.includes(text as OutputFormat))
+          fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got '${text ?? ''}'`);
         args.format = text as OutputFormat;
         break;
       }
@@ -488,9 +581,17 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       case '--interface-names':
       case '--interface-names-file': {
         const text = value();
-        if (!text) fail(flag === '--interface-names' ? '--interface-names needs INDEX=NAME,…, e.g. 2=eth0,10=wlan0' : '--interface-names-file needs a file path');
+        if (!text)
+          fail(
+            flag === '--interface-names'
+              ? '--interface-names needs INDEX=NAME,…, e.g. 2=eth0,10=wlan0'
+              : '--interface-names-file needs a file path',
+          );
         try {
-          args.interfaceNames = flag === '--interface-names' ? parseInterfaceNames(text, args.interfaceNames) : readInterfaceNamesFile(text, args.interfaceNames);
+          args.interfaceNames =
+            flag === '--interface-names'
+              ? parseInterfaceNames(text, args.interfaceNames)
+              : readInterfaceNamesFile(text, args.interfaceNames);
         } catch (err) {
           fail((err as Error).message);
         }
@@ -505,7 +606,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       case '--stats-interval': {
         const text = value();
         const n = Number(text);
-        if (text === undefined || text === '' || !Number.isFinite(n) || n < 0) fail(`--stats-interval needs seconds (0 turns progress off), got '${text ?? ''}'`);
+        if (text === undefined || text === '' || !Number.isFinite(n) || n < 0)
+          fail(`--stats-interval needs seconds (0 turns progress off), got '${text ?? ''}'`);
         args.statsInterval = n;
         break;
       }
@@ -544,7 +646,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         break;
       case '--take': {
         const kinds = list(flag, value());
-        for (const kind of kinds) if (!TAKE_KINDS.includes(kind as TakeKind)) fail(`--take: '${kind}' is not one of ${TAKE_KINDS.join(', ')}`);
+        for (const kind of kinds)
+          if (!TAKE_KINDS.includes(kind as TakeKind)) fail(`--take: '${kind}' is not one of ${TAKE_KINDS.join(', ')}`);
         args.take = kinds as TakeKind[];
         break;
       }
@@ -555,7 +658,8 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         const text = value() ?? '';
         const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):([0-9]{1,5})$/.exec(text);
         const port = match ? Number(match[3]) : 0;
-        if (!match || port < 1 || port > 65535) fail(`--metrics needs HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100), got '${text}'`);
+        if (!match || port < 1 || port > 65535)
+          fail(`--metrics needs HOST:PORT (e.g. 127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100), got '${text}'`);
         args.metrics = { host: match[1] ?? (match[2] || '127.0.0.1'), port };
         break;
       }
@@ -567,7 +671,9 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       }
       case '--ipfix-records': {
         const kinds = list(flag, value());
-        for (const k of kinds) if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind)) fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
+        for (const k of kinds)
+          if (!IPFIX_RECORD_KINDS.includes(k as IpfixRecordKind))
+            fail(`--ipfix-records: '${k}' is not one of ${IPFIX_RECORD_KINDS.join(', ')}`);
         ipfixOptions.records = kinds as IpfixRecordKind[];
         break;
       }
@@ -592,9 +698,20 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
 /** The checks of the whole command line. */
 function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   if (args.help || args.version) return args;
+  // A companion alone would silently do nothing: --netns-match without --all-netns is a mistake.
+  const watch = Object.keys(args.netnsWatch);
+  if (watch.length > 0 && !args.allNetns)
+    fail(`--netns-${watch[0] === 'processes' ? 'processes' : watch[0] === 'pollMs' ? 'poll' : watch[0]} goes with --all-netns`);
+  if (args.logNetns === 'hostname' && args.format !== 'logemu')
+    fail('--log-netns hostname applies to --format logemu (the LOG line has no host name)');
+  if (args.logNetns !== undefined && args.format !== 'log' && args.format !== 'logemu') {
+    fail('--log-netns applies to --format log and logemu (ecs, record and ulogd carry the namespace as fields)');
+  }
   if (args.read !== undefined) {
     if (args.nflog.length > 0 || args.conntrack) fail('--read decodes a capture: it does not take --nflog or --conntrack');
-    if (args.netns !== undefined || args.user !== undefined) fail('--read decodes a capture: --netns and --user are for live collection');
+    if (args.netns.length > 0 || args.allNetns || args.user !== undefined) {
+      fail('--read decodes a capture: --netns, --all-netns and --user are for live collection');
+    }
   } else if (args.interfaceNames !== undefined) {
     fail('--interface-names names the interfaces of a capture (--read); live collection resolves them through rtnetlink');
   } else if (args.nflog.length === 0 && !args.conntrack) {
@@ -614,7 +731,7 @@ function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
     if (given !== undefined && !formats.includes('ecs')) fail(`${flag} applies to --format ecs`);
   }
   if (args.outputs !== undefined) {
-    for (const spec of args.outputs) checkOutputOptions(spec);
+    for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
     return args;
   }
   if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
@@ -637,9 +754,12 @@ export function outputSpecs(args: CliArgs): OutputSpec[] {
 }
 
 /** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
-export function checkOutputOptions(args: OutputSpec): void {
+export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): void {
+  if (listed && args.format === 'ipfix') {
+    fail('format ipfix is a run\'s one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:');
+  }
   if (args.logFlags.length > 0 && args.format !== 'log') {
-    fail('--log-flags applies to --format log (ulogd\'s LOGEMU line has no flags)');
+    fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
   }
   if (args.logemuHostname !== undefined && args.format !== 'logemu') fail('--logemu-hostname applies to --format logemu');
   let target: SinkTarget | undefined;
@@ -653,11 +773,16 @@ export function checkOutputOptions(args: OutputSpec): void {
   }
   const transport = target?.kind === 'syslog' ? target.transport.kind : undefined;
   const used = (options: object): string[] => Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
-  if (used(args.syslog).length > 0 && transport === undefined) fail('--syslog-* options apply to a syslog output (--output syslog, syslog:udp|tcp|tls:HOST[:PORT], syslog:unix:PATH)');
-  if (args.syslog.framing !== undefined && transport !== 'tcp' && transport !== 'tls') fail('--syslog-framing applies to syslog over tcp or tls (datagrams need no framing)');
-  if (args.syslog.maxMessageBytes !== undefined && transport !== 'udp' && transport !== 'unix') fail('--syslog-max-size applies to syslog over udp or unix (streams carry whole messages)');
-  if (used(args.tls).length > 0 && target?.kind !== 'tls' && transport !== 'tls') fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
-  if ((args.tls.cert === undefined) !== (args.tls.key === undefined)) fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
+  if (used(args.syslog).length > 0 && transport === undefined)
+    fail('--syslog-* options apply to a syslog output (--output syslog, syslog:udp|tcp|tls:HOST[:PORT], syslog:unix:PATH)');
+  if (args.syslog.framing !== undefined && transport !== 'tcp' && transport !== 'tls')
+    fail('--syslog-framing applies to syslog over tcp or tls (datagrams need no framing)');
+  if (args.syslog.maxMessageBytes !== undefined && transport !== 'udp' && transport !== 'unix')
+    fail('--syslog-max-size applies to syslog over udp or unix (streams carry whole messages)');
+  if (used(args.tls).length > 0 && target?.kind !== 'tls' && transport !== 'tls')
+    fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
+  if ((args.tls.cert === undefined) !== (args.tls.key === undefined))
+    fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
 }
 
 function oneOf(flag: string, text: string | undefined, allowed: readonly string[]): string {
@@ -675,7 +800,8 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
 
 function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
   if (args.format !== 'ipfix') {
-    if (Object.keys(options).length > 0) fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
+    if (Object.keys(options).length > 0)
+      fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
     return;
   }
   if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
@@ -686,11 +812,21 @@ function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
     args.ipfixTarget = parseIpfixTarget(args.output);
     args.ipfix = resolveIpfixOptions(options);
   } catch (err) {
-    fail((err as Error).message.replace(/^netfilter-collector: option ipfix\.(\w+)/, (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`));
+    fail(
+      (err as Error).message.replace(
+        /^netfilter-collector: option ipfix\.(\w+)/,
+        (_m, name: string) => `--ipfix-${IPFIX_FLAG_NAMES[name] ?? name}`,
+      ),
+    );
   }
   if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
     fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
   }
 }
 
-const IPFIX_FLAG_NAMES: Record<string, string> = { observationDomainId: 'domain', mtu: 'mtu', templateRefreshSeconds: 'template-refresh', records: 'records' };
+const IPFIX_FLAG_NAMES: Record<string, string> = {
+  observationDomainId: 'domain',
+  mtu: 'mtu',
+  templateRefreshSeconds: 'template-refresh',
+  records: 'records',
+};

@@ -17,8 +17,20 @@ import type { LineTarget } from '../format/line-target';
 
 type FormatArgs = Pick<
   CliArgs,
-  'format' | 'labels' | 'logFlags' | 'logemuHostname' | 'observerHostname' | 'observerName' | 'observerIps' | 'agentName' | 'agentIdFile'
->;
+  | 'format'
+  | 'labels'
+  | 'logFlags'
+  | 'logemuHostname'
+  | 'logNetns'
+  | 'observerHostname'
+  | 'observerName'
+  | 'observerIps'
+  | 'agentName'
+  | 'agentIdFile'
+> & {
+  /** Reading more than one namespace: log lines then say which by default. */
+  manyNetns?: boolean;
+};
 
 /** The ECS options of the CLI's documents: packets, flows and gaps alike. Throws when --agent-id-file cannot be read or made. */
 export function ecsOptions(args: FormatArgs): EcsOptions {
@@ -75,6 +87,14 @@ export function gapMessage(gap: GapRecord): string {
   return `netfilter-collector: ${gapText(gap)}`;
 }
 
+/**
+ * How a log line says its namespace: netns=NAME and a space before the rule's prefix, where LOG-line
+ * parsers take free text (everything before IN=). Spaces in a name (a path could have them) become _.
+ */
+export function netnsPrefix(name: string): string {
+  return `netns=${name.replace(/\s/g, '_')} `;
+}
+
 /** --log-flags as the LOG line's options. */
 export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
   return {
@@ -90,26 +110,54 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
   switch (args.format) {
     case 'record': {
       // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
-      const withPayload = (key: string, value: unknown): unknown => (value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value);
-      return (record) => (record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record));
+      const withPayload = (key: string, value: unknown): unknown =>
+        value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value;
+      return (record) =>
+        record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record);
     }
     case 'ecs': {
       const ecs = new EcsLines(ecsOptions(args));
       return (record) =>
-        record.kind === 'packet' ? ecs.packets.line(record) : record.kind === 'flow' ? ecs.flows.line(record) : gapToEcsJson(record, ecs.options);
+        record.kind === 'packet'
+          ? ecs.packets.line(record)
+          : record.kind === 'flow'
+            ? ecs.flows.line(record)
+            : gapToEcsJson(record, ecs.options);
     }
     case 'log': {
       const options = logLineOptions(args.logFlags);
+      // One namespace (or none given): the kernel's line as it is, unless asked.
+      const prefix = (args.logNetns ?? (args.manyNetns ? 'prefix' : 'none')) === 'prefix';
       return (record) => {
-        if (record.kind === 'packet') return packetToLogLine(record, options);
+        if (record.kind === 'packet') {
+          const line = packetToLogLine(record, options);
+          return prefix && record.netns ? netnsPrefix(record.netns.name) + line : line;
+        }
         if (record.kind === 'gap') onGap(record);
         return null;
       };
     }
     case 'logemu': {
       const options = { hostname: args.logemuHostname ?? os.hostname() };
+      const mode = args.logNetns ?? (args.manyNetns ? 'hostname' : 'none');
+      // One options object per namespace, made once: the header's host name is the namespace's.
+      const byNamespace = new Map<string, { hostname: string }>();
+      const optionsFor = (name: string) => {
+        let o = byNamespace.get(name);
+        if (!o) {
+          o = { hostname: name.replace(/\s/g, '_') };
+          // Namespaces come and go: the cache forgets rather than grows without bound.
+          if (byNamespace.size >= 4096) byNamespace.clear();
+          byNamespace.set(name, o);
+        }
+        return o;
+      };
       return (record) => {
-        if (record.kind === 'packet') return packetToLogemuLine(record, options);
+        if (record.kind === 'packet') {
+          if (!record.netns || mode === 'none') return packetToLogemuLine(record, options);
+          if (mode === 'hostname') return packetToLogemuLine(record, optionsFor(record.netns.name));
+          return packetToLogemuLine({ ...record, prefix: netnsPrefix(record.netns.name) + record.prefix }, options);
+        }
         if (record.kind === 'gap') onGap(record);
         return null;
       };

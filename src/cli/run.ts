@@ -22,8 +22,8 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 /** Exit status when the output dropped lines at exit. */
 export const EXIT_DROPPED_AT_EXIT = 3;
 
-function openSource(args: CliArgs): RecordSource {
-  if (args.read === undefined) return new LiveSource(args);
+function openSource(args: CliArgs, note: (line: string) => void): RecordSource {
+  if (args.read === undefined) return new LiveSource(args, note);
   return new PcapSource(args.read, {
     labels: args.labels,
     interfaces: args.interfaceNames,
@@ -69,11 +69,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const fromReader = new LatencyHistogram();
   let source: RecordSource | undefined;
   const outputs: RunOutput[] = [];
+  // Set once opened (below); the metrics endpoint may be scraped before.
+  let ipfixOutput: IpfixOutput | null = null;
   const startTimeSeconds = Date.now() / 1000;
   // With --write-pcap alone there is no line output; the line formats still say gaps on stderr.
   // --format ipfix: the one output is the IPFIX exporter.
   const ipfixWanted = args.ipfixTarget !== undefined && args.ipfix !== undefined;
-  const specs = !ipfixWanted && (args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined) ? outputSpecs(args) : [];
+  const specs =
+    !ipfixWanted && (args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined) ? outputSpecs(args) : [];
   // Unreadable TLS files fail first, before the metrics port or any output is opened.
   for (const spec of specs) if (Object.keys(spec.tls).length > 0) loadTlsFiles(spec.tls);
   const metrics =
@@ -82,21 +85,23 @@ export async function runCollection(args: CliArgs): Promise<number> {
           renderMetrics({
             collector: source?.summary() ?? {},
             records: counts,
-            outputs: outputs.map((o) => o.output.stats()),
+            outputs: [...outputs.map((o) => o.output.stats()), ...(ipfixOutput ? [ipfixOutput.sinkStats()] : [])],
             latency: { fromReader, fromKernel },
             startTimeSeconds,
           }),
         )
       : null;
   // Outputs next: a bad path fails before any netlink socket is bound.
-  const gapFormat = lineFormatter(args, onGap);
+  // Reading more than one namespace: log lines say which by default (--log-netns).
+  const manyNetns = args.netns.length > 1 || args.allNetns === true;
+  const gapFormat = lineFormatter({ ...args, manyNetns }, onGap);
   try {
     for (const spec of specs) {
       // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
       const { labels, observerHostname, observerName, observerIps, agentName, agentIdFile } = args;
-      const formatArgs = { ...spec, labels, observerHostname, observerName, observerIps, agentName, agentIdFile };
+      const formatArgs = { ...spec, labels, observerHostname, observerName, observerIps, agentName, agentIdFile, logNetns: args.logNetns, manyNetns };
       const format = lineFormatter(formatArgs, onGap);
-      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, onError: stderr };
+      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
       outputs.push({
         output: new NdjsonOutput(spec.output ?? '-', options),
         format,
@@ -111,11 +116,15 @@ export async function runCollection(args: CliArgs): Promise<number> {
   }
   const ipfix =
     args.ipfixTarget && args.ipfix
-      ? new IpfixOutput(args.ipfixTarget, args.ipfix, { queueBytes: args.outputQueue, onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`) })
+      ? new IpfixOutput(args.ipfixTarget, args.ipfix, {
+          queueBytes: args.outputQueue,
+          onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`),
+        })
       : null;
+  ipfixOutput = ipfix;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   try {
-    source = openSource(args);
+    source = openSource(args, stderr);
   } catch (err) {
     for (const o of outputs) await o.output.close(0);
     await pcap?.close();
@@ -270,7 +279,9 @@ export async function runCollection(args: CliArgs): Promise<number> {
     );
   }
   if (ipfixStats && ipfixStats.unencodable > 0) {
-    stderr(`netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`);
+    stderr(
+      `netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`,
+    );
   }
   closeReports.forEach((report, i) => {
     if (report.complete) return;

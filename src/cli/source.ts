@@ -1,6 +1,7 @@
 // Where the CLI's records come from: the live collector, or a pcap file
 // (--read). Both hand out batches and say what they lost.
 import { createCollector, type Collector } from '../collector';
+import type { NamespaceChange } from '../options';
 import type { CollectorRecord } from '../records';
 import type { CliArgs } from './args';
 
@@ -22,14 +23,25 @@ export interface RecordSource {
   summary(): Record<string, unknown>;
 }
 
+/** One line on stderr per namespace attached, detached, or that could not be attached. */
+export function namespaceNote(c: NamespaceChange): string {
+  const what = `network namespace ${c.name}${c.inode ? ` (inode ${c.inode})` : ''}`;
+  if (c.change === 'attached') return `netfilter-collector: collecting in ${what}`;
+  if (c.change === 'detached') return `netfilter-collector: no longer collecting in ${what}: ${c.reason ?? 'detached'}`;
+  return `netfilter-collector: cannot collect in ${what}: ${c.reason ?? 'unknown error'}`;
+}
+
 export class LiveSource implements RecordSource {
   readonly collector: Collector;
 
-  constructor(args: CliArgs) {
+  constructor(args: CliArgs, note: (line: string) => void = () => undefined) {
     this.collector = createCollector({
       nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
       conntrack: args.conntrack,
-      netns: args.netns,
+      netns: args.netns.length > 0 ? args.netns : undefined,
+      allNetns: args.allNetns ? args.netnsWatch : undefined,
+      // Attaching is news only where namespaces come and go; a detach or a failure is always said.
+      onNamespace: (c) => (c.change !== 'attached' || args.allNetns ? note(namespaceNote(c)) : undefined),
       qthreshold: args.qthreshold,
       flushTimeoutMs: args.flushTimeoutMs,
       copyRange: args.copyRange,

@@ -23,8 +23,29 @@ export function namespaceInode(file: string): number {
   }
 }
 
+/** The device of namespace files (nsfs): what a name under /run/netns shows once `ip netns add` has mounted it. */
+function nsfsDevice(): number {
+  try {
+    return fs.statSync('/proc/self/ns/net').dev;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Whether a file is a namespace yet. `ip netns add` creates an empty file, then bind-mounts the
+ * namespace on it: caught in between, the file is no namespace (and its inode is not the namespace's).
+ */
+export type IsNamespaceFile = (st: fs.Stats) => boolean;
+
+const onNsfs: IsNamespaceFile = (st) => st.dev === nsfsDevice();
+
 /** Named namespaces first (sorted by name), then other processes' namespaces; none twice, never `skipInodes`. */
-export function findNamespaces(options: ResolvedAllNetns, skipInodes: ReadonlySet<number>): FoundNamespace[] {
+export function findNamespaces(
+  options: ResolvedAllNetns,
+  skipInodes: ReadonlySet<number>,
+  isNamespace: IsNamespaceFile = onNsfs,
+): FoundNamespace[] {
   const found: FoundNamespace[] = [];
   const seen = new Set(skipInodes);
   let names: string[] = [];
@@ -38,8 +59,15 @@ export function findNamespaces(options: ResolvedAllNetns, skipInodes: ReadonlySe
     // Without process namespaces, names left out by the glob are not even looked at.
     if (!matches && !options.processes) continue;
     const file = path.join(options.dir, name);
-    const inode = namespaceInode(file);
-    if (inode === 0 || seen.has(inode)) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    if (!isNamespace(st)) continue; // being made: the next look sees it
+    const inode = st.ino;
+    if (seen.has(inode)) continue;
     seen.add(inode);
     // A name left out by the glob also leaves out the processes inside it.
     if (!matches) continue;

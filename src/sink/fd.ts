@@ -41,16 +41,34 @@ interface Pending {
   lines: number;
 }
 
-/** Opens `path` for appending; a FIFO is opened non-blocking (and needs a reader already). */
-export function openAppendFd(path: string): { fd: number; atomicBytes: number } {
-  const flags = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT;
+/**
+ * Opens `path` for appending; a FIFO is opened non-blocking (and needs a reader already). A file it
+ * creates gets `mode` exactly (whatever the umask); anything else is opened for reading too, so that
+ * a partial last line can be found and cut off (see file.ts).
+ */
+export function openAppendFd(path: string, mode = 0o640): { fd: number; atomicBytes: number } {
+  const { O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NONBLOCK } = fs.constants;
   let pipe = false;
   try {
     pipe = fs.statSync(path).isFIFO();
   } catch {
     // Does not exist yet: a regular file is created.
   }
-  return { fd: fs.openSync(path, pipe ? flags | fs.constants.O_NONBLOCK : flags, 0o644), atomicBytes: pipe ? PIPE_ATOMIC_BYTES : 0 };
+  if (pipe) return { fd: fs.openSync(path, O_WRONLY | O_APPEND | O_NONBLOCK), atomicBytes: PIPE_ATOMIC_BYTES };
+  try {
+    const fd = fs.openSync(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, mode);
+    fs.fchmodSync(fd, mode);
+    return { fd, atomicBytes: 0 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // An existing file keeps its mode; one we may not read is appended to as it is.
+  try {
+    return { fd: fs.openSync(path, O_RDWR | O_APPEND), atomicBytes: 0 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
+    return { fd: fs.openSync(path, O_WRONLY | O_APPEND), atomicBytes: 0 };
+  }
 }
 
 export abstract class FdSink implements Sink {
@@ -58,6 +76,10 @@ export abstract class FdSink implements Sink {
   protected closed = false;
   protected reopens = 0;
   private failure: Error | null = null;
+  /** A write error the sink waits out (a full file system): lines are dropped and counted meanwhile. */
+  private pausedBy: Error | null = null;
+  /** Error codes that pause rather than fail (a file's: ENOSPC …); none for stdout. */
+  protected pauseOn: ReadonlySet<string> = new Set();
   private readonly queue: Pending[] = [];
   /** Bytes of queue[0] already written. */
   private offset = 0;
@@ -86,7 +108,7 @@ export abstract class FdSink implements Sink {
   }
 
   write(chunk: LineChunk): void {
-    if (this.failure || this.closed) {
+    if (this.failure || this.closed || this.pausedBy) {
       this.drops.add(this.closed ? 'closeDeadline' : 'writeError', chunk.lines, chunk.bytes.length);
       return;
     }
@@ -107,15 +129,23 @@ export abstract class FdSink implements Sink {
       try {
         n = fs.writeSync(this.fd, head.bytes, this.offset, end - this.offset);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (code === 'EAGAIN') {
           this.retryTimer = setTimeout(() => this.pump(), this.retryMs);
           this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
           return;
+        }
+        if (this.pauseOn.has(code)) {
+          this.pausedBy = err as Error;
+          this.dropQueue('writeError');
+          this.paused(err as Error);
+          break;
         }
         this.fail(err as Error);
         break;
       }
       this.retryMs = RETRY_MIN_MS;
+      this.wrote();
       // Lines are counted when a chunk is done (cheap); a chunk in progress is counted on demand.
       this.offset += n;
       this.pendingBytes -= n;
@@ -141,6 +171,22 @@ export abstract class FdSink implements Sink {
     const next = bytes.indexOf(0x0a, this.offset);
     return next < 0 ? end : Math.min(end, next + 1);
   }
+
+  /** Writing stopped on a pauseOn error; call resume() to try again. */
+  protected paused(_err: Error): void {}
+
+  /** Takes lines again after a pause (the next write says whether the trouble is over). */
+  protected resume(): void {
+    this.pausedBy = null;
+  }
+
+  /** Lines dropped for write errors so far. */
+  protected writeErrorLines(): number {
+    return this.drops.snapshot().writeError.lines;
+  }
+
+  /** A write went through. */
+  protected wrote(): void {}
 
   private fail(err: Error): void {
     this.failure = err;
@@ -176,7 +222,8 @@ export abstract class FdSink implements Sink {
 
   ready(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.waitingOff || this.pendingBytes < HIGH_WATER_BYTES) return RESOLVED;
+    // Paused: lines are dropped and counted, and collection goes on.
+    if (this.waitingOff || this.pausedBy || this.pendingBytes < HIGH_WATER_BYTES) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
         if (!this.failure && !this.waitingOff && this.pendingBytes >= HIGH_WATER_BYTES) return;
@@ -252,7 +299,7 @@ export abstract class FdSink implements Sink {
   stats(): SinkStats {
     return {
       target: this.name,
-      connected: !this.closed && !this.failure,
+      connected: !this.closed && !this.failure && !this.pausedBy,
       writtenLines: this.completedLines + this.headLinesWritten(),
       writtenBytes: this.writtenBytes,
       queuedBytes: this.pendingBytes,
@@ -262,7 +309,7 @@ export abstract class FdSink implements Sink {
       reconnects: 0,
       connectFailures: 0,
       reopens: this.reopens,
-      lastError: this.failure?.message,
+      lastError: this.failure?.message ?? this.pausedBy?.message,
     };
   }
 

@@ -17,6 +17,8 @@ export interface SyslogSinkOptions extends Partial<SyslogHeaderOptions> {
 
 export interface SinkOptions extends SocketSinkOptions {
   syslog?: SyslogSinkOptions;
+  /** Permissions of an output file the collector creates. Default 0640. */
+  fileMode?: number;
 }
 
 /** The syslog header options with the defaults filled in (this host's name). */
@@ -37,7 +39,7 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
     case 'stdout':
       return new StdoutSink();
     case 'file':
-      return new FileSink(target.path);
+      return new FileSink(target.path, { mode: options.fileMode, onError: options.onError });
     case 'unix':
     case 'tcp':
     case 'tls':

@@ -19,6 +19,7 @@
 // sent in plain text. Syslog over TCP/TLS frames each chunk as it is handed
 // to the connection (frame option), so the queue holds plain lines.
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { LineChunk } from '../format/line-target';
@@ -149,6 +150,16 @@ export class SocketSink implements Sink {
   private connect(): void {
     this.retryTimer = undefined;
     const target = this.target;
+    const problem = target.kind === 'unix' ? unixSocketPathProblem(target.path) : null;
+    if (problem !== null) {
+      // Not a connection error the kernel gave, but the same to the operator: said once, retried.
+      if (problem !== this.saidError) this.onError?.(`${this.name}: ${problem}`);
+      this.saidError = problem;
+      this.lastError = problem;
+      this.connectFailures++;
+      this.retryLater();
+      return;
+    }
     const socket =
       target.kind === 'unix'
         ? net.createConnection({ path: target.path.startsWith('@') ? `\0${target.path.slice(1)}` : target.path })
@@ -203,6 +214,10 @@ export class SocketSink implements Sink {
     this.drops.add('connectionLost', lost.lines, lost.bytes);
     this.checkIdle();
     if (this.closed) return;
+    this.retryLater();
+  }
+
+  private retryLater(): void {
     this.retryTimer = setTimeout(() => this.connect(), this.backoffMs);
     this.retryTimer.unref();
     this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
@@ -289,4 +304,35 @@ export class SocketSink implements Sink {
       lastError: this.lastError,
     };
   }
+}
+
+/**
+ * Why a unix socket path is not one to send firewall logs to, or null. The collector connects to the
+ * socket at that path itself, never through a symbolic link (which anyone who can write the directory
+ * could point elsewhere), never to something that is not a socket, and only to a socket of its own user
+ * or root in a directory others cannot replace it in. A path that does not exist yet is fine: connecting
+ * fails and is retried. Abstract sockets (@name) have no path to check.
+ */
+export function unixSocketPathProblem(path: string): string | null {
+  if (path.startsWith('@')) return null;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink()) return `${path} is a symbolic link: refusing to follow it (give the socket's own path)`;
+  if (!st.isSocket()) return `${path} is not a socket`;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  if (st.uid !== uid && st.uid !== 0) return `${path} belongs to uid ${st.uid}, neither this process's user nor root: refusing it`;
+  try {
+    const dir = fs.statSync(nodePath.dirname(path));
+    // Writable by others without the sticky bit: anyone could put another socket there.
+    if ((dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0) {
+      return `${nodePath.dirname(path)} is writable by everyone without the sticky bit: refusing a socket anyone could replace`;
+    }
+  } catch {
+    return null;
+  }
+  return null;
 }

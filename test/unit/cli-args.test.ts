@@ -8,7 +8,13 @@ describe('parseArgs: formats, outputs and captures', () => {
     // ipfix exports conntrack flows only (test/unit/ipfix/cli-args.test.ts).
     for (const format of OUTPUT_FORMATS.filter((f) => f !== 'ipfix')) expect(parseArgs(['--nflog', '1', '--format', format]).format).toBe(format);
     expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'tcpseq,uid']).logFlags).toEqual(['tcpseq', 'uid']);
-    expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'all']).logFlags).toEqual(['tcpseq', 'tcpopt', 'ipopt', 'uid', 'macdecode']);
+    expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'all']).logFlags).toEqual([
+      'tcpseq',
+      'tcpopt',
+      'ipopt',
+      'uid',
+      'macdecode',
+    ]);
     expect(() => parseArgs(['--nflog', '1', '--format', 'logemu', '--log-flags', 'all'])).toThrow(/LOGEMU line has no flags/);
     expect(parseArgs(['--nflog', '1', '--format', 'logemu', '--logemu-hostname', 'gw1']).logemuHostname).toBe('gw1');
     expect(() => parseArgs(['--nflog', '1', '--logemu-hostname', 'gw1'])).toThrow(/applies to --format logemu/);
@@ -19,14 +25,17 @@ describe('parseArgs: formats, outputs and captures', () => {
 
   it('leaves the output unset unless given, and takes socket targets as text', () => {
     expect(parseArgs(['--nflog', '1']).output).toBeUndefined();
-    expect(parseArgs(['--nflog', '1', '--output', 'tcp:[::1]:5140', '--output-queue', '4096'])).toMatchObject({ output: 'tcp:[::1]:5140', outputQueue: 4096 });
+    expect(parseArgs(['--nflog', '1', '--output', 'tcp:[::1]:5140', '--output-queue', '4096'])).toMatchObject({
+      output: 'tcp:[::1]:5140',
+      outputQueue: 4096,
+    });
     expect(() => parseArgs(['--nflog', '1', '--output-queue', '10'])).toThrow(/--output-queue must be an integer ≥ 1024/);
   });
 
   it('reads a capture without collecting, and refuses live-only options with it', () => {
     expect(parseArgs(['--read', 'x.pcap', '--format', 'log'])).toMatchObject({ read: 'x.pcap', nflog: [] });
     expect(() => parseArgs(['--read', 'x.pcap', '--nflog', '1'])).toThrow(/does not take --nflog/);
-    expect(() => parseArgs(['--read', 'x.pcap', '--netns', 'r'])).toThrow(/--netns and --user are for live collection/);
+    expect(() => parseArgs(['--read', 'x.pcap', '--netns', 'r'])).toThrow(/--netns, --all-netns and --user are for live collection/);
   });
 
   it('writes pcap only of NFLOG groups', () => {
@@ -43,7 +52,18 @@ describe('parseArgs: formats, outputs and captures', () => {
   });
 
   it('documents every option it parses', () => {
-    for (const option of ['--format', '--log-flags', '--output', '--output-queue', '--read', '--write-pcap', '--stats-interval', '--user', 'demo', '--logemu-hostname']) {
+    for (const option of [
+      '--format',
+      '--log-flags',
+      '--output',
+      '--output-queue',
+      '--read',
+      '--write-pcap',
+      '--stats-interval',
+      '--user',
+      'demo',
+      '--logemu-hostname',
+    ]) {
       expect(HELP).toContain(option);
     }
     for (const format of OUTPUT_FORMATS) expect(HELP).toContain(`${format}:`);
@@ -66,20 +86,46 @@ describe('ProgressLine', () => {
 
 describe('parseArgs: syslog and TLS outputs', () => {
   it('takes the syslog header, framing and size options with a syslog output', () => {
-    const args = parseArgs(['--nflog', '1', '--output', 'syslog:tcp:logs', '--syslog-protocol', 'rfc5424', '--syslog-facility', 'local3', '--syslog-severity', 'info', '--syslog-hostname', 'gw1', '--syslog-app-name', 'nfc', '--syslog-framing', 'lf']);
+    const args = parseArgs([
+      '--nflog',
+      '1',
+      '--output',
+      'syslog:tcp:logs',
+      '--syslog-protocol',
+      'rfc5424',
+      '--syslog-facility',
+      'local3',
+      '--syslog-severity',
+      'info',
+      '--syslog-hostname',
+      'gw1',
+      '--syslog-app-name',
+      'nfc',
+      '--syslog-framing',
+      'lf',
+    ]);
     expect(args.syslog).toEqual({ protocol: 'rfc5424', facility: 19, severity: 6, hostname: 'gw1', appName: 'nfc', framing: 'lf' });
-    expect(parseArgs(['--nflog', '1', '--output', 'syslog:udp:logs', '--syslog-max-size', '2048']).syslog).toEqual({ maxMessageBytes: 2048 });
+    expect(parseArgs(['--nflog', '1', '--output', 'syslog:udp:logs', '--syslog-max-size', '2048']).syslog).toEqual({
+      maxMessageBytes: 2048,
+    });
   });
 
   it('refuses syslog and TLS options that do not fit the output', () => {
     expect(() => parseArgs(['--nflog', '1', '--syslog-facility', 'kern'])).toThrow(/apply to a syslog output/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-framing', 'lf'])).toThrow(/tcp or tls/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'syslog:tcp:h', '--syslog-max-size', '1024'])).toThrow(/udp or unix/);
-    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-facility', 'lokal0'])).toThrow(/--syslog-facility: syslog facility 'lokal0'/);
-    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-hostname', 'a b'])).toThrow(/--syslog-hostname must be printable/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-facility', 'lokal0'])).toThrow(
+      /--syslog-facility: syslog facility 'lokal0'/,
+    );
+    expect(() => parseArgs(['--nflog', '1', '--output', 'syslog', '--syslog-hostname', 'a b'])).toThrow(
+      /--syslog-hostname must be printable/,
+    );
     expect(() => parseArgs(['--nflog', '1', '--output', 'tcp:h:1', '--tls-ca', '/x'])).toThrow(/apply to a TLS output/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'tls:h:1', '--tls-cert', '/x'])).toThrow(/go together/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'syslog:sctp:h'])).toThrow(/--output: .*udp, tcp, tls and unix/);
-    expect(parseArgs(['--nflog', '1', '--output', 'syslog:tls:h', '--tls-ca', '/ca.pem', '--tls-servername', 'logs']).tls).toEqual({ ca: '/ca.pem', servername: 'logs' });
+    expect(parseArgs(['--nflog', '1', '--output', 'syslog:tls:h', '--tls-ca', '/ca.pem', '--tls-servername', 'logs']).tls).toEqual({
+      ca: '/ca.pem',
+      servername: 'logs',
+    });
   });
 });

@@ -1,4 +1,5 @@
 // --config FILE: the flags' options from YAML, flags override, several outputs, and errors that name the line.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -120,5 +121,31 @@ describe("README's gateway configuration", () => {
       ['/var/log/netfilter/drops.log', 'log', ['packets'], [1]],
     ]);
     expect(args).toMatchObject({ user: 'nfc', metrics: { host: '127.0.0.1', port: 9100 } });
+  });
+});
+
+describe('the command with bad input: a clear error and the exit status, before anything is opened', () => {
+  const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
+  const PCAP = path.resolve(__dirname, '../fixtures/peers/tcpdump/nflog.pcap');
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('a config file with a typo or a wrong type: status 2, naming the file, the line and the key', () => {
+    const typo = run(['--config', config(`read: ${PCAP}\nformt: log\n`)]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^netfilter-collector: \S+\.yaml:2: unknown key 'formt' \(did you mean 'format'\?\)\n$/);
+    const wrongType = run(['--config', config(`read: ${PCAP}\noutput-queue: [1, 2]\n`)]);
+    expect(wrongType.status).toBe(2);
+    expect(wrongType.stderr).toMatch(/\.yaml:2: output-queue: --output-queue must be an integer/);
+  });
+
+  it('an unreadable CA file: status 1, naming the file, and the output file never created', () => {
+    const out = path.join(dir, 'never.log');
+    const result = run([
+      '--config',
+      config(`read: ${PCAP}\noutputs:\n  - output: ${out}\n  - output: syslog:tls:127.0.0.1:6514\n    tls-ca: ${dir}/missing-ca.pem\n`),
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/--tls-ca \S+missing-ca\.pem: ENOENT/);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
