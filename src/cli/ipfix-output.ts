@@ -4,6 +4,7 @@ import { IpfixEncoder, type IpfixEncoderCounters, maxMessageBytes } from '../ipf
 import type { ResolvedIpfixOptions } from '../ipfix/options';
 import type { CollectorRecord } from '../records';
 import { IpfixSink, type IpfixSinkStats, type IpfixTarget } from '../sink/ipfix';
+import { emptyDrops, type SinkStats } from '../sink/stats';
 
 export interface IpfixOutputStats extends IpfixSinkStats, IpfixEncoderCounters {}
 
@@ -47,5 +48,40 @@ export class IpfixOutput {
 
   stats(): IpfixOutputStats {
     return { ...this.encoder.counters, ...this.sink.stats() };
+  }
+
+  /**
+   * The same figures as every output's, for --metrics: a line is a message here. Drops map onto the
+   * line outputs' reasons: refused (port unreachable) → noReceiver, sendError → writeError.
+   */
+  sinkStats(): SinkStats {
+    const s = this.sink.stats();
+    const dropped = emptyDrops();
+    const add = (to: keyof typeof dropped, from: keyof typeof s.dropped): void => {
+      dropped[to].lines += s.dropped[from].messages;
+      dropped[to].bytes += s.dropped[from].bytes;
+    };
+    add('queueFull', 'queueFull');
+    add('noReceiver', 'refused');
+    add('writeError', 'sendError');
+    add('connectionLost', 'connectionLost');
+    add('closeDeadline', 'closeDeadline');
+    let droppedBytes = 0;
+    for (const d of Object.values(s.dropped)) droppedBytes += d.bytes;
+    return {
+      target: s.target,
+      connected: s.connected,
+      writtenLines: s.sentMessages,
+      writtenBytes: s.sentBytes,
+      queuedBytes: s.queuedBytes,
+      queueLimitBytes: s.queueLimitBytes,
+      droppedLines: s.droppedMessages,
+      droppedBytes,
+      dropped,
+      reconnects: s.reconnects,
+      connectFailures: 0,
+      reopens: 0,
+      lastError: s.lastError,
+    };
   }
 }

@@ -69,6 +69,8 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const fromReader = new LatencyHistogram();
   let source: RecordSource | undefined;
   const outputs: RunOutput[] = [];
+  // Set once opened (below); the metrics endpoint may be scraped before.
+  let ipfixOutput: IpfixOutput | null = null;
   const startTimeSeconds = Date.now() / 1000;
   // With --write-pcap alone there is no line output; the line formats still say gaps on stderr.
   // --format ipfix: the one output is the IPFIX exporter.
@@ -83,7 +85,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
           renderMetrics({
             collector: source?.summary() ?? {},
             records: counts,
-            outputs: outputs.map((o) => o.output.stats()),
+            outputs: [...outputs.map((o) => o.output.stats()), ...(ipfixOutput ? [ipfixOutput.sinkStats()] : [])],
             latency: { fromReader, fromKernel },
             startTimeSeconds,
           }),
@@ -119,6 +121,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
           onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`),
         })
       : null;
+  ipfixOutput = ipfix;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   try {
     source = openSource(args, stderr);

@@ -63,7 +63,7 @@ export interface IpfixSinkStats {
   queueLimitBytes: number;
   droppedRecords: number;
   droppedMessages: number;
-  dropped: Record<IpfixDropReason, { messages: number; records: number }>;
+  dropped: Record<IpfixDropReason, { messages: number; records: number; bytes: number }>;
   /** TCP: connections made after the first. */
   reconnects: number;
   lastError?: string;
@@ -91,7 +91,9 @@ export class IpfixSink {
   private readonly onError: ((message: string) => void) | undefined;
   private readonly reconnectMinMs: number;
   private readonly reconnectMaxMs: number;
-  private readonly dropped = Object.fromEntries(REASONS.map((r) => [r, { messages: 0, records: 0 }])) as IpfixSinkStats['dropped'];
+  private readonly dropped = Object.fromEntries(
+    REASONS.map((r) => [r, { messages: 0, records: 0, bytes: 0 }]),
+  ) as IpfixSinkStats['dropped'];
   private waiting: IpfixMessage[] = [];
   private inFlight: IpfixMessage[] = [];
   private queued = 0;
@@ -104,8 +106,8 @@ export class IpfixSink {
   private closed = false;
   private onIdle: (() => void) | null = null;
   private sent = { messages: 0, records: 0, bytes: 0 };
-  /** UDP: the data records of the message sent last, for a refusal that comes back after it. */
-  private lastSentRecords = 0;
+  /** UDP: the message sent last, for a refusal that comes back after it. */
+  private lastSent: IpfixMessage = { bytes: Buffer.alloc(0), records: 0 };
   private lastError: string | undefined;
 
   constructor(target: IpfixTarget, options: IpfixSinkOptions = {}) {
@@ -136,6 +138,7 @@ export class IpfixSink {
   private drop(reason: IpfixDropReason, m: IpfixMessage): void {
     this.dropped[reason].messages++;
     this.dropped[reason].records += m.records;
+    this.dropped[reason].bytes += m.bytes.length;
   }
 
   private openUdp(): void {
@@ -145,7 +148,7 @@ export class IpfixSink {
     this.udp = socket;
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A connected UDP socket hears the collector's port unreachable as ECONNREFUSED (on receive, not on send).
-      if (err.code === 'ECONNREFUSED') this.drop('refused', { bytes: Buffer.alloc(0), records: this.lastSentRecords });
+      if (err.code === 'ECONNREFUSED') this.drop('refused', this.lastSent);
       this.error(err);
     });
     socket.connect(this.target.port, this.target.host, () => {
@@ -223,7 +226,7 @@ export class IpfixSink {
     } else {
       this.sent.messages++;
       this.sent.records += m.records;
-      this.lastSentRecords = m.records;
+      this.lastSent = m;
       this.sent.bytes += m.bytes.length;
     }
     this.pump();

@@ -1,6 +1,10 @@
 // --format ipfix on the command line: the collector address, the exporter's options and their errors.
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from '../../../src/cli/args';
+import { parseCommandLine } from '../../../src/cli/config';
 import { parseIpfixTarget } from '../../../src/sink/ipfix';
 
 const CT = ['--conntrack', 'new,destroy', '--format', 'ipfix'];
@@ -55,5 +59,25 @@ describe('parseArgs: --format ipfix', () => {
     expect(parseIpfixTarget('udp:[2001:db8::9]:4739')).toEqual({ transport: 'udp', host: '2001:db8::9', port: 4739 });
     expect(() => parseIpfixTarget('udp:2001:db8::9')).toThrow(/\[IPv6\] in brackets/);
     expect(() => parseIpfixTarget('sctp:h:4739')).toThrow(/expected udp:HOST/);
+  });
+
+  it('takes the same keys from a config file, and names the line of a bad one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-ipfix-config-'));
+    const file = path.join(dir, 'collector.yaml');
+    fs.writeFileSync(
+      file,
+      'conntrack: [new, destroy]\nformat: ipfix\noutput: udp:127.0.0.1:4739\nipfix-records: [nat-events]\nipfix-domain: 7\nipfix-mtu: 100\n',
+    );
+    expect(() => parseCommandLine(['--config', file])).toThrow(
+      /collector.yaml:6: ipfix-mtu: --ipfix-mtu must be an integer from 576 to 65535, got 100/,
+    );
+    fs.writeFileSync(
+      file,
+      'conntrack: [new, destroy]\nformat: ipfix\noutput: udp:127.0.0.1:4739\nipfix-records: [nat-events]\nipfix-domain: 7\n',
+    );
+    const args = parseCommandLine(['--config', file]);
+    expect(args.ipfixTarget).toEqual({ transport: 'udp', host: '127.0.0.1', port: 4739 });
+    expect(args.ipfix).toMatchObject({ observationDomainId: 7, natEvents: true, flows: false });
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -99,6 +99,14 @@ describe.skipIf(!haveNfcapd)('IPFIX over UDP to nfcapd started late and restarte
     expect(stats.droppedRecords).toBe(stats.dropped.refused.records);
     expect(stats.sentRecords).toBe(8);
     expect(errors.some((e) => /ECONNREFUSED/.test(e))).toBe(true);
+    // The same in --metrics' terms (a line is a message): refused is noReceiver.
+    const asSink = output.sinkStats();
+    expect(asSink).toMatchObject({
+      target: `udp:127.0.0.1:${port}`,
+      writtenLines: stats.sentMessages,
+      droppedLines: stats.droppedMessages,
+    });
+    expect(asSink.dropped.noReceiver.lines).toBe(stats.dropped.refused.messages);
   }, 30_000);
 });
 
