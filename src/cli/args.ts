@@ -731,7 +731,7 @@ function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
     if (given !== undefined && !formats.includes('ecs')) fail(`${flag} applies to --format ecs`);
   }
   if (args.outputs !== undefined) {
-    for (const spec of args.outputs) checkOutputOptions(spec);
+    for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
     return args;
   }
   if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
@@ -754,7 +754,10 @@ export function outputSpecs(args: CliArgs): OutputSpec[] {
 }
 
 /** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
-export function checkOutputOptions(args: OutputSpec): void {
+export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): void {
+  if (listed && args.format === 'ipfix') {
+    fail('format ipfix is a run\'s one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:');
+  }
   if (args.logFlags.length > 0 && args.format !== 'log') {
     fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
   }

@@ -208,7 +208,7 @@ function outputs(node: Node, file: string, lines: LineCounter): OutputSpec[] {
       ),
     );
     try {
-      checkOutputOptions(spec);
+      checkOutputOptions(spec, { listed: true });
     } catch (err) {
       fail(`${file}:${line}: ${context}${(err as Error).message}`);
     }

@@ -78,6 +78,11 @@ describe('parseArgs: --format ipfix', () => {
     const args = parseCommandLine(['--config', file]);
     expect(args.ipfixTarget).toEqual({ transport: 'udp', host: '127.0.0.1', port: 4739 });
     expect(args.ipfix).toMatchObject({ observationDomainId: 7, natEvents: true, flows: false });
+    // Not (yet) one of several outputs: said, rather than written to a file named udp:….
+    fs.writeFileSync(file, 'conntrack: all\noutputs:\n  - output: udp:127.0.0.1:4739\n    format: ipfix\n');
+    expect(() => parseCommandLine(['--config', file])).toThrow(
+      /collector.yaml:3: outputs\[0\]: format ipfix is a run's one output for now/,
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });
