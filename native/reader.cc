@@ -115,7 +115,8 @@ bool Reader::DrainRemaining() {
     if (ns.nflog && !full()) empty = Drain({&ns, ns.nflog->fd(), kSourceNflog}) && empty;
     if (ns.conntrack && !full()) {
       empty = Drain({&ns, ns.conntrack->event_fd(), kSourceConntrack}) && empty;
-      if (ns.conntrack->dump_fd() >= 0 && !full()) empty = Drain({&ns, ns.conntrack->dump_fd(), kSourceConntrackDump}) && empty;
+      if (ns.conntrack->dump_fd() >= 0 && !full())
+        empty = Drain({&ns, ns.conntrack->dump_fd(), kSourceConntrackDump}) && empty;
     }
   }
   return empty && !full();
