@@ -234,22 +234,26 @@ export class JsonWriter implements DocWriter {
     this.at = at;
   }
 
-  /** A number as JSON.stringify writes it; digits by hand for the usual non-negative 32-bit integers. */
   private number(n: number): void {
-    if (!(n >= 0 && n <= 0xffffffff && n % 1 === 0)) {
-      this.ascii(Number.isFinite(n) ? String(n) : 'null');
-      return;
-    }
-    const buf = this.buf;
-    const end = this.at + decimalDigits(n);
-    let i = end;
-    do {
-      const tenth = (n / 10) >>> 0;
-      buf[--i] = 0x30 + n - tenth * 10;
-      n = tenth;
-    } while (n > 0);
-    this.at = end;
+    this.at = writeJsonNumber(this.buf, this.at, n);
   }
+}
+
+/** A number as JSON.stringify writes it, into buf at `at` (24 bytes of room); returns the end. Digits by hand for the usual non-negative 32-bit integers. */
+export function writeJsonNumber(buf: Buffer, at: number, n: number): number {
+  if (!(n >= 0 && n <= 0xffffffff && n % 1 === 0)) {
+    const text = Number.isFinite(n) ? String(n) : 'null';
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+    return at;
+  }
+  const end = at + decimalDigits(n);
+  let i = end;
+  do {
+    const tenth = (n / 10) >>> 0;
+    buf[--i] = 0x30 + n - tenth * 10;
+    n = tenth;
+  } while (n > 0);
+  return end;
 }
 
 function decimalDigits(n: number): number {

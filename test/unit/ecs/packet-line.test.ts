@@ -1,7 +1,9 @@
-// EcsPacketLines writes every line through one JsonWriter, reused from line
-// to line. Nothing of one line may leak into the next: change every field of
-// a record in turn, right after its original went through the same writer,
-// and the line must still equal JSON.stringify(packetToEcs()).
+// EcsPacketLines writes lines through one JsonWriter, reused from line to
+// line, and fills the template of a run of one shape for the next packets of
+// that shape. Nothing of one line may leak into the next, and a template may
+// serve only records of its shape: change every field of a record in turn,
+// right after a run of its original made the template, and the line must
+// still equal JSON.stringify(packetToEcs()).
 import { describe, expect, it } from 'vitest';
 import { packetToEcs, type EcsOptions } from '../../../src/ecs/packet';
 import { EcsPacketLines, packetToEcsJson } from '../../../src/ecs/packet-json';
@@ -126,7 +128,11 @@ describe('ECS packet lines', () => {
     let checked = 0;
     for (const options of OPTION_SETS) {
       const lines = new EcsPacketLines(options);
+      let templated = 0;
       for (const base of bases) {
+        // A run of one shape: its template is made, and the variants below are compared with it.
+        for (let k = 0; k < 20; k++) lines.line(base);
+        if ((lines as unknown as { template?: { record: unknown } }).template?.record === base) templated++;
         for (const variant of variants(base)) {
           const expected = JSON.stringify(packetToEcs(base, options));
           expect(lines.line(base)).toBe(expected);
@@ -138,6 +144,8 @@ describe('ECS packet lines', () => {
           checked++;
         }
       }
+      // Most shapes get a template (one whose sentinels cannot be told apart is written in full instead).
+      expect(templated).toBeGreaterThan(bases.length / 2);
     }
     expect(checked).toBeGreaterThan(1500);
   });
