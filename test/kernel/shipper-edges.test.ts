@@ -4,6 +4,7 @@
 // delivered = consumed + discarded. Only a drop at the very end of a burst,
 // which no later sequence number reveals, may stay uncounted, and then
 // lossUncounted says so.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { AbortError, createCollector, type Collector, type CollectorStats } from '../../src/collector';
@@ -192,6 +193,34 @@ describeKernel('every edge of a shipper accounted against the nft counter', () =
     );
     expect(s.lost).toBeGreaterThan(0);
     expect(s.lossUncounted).toBe(false);
+    expectAccounted(s, kernel);
+  });
+
+  it('conntrack: close() with nobody reading counts every NEW event (or its loss, from the socket drop counter)', async () => {
+    const FLOWS = 3000;
+    const FIRST = 30_000;
+    lab.nft('a', `table inet edgesct { chain out { type filter hook output priority 0; udp dport ${FIRST}-${FIRST + FLOWS - 1} ct state new counter; }; }`);
+    const counted = (): number => {
+      const match = /counter packets (\d+)/.exec(lab.exec('a', 'nft', ['list', 'chain', 'inet', 'edgesct', 'out']));
+      if (!match) throw new Error('no counter');
+      return Number(match[1]);
+    };
+    const base = counted();
+    // A 64 KiB socket: most events are dropped by the kernel and counted from the socket's drop counter.
+    const collector = createCollector({ netns: lab.name('a'), conntrack: { events: ['new'] }, ringSize: 1 << 20, socketBuffer: 64 * 1024, interfaceNames: false });
+    current = collector;
+    // One datagram to each of FLOWS ports: FLOWS new flows, bounded in time.
+    const sender = `const s = require('node:dgram').createSocket('udp4'); let n = 0;
+      const next = () => { if (n >= ${FLOWS}) return s.close(); s.send(Buffer.alloc(8), ${FIRST} + n++, '127.0.0.1', next); };
+      next(); setTimeout(() => process.exit(3), 20000).unref();`;
+    const child = spawn('ip', ['netns', 'exec', lab.name('a'), process.execPath, '-e', sender], { stdio: 'ignore' });
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    await collector.close();
+    const s = collector.stats();
+    const kernel = counted() - base;
+    console.log('conntrack close early:', JSON.stringify({ flows: kernel, delivered: s.delivered, lost: s.lost, uncounted: s.lossUncounted }));
+    expect(kernel).toBe(FLOWS);
+    expect(s.discarded).toBe(s.delivered);
     expectAccounted(s, kernel);
   });
 });
