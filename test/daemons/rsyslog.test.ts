@@ -159,6 +159,23 @@ describeRsyslog(`syslog output to rsyslogd${unavailable ? ` (${unavailable})` : 
     }
   });
 
+  it('unix socket: rsyslog restarted meanwhile; messages wait for it and arrive once, in order', async () => {
+    const output = await send(`syslog:unix:${rsyslog.socket}`, ['before 0', 'before 1']);
+    await received(2, 'imuxsock');
+    await rsyslog.stop();
+    const during = Array.from({ length: 50 }, (_, i) => `during ${i}`);
+    for (const line of during) output.line(line);
+    await output.flush();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nobody listens: the messages wait in the queue, retried with backoff.
+    expect(output.stats()).toMatchObject({ connected: false, droppedLines: 0 });
+    expect(output.stats().queuedBytes).toBeGreaterThan(0);
+    await rsyslog.restart();
+    const got = await received(during.length, 'imuxsock');
+    expect(got.map((m) => message3164(m.msg))).toEqual(during);
+    expect((await output.close(5000)).complete).toBe(true);
+  });
+
   it('udp: a message longer than --syslog-max-size is cut on a character boundary and counted, never split', async () => {
     const long = `${'é'.repeat(600)}END`;
     const output = await send(`syslog:udp:127.0.0.1:${rsyslog.ports.udp}`, [long, 'short'], {
