@@ -110,6 +110,9 @@ export interface BatchOptions {
   maxWaitMs?: number;
 }
 
+/** Longest close() counts what nobody reads in one turn of the event loop, ms. */
+const DISCARD_SLICE_MS = 20;
+
 /** Opens the reader that fills the ring. The default is the native one; tests pass a fake. */
 export type ReaderFactory = (options: NativeReaderOptions) => NativeReader;
 
@@ -173,6 +176,8 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   private settleClose: (() => void) | null = null;
   /** Iterations in progress (batches(), for await, stream()): close() hands what is left to them. */
   private consumers = 0;
+  /** Closing with nobody reading: the next slice of counting what is left. */
+  private discardTimer: NodeJS.Immediate | undefined;
   /** Closing: the sockets have been read empty (nothing more can reach the ring). */
   private socketsEmpty = false;
   private failure: Error | null = null;
@@ -721,8 +726,8 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
    * At once: the kernel stops sending (NFLOG groups are unbound, which flushes the entries it was
    * batching and frees the groups for another collector). Then what the sockets and the ring hold goes
    * to the iterations in progress (batches(), for await, stream()); with none, it is decoded and counted
-   * in `discarded` before close() returns, and the sockets are closed. Loss stays in `lost`. Never
-   * rejects; idempotent (returns the same promise).
+   * in `discarded` (in slices of DISCARD_SLICE_MS; an idle collector is closed when the call returns),
+   * and the sockets are closed. Loss stays in `lost`. Never rejects; idempotent (returns the same promise).
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
@@ -747,13 +752,19 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   private progressClose(): void {
     if (this.currentState !== 'closing') return;
     if (this.consumers === 0 || this.failure) {
-      do {
-        for (;;) {
-          const rest = this.take(Number.MAX_SAFE_INTEGER);
-          if (rest.length === 0) break;
-          this.discardedEvents += countEvents(rest);
+      // Counted in slices, so that a full ring and socket (hundreds of MB at the defaults) do not hold
+      // the event loop: an idle collector closes within the call, a full one over a few turns.
+      const until = performance.now() + DISCARD_SLICE_MS;
+      while (!this.exhausted()) {
+        if (performance.now() > until) {
+          this.discardTimer ??= setImmediate(() => {
+            this.discardTimer = undefined;
+            this.progressClose();
+          });
+          return;
         }
-      } while (!this.exhausted());
+        this.discardedEvents += countEvents(this.take());
+      }
     }
     if (!this.exhausted()) return;
     this.lastNative = this.reader.stats();
