@@ -9,6 +9,7 @@ import type { SyslogFramer } from '../format/syslog';
 import type { LineChunk } from '../format/line-target';
 import { loadNative } from '../native';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
+import { unixSocketPathProblem } from './socket';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
 
 export interface DatagramSinkOptions {
@@ -32,6 +33,9 @@ interface DatagramTransport {
 }
 
 /** Errors after which the same datagram may go later (the receiver is busy or restarting). */
+/** A path the unix transport will not send to: said, and tried again later like an absent receiver. */
+const REFUSED = 'refused: ';
+
 const RETRY_LATER = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'ECONNREFUSED', 'ENOENT', 'ENOTCONN', 'EPIPE', 'ECONNRESET']);
 
 class UnixDatagramTransport implements DatagramTransport {
@@ -45,6 +49,9 @@ class UnixDatagramTransport implements DatagramTransport {
 
   send(frames: Buffer[], first: number): { sent: number; error: string } {
     if (!this.connected) {
+      // Only the socket at that very path (see unixSocketPathProblem): else wait and look again.
+      const problem = unixSocketPathProblem(this.path);
+      if (problem !== null) return { sent: 0, error: `${REFUSED}${problem}` };
       const error = this.native.datagramConnect(this.fd, this.path);
       if (error !== '') return { sent: 0, error };
       this.connected = true;
@@ -191,7 +198,7 @@ export class DatagramSink implements Sink {
     this.head += sent;
     if (sent > 0) this.backoffMs = this.reconnectMinMs;
     if (error !== '') {
-      if (!RETRY_LATER.has(error)) {
+      if (!RETRY_LATER.has(error) && !error.startsWith(REFUSED)) {
         // This message cannot go (EMSGSIZE …): drop it, go on with the next.
         const frame = this.waiting[this.head++];
         this.waitingBytes -= frame.length;

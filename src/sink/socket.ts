@@ -307,11 +307,12 @@ export class SocketSink implements Sink {
 }
 
 /**
- * Why a unix socket path is not one to send firewall logs to, or null. The collector connects to the
- * socket at that path itself, never through a symbolic link (which anyone who can write the directory
- * could point elsewhere), never to something that is not a socket, and only to a socket of its own user
- * or root in a directory others cannot replace it in. A path that does not exist yet is fine: connecting
- * fails and is retried. Abstract sockets (@name) have no path to check.
+ * Why a unix socket path is not one to send firewall logs to, or null. The collector sends only to a
+ * socket of its own user or root, and follows a path only through places nobody else controls: a
+ * symbolic link must belong to root or this user (as /dev/log → /run/systemd/journal/dev-log does),
+ * and no link or socket may sit in a directory anyone can write without the sticky bit. So another
+ * user cannot redirect the logs by planting a link or a socket. A path that does not exist yet is fine:
+ * connecting fails and is retried. Abstract sockets (@name) have no path to check.
  */
 export function unixSocketPathProblem(path: string): string | null {
   if (path.startsWith('@')) return null;
@@ -321,15 +322,31 @@ export function unixSocketPathProblem(path: string): string | null {
   } catch {
     return null;
   }
-  if (st.isSymbolicLink()) return `${path} is a symbolic link: refusing to follow it (give the socket's own path)`;
+  const place = placeProblem(path, st);
+  if (place !== null) return place;
+  if (st.isSymbolicLink()) {
+    let target: string;
+    try {
+      target = fs.realpathSync(path);
+    } catch {
+      return null; // a dangling link: nothing to connect to yet
+    }
+    const problem = unixSocketPathProblem(target);
+    return problem === null ? null : `${path} leads to ${problem}`;
+  }
   if (!st.isSocket()) return `${path} is not a socket`;
+  return null;
+}
+
+/** An owner other than root or this user, or a directory anyone could put another file in. */
+function placeProblem(path: string, st: fs.Stats): string | null {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  if (st.uid !== uid && st.uid !== 0) return `${path} belongs to uid ${st.uid}, neither this process's user nor root: refusing it`;
+  const what = st.isSymbolicLink() ? 'a symbolic link' : 'a socket';
+  if (st.uid !== uid && st.uid !== 0) return `${path} is ${what} of uid ${st.uid}, neither this process's user nor root: refusing it`;
   try {
     const dir = fs.statSync(nodePath.dirname(path));
-    // Writable by others without the sticky bit: anyone could put another socket there.
     if ((dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0) {
-      return `${nodePath.dirname(path)} is writable by everyone without the sticky bit: refusing a socket anyone could replace`;
+      return `${nodePath.dirname(path)} is writable by everyone without the sticky bit: refusing ${what} anyone could replace`;
     }
   } catch {
     return null;

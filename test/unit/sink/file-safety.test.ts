@@ -92,7 +92,7 @@ describe('output files', () => {
 });
 
 describe('unix socket outputs', () => {
-  it('refuse a symbolic link, a non-socket, and a socket anyone could have put there', async () => {
+  it("refuse another user's link, a non-socket, and a socket anyone could have put there", async () => {
     const real = path.join(dir, 'real.sock');
     const server = net.createServer().listen(real);
     await new Promise((resolve) => server.once('listening', resolve));
@@ -100,9 +100,21 @@ describe('unix socket outputs', () => {
       expect(unixSocketPathProblem(real)).toBeNull();
       expect(unixSocketPathProblem(path.join(dir, 'absent.sock'))).toBeNull();
       expect(unixSocketPathProblem('@abstract')).toBeNull();
+      // A link of this user (or root) is followed, as /dev/log → /run/systemd/journal/dev-log is.
       const link = path.join(dir, 'link.sock');
       fs.symlinkSync(real, link);
-      expect(unixSocketPathProblem(link)).toBe(`${link} is a symbolic link: refusing to follow it (give the socket's own path)`);
+      expect(unixSocketPathProblem(link)).toBeNull();
+      // Another user's link is not.
+      const planted = path.join(dir, 'planted.sock');
+      fs.symlinkSync(real, planted);
+      fs.lchownSync(planted, 65534, 65534);
+      expect(unixSocketPathProblem(planted)).toBe(
+        `${planted} is a symbolic link of uid 65534, neither this process's user nor root: refusing it`,
+      );
+      const toPlain = path.join(dir, 'to-plain');
+      fs.writeFileSync(path.join(dir, 'plain-target'), '');
+      fs.symlinkSync(path.join(dir, 'plain-target'), toPlain);
+      expect(unixSocketPathProblem(toPlain)).toBe(`${toPlain} leads to ${fs.realpathSync(path.join(dir, 'plain-target'))} is not a socket`);
       const plain = path.join(dir, 'plain');
       fs.writeFileSync(plain, '');
       expect(unixSocketPathProblem(plain)).toBe(`${plain} is not a socket`);
@@ -123,18 +135,37 @@ describe('unix socket outputs', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     const link = path.join(dir, 'link.sock');
     fs.symlinkSync(real, link);
+    fs.lchownSync(link, 65534, 65534);
     const said: string[] = [];
     const output = new NdjsonOutput(`unix:${link}`, { onError: (m) => said.push(m), reconnectMinMs: 10, reconnectMaxMs: 20 });
     try {
       output.line('{"secret":1}');
       await output.flush();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(said[0]).toMatch(/is a symbolic link: refusing to follow it/);
+      expect(said[0]).toMatch(/is a symbolic link of uid 65534, neither this process's user nor root: refusing it/);
       expect(output.stats().connectFailures).toBeGreaterThan(1);
       expect(received).toBe('');
     } finally {
       await output.close(0);
       server.close();
+    }
+  });
+
+  it("syslog over a unix datagram socket refuses another user's link too, and keeps the lines to try again", async () => {
+    const link = path.join(dir, 'log');
+    fs.symlinkSync(path.join(dir, 'elsewhere'), link);
+    fs.lchownSync(link, 65534, 65534);
+    const said: string[] = [];
+    const output = new NdjsonOutput(`syslog:unix:${link}`, { onError: (m) => said.push(m), reconnectMinMs: 10, reconnectMaxMs: 20 });
+    try {
+      output.line('secret');
+      await output.flush();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(said[0]).toMatch(/refused: .*\/log is a symbolic link of uid 65534/);
+      expect(output.stats().writtenLines).toBe(0);
+      expect(output.stats().droppedLines).toBe(0); // waiting, not dropped
+    } finally {
+      await output.close(0);
     }
   });
 });
