@@ -15,6 +15,7 @@ import { packetToEcsJson } from '../../../src/ecs/packet-json';
 import type { FlowRecord, GapRecord } from '../../../src/records';
 import { parseArgs } from '../../../src/cli/args';
 import { ecsOptions } from '../../../src/cli/formats';
+import { parseCommandLine } from '../../../src/cli/config';
 import { RECEIVED_US, SAMPLES } from '../conntrack/samples';
 import { checkDocument, ecsReferenceVersion } from './ecs-reference';
 import { ipv4, record, sampleRecords } from '../../helpers/packet-records';
@@ -184,6 +185,11 @@ describe('observer and agent identity', () => {
       expect(options.observer).toEqual({ hostname: 'gw1', name: 'edge', ip: ['192.0.2.1', '2001:db8::1'] });
       expect(options.agent).toEqual({ name: 'nfc', id: 'gw-id-1' });
       expect(gapToEcs(GAPS[0], options).agent.id).toBe('gw-id-1');
+      // The config file's keys are the same flags.
+      fs.writeFileSync(path.join(dir, 'config.yaml'), 'nflog: [1]\nobserver-name: edge-9\nobserver-ip: [192.0.2.9]\nagent-name: nfc-9\n');
+      const fromFile = ecsOptions(parseCommandLine(['--config', path.join(dir, 'config.yaml')]));
+      expect(fromFile.observer).toEqual({ name: 'edge-9', ip: ['192.0.2.9'] });
+      expect(fromFile.agent).toEqual({ name: 'nfc-9' });
       expect(() => parseArgs(['--nflog', '1', '--observer-ip', 'gw'])).toThrow(/not an IPv4 or IPv6 address/);
       expect(() => parseArgs(['--nflog', '1', '--format', 'log', '--observer-name', 'x'])).toThrow(/applies to --format ecs/);
     } finally {
