@@ -142,6 +142,7 @@ export class IpfixSink {
   }
 
   private openUdp(): void {
+    this.retryTimer = undefined;
     // A bigger send buffer rides out bursts (on loopback a datagram holds it until the receiver queues it);
     // the kernel caps it at net.core.wmem_max.
     const socket = dgram.createSocket({ type: net.isIPv6(this.target.host) ? 'udp6' : 'udp4', sendBufferSize: UDP_SEND_BUFFER });
@@ -150,10 +151,21 @@ export class IpfixSink {
       // A connected UDP socket hears the collector's port unreachable as ECONNREFUSED (on receive, not on send).
       if (err.code === 'ECONNREFUSED') this.drop('refused', this.lastSent);
       this.error(err);
+      // The connect itself failed (the name does not resolve yet, no route): try again, with backoff.
+      if (!this.connected && socket === this.udp && !this.closed) {
+        this.udp = null;
+        socket.close();
+        this.retryTimer = setTimeout(() => this.openUdp(), this.backoffMs);
+        this.retryTimer.unref();
+        this.backoffMs = Math.min(this.backoffMs * 2, this.reconnectMaxMs);
+      }
     });
     socket.connect(this.target.port, this.target.host, () => {
+      // A name that resolved after close() (or after this socket was given up on): nothing to do.
+      if (this.closed || socket !== this.udp) return;
       this.connected = true;
       this.connects++;
+      this.backoffMs = this.reconnectMinMs;
       this.pump();
     });
   }
@@ -201,7 +213,7 @@ export class IpfixSink {
   }
 
   private pump(): void {
-    if (!this.connected) return;
+    if (!this.connected || this.closed) return;
     const udp = this.udp;
     const tcp = this.tcp;
     while (this.waiting.length > 0) {
@@ -222,7 +234,7 @@ export class IpfixSink {
     if (err) {
       this.error(err);
       // TCP: the connection's close counts the rest; this one failed here.
-      this.drop(this.udp !== null ? 'sendError' : 'connectionLost', m);
+      this.drop(this.target.transport === 'udp' ? 'sendError' : 'connectionLost', m);
     } else {
       this.sent.messages++;
       this.sent.records += m.records;
