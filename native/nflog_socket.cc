@@ -66,8 +66,8 @@ NflogSocket::NflogSocket(const std::vector<NflogGroup>& groups, uint32_t nlbufsi
     int err = errno ? errno : EINVAL;
     throw ErrnoError("cannot open the NFLOG socket", err,
                      err == EPERM || err == EACCES ? kNeedsNetAdmin
-                     : err == EPROTONOSUPPORT     ? "this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"
-                                                  : "");
+                     : err == EPROTONOSUPPORT      ? "this kernel has no nfnetlink (CONFIG_NETFILTER_NETLINK)"
+                                                   : "");
   }
   // libnetfilter_log opens its socket without SOCK_CLOEXEC: a child process
   // spawned while the collector runs would inherit it and keep the groups

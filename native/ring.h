@@ -69,8 +69,8 @@ class RingProducer {
   }
 
   // netns: which of the reader's namespaces the datagram came from (0: the first or only one).
-  static void WriteHeader(uint8_t* entry, uint32_t length, uint8_t source, uint8_t flags,
-                          double received_us, uint16_t netns = 0) {
+  static void WriteHeader(uint8_t* entry, uint32_t length, uint8_t source, uint8_t flags, double received_us,
+                          uint16_t netns = 0) {
     std::memcpy(entry, &length, 4);
     entry[4] = source;
     entry[5] = flags;

@@ -35,8 +35,6 @@ RtnlSocket::RtnlSocket(int rcvbuf) {
   if (err != 0) throw ErrnoError("cannot request the rtnetlink link dump", err);
 }
 
-bool RtnlSocket::EndsDump(const uint8_t* data, uint32_t length) const {
-  return nfc::EndsDump(data, length, dump_seq_);
-}
+bool RtnlSocket::EndsDump(const uint8_t* data, uint32_t length) const { return nfc::EndsDump(data, length, dump_seq_); }
 
 }  // namespace nfc

@@ -10,8 +10,7 @@ namespace nfc {
 
 class SysError : public std::runtime_error {
  public:
-  SysError(const std::string& message, std::string code)
-      : std::runtime_error(message), code_(std::move(code)) {}
+  SysError(const std::string& message, std::string code) : std::runtime_error(message), code_(std::move(code)) {}
   const std::string& code() const { return code_; }
 
  private:

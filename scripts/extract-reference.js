@@ -17,8 +17,17 @@ const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'test', 'fixtures', 'reference');
 
 const SOURCES = {
-  ecs: { project: 'elastic/ecs', version: '9.5.0-dev', commit: 'b85f7573', files: ['generated/csv/fields.csv', 'generated/ecs/ecs_flat.yml'] },
-  communityId: { project: 'corelight/community-id-spec', commit: 'b1fe530f', files: ['baseline/baseline_deflt.json', 'baseline/baseline_nob64.json', 'baseline/baseline_seed1.json'] },
+  ecs: {
+    project: 'elastic/ecs',
+    version: '9.5.0-dev',
+    commit: 'b85f7573',
+    files: ['generated/csv/fields.csv', 'generated/ecs/ecs_flat.yml'],
+  },
+  communityId: {
+    project: 'corelight/community-id-spec',
+    commit: 'b1fe530f',
+    files: ['baseline/baseline_deflt.json', 'baseline/baseline_nob64.json', 'baseline/baseline_seed1.json'],
+  },
 };
 
 /** Fields whose allowed or expected values the schema tests check. */
@@ -89,7 +98,11 @@ function extractValues(yamlText, names) {
   /** @type {string[] | undefined} */
   let itemTypes;
   let inItemTypes = false;
-  const unquote = (/** @type {string} */ s) => s.trim().replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+  const unquote = (/** @type {string} */ s) =>
+    s
+      .trim()
+      .replace(/^'(.*)'$/, '$1')
+      .replace(/^"(.*)"$/, '$1');
   for (const line of yamlText.split('\n')) {
     if (/^\S/.test(line)) {
       const key = unquote(line.replace(/:\s*$/, ''));
@@ -146,7 +159,8 @@ function main() {
   };
   // One field a line: small diffs when the reference is refreshed.
   const fieldLines = Object.entries(ecs.fields).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  const text = `{\n "source": ${JSON.stringify(ecs.source)},\n "values": ${JSON.stringify(ecs.values)},\n` +
+  const text =
+    `{\n "source": ${JSON.stringify(ecs.source)},\n "values": ${JSON.stringify(ecs.values)},\n` +
     ` "fields": {\n${fieldLines.join(',\n')}\n }\n}\n`;
   fs.writeFileSync(path.join(OUT, 'ecs.json'), text);
   for (const file of SOURCES.communityId.files) {
@@ -154,8 +168,10 @@ function main() {
     const vectors = JSON.parse(fs.readFileSync(path.join(ref, 'community-id', name), 'utf8'));
     fs.writeFileSync(path.join(OUT, 'community-id', name), JSON.stringify(vectors, null, 1) + '\n');
   }
-  console.log(`extract-reference: ${Object.keys(ecs.fields).length} ECS fields, ${VALUE_FIELDS.length} with values, ` +
-    `${SOURCES.communityId.files.length} Community ID vector files → ${path.relative(ROOT, OUT)}/`);
+  console.log(
+    `extract-reference: ${Object.keys(ecs.fields).length} ECS fields, ${VALUE_FIELDS.length} with values, ` +
+      `${SOURCES.communityId.files.length} Community ID vector files → ${path.relative(ROOT, OUT)}/`,
+  );
 }
 
 main();

@@ -70,7 +70,10 @@ async function main() {
         }
       }`,
     );
-    lab.nft('a', 'table inet rec { chain out { type filter hook output priority 0; meta skuid 4242 udp dport 5003 log prefix "OUT " group 42; }; }');
+    lab.nft(
+      'a',
+      'table inet rec { chain out { type filter hook output priority 0; meta skuid 4242 udp dport 5003 log prefix "OUT " group 42; }; }',
+    );
 
     const inbound = openRecorder(lab.name('b'), [41]);
     const outbound = openRecorder(lab.name('a'), [42]);

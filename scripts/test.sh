@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command (and what CI runs): sets up the clone
 # (scripts/setup.sh), packs the package once (npm pack: what npm would
-# publish), runs the quality gate (typecheck), then runs the whole suite — unit and real-kernel tests — on each
+# publish), runs the quality gate (typecheck, lint), then runs the whole suite — unit and real-kernel tests — on each
 # supported Node.js line, as root (with sudo when not root). Ends with one
 # line: "N passed, N failed, N skipped", the sums over the lines.
 #   scripts/test.sh                   every line (NFC_NODE_LINES overrides the list)
@@ -40,7 +40,7 @@ fi
 passed=0 failed=0 skipped=0 summary=()
 
 # The quality gate first (CONTRIBUTING.md): each check that fails counts as one failure.
-for check in typecheck; do
+for check in typecheck lint; do
   echo "test: npm run $check" >&2
   if npm run --silent "$check" >"$work/$check.log" 2>&1; then
     passed=$((passed + 1)) summary+=("$check: passed")

@@ -10,8 +10,10 @@ export function unsupportedNodeMessage(version: string): string | null {
   if ((SUPPORTED_NODE_LINES as readonly number[]).includes(major)) return null;
   const lines = SUPPORTED_NODE_LINES.join(', ');
   if (major < SUPPORTED_NODE_LINES[0]) {
-    return `netfilter-collector is tested on Node.js ${lines}; this is ${version}, an older line ` +
-      '(end of life): it may work (the addon is N-API), but nothing checks it. Upgrade Node.js.';
+    return (
+      `netfilter-collector is tested on Node.js ${lines}; this is ${version}, an older line ` +
+      '(end of life): it may work (the addon is N-API), but nothing checks it. Upgrade Node.js.'
+    );
   }
   if (major % 2 === 1) {
     return `netfilter-collector is tested on Node.js ${lines}; this is ${version}, an odd (short-lived) line: it may work, but nothing checks it.`;

@@ -360,4 +360,10 @@ function resolveAllNetns(option: CollectorOptions['allNetns']): ResolvedAllNetns
 }
 
 // IPFIX export options (--format ipfix) are defined with the exporter, in the formats' layer.
-export { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from './ipfix/options';
+export {
+  IPFIX_RECORD_KINDS,
+  type IpfixOptions,
+  type IpfixRecordKind,
+  type ResolvedIpfixOptions,
+  resolveIpfixOptions,
+} from './ipfix/options';

@@ -99,7 +99,11 @@ function readOrEmpty(path: string): string {
  * The uid and gid to become. A numeric user needs no passwd entry, but then
  * the group must be given. Throws a RangeError naming what is unknown.
  */
-export function resolveIds(options: DropPrivilegesOptions, passwdText = readOrEmpty(PASSWD), groupText = readOrEmpty(GROUP)): { uid: number; gid: number } {
+export function resolveIds(
+  options: DropPrivilegesOptions,
+  passwdText = readOrEmpty(PASSWD),
+  groupText = readOrEmpty(GROUP),
+): { uid: number; gid: number } {
   const { user, group } = options;
   let uid: number;
   let primaryGid: number | undefined;

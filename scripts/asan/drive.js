@@ -222,7 +222,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`[asan-drive] ${err && err.stack ? err.stack : err}`);
+  console.error(`[asan-drive] ${err?.stack ? err.stack : err}`);
   process.exitCode = 1;
   // Should anything still hold the event loop open, do not hang.
   setTimeout(() => process.exit(1), 2000).unref();

@@ -46,17 +46,24 @@ function main() {
   if (line) {
     const r = JSON.parse(line.slice('ASAN-DRIVE '.length));
     const load = r.load;
-    notes.push(`load test: sent ${r.options.packets} logged datagrams + ${r.options.flows} flows in ${load.sendSeconds} s; received ${load.packet} packet, ${load.flow} flow, ${load.gap} gap records, ${load.decodeErrors} decode errors`);
+    notes.push(
+      `load test: sent ${r.options.packets} logged datagrams + ${r.options.flows} flows in ${load.sendSeconds} s; received ${load.packet} packet, ${load.flow} flow, ${load.gap} gap records, ${load.decodeErrors} decode errors`,
+    );
     if (load.packet === 0) failures.push('the load test received no packet records');
     if (load.flow === 0) failures.push('the load test received no flow records');
     const ov = r.overflow;
-    notes.push(`overflow test: received ${ov.packet} packet, ${ov.flow} flow, ${ov.gap} gap records; reader: ${ov.native.enobufs} ENOBUFS, ${ov.native.ringFull} ring-full waits, ${ov.native.conntrackEnobufs} conntrack ENOBUFS, ${ov.native.conntrackDumps} conntrack dumps`);
+    notes.push(
+      `overflow test: received ${ov.packet} packet, ${ov.flow} flow, ${ov.gap} gap records; reader: ${ov.native.enobufs} ENOBUFS, ${ov.native.ringFull} ring-full waits, ${ov.native.conntrackEnobufs} conntrack ENOBUFS, ${ov.native.conntrackDumps} conntrack dumps`,
+    );
     if (ov.packet === 0) failures.push('the overflow test received no packet records');
-    if (ov.native.enobufs + ov.native.ringFull + ov.native.conntrackEnobufs === 0) notes.push('note: the overflow test overflowed nothing (its paths were not exercised)');
+    if (ov.native.enobufs + ov.native.ringFull + ov.native.conntrackEnobufs === 0)
+      notes.push('note: the overflow test overflowed nothing (its paths were not exercised)');
     const c = r.cycles;
     const fdGrowth = c.after.fds - c.before.fds;
     const rssGrowth = c.after.rssKb - c.before.rssKb;
-    notes.push(`cycles: ${c.cycles} in ${c.seconds} s (and ${c.refused} refused starts); open fds ${c.before.fds} -> ${c.after.fds}; RSS ${c.before.rssKb} -> ${c.after.rssKb} kB (${rssGrowth >= 0 ? '+' : ''}${rssGrowth} kB)`);
+    notes.push(
+      `cycles: ${c.cycles} in ${c.seconds} s (and ${c.refused} refused starts); open fds ${c.before.fds} -> ${c.after.fds}; RSS ${c.before.rssKb} -> ${c.after.rssKb} kB (${rssGrowth >= 0 ? '+' : ''}${rssGrowth} kB)`,
+    );
     if (c.refused === 0) failures.push('no refused start was exercised');
     if (fdGrowth > FD_SLACK) failures.push(`open fds grew by ${fdGrowth} over ${c.cycles} cycles`);
     if (rssGrowth > RSS_SLACK_KB) failures.push(`RSS grew by ${rssGrowth} kB over ${c.cycles} cycles (limit ${RSS_SLACK_KB} kB)`);
@@ -64,7 +71,11 @@ function main() {
 
   for (const n of notes) console.log(`[asan] ${n}`);
   for (const f of failures) console.log(`[asan] FAIL: ${f}`);
-  console.log(failures.length ? '[asan] verdict: FAIL' : '[asan] verdict: PASS (no ASan/UBSan report, no addon leak, fds and RSS back after the cycles)');
+  console.log(
+    failures.length
+      ? '[asan] verdict: FAIL'
+      : '[asan] verdict: PASS (no ASan/UBSan report, no addon leak, fds and RSS back after the cycles)',
+  );
   process.exitCode = failures.length ? 1 : 0;
 }
 

@@ -11,10 +11,22 @@
 
 const fs = require('node:fs');
 
-const COLORS = { 'collector-ecs': '#1f77b4', 'collector-api': '#2ca02c', 'collector-record': '#17becf', floor: '#7f7f7f', ulogd: '#d62728' };
-const NAMES = { 'collector-ecs': 'collector, ECS NDJSON', 'collector-api': 'collector, records (API)', 'collector-record': 'collector, records (CLI)', floor: 'C floor', ulogd: 'ulogd2 JSON' };
+const COLORS = {
+  'collector-ecs': '#1f77b4',
+  'collector-api': '#2ca02c',
+  'collector-record': '#17becf',
+  floor: '#7f7f7f',
+  ulogd: '#d62728',
+};
+const NAMES = {
+  'collector-ecs': 'collector, ECS NDJSON',
+  'collector-api': 'collector, records (API)',
+  'collector-record': 'collector, records (CLI)',
+  floor: 'C floor',
+  ulogd: 'ulogd2 JSON',
+};
 
-const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function main(argv) {
   const [out, title, ...specs] = argv;
@@ -38,14 +50,14 @@ function main(argv) {
   let y = 48;
   const parts = [];
   for (const g of groups) {
-    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${escape(g.label)}</text>`);
+    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${escapeXml(g.label)}</text>`);
     y += 20;
     for (const b of g.bars) {
       const w = Math.max(1, (b.value / max) * plot);
       const text = `${b.value.toFixed(2)}${b.ratio === null ? '' : ` (${b.ratio.toFixed(1)}×)`}`;
-      parts.push(`<text x="${left - 8}" y="${y + 12}" text-anchor="end">${escape(NAMES[b.name] ?? b.name)}</text>`);
+      parts.push(`<text x="${left - 8}" y="${y + 12}" text-anchor="end">${escapeXml(NAMES[b.name] ?? b.name)}</text>`);
       parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.name] ?? '#999'}"/>`);
-      parts.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 12}">${escape(text)}</text>`);
+      parts.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 12}">${escapeXml(text)}</text>`);
       y += barH + 4;
     }
     y += 12;
@@ -54,7 +66,7 @@ function main(argv) {
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="22" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<text x="10" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="10" y="38" fill="#555">CPU-seconds (user + system) per million events delivered, median of the runs; (×) the ratio to the C floor of the same run. Shorter is better.</text>`,
     ...parts,
     '</svg>',

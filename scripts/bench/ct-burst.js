@@ -50,7 +50,9 @@ const NFCAPD_BUFFER = 256 * 1024 * 1024;
 const CT_GROUPS = 0x1 | 0x4;
 const PORTS_PER_ADDRESS = 65536 - 1024; // ct-flood walks ports 1024..65535 per destination address
 
-const USAGE = bench.usage('ct-burst', `  --flows N            distinct UDP flows per burst (default 100000; the table holds
+const USAGE = bench.usage(
+  'ct-burst',
+  `  --flows N            distinct UDP flows per burst (default 100000; the table holds
                        net.netfilter.nf_conntrack_max entries, 262144 here)
 ${bench.usageOfContenders(KNOWN_CONTENDERS)}  --nat                source NAT on every flow (nft: snat to 127.0.0.250), as the IPFIX target wants
   --socket-buffer B    netlink receive buffer, SO_RCVBUFFORCE, given to the floor and
@@ -59,7 +61,8 @@ ${bench.usageOfContenders(KNOWN_CONTENDERS)}  --nat                source NAT on
   --idle-ms MS         a contender is done after MS without events (default 3000)
   --batch N            datagrams per sendmmsg call in ct-flood (default 256)
   --max-drain S        longest wait for a contender after the flush, seconds (default 180)
-`);
+`,
+);
 
 // ---------------------------------------------------------------- arguments
 
@@ -134,14 +137,23 @@ async function countUlogdLines(file) {
  */
 function statsByType(stats, type) {
   const wanted = type === 'new' ? ['new'] : ['destroy', 'destroyed', 'destroys'];
-  const words = (key) => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = (key) =>
+    key
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean);
   let found = null;
   const visit = (obj, prefix, depth) => {
     for (const [k, v] of Object.entries(obj)) {
       if (found) return;
       const key = prefix ? `${prefix}.${k}` : k;
       const w = words(key);
-      if (typeof v === 'number' && w.some((x) => wanted.includes(x)) && !w.some((x) => ['lost', 'drop', 'drops', 'dropped', 'gap', 'gaps', 'error', 'errors'].includes(x))) {
+      if (
+        typeof v === 'number' &&
+        w.some((x) => wanted.includes(x)) &&
+        !w.some((x) => ['lost', 'drop', 'drops', 'dropped', 'gap', 'gaps', 'error', 'errors'].includes(x))
+      ) {
         found = { key, value: v };
       } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 2) visit(v, key, depth + 1);
     }
@@ -206,32 +218,70 @@ function ctListeners(ctx) {
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
   if (name === 'collector-api') {
-    const argv = [process.execPath, path.join(__dirname, 'records-consumer.js'), '--conntrack', 'new,destroy', '--netns', nsName, '--idle-exit', String(o.idleMs)];
+    const argv = [
+      process.execPath,
+      path.join(__dirname, 'records-consumer.js'),
+      '--conntrack',
+      'new,destroy',
+      '--netns',
+      nsName,
+      '--idle-exit',
+      String(o.idleMs),
+    ];
     if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
     return argv;
   }
   if (name === 'collector-ecs') {
     // The CLI enters the namespace itself (--netns); it runs from the host side.
-    const argv = [process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--conntrack', 'new,destroy', '--netns', nsName,
-      '--format', 'ecs', '--output', '/dev/null', '--idle-exit', String(o.idleMs), '--stats'];
+    const argv = [
+      process.execPath,
+      path.join(ROOT, 'dist', 'cli', 'main.js'),
+      '--conntrack',
+      'new,destroy',
+      '--netns',
+      nsName,
+      '--format',
+      'ecs',
+      '--output',
+      '/dev/null',
+      '--idle-exit',
+      String(o.idleMs),
+      '--stats',
+    ];
     if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
     return argv;
   }
   if (name === 'collector-ipfix') {
     // Inside the namespace (ip netns exec), so that its UDP socket reaches the run's nfcapd there.
-    const argv = ['ip', 'netns', 'exec', nsName, process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--conntrack', 'new,destroy',
-      '--format', 'ipfix', '--output', `udp:127.0.0.1:${ctx.nfcapdPort}`, '--idle-exit', String(o.idleMs), '--stats'];
+    const argv = [
+      'ip',
+      'netns',
+      'exec',
+      nsName,
+      process.execPath,
+      path.join(ROOT, 'dist', 'cli', 'main.js'),
+      '--conntrack',
+      'new,destroy',
+      '--format',
+      'ipfix',
+      '--output',
+      `udp:127.0.0.1:${ctx.nfcapdPort}`,
+      '--idle-exit',
+      String(o.idleMs),
+      '--stats',
+    ];
     if (o.socketBufferGiven) argv.push('--socket-buffer', String(o.socketBuffer));
     return argv;
   }
   if (name === 'ulogd-ipfix') {
     // ulogd 2.0.8's IPFIX output plugin: host, port, proto and send_template are its keys.
-    return bench.ulogdCommand(runDir, ['inpflow_NFCT', 'output_IPFIX'], 'ct1:NFCT,ipfix1:IPFIX', [
-      '[ct1]',
-      'hash_enable=0',
-      'event_mask=5',
-      ...bench.ulogdBufferLines(o.socketBuffer),
-    ], ['[ipfix1]', 'oid=1', 'host="127.0.0.1"', `port=${ctx.nfcapdPort}`, 'proto="udp"', 'send_template="once"', '']);
+    return bench.ulogdCommand(
+      runDir,
+      ['inpflow_NFCT', 'output_IPFIX'],
+      'ct1:NFCT,ipfix1:IPFIX',
+      ['[ct1]', 'hash_enable=0', 'event_mask=5', ...bench.ulogdBufferLines(o.socketBuffer)],
+      ['[ipfix1]', 'oid=1', 'host="127.0.0.1"', `port=${ctx.nfcapdPort}`, 'proto="udp"', 'send_template="once"', ''],
+    );
   }
   if (name === 'floor') {
     const maxS = Math.min(3600, Math.ceil(o.maxDrainS + ctx.floodMaxS + 120));
@@ -259,10 +309,22 @@ function contenderArgv(name, ctx, runDir) {
 async function startNfcapd(ctx, runDir) {
   const dir = path.join(runDir, 'nfcapd');
   fs.mkdirSync(dir, { recursive: true });
-  const h = bench.startContender('nfcapd', ['nfcapd', '-p', String(ctx.nfcapdPort), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(NFCAPD_BUFFER)],
-    runDir, { ...ctx, haveTime: false });
-  const bound = () => runSync('ip', ['netns', 'exec', ctx.nsName, 'cat', '/proc/net/udp']).includes(`:${ctx.nfcapdPort.toString(16).toUpperCase().padStart(4, '0')} `);
-  await bench.waitWhile(() => !bound(), 100, 100, () => `nfcapd did not bind port ${ctx.nfcapdPort}: ${h.stdout}${h.stderr}`);
+  const h = bench.startContender(
+    'nfcapd',
+    ['nfcapd', '-p', String(ctx.nfcapdPort), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(NFCAPD_BUFFER)],
+    runDir,
+    { ...ctx, haveTime: false },
+  );
+  const bound = () =>
+    runSync('ip', ['netns', 'exec', ctx.nsName, 'cat', '/proc/net/udp']).includes(
+      `:${ctx.nfcapdPort.toString(16).toUpperCase().padStart(4, '0')} `,
+    );
+  await bench.waitWhile(
+    () => !bound(),
+    100,
+    100,
+    () => `nfcapd did not bind port ${ctx.nfcapdPort}: ${h.stdout}${h.stderr}`,
+  );
   return h;
 }
 
@@ -271,7 +333,9 @@ async function stopNfcapd(h, ctx) {
   const drops = udpDrops(ctx);
   await bench.stopContender(h, 10_000);
   const m = /Flows: (\d+), Packets: \d+, Bytes: \d+, Sequence Errors: (\d+), Bad Packets: (\d+)/.exec(h.stdout + h.stderr);
-  return m ? { flows: Number(m[1]), sequenceErrors: Number(m[2]), badPackets: Number(m[3]), socketDrops: drops } : { error: (h.stdout + h.stderr).slice(-500), socketDrops: drops };
+  return m
+    ? { flows: Number(m[1]), sequenceErrors: Number(m[2]), badPackets: Number(m[3]), socketDrops: drops }
+    : { error: (h.stdout + h.stderr).slice(-500), socketDrops: drops };
 }
 
 /** Datagrams the kernel dropped at nfcapd's socket (/proc/net/udp's last column), read before it exits. */
@@ -291,7 +355,7 @@ async function waitCpuIdle(h, since, o) {
   const deadline = since + o.maxDrainS * 1000;
   while (Date.now() < deadline && !h.exited) {
     const pid = h.target();
-    const now = pid ? bench.sampleProc(pid)?.cpu ?? cpu : cpu;
+    const now = pid ? (bench.sampleProc(pid)?.cpu ?? cpu) : cpu;
     if (now !== cpu) {
       cpu = now;
       lastActivity = Date.now();
@@ -322,8 +386,15 @@ async function runOne(name, run, ctx) {
   const result = { contender: name, run, flows: o.flows };
 
   // No other listener (the previous contender has let go), an empty table.
-  await bench.waitWhile(() => ctListeners(ctx).length > 0, 100, 100,
-    () => `a ctnetlink listener is still subscribed in ${nsName}: port ${ctListeners(ctx).map((l) => l.portid).join(',')}`);
+  await bench.waitWhile(
+    () => ctListeners(ctx).length > 0,
+    100,
+    100,
+    () =>
+      `a ctnetlink listener is still subscribed in ${nsName}: port ${ctListeners(ctx)
+        .map((l) => l.portid)
+        .join(',')}`,
+  );
   await emptyTable(ctx);
 
   const ipfix = name.endsWith('-ipfix');
@@ -345,7 +416,11 @@ async function runOne(name, run, ctx) {
 
     // 1. The flows.
     const before = nftCounter(nsName);
-    const flood = await runAsync('ip', ['netns', 'exec', nsName, tools.flood, String(o.flows), String(ctx.floodMaxS), String(o.batch)], (ctx.floodMaxS + 30) * 1000);
+    const flood = await runAsync(
+      'ip',
+      ['netns', 'exec', nsName, tools.flood, String(o.flows), String(ctx.floodMaxS), String(o.batch)],
+      (ctx.floodMaxS + 30) * 1000,
+    );
     const floodReport = lastJsonLine(flood.stdout);
     if (!floodReport) throw new Error(`ct-flood failed (${flood.code}): ${flood.stderr.trim()}`);
     result.newKernel = nftCounter(nsName) - before;
@@ -369,13 +444,16 @@ async function runOne(name, run, ctx) {
     result.expected = result.newKernel + result.destroyExpected;
 
     // 3. Wait for the contender to go idle.
-    const idle = name === 'ulogd-ipfix' ? await waitCpuIdle(h, flushEnd, o) : await bench.waitIdle(h, {
-      outFile: name === 'ulogd' ? path.join(runDir, 'ulogd.json') : null,
-      since: flushEnd,
-      deadline: flushEnd + o.maxDrainS * 1000,
-      idleMs: o.idleMs,
-      sample: sampleSocket,
-    });
+    const idle =
+      name === 'ulogd-ipfix'
+        ? await waitCpuIdle(h, flushEnd, o)
+        : await bench.waitIdle(h, {
+            outFile: name === 'ulogd' ? path.join(runDir, 'ulogd.json') : null,
+            since: flushEnd,
+            deadline: flushEnd + o.maxDrainS * 1000,
+            idleMs: o.idleMs,
+            sample: sampleSocket,
+          });
     if (idle.timedOut) result.timedOut = true;
     result.socketDrops = sock.drops - sock0.drops;
     result.drainSeconds = Math.max(0, (idle.lastActivity - flushEnd) / 1000);
@@ -405,7 +483,13 @@ async function runOne(name, run, ctx) {
         result.destroyDelivered = d.value;
         result.destroyKey = d.key;
       }
-      result.ownReport = { lost: stats.lost, gaps: stats.gaps, enobufs: stats.enobufs, ringFull: stats.ringFull, lossUncounted: stats.lossUncounted === true ? 1 : 0 };
+      result.ownReport = {
+        lost: stats.lost,
+        gaps: stats.gaps,
+        enobufs: stats.enobufs,
+        ringFull: stats.ringFull,
+        lossUncounted: stats.lossUncounted === true ? 1 : 0,
+      };
     }
   } else if (name === 'floor') {
     const r = lastJsonLine(h.stdout);
@@ -481,11 +565,41 @@ function ownReportText(r) {
 }
 
 function markdownTable(rows) {
-  const head = ['contender', 'NEW (kernel)', 'DESTROY (flushed)', 'NEW delivered', 'DESTROY delivered', 'lost', 'lost (own report)', 'socket drops',
-    'CPU s (user+sys)', 'CPU s / M events', '× floor', 'peak RSS MiB', 'flood s', 'k flows/s', 'flush s', 'drain s'];
-  const cells = (r, ratio) => [fmtInt(r.newKernel), fmtInt(r.destroyExpected), fmtInt(r.newDelivered), fmtInt(r.destroyDelivered),
-    `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`, ownReportText(r), fmtInt(r.socketDrops), fmt(r.cpu, 2), fmt(r.cpuPerMillion, 2), ratio,
-    fmt(r.peakRssKiB / 1024, 1), fmt(r.floodSeconds, 2), fmt(r.flowRate / 1000, 0), fmt(r.flushSeconds, 2), fmt(r.drainSeconds, 1)];
+  const head = [
+    'contender',
+    'NEW (kernel)',
+    'DESTROY (flushed)',
+    'NEW delivered',
+    'DESTROY delivered',
+    'lost',
+    'lost (own report)',
+    'socket drops',
+    'CPU s (user+sys)',
+    'CPU s / M events',
+    '× floor',
+    'peak RSS MiB',
+    'flood s',
+    'k flows/s',
+    'flush s',
+    'drain s',
+  ];
+  const cells = (r, ratio) => [
+    fmtInt(r.newKernel),
+    fmtInt(r.destroyExpected),
+    fmtInt(r.newDelivered),
+    fmtInt(r.destroyDelivered),
+    `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`,
+    ownReportText(r),
+    fmtInt(r.socketDrops),
+    fmt(r.cpu, 2),
+    fmt(r.cpuPerMillion, 2),
+    ratio,
+    fmt(r.peakRssKiB / 1024, 1),
+    fmt(r.floodSeconds, 2),
+    fmt(r.flowRate / 1000, 0),
+    fmt(r.flushSeconds, 2),
+    fmt(r.drainSeconds, 1),
+  ];
   return bench.markdownTable(head, rows, cells, (error) => 'failed: ' + error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 200));
 }
 
@@ -496,12 +610,17 @@ async function main() {
   const o = bench.readOptions('ct-burst', parseArgs, USAGE);
   if (!o) return;
   if (process.getuid && process.getuid() !== 0) throw new Error('needs root (network namespaces, nft, ctnetlink)');
-  for (const tool of ['ip', 'nft', 'conntrack']) if (!bench.which(tool)) throw new Error(`${tool} is not installed: run scripts/setup-system.sh`);
+  for (const tool of ['ip', 'nft', 'conntrack'])
+    if (!bench.which(tool)) throw new Error(`${tool} is not installed: run scripts/setup-system.sh`);
 
   const contenders = o.contenders.slice();
   const skipped = {};
   if (contenders.includes('ulogd')) {
-    if (!fs.existsSync(ULOGD) || !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_JSON.so`) || !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_inpflow_NFCT.so`)) {
+    if (
+      !fs.existsSync(ULOGD) ||
+      !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_JSON.so`) ||
+      !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_inpflow_NFCT.so`)
+    ) {
       skipped.ulogd = `ulogd2/ulogd2-json not installed (${ULOGD}, ${ULOGD_PLUGINS})`;
     } else {
       // A ulogd of the host runs in the host namespace: it cannot see our table,
@@ -510,10 +629,12 @@ async function main() {
       if (running) log(`warning: a ulogd is already running on this machine (not ours): ${running.replace(/\n/g, '; ')}`);
     }
   }
-  if (contenders.includes('ulogd-ipfix') && !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_IPFIX.so`)) skipped['ulogd-ipfix'] = `no ulogd_output_IPFIX.so in ${ULOGD_PLUGINS}`;
-  for (const c of contenders) if (c.endsWith('-ipfix') && !bench.which('nfcapd')) skipped[c] = 'nfcapd (Debian\'s nfdump) is not installed';
+  if (contenders.includes('ulogd-ipfix') && !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_IPFIX.so`))
+    skipped['ulogd-ipfix'] = `no ulogd_output_IPFIX.so in ${ULOGD_PLUGINS}`;
+  for (const c of contenders) if (c.endsWith('-ipfix') && !bench.which('nfcapd')) skipped[c] = "nfcapd (Debian's nfdump) is not installed";
   for (const c of contenders) {
-    if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) skipped[c] = 'dist/cli/main.js missing: run `npm run build`';
+    if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))
+      skipped[c] = 'dist/cli/main.js missing: run `npm run build`';
   }
   for (const [c, why] of Object.entries(skipped)) log(`skipping ${c}: ${why}`);
 
@@ -532,13 +653,17 @@ async function main() {
   if (o.nat) lab.nft('a', NAT_RULESET);
   // nfcapd asks for NFCAPD_BUFFER with SO_RCVBUF: the kernel caps it at net.core.rmem_max (read-only in a namespace).
   const rmemMax = lab.exec('a', 'cat', ['/proc/sys/net/core/rmem_max']).trim();
-  if (contenders.some((c) => c.endsWith('-ipfix'))) log(`nfcapd's receive buffer: at most net.core.rmem_max = ${rmemMax} B (doubled by the kernel)`);
+  if (contenders.some((c) => c.endsWith('-ipfix')))
+    log(`nfcapd's receive buffer: at most net.core.rmem_max = ${rmemMax} B (doubled by the kernel)`);
   const ctMax = Number(lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_max']).trim());
   const ctEvents = lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_events']).trim();
   const udpTimeout = lab.exec('a', 'cat', ['/proc/sys/net/netfilter/nf_conntrack_udp_timeout']).trim();
-  log(`namespace ${nsName}: output rule "meta l4proto udp ct state new counter", input drop of udp dport 1024-65535; ` +
-    `nf_conntrack_max ${ctMax}, nf_conntrack_events ${ctEvents}, udp timeout ${udpTimeout} s`);
-  if (o.flows > ctMax) throw new Error(`--flows ${o.flows} exceeds net.netfilter.nf_conntrack_max (${ctMax}), which a namespace cannot raise`);
+  log(
+    `namespace ${nsName}: output rule "meta l4proto udp ct state new counter", input drop of udp dport 1024-65535; ` +
+      `nf_conntrack_max ${ctMax}, nf_conntrack_events ${ctEvents}, udp timeout ${udpTimeout} s`,
+  );
+  if (o.flows > ctMax)
+    throw new Error(`--flows ${o.flows} exceeds net.netfilter.nf_conntrack_max (${ctMax}), which a namespace cannot raise`);
   if (Math.ceil(o.flows / PORTS_PER_ADDRESS) > 254) throw new Error('--flows: more than 254 destination addresses');
 
   // Flat out, ~200-300k flows/s here; the bound is generous and the sender stops at it regardless.
@@ -551,7 +676,9 @@ async function main() {
       `NEW ${r.newKernel} → ${r.newDelivered ?? '?'}, DESTROY ${r.destroyExpected} → ${r.destroyDelivered ?? '?'}, delivered ${r.delivered} lost ${r.lost} ` +
       `drops ${r.socketDrops} cpu ${fmt(r.cpu, 2)} s (${fmt(r.cpuPerMillion, 2)} s/M) rss ${fmt(r.peakRssKiB / 1024, 1)} MiB flood ${fmt(r.floodSeconds, 2)} s ` +
       `flush ${fmt(r.flushSeconds, 2)} s drain ${fmt(r.drainSeconds, 1)} s` +
-      (r.nfcapd ? ` nfcapd ${JSON.stringify(r.nfcapd)}${r.ipfixExpected ? ` (expected ${r.ipfixExpected} records, sent ${r.ipfixSent}, dropped ${r.ipfixDropped})` : ''}` : ''),
+      (r.nfcapd
+        ? ` nfcapd ${JSON.stringify(r.nfcapd)}${r.ipfixExpected ? ` (expected ${r.ipfixExpected} records, sent ${r.ipfixSent}, dropped ${r.ipfixDropped})` : ''}`
+        : ''),
   });
 
   const rows = summarize(results, contenders);
@@ -563,12 +690,18 @@ async function main() {
     `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}.`,
   ];
   const ipfixRuns = results.filter((r) => r.nfcapd);
-  const ipfixLines = ipfixRuns.map((r) =>
-    `| ${r.contender} | ${r.run} | ${fmtInt(r.nfcapd.flows)} | ${fmtInt(r.contender === 'collector-ipfix' ? r.ipfixExpected : r.expected)} | ${fmtInt(r.nfcapd.socketDrops)} | ${fmtInt(r.nfcapd.sequenceErrors)} |`);
-  const ipfixTable = ipfixLines.length === 0 ? '' :
-    `\nIPFIX records at nfcapd (collector: a NAT event per NEW and DESTROY and a flow per DESTROY; ulogd: one record per event):\n\n` +
-    `| contender | run | nfcapd records | expected | nfcapd socket drops | sequence errors |\n| --- | --- | --- | --- | --- | --- |\n${ipfixLines.join('\n')}\n`;
-  process.stdout.write(`${header.join('\n')}${o.nat ? '\nEvery flow source-NATed (snat to 127.0.0.250).' : ''}\n\n${markdownTable(rows)}\n${ipfixTable}`);
+  const ipfixLines = ipfixRuns.map(
+    (r) =>
+      `| ${r.contender} | ${r.run} | ${fmtInt(r.nfcapd.flows)} | ${fmtInt(r.contender === 'collector-ipfix' ? r.ipfixExpected : r.expected)} | ${fmtInt(r.nfcapd.socketDrops)} | ${fmtInt(r.nfcapd.sequenceErrors)} |`,
+  );
+  const ipfixTable =
+    ipfixLines.length === 0
+      ? ''
+      : `\nIPFIX records at nfcapd (collector: a NAT event per NEW and DESTROY and a flow per DESTROY; ulogd: one record per event):\n\n` +
+        `| contender | run | nfcapd records | expected | nfcapd socket drops | sequence errors |\n| --- | --- | --- | --- | --- | --- |\n${ipfixLines.join('\n')}\n`;
+  process.stdout.write(
+    `${header.join('\n')}${o.nat ? '\nEvery flow source-NATed (snat to 127.0.0.250).' : ''}\n\n${markdownTable(rows)}\n${ipfixTable}`,
+  );
   const sysctls = { nf_conntrack_max: ctMax, nf_conntrack_events: ctEvents, nf_conntrack_udp_timeout: udpTimeout };
   bench.saveResults('ct-burst', o, { options: o, machine: m, namespace: nsName, sysctls, rows, results });
 }

@@ -59,8 +59,12 @@ function parseOptions(argv, o, allContenders, ints, own) {
         o.help = true;
         break;
       case '--contenders': {
-        const list = String(value() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-        for (const c of list) if (!allContenders.includes(c)) throw new Error(`unknown contender '${c}' (known: ${allContenders.join(', ')})`);
+        const list = String(value() ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const c of list)
+          if (!allContenders.includes(c)) throw new Error(`unknown contender '${c}' (known: ${allContenders.join(', ')})`);
         if (list.length === 0) throw new Error('--contenders needs a list');
         o.contenders = list;
         break;
@@ -212,7 +216,8 @@ function parseTimeFile(file) {
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     for (let i = lines.length - 1; i >= 0; i--) {
       const m = /^([\d.]+) ([\d.]+) (\d+) ([\d.]+)$/.exec(lines[i].trim());
-      if (m) return { user: Number(m[1]), sys: Number(m[2]), maxRssKiB: Number(m[3]), elapsed: Number(m[4]), note: lines.slice(0, i).join(' ') };
+      if (m)
+        return { user: Number(m[1]), sys: Number(m[2]), maxRssKiB: Number(m[3]), elapsed: Number(m[4]), note: lines.slice(0, i).join(' ') };
     }
   } catch {
     /* absent: the process never ran */
@@ -688,7 +693,7 @@ function lossColumns({ ok, m, own }, expectedKey) {
     gaps: own('gaps'),
     enobufs: own('enobufs'),
     ringFull: own('ringFull'),
-    lossUncountedRuns: ok.filter((r) => r.ownReport && r.ownReport.lossUncounted).length,
+    lossUncountedRuns: ok.filter((r) => r.ownReport?.lossUncounted).length,
     ulogdNotices: own('losingEventsNotices'),
     ulogdMax: own('maxBufferNotices'),
   };
@@ -712,7 +717,7 @@ function ulogdReportText(r) {
  */
 function markdownTable(head, rows, cells, failedText) {
   const floor = rows.find((r) => r.name === 'floor');
-  const floorCpm = floor && floor.cpuPerMillion ? floor.cpuPerMillion : null;
+  const floorCpm = floor?.cpuPerMillion ? floor.cpuPerMillion : null;
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const r of rows) {
     if (r.ok === 0) {
@@ -728,7 +733,13 @@ function markdownTable(head, rows, cells, failedText) {
 function machine() {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   const model = (/^model name\s*:\s*(.*)$/m.exec(cpuinfo) || [])[1] || 'unknown';
-  return { nproc: os.cpus().length, cpu: model.trim(), kernel: os.release(), node: process.version, memGiB: Math.round(os.totalmem() / 2 ** 30) };
+  return {
+    nproc: os.cpus().length,
+    cpu: model.trim(),
+    kernel: os.release(),
+    node: process.version,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+  };
 }
 
 /** Writes the raw results to o.out, else bench-results/<program>-<time>.json. */

@@ -38,14 +38,27 @@ const PORT = 9000;
 const CT_GROUPS = 0x1 | 0x4; // NFNLGRP_CONNTRACK_NEW, _DESTROY as /proc/net/netlink's Groups bits
 const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'floor', 'ulogd'];
 
-const USAGE = bench.usage('mixed-burst', `  --packets N          NFLOG datagrams in the burst (default 1000000)
+const USAGE = bench.usage(
+  'mixed-burst',
+  `  --packets N          NFLOG datagrams in the burst (default 1000000)
   --flows F            UDP flows in the conntrack burst (default 100000)
 ${bench.usageOfContenders(ALL_CONTENDERS)}  --idle-ms MS         a contender is done after MS without events (default 3000)
   --max-drain S        longest wait for a contender after the bursts, seconds (default 180)
-`);
+`,
+);
 
 function parseArgs(argv) {
-  const o = { packets: 1_000_000, flows: 100_000, contenders: ALL_CONTENDERS.slice(), runs: 1, idleMs: 3000, maxDrainS: 180, out: null, keepTmp: false, help: false };
+  const o = {
+    packets: 1_000_000,
+    flows: 100_000,
+    contenders: ALL_CONTENDERS.slice(),
+    runs: 1,
+    idleMs: 3000,
+    maxDrainS: 180,
+    out: null,
+    keepTmp: false,
+    help: false,
+  };
   const ints = { '--packets': ['packets', 1, 100_000_000], '--flows': ['flows', 1, 16_000_000], '--idle-ms': ['idleMs', 500, 600_000] };
   return bench.parseOptions(argv, o, ALL_CONTENDERS, ints, () => false);
 }
@@ -99,11 +112,41 @@ function contenderArgvs(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
   const idle = String(o.idleMs);
   if (name === 'collector-ecs') {
-    return [[process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js'), '--nflog', String(GROUP), '--conntrack', 'new,destroy', '--netns', nsName,
-      '--format', 'ecs', '--output', '/dev/null', '--idle-exit', idle, '--stats']];
+    return [
+      [
+        process.execPath,
+        path.join(ROOT, 'dist', 'cli', 'main.js'),
+        '--nflog',
+        String(GROUP),
+        '--conntrack',
+        'new,destroy',
+        '--netns',
+        nsName,
+        '--format',
+        'ecs',
+        '--output',
+        '/dev/null',
+        '--idle-exit',
+        idle,
+        '--stats',
+      ],
+    ];
   }
   if (name === 'collector-api') {
-    return [[process.execPath, path.join(__dirname, 'records-consumer.js'), '--nflog', String(GROUP), '--conntrack', 'new,destroy', '--netns', nsName, '--idle-exit', idle]];
+    return [
+      [
+        process.execPath,
+        path.join(__dirname, 'records-consumer.js'),
+        '--nflog',
+        String(GROUP),
+        '--conntrack',
+        'new,destroy',
+        '--netns',
+        nsName,
+        '--idle-exit',
+        idle,
+      ],
+    ];
   }
   const buffer = 256 * 1024 * 1024; // the collector's default, given to the others
   if (name === 'floor') {
@@ -117,10 +160,25 @@ function contenderArgvs(name, ctx, runDir) {
     const plugins = ['inppkt_NFLOG', 'raw2packet_BASE', 'filter_IFINDEX', 'filter_IP2STR', 'filter_HWHDR', 'output_JSON', 'inpflow_NFCT'];
     const stacks = ['log1:NFLOG,base1:BASE,ifi1:IFINDEX,ip2str1:IP2STR,mac2str1:HWHDR,json1:JSON', 'ct1:NFCT,ip2str2:IP2STR,json2:JSON'];
     return [
-      bench.ulogdCommand(runDir, plugins, stacks,
-        ['[log1]', `group=${GROUP}`, ...bench.ulogdBufferLines(buffer), 'netlink_qthreshold=1024', 'netlink_qtimeout=1', 'seq_local=1', '',
-          '[ct1]', 'hash_enable=0', 'event_mask=5', ...bench.ulogdBufferLines(buffer)],
-        ['[json2]', `file="${path.join(runDir, 'ulogd-ct.json')}"`, 'sync=0', '']),
+      bench.ulogdCommand(
+        runDir,
+        plugins,
+        stacks,
+        [
+          '[log1]',
+          `group=${GROUP}`,
+          ...bench.ulogdBufferLines(buffer),
+          'netlink_qthreshold=1024',
+          'netlink_qtimeout=1',
+          'seq_local=1',
+          '',
+          '[ct1]',
+          'hash_enable=0',
+          'event_mask=5',
+          ...bench.ulogdBufferLines(buffer),
+        ],
+        ['[json2]', `file="${path.join(runDir, 'ulogd-ct.json')}"`, 'sync=0', ''],
+      ),
     ];
   }
   throw new Error(`unknown contender ${name}`);
@@ -132,7 +190,12 @@ async function runOne(name, run, ctx) {
   fs.mkdirSync(runDir, { recursive: true });
   const result = { contender: name, run, packets: o.packets, flows: o.flows };
 
-  await bench.waitWhile(() => groupBinders(ctx).length > 0 || ctListeners(ctx).length > 0, 100, 100, () => `group ${GROUP} or a ctnetlink listener still bound in ${nsName}`);
+  await bench.waitWhile(
+    () => groupBinders(ctx).length > 0 || ctListeners(ctx).length > 0,
+    100,
+    100,
+    () => `group ${GROUP} or a ctnetlink listener still bound in ${nsName}`,
+  );
   for (let t = 0; ctCount(nsName) > 0; t++) {
     if (t > 50) throw new Error('the conntrack table does not empty');
     runSync('ip', ['netns', 'exec', nsName, 'conntrack', '-F']);
@@ -159,13 +222,25 @@ async function runOne(name, run, ctx) {
     let drops = drops0;
     const sample = () => {
       const now = sockets();
-      if (now.length > 0) drops = Math.max(drops, now.reduce((a, s) => a + s.drops, 0));
+      if (now.length > 0)
+        drops = Math.max(
+          drops,
+          now.reduce((a, s) => a + s.drops, 0),
+        );
     };
 
     const before = counters(nsName);
     const start = Date.now();
-    const nflogFlood = runAsync('ip', ['netns', 'exec', nsName, tools.udpFlood, '127.0.0.1', String(PORT), String(o.packets), '64', String(ctx.floodMaxS)], (ctx.floodMaxS + 30) * 1000);
-    const ctFlood = await runAsync('ip', ['netns', 'exec', nsName, tools.ctFlood, String(o.flows), String(ctx.floodMaxS), '256', '2'], (ctx.floodMaxS + 30) * 1000);
+    const nflogFlood = runAsync(
+      'ip',
+      ['netns', 'exec', nsName, tools.udpFlood, '127.0.0.1', String(PORT), String(o.packets), '64', String(ctx.floodMaxS)],
+      (ctx.floodMaxS + 30) * 1000,
+    );
+    const ctFlood = await runAsync(
+      'ip',
+      ['netns', 'exec', nsName, tools.ctFlood, String(o.flows), String(ctx.floodMaxS), '256', '2'],
+      (ctx.floodMaxS + 30) * 1000,
+    );
     const ctReport = lastJsonLine(ctFlood.stdout);
     if (!ctReport) throw new Error(`ct-flood failed (${ctFlood.code}): ${ctFlood.stderr.trim()}`);
     result.tableBefore = ctCount(nsName);
@@ -207,7 +282,13 @@ async function runOne(name, run, ctx) {
     result.nflogDelivered = stats.packets;
     result.newDelivered = stats.flowsNew;
     result.destroyDelivered = stats.flowsDestroy;
-    result.ownReport = { lost: stats.lost, gaps: stats.gaps, enobufs: stats.enobufs, ringFull: stats.ringFull, lossUncounted: stats.lossUncounted === true ? 1 : 0 };
+    result.ownReport = {
+      lost: stats.lost,
+      gaps: stats.gaps,
+      enobufs: stats.enobufs,
+      ringFull: stats.ringFull,
+      lossUncounted: stats.lossUncounted === true ? 1 : 0,
+    };
     result.stats = stats;
   } else if (name === 'floor') {
     const nf = lastJsonLine(handles[0].stdout);
@@ -271,11 +352,41 @@ function ownReportText(r) {
 }
 
 function markdownTable(rows) {
-  const head = ['contender', 'NFLOG sent (kernel)', 'NFLOG delivered', 'NEW (kernel)', 'NEW delivered', 'DESTROY (flushed)', 'DESTROY delivered', 'lost',
-    'lost (own report)', 'socket drops', 'CPU s (user+sys)', 'CPU s / M events', '× floor', 'peak RSS MiB', 'bursts s', 'drain s'];
-  const cells = (r, ratio) => [fmtInt(r.nflogSent), fmtInt(r.nflogDelivered), fmtInt(r.newKernel), fmtInt(r.newDelivered), fmtInt(r.destroyExpected),
-    fmtInt(r.destroyDelivered), `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`, ownReportText(r), fmtInt(r.socketDrops), fmt(r.cpu, 2), fmt(r.cpuPerMillion, 2),
-    ratio, fmt(r.peakRssKiB / 1024, 1), fmt(r.burstSeconds, 2), fmt(r.drainSeconds, 1)];
+  const head = [
+    'contender',
+    'NFLOG sent (kernel)',
+    'NFLOG delivered',
+    'NEW (kernel)',
+    'NEW delivered',
+    'DESTROY (flushed)',
+    'DESTROY delivered',
+    'lost',
+    'lost (own report)',
+    'socket drops',
+    'CPU s (user+sys)',
+    'CPU s / M events',
+    '× floor',
+    'peak RSS MiB',
+    'bursts s',
+    'drain s',
+  ];
+  const cells = (r, ratio) => [
+    fmtInt(r.nflogSent),
+    fmtInt(r.nflogDelivered),
+    fmtInt(r.newKernel),
+    fmtInt(r.newDelivered),
+    fmtInt(r.destroyExpected),
+    fmtInt(r.destroyDelivered),
+    `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`,
+    ownReportText(r),
+    fmtInt(r.socketDrops),
+    fmt(r.cpu, 2),
+    fmt(r.cpuPerMillion, 2),
+    ratio,
+    fmt(r.peakRssKiB / 1024, 1),
+    fmt(r.burstSeconds, 2),
+    fmt(r.drainSeconds, 1),
+  ];
   return bench.markdownTable(head, rows, cells, (error) => 'failed: ' + error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 200));
 }
 
@@ -284,11 +395,16 @@ async function main() {
   const o = bench.readOptions('mixed-burst', parseArgs, USAGE);
   if (!o) return;
   if (process.getuid && process.getuid() !== 0) throw new Error('needs root (network namespaces, nft, NFLOG, ctnetlink)');
-  for (const tool of ['ip', 'nft', 'conntrack']) if (!bench.which(tool)) throw new Error(`${tool} is not installed: run scripts/setup-system.sh`);
+  for (const tool of ['ip', 'nft', 'conntrack'])
+    if (!bench.which(tool)) throw new Error(`${tool} is not installed: run scripts/setup-system.sh`);
 
   const skipped = {};
   if (o.contenders.includes('ulogd')) {
-    if (!fs.existsSync(ULOGD) || !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_JSON.so`) || !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_inpflow_NFCT.so`)) {
+    if (
+      !fs.existsSync(ULOGD) ||
+      !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_output_JSON.so`) ||
+      !fs.existsSync(`${ULOGD_PLUGINS}/ulogd_inpflow_NFCT.so`)
+    ) {
       skipped.ulogd = `ulogd2/ulogd2-json not installed (${ULOGD}, ${ULOGD_PLUGINS})`;
     } else {
       const running = spawnSync('pgrep', ['-a', 'ulogd'], { encoding: 'utf8' }).stdout.trim();
@@ -296,7 +412,8 @@ async function main() {
     }
   }
   for (const c of o.contenders) {
-    if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) skipped[c] = 'dist/ missing: run `npm run build`';
+    if (c.startsWith('collector-') && !fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))
+      skipped[c] = 'dist/ missing: run `npm run build`';
   }
   for (const [c, why] of Object.entries(skipped)) log(`skipping ${c}: ${why}`);
 

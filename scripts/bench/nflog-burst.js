@@ -41,7 +41,9 @@ const PORT = 9000;
 const SCANS = ['udp4', 'syn4', 'udp6'];
 const ALL_CONTENDERS = ['collector-ecs', 'collector-api', 'collector-record', 'floor', 'ulogd'];
 
-const USAGE = bench.usage('nflog-burst', `  --packets N          datagrams per burst (default 1000000)
+const USAGE = bench.usage(
+  'nflog-burst',
+  `  --packets N          datagrams per burst (default 1000000)
 ${bench.usageOfContenders(ALL_CONTENDERS)}  --size BYTES         UDP payload bytes per datagram (default 64)
   --rate PPS           send at a steady rate instead of as fast as possible (default 0: flat out)
   --idle-ms MS         a contender is done after MS without events (default 2000)
@@ -60,7 +62,8 @@ ${bench.usageOfContenders(ALL_CONTENDERS)}  --size BYTES         UDP payload byt
                        (default 101, prime to the ports: 5 M packets before a flow repeats), logged by
                        'log prefix "IPTABLES: DROP " group 51' and dropped on input
   --addresses N        destination addresses of --scan (1-65535, default 101)
-`);
+`,
+);
 
 // ---------------------------------------------------------------- arguments
 
@@ -155,7 +158,10 @@ const scanRuleset = (o) => `table inet bench {
 }
 `;
 
-const ruleset = (o) => o.scan ? scanRuleset(o) : `table inet bench {
+const ruleset = (o) =>
+  o.scan
+    ? scanRuleset(o)
+    : `table inet bench {
   chain out {
     type filter hook output priority 0;
     udp dport ${dports(o)} counter log group ${GROUP}
@@ -194,20 +200,61 @@ const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolea
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
   if (name === 'collector-api') {
-    return [process.execPath, ...NODE_ARGS, path.join(__dirname, 'records-consumer.js'), '--nflog', String(GROUP), '--netns', nsName,
-      '--idle-exit', String(o.idleMs), '--qthreshold', String(o.qthreshold), '--flush-timeout', String(o.flushTimeoutMs),
-      '--socket-buffer', String(o.socketBuffer)];
+    return [
+      process.execPath,
+      ...NODE_ARGS,
+      path.join(__dirname, 'records-consumer.js'),
+      '--nflog',
+      String(GROUP),
+      '--netns',
+      nsName,
+      '--idle-exit',
+      String(o.idleMs),
+      '--qthreshold',
+      String(o.qthreshold),
+      '--flush-timeout',
+      String(o.flushTimeoutMs),
+      '--socket-buffer',
+      String(o.socketBuffer),
+    ];
   }
   if (name.startsWith('collector-')) {
     const format = name.slice('collector-'.length);
     // The CLI enters the namespace itself (--netns); it runs from the host side.
-    return [process.execPath, ...NODE_ARGS, path.join(ROOT, 'dist', 'cli', 'main.js'), '--nflog', String(GROUP), '--netns', nsName,
-      '--format', format, '--output', '/dev/null', '--idle-exit', String(o.idleMs), '--stats',
-      '--qthreshold', String(o.qthreshold), '--flush-timeout', String(o.flushTimeoutMs), '--socket-buffer', String(o.socketBuffer)];
+    return [
+      process.execPath,
+      ...NODE_ARGS,
+      path.join(ROOT, 'dist', 'cli', 'main.js'),
+      '--nflog',
+      String(GROUP),
+      '--netns',
+      nsName,
+      '--format',
+      format,
+      '--output',
+      '/dev/null',
+      '--idle-exit',
+      String(o.idleMs),
+      '--stats',
+      '--qthreshold',
+      String(o.qthreshold),
+      '--flush-timeout',
+      String(o.flushTimeoutMs),
+      '--socket-buffer',
+      String(o.socketBuffer),
+    ];
   }
   if (name === 'floor') {
     const maxS = Math.min(3600, Math.ceil(o.maxDrainS + ctx.floodMaxS + 60));
-    return [tools.floor, String(GROUP), String(o.qthreshold), String(o.flushTimeoutMs / 10), String(o.idleMs), String(maxS), String(o.socketBuffer)];
+    return [
+      tools.floor,
+      String(GROUP),
+      String(o.qthreshold),
+      String(o.flushTimeoutMs / 10),
+      String(o.idleMs),
+      String(maxS),
+      String(o.socketBuffer),
+    ];
   }
   if (name === 'ulogd') {
     // Option names as in Debian's shipped /etc/ulogd.conf and the plugins' own keys (ulogd 2.0.8).
@@ -233,8 +280,12 @@ async function runOne(name, run, ctx) {
   const result = { contender: name, run, packets: o.packets, size: o.size };
 
   // The group must be free (the previous contender has let go of it).
-  await bench.waitWhile(() => groupBinders(ctx).length > 0, 100, 100,
-    () => `group ${GROUP} is still bound in ${nsName} by port ${groupBinders(ctx).join(',')}`);
+  await bench.waitWhile(
+    () => groupBinders(ctx).length > 0,
+    100,
+    100,
+    () => `group ${GROUP} is still bound in ${nsName} by port ${groupBinders(ctx).join(',')}`,
+  );
 
   const h = bench.startContender(name, contenderArgv(name, ctx, runDir), runDir, ctx);
   try {
@@ -246,7 +297,17 @@ async function runOne(name, run, ctx) {
     const before = nftCounter(nsName);
     const floodArgs = o.scan
       ? [tools.scan, o.scan, String(o.packets), String(ctx.floodMaxS), String(PORT), String(o.ports), String(o.addresses)]
-      : [tools.flood, '127.0.0.1', String(PORT), String(o.packets), String(o.size), String(ctx.floodMaxS), String(o.rate), '128', String(o.ports)];
+      : [
+          tools.flood,
+          '127.0.0.1',
+          String(PORT),
+          String(o.packets),
+          String(o.size),
+          String(ctx.floodMaxS),
+          String(o.rate),
+          '128',
+          String(o.ports),
+        ];
     const flood = await runAsync('ip', ['netns', 'exec', nsName, ...floodArgs], (ctx.floodMaxS + 30) * 1000);
     const floodEnd = Date.now();
     const afterFlood = nftCounter(nsName);
@@ -276,7 +337,11 @@ async function runOne(name, run, ctx) {
         await sleep(50);
       }
       if (!h.exited) {
-        const one = await runAsync('ip', ['netns', 'exec', nsName, tools.flood, '127.0.0.1', String(PORT), '1', String(o.size), '5'], 30_000);
+        const one = await runAsync(
+          'ip',
+          ['netns', 'exec', nsName, tools.flood, '127.0.0.1', String(PORT), '1', String(o.size), '5'],
+          30_000,
+        );
         if (one.code !== 0) throw new Error(`sentinel send failed: ${one.stderr.trim()}`);
         result.sentinelAfterS = (Date.now() - floodEnd) / 1000;
       }
@@ -372,9 +437,35 @@ function ownReportText(r) {
 }
 
 function markdownTable(rows) {
-  const head = ['contender', 'sent (kernel)', 'delivered', 'lost', 'lost (own report)', 'socket drops', 'CPU s (user+sys)', 'CPU s / M delivered', '× floor', 'peak RSS MiB', 'burst s', 'send kpps', 'drain s'];
-  const cells = (r, ratio) => [fmtInt(r.sent), fmtInt(r.delivered), `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`, ownReportText(r), fmtInt(r.socketDrops),
-    fmt(r.cpu, 2), fmt(r.cpuPerMillion, 2), ratio, fmt(r.peakRssKiB / 1024, 1), fmt(r.burstSeconds, 2), fmt(r.sendRate / 1000, 0), fmt(r.drainSeconds, 1)];
+  const head = [
+    'contender',
+    'sent (kernel)',
+    'delivered',
+    'lost',
+    'lost (own report)',
+    'socket drops',
+    'CPU s (user+sys)',
+    'CPU s / M delivered',
+    '× floor',
+    'peak RSS MiB',
+    'burst s',
+    'send kpps',
+    'drain s',
+  ];
+  const cells = (r, ratio) => [
+    fmtInt(r.sent),
+    fmtInt(r.delivered),
+    `${fmtInt(r.lost)} (${fmt(r.lostPct, 2)} %)`,
+    ownReportText(r),
+    fmtInt(r.socketDrops),
+    fmt(r.cpu, 2),
+    fmt(r.cpuPerMillion, 2),
+    ratio,
+    fmt(r.peakRssKiB / 1024, 1),
+    fmt(r.burstSeconds, 2),
+    fmt(r.sendRate / 1000, 0),
+    fmt(r.drainSeconds, 1),
+  ];
   return bench.markdownTable(head, rows, cells, (error) => 'failed: ' + error.replace(/\|/g, '/').slice(0, 160));
 }
 
@@ -418,9 +509,11 @@ async function main() {
   const nsName = lab.name('a');
   if (o.scan === 'udp6') lab.exec('a', 'ip', ['-6', 'route', 'add', 'local', '2001:db8:5ca::/64', 'dev', 'lo']);
   lab.nft('a', ruleset(o));
-  log(o.scan
-    ? `namespace ${nsName}: scan ${o.scan}, output rule "${scanMatch(o)} counter log prefix \"IPTABLES: DROP \" group ${GROUP}", input drop of the same`
-    : `namespace ${nsName}: output rule "udp dport ${dports(o)} counter log group ${GROUP}", input drop of the same`);
+  log(
+    o.scan
+      ? `namespace ${nsName}: scan ${o.scan}, output rule "${scanMatch(o)} counter log prefix "IPTABLES: DROP " group ${GROUP}", input drop of the same`
+      : `namespace ${nsName}: output rule "udp dport ${dports(o)} counter log group ${GROUP}", input drop of the same`,
+  );
 
   // Flat out, ~400k/s here; the bound is generous and the sender stops at it regardless.
   const floodMaxS = Math.min(3600, Math.max(30, Math.ceil(o.rate > 0 ? (o.packets / o.rate) * 2 + 10 : o.packets / 50_000)));
@@ -442,7 +535,10 @@ async function main() {
   const header = [
     `${what}, qthreshold ${o.qthreshold}, flush ${o.flushTimeoutMs} ms, socket buffer ${o.socketBuffer} B, idle ${o.idleMs} ms; ` +
       `${o.runs} run(s), medians${o.sentinel ? '; sentinel packet after the drain' : ''}.`,
-    `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+    `Machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}, Node ${m.node}; load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.`,
   ];
   process.stdout.write(`${header.join('\n')}\n\n${markdownTable(rows)}\n`);
   bench.saveResults(o.scan ? `nflog-scan-${o.scan}` : 'nflog-burst', o, { options: o, machine: m, namespace: nsName, rows, results });

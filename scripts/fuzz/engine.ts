@@ -131,7 +131,8 @@ export function fuzzTarget(target: Target, options: EngineOptions): TargetSummar
     }
     const ms = performance.now() - t0;
     if (ms > summary.slowestMs) summary.slowestMs = ms;
-    if (ms > slowMs && !signatures.has('slow') && isSlow(target, input, slowMs)) report('slow', `a case took ${ms.toFixed(1)} ms`, 'slow', i);
+    if (ms > slowMs && !signatures.has('slow') && isSlow(target, input, slowMs))
+      report('slow', `a case took ${ms.toFixed(1)} ms`, 'slow', i);
 
     if ((i & 15) === 0 && input.length + TAIL <= input.bytes.length) {
       const before = stringify(result);

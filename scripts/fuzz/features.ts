@@ -3,7 +3,20 @@
 // (kind, error codes, events). An input whose output shows a feature never
 // seen before reached new decoder code, so the engine keeps it as a parent.
 
-const VALUE_KEYS = new Set(['kind', 'error', 'decodeError', 'event', 'reason', 'protocol', 'type', 'code', 'etherType', 'hook', 'family', 'state']);
+const VALUE_KEYS = new Set([
+  'kind',
+  'error',
+  'decodeError',
+  'event',
+  'reason',
+  'protocol',
+  'type',
+  'code',
+  'etherType',
+  'hook',
+  'family',
+  'state',
+]);
 const MAX_DEPTH = 4;
 
 /** Calls `emit` for each feature of `value`. */

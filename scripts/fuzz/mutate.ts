@@ -2,14 +2,11 @@
 // rewrites (netlink message and attribute lengths), truncation, extension,
 // deletion, duplication and splices from another input. Several are stacked
 // per case. Everything is drawn from the given Random, so a seed replays.
-import { Random } from './random';
+import type { Random } from './random';
 import { attributeFields, lengthFields, type LengthField } from './netlink-layout';
 
 /** Where a target's length fields are, for the length-aware mutations. */
-export type Layout =
-  | { kind: 'netlink'; bodyHeader: number; skip: number }
-  | { kind: 'attributes'; skip: number }
-  | { kind: 'raw' };
+export type Layout = { kind: 'netlink'; bodyHeader: number; skip: number } | { kind: 'attributes'; skip: number } | { kind: 'raw' };
 
 export const MAX_INPUT = 8192;
 
@@ -122,7 +119,30 @@ export class Mutator {
     const f = fields[rand.below(fields.length)];
     const b = input.bytes;
     const old = f.size === 2 ? b[f.at] | (b[f.at + 1] << 8) : (b[f.at] | (b[f.at + 1] << 8) | (b[f.at + 2] << 16)) >>> 0;
-    const choices = [0, 1, 3, 4, 5, 8, 15, 16, 17, 19, 20, old - 1, old + 1, old - 4, old + 4, old + 3, f.room, f.room + 1, f.room - 1, f.room + 4, 0xffff, old * 2];
+    const choices = [
+      0,
+      1,
+      3,
+      4,
+      5,
+      8,
+      15,
+      16,
+      17,
+      19,
+      20,
+      old - 1,
+      old + 1,
+      old - 4,
+      old + 4,
+      old + 3,
+      f.room,
+      f.room + 1,
+      f.room - 1,
+      f.room + 4,
+      0xffff,
+      old * 2,
+    ];
     let v = rand.chance(0.9) ? rand.pick(choices) : rand.below(f.size === 2 ? 0x10000 : 0x20000);
     if (v < 0) v = 0;
     b[f.at] = v & 0xff;

@@ -34,9 +34,16 @@ export function pcapTarget(): Target {
     description: 'src/pcap/reader.ts: readNflogPcap on a whole file, and NflogPcapReader fed in chunks (byte 0 picks the size) must agree',
     layout: { kind: 'raw' },
     seeds: () => {
-      const recorded = recordedFrom(SOURCE_NFLOG).flatMap((d) => splitMessages(d)).map((m) => m.slice(16));
+      const recorded = recordedFrom(SOURCE_NFLOG)
+        .flatMap((d) => splitMessages(d))
+        .map((m) => m.slice(16));
       const built = builtNflogMessages().map((m) => Uint8Array.from(m).slice(16));
-      const files = [pcapFile(recorded.slice(0, 4), false), pcapFile(recorded.slice(4), true), pcapFile(built.slice(0, 6), false), pcapFile(built.slice(6), false)];
+      const files = [
+        pcapFile(recorded.slice(0, 4), false),
+        pcapFile(recorded.slice(4), true),
+        pcapFile(built.slice(0, 6), false),
+        pcapFile(built.slice(6), false),
+      ];
       return files.map((f, i) => {
         const withParam = new Uint8Array(f.length + 1);
         withParam[0] = i * 37;
@@ -63,10 +70,13 @@ export function pcapTarget(): Target {
       if (size > outputBound(length) * Math.max(1, whole.records.length)) throw new OracleError(`output ${size} chars for ${length} bytes`);
       // Chunking must not change what is read.
       if (chunked.length !== whole.records.length || (reader.fatal === null) !== (whole.fatal === null)) {
-        throw new OracleError(`chunks of ${chunk}: ${chunked.length} records (fatal ${reader.fatal}), whole: ${whole.records.length} (fatal ${whole.fatal})`);
+        throw new OracleError(
+          `chunks of ${chunk}: ${chunked.length} records (fatal ${reader.fatal}), whole: ${whole.records.length} (fatal ${whole.fatal})`,
+        );
       }
       for (let i = 0; i < chunked.length; i++) {
-        if (JSON.stringify(chunked[i]) !== JSON.stringify(whole.records[i])) throw new OracleError(`chunks of ${chunk}: record ${i} differs from the whole-file read`);
+        if (JSON.stringify(chunked[i]) !== JSON.stringify(whole.records[i]))
+          throw new OracleError(`chunks of ${chunk}: record ${i} differs from the whole-file read`);
       }
       return { errors, outputSize: size, records: whole.records.length, shapes: whole.records };
     },

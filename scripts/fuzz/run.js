@@ -90,8 +90,28 @@ function runTarget(name, o) {
         const length = Atomics.load(header, 1);
         const input = mirror.slice(0, length);
         void worker.terminate();
-        const finding = { target: name, kind: 'hang', message: `case ${current} ran for more than ${o.hangS} s`, signature: 'hang', input, caseIndex: current };
-        settle({ target: name, cases: current, seconds: NaN, casesPerSecond: 0, errors: {}, clean: 0, maxOutputSize: 0, maxRecords: 0, slowestMs: NaN, corpus: 0, features: 0, findings: [finding] });
+        const finding = {
+          target: name,
+          kind: 'hang',
+          message: `case ${current} ran for more than ${o.hangS} s`,
+          signature: 'hang',
+          input,
+          caseIndex: current,
+        };
+        settle({
+          target: name,
+          cases: current,
+          seconds: NaN,
+          casesPerSecond: 0,
+          errors: {},
+          clean: 0,
+          maxOutputSize: 0,
+          maxRecords: 0,
+          slowestMs: NaN,
+          corpus: 0,
+          features: 0,
+          findings: [finding],
+        });
       }
     }, 1000);
     worker.on('message', (m) => {
@@ -99,15 +119,37 @@ function runTarget(name, o) {
       else if (m.type === 'done') settle(m.summary);
     });
     worker.on('error', (err) => {
-      const finding = { target: name, kind: 'crash', message: `worker died: ${err && err.stack}`, signature: 'worker', input: mirror.slice(0, Atomics.load(header, 1)), caseIndex: Atomics.load(header, 0) };
-      settle({ target: name, cases: Atomics.load(header, 0), seconds: NaN, casesPerSecond: 0, errors: {}, clean: 0, maxOutputSize: 0, maxRecords: 0, slowestMs: NaN, corpus: 0, features: 0, findings: [finding] });
+      const finding = {
+        target: name,
+        kind: 'crash',
+        message: `worker died: ${err?.stack}`,
+        signature: 'worker',
+        input: mirror.slice(0, Atomics.load(header, 1)),
+        caseIndex: Atomics.load(header, 0),
+      };
+      settle({
+        target: name,
+        cases: Atomics.load(header, 0),
+        seconds: NaN,
+        casesPerSecond: 0,
+        errors: {},
+        clean: 0,
+        maxOutputSize: 0,
+        maxRecords: 0,
+        slowestMs: NaN,
+        corpus: 0,
+        features: 0,
+        findings: [finding],
+      });
     });
   });
 }
 
 function progress(s) {
   const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
-  console.log(`[fuzz] ${s.target.padEnd(10)} ${String(s.cases).padStart(9)} cases  ${String(s.casesPerSecond).padStart(7)}/s  ${errors} decode errors  corpus ${s.corpus}  features ${s.features}  findings ${s.findings.length}`);
+  console.log(
+    `[fuzz] ${s.target.padEnd(10)} ${String(s.cases).padStart(9)} cases  ${String(s.casesPerSecond).padStart(7)}/s  ${errors} decode errors  corpus ${s.corpus}  features ${s.features}  findings ${s.findings.length}`,
+  );
 }
 
 function printSummary(summaries, o, totalSeconds) {
@@ -148,10 +190,15 @@ async function main() {
   if (findings.length) console.log(`\n[fuzz] ${findings.length} finding(s):`);
   for (const f of findings) {
     const where = o.save ? saveRegression(f, o.seed) : '(not saved)';
-    console.log(`  ${f.target} ${f.kind} at case ${f.caseIndex}: ${f.message.split('\n')[0]}\n    ${Buffer.from(f.input).toString('hex').slice(0, 160)}\n    -> ${where}`);
+    console.log(
+      `  ${f.target} ${f.kind} at case ${f.caseIndex}: ${f.message.split('\n')[0]}\n    ${Buffer.from(f.input).toString('hex').slice(0, 160)}\n    -> ${where}`,
+    );
   }
   if (o.json) {
-    const plain = summaries.map((s) => ({ ...s, findings: s.findings.map((f) => ({ ...f, input: Buffer.from(f.input).toString('hex') })) }));
+    const plain = summaries.map((s) => ({
+      ...s,
+      findings: s.findings.map((f) => ({ ...f, input: Buffer.from(f.input).toString('hex') })),
+    }));
     require('node:fs').writeFileSync(o.json, JSON.stringify({ seed: o.seed, cases: o.cases, summaries: plain }, null, 1));
   }
   console.log(findings.length ? '\n[fuzz] FAIL' : '\n[fuzz] PASS: no crash, hang, slow case or oracle failure');
@@ -159,6 +206,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`[fuzz] ${err && err.stack ? err.stack : err}`);
+  console.error(`[fuzz] ${err?.stack ? err.stack : err}`);
   process.exitCode = 2;
 });

@@ -8,7 +8,25 @@ import { attr, linkMessage, message, nested, nflogMessage, u16be, u32be, u64be }
 import { SAMPLES } from '../../test/unit/conntrack/samples';
 import { ctAttributes, tuple, u32attr } from '../../test/unit/conntrack/builders';
 import * as C from '../../src/conntrack/constants';
-import { ah, arp, cat, esp, ethernet, extHeader, fragmentHeader, icmp, ipv4, ipv6, sctp, tcp, u16, u32, udp, zeros, type Bytes } from '../../test/unit/packet/builders';
+import {
+  ah,
+  arp,
+  cat,
+  esp,
+  ethernet,
+  extHeader,
+  fragmentHeader,
+  icmp,
+  ipv4,
+  ipv6,
+  sctp,
+  tcp,
+  u16,
+  u32,
+  udp,
+  zeros,
+  type Bytes,
+} from '../../test/unit/packet/builders';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures');
 
@@ -26,7 +44,8 @@ export function recordedDatagrams(): RecordedDatagram[] {
     const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as {
       datagrams?: Array<{ source: number; flags: number; hex: string }>;
     };
-    for (const d of fixture.datagrams ?? []) out.push({ source: d.source, flags: d.flags, bytes: new Uint8Array(Buffer.from(d.hex, 'hex')) });
+    for (const d of fixture.datagrams ?? [])
+      out.push({ source: d.source, flags: d.flags, bytes: new Uint8Array(Buffer.from(d.hex, 'hex')) });
   }
   return out;
 }
@@ -78,7 +97,10 @@ export function builtPackets(): Array<{ start: 'ethernet' | 'ipv4' | 'ipv6' | 'i
     { start: 'ipv6', bytes: ipv6({ nextHeader: 58 }, icmp(1, 4, zeros(4), quoted6)) },
     { start: 'ipv6', bytes: ipv6({ nextHeader: 58 }, icmp(128, 0, u32(0x00020001), zeros(8))) },
     { start: 'ipv6', bytes: ipv6({ nextHeader: 58 }, icmp(135, 0, zeros(4), zeros(16))) },
-    { start: 'ipv6', bytes: ipv6({ nextHeader: 0 }, cat(extHeader(60), extHeader(43, 1), extHeader(44), fragmentHeader(6, 0, true, 9), tcp({}))) },
+    {
+      start: 'ipv6',
+      bytes: ipv6({ nextHeader: 0 }, cat(extHeader(60), extHeader(43, 1), extHeader(44), fragmentHeader(6, 0, true, 9), tcp({}))),
+    },
     { start: 'ipv6', bytes: ipv6({ nextHeader: 44 }, cat(fragmentHeader(17, 185, false, 9), zeros(24))) },
     { start: 'arp', bytes: arp({ op: 2 }) },
   );
@@ -87,7 +109,19 @@ export function builtPackets(): Array<{ start: 'ethernet' | 'ipv4' | 'ipv6' | 'i
     bytes: ethernet({ etherType: p.start === 'ipv6' ? 0x86dd : p.start === 'arp' ? 0x0806 : 0x0800 }, p.bytes),
   }));
   withLink.push(
-    { start: 'ethernet', bytes: ethernet({ vlans: [{ tpid: 0x88a8, id: 10 }, { tpid: 0x8100, id: 20 }], etherType: 0x0800 }, out[0].bytes) },
+    {
+      start: 'ethernet',
+      bytes: ethernet(
+        {
+          vlans: [
+            { tpid: 0x88a8, id: 10 },
+            { tpid: 0x8100, id: 20 },
+          ],
+          etherType: 0x0800,
+        },
+        out[0].bytes,
+      ),
+    },
     { start: 'ethernet', bytes: ethernet({ vlans: [{ tpid: 0x8100, id: 5 }], etherType: 0x0806 }, arp({})) },
   );
   const ip = out.filter((p) => p.start !== 'arp').map((p) => ({ start: 'ip' as const, bytes: p.bytes }));
@@ -123,14 +157,27 @@ export function builtNflogMessages(): Bytes[] {
   const out: Bytes[] = [
     nflogMessage(41, 2, ...common, attr(N.NFULA_PAYLOAD, v4)),
     nflogMessage(42, 2, ...common, attr(N.NFULA_CT, ctInfo), attr(N.NFULA_CT_INFO, u32be(2)), attr(N.NFULA_PAYLOAD, v4)),
-    nflogMessage(43, 7, attr(N.NFULA_PACKET_HDR, [...u16be(0x0800), 0, 0]), attr(N.NFULA_L2HDR, eth.slice(0, 14)),
-      nested(N.NFULA_VLAN, attr(N.NFULA_VLAN_PROTO, u16be(0x8100)), attr(N.NFULA_VLAN_TCI, u16be(0x2005))), attr(N.NFULA_PAYLOAD, eth)),
+    nflogMessage(
+      43,
+      7,
+      attr(N.NFULA_PACKET_HDR, [...u16be(0x0800), 0, 0]),
+      attr(N.NFULA_L2HDR, eth.slice(0, 14)),
+      nested(N.NFULA_VLAN, attr(N.NFULA_VLAN_PROTO, u16be(0x8100)), attr(N.NFULA_VLAN_TCI, u16be(0x2005))),
+      attr(N.NFULA_PAYLOAD, eth),
+    ),
     nflogMessage(44, 10, attr(N.NFULA_PREFIX, '[OY-D]:'), attr(N.NFULA_IFINDEX_OUTDEV, u32be(3))),
   ];
   for (const p of packets) {
     if (p.start === 'ip') continue;
     const hw = p.start === 'ipv6' ? 0x86dd : p.start === 'arp' ? 0x0806 : p.start === 'ipv4' ? 0x0800 : 0;
-    out.push(nflogMessage(1, p.start === 'ipv6' ? 10 : p.start === 'ethernet' ? 7 : 2, attr(N.NFULA_PACKET_HDR, [...u16be(hw), 3, 0]), attr(N.NFULA_PAYLOAD, p.bytes)));
+    out.push(
+      nflogMessage(
+        1,
+        p.start === 'ipv6' ? 10 : p.start === 'ethernet' ? 7 : 2,
+        attr(N.NFULA_PACKET_HDR, [...u16be(hw), 3, 0]),
+        attr(N.NFULA_PAYLOAD, p.bytes),
+      ),
+    );
   }
   return out;
 }
@@ -151,7 +198,9 @@ export function builtLinkMessages(): Bytes[] {
 
 /** Recorded datagrams from one source. */
 export function recordedFrom(source: number): Uint8Array[] {
-  return recordedDatagrams().filter((d) => d.source === source).map((d) => d.bytes);
+  return recordedDatagrams()
+    .filter((d) => d.source === source)
+    .map((d) => d.bytes);
 }
 
 export { SOURCE_CONNTRACK, SOURCE_NFLOG, SOURCE_RTNL };

@@ -31,4 +31,3 @@ export class OracleError extends Error {
 export function outputBound(inputLength: number): number {
   return 16384 + 24 * inputLength;
 }
-

@@ -18,7 +18,7 @@ import { flowToEcsJson } from '../../src/ecs/flow-json';
 import { gapToEcs, gapToEcsJson } from '../../src/ecs/gap';
 import { SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from '../../src/ring/layout';
 import type { CollectorRecord, FlowRecord, PacketRecord } from '../../src/records';
-import { OracleError, outputBound, type CaseResult, type Target } from './target';
+import { OracleError, outputBound, type Target } from './target';
 export type { CaseResult, Target } from './target';
 import * as S from './seeds';
 import { pcapTarget } from './pcap-target';
@@ -167,7 +167,7 @@ const datagram: Target = {
       zone: p & 0x10 ? 0 : undefined,
       labels: new Map([[41, 'fuzz']]),
     });
-    const flags = (p & 4 ? FLAG_TRUNCATED : 0) | (p & 0x80 && (p & 0x40) ? FLAG_ENOBUFS : 0);
+    const flags = (p & 4 ? FLAG_TRUNCATED : 0) | (p & 0x80 && p & 0x40 ? FLAG_ENOBUFS : 0);
     const out: CollectorRecord[] = [];
     const n = decoder.decode(bytes, viewOf(bytes), 1, length - 1, SOURCES[p & 3], flags, 1_700_000_000_000_000, out);
     check(n === out.length, 'returned count differs from records appended');
@@ -225,7 +225,8 @@ const conntrackDecoder = new ConntrackDecoder();
 
 const conntrack: Target = {
   name: 'conntrack',
-  description: 'src/conntrack/decode.ts: ConntrackDecoder.decode (byte 0 bit 0: dump) and decodeConntrackAttributes over the body (bit 1), flow formatters',
+  description:
+    'src/conntrack/decode.ts: ConntrackDecoder.decode (byte 0 bit 0: dump) and decodeConntrackAttributes over the body (bit 1), flow formatters',
   layout: { kind: 'netlink', bodyHeader: 4, skip: 1 },
   seeds: () => {
     const recorded = S.recordedFrom(SOURCE_CONNTRACK).flatMap((d) => S.splitMessages(d));

@@ -756,7 +756,7 @@ export function outputSpecs(args: CliArgs): OutputSpec[] {
 /** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
 export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): void {
   if (listed && args.format === 'ipfix') {
-    fail('format ipfix is a run\'s one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:');
+    fail("format ipfix is a run's one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:");
   }
   if (args.logFlags.length > 0 && args.format !== 'log') {
     fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");

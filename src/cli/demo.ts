@@ -149,10 +149,19 @@ function header(lab: DemoLab): string[] {
   ];
 }
 
-function summary(tally: Tally, collector: Collector | undefined, elapsedS: number, flushed: boolean): { lines: string[]; missing: string[] } {
+function summary(
+  tally: Tally,
+  collector: Collector | undefined,
+  elapsedS: number,
+  flushed: boolean,
+): { lines: string[]; missing: string[] } {
   const stats = collector?.stats();
-  const lost = stats === undefined ? '?' : `${stats.lost}${stats.lossUncounted ? ' (at least: the kernel dropped entries not yet counted)' : ''}`;
-  const lines = ['', `Summary: ${tally.packets} packets and ${tally.flowsNew + tally.flowsDestroy} flow records in ${elapsedS.toFixed(1)} s; lost ${lost}, gap records ${tally.gaps}`];
+  const lost =
+    stats === undefined ? '?' : `${stats.lost}${stats.lossUncounted ? ' (at least: the kernel dropped entries not yet counted)' : ''}`;
+  const lines = [
+    '',
+    `Summary: ${tally.packets} packets and ${tally.flowsNew + tally.flowsDestroy} flow records in ${elapsedS.toFixed(1)} s; lost ${lost}, gap records ${tally.gaps}`,
+  ];
   const missing: string[] = [];
   const known = new Set<string>();
   for (const ruleset of DEMO_RULESETS) {
@@ -210,7 +219,9 @@ export async function runDemo(argv: string[], options?: DemoOptions): Promise<nu
   }
   const unavailable = NetnsLab.unavailable();
   if (unavailable !== null) {
-    process.stderr.write(`netfilter-collector demo: needs root, iproute2 and nftables to build its lab of network namespaces: ${unavailable}\n`);
+    process.stderr.write(
+      `netfilter-collector demo: needs root, iproute2 and nftables to build its lab of network namespaces: ${unavailable}\n`,
+    );
     return 1;
   }
   const missing = missingDemoTools();
@@ -310,15 +321,13 @@ export async function runDemo(argv: string[], options?: DemoOptions): Promise<nu
       }
       if (!trafficDone && !interrupt.signal.aborted) note([`── --duration ${args.durationS} s reached: traffic stopped`]);
       if (!interrupt.signal.aborted) {
-        note(['── flushing the router\'s conntrack table: every flow ends, its DESTROY record carries the counters']);
+        note(["── flushing the router's conntrack table: every flow ends, its DESTROY record carries the counters"]);
         flushed = demo.flushConntrack();
         if (!flushed) note(['   (conntrack -F failed: is the conntrack tool installed? flows end on their own timeouts)']);
         await sleep(500, interrupt.signal);
       }
       if (args.keepRunning && !interrupt.signal.aborted) {
-        note([
-          `── the lab stays up until Ctrl-C; try: ip netns exec ${demo.lab.name('client')} ping -c 1 ${GATEWAY.server4}`,
-        ]);
+        note([`── the lab stays up until Ctrl-C; try: ip netns exec ${demo.lab.name('client')} ping -c 1 ${GATEWAY.server4}`]);
         await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
       }
     }

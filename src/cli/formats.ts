@@ -110,7 +110,7 @@ export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void)
   switch (args.format) {
     case 'record': {
       // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
-      const withPayload = (key: string, value: unknown): unknown =>
+      const withPayload = (_key: string, value: unknown): unknown =>
         value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value;
       return (record) =>
         record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record);

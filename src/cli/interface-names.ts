@@ -85,7 +85,9 @@ export function readInterfaceNamesFile(file: string, names = new Map<number, str
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`--interface-names-file: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new Error(
+      `--interface-names-file: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+    );
   }
   return parseInterfaceNamesFile(text, file, names);
 }

@@ -3,7 +3,16 @@
 // dies young) and handed to the sink once per batch. stdout and files push
 // back on the ring (flush() waits); sockets never do: they queue up to a
 // bound and drop whole lines beyond it, counted in stats().
-import { LineEncoder, openSink, parseSinkTarget, type LineTarget, type Sink, type SinkCloseReport, type SinkOptions, type SinkStats } from '../sink';
+import {
+  LineEncoder,
+  openSink,
+  parseSinkTarget,
+  type LineTarget,
+  type Sink,
+  type SinkCloseReport,
+  type SinkOptions,
+  type SinkStats,
+} from '../sink';
 
 /** How long close() gives a slow output when the caller names no deadline. */
 const DEFAULT_CLOSE_DEADLINE_MS = 5000;

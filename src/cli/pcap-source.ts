@@ -14,13 +14,18 @@ export class PcapSource implements RecordSource {
   private closed = false;
 
   /** `options.includePayload` must be set when the records are written to a pcap again (--write-pcap). */
-  constructor(readonly path: string, options: NflogPcapReaderOptions) {
+  constructor(
+    readonly path: string,
+    options: NflogPcapReaderOptions,
+  ) {
     // Fails here, with the path in the message, rather than in the middle of the run.
     try {
       fs.accessSync(path, fs.constants.R_OK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+      throw new Error(
+        `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+      );
     }
     this.reader = new NflogPcapReader(options);
     this.stream = fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });

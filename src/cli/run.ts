@@ -99,7 +99,17 @@ export async function runCollection(args: CliArgs): Promise<number> {
     for (const spec of specs) {
       // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
       const { labels, observerHostname, observerName, observerIps, agentName, agentIdFile } = args;
-      const formatArgs = { ...spec, labels, observerHostname, observerName, observerIps, agentName, agentIdFile, logNetns: args.logNetns, manyNetns };
+      const formatArgs = {
+        ...spec,
+        labels,
+        observerHostname,
+        observerName,
+        observerIps,
+        agentName,
+        agentIdFile,
+        logNetns: args.logNetns,
+        manyNetns,
+      };
       const format = lineFormatter(formatArgs, onGap);
       const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
       outputs.push({

@@ -105,7 +105,15 @@ export class ConntrackDecoder {
   private readonly top = new AttributeTable(C.CTA_MAX);
   /** Inside CTA_TUPLE_*, CTA_PROTOINFO, CTA_COUNTERS_*, CTA_TIMESTAMP, CTA_HELP, CTA_SECCTX, CTA_SEQ_ADJ_*. */
   private readonly level2 = new AttributeTable(
-    Math.max(C.CTA_TUPLE_MAX, C.CTA_PROTOINFO_MAX, C.CTA_COUNTERS_MAX, C.CTA_TIMESTAMP_MAX, C.CTA_HELP_MAX, C.CTA_SECCTX_MAX, C.CTA_SEQADJ_MAX),
+    Math.max(
+      C.CTA_TUPLE_MAX,
+      C.CTA_PROTOINFO_MAX,
+      C.CTA_COUNTERS_MAX,
+      C.CTA_TIMESTAMP_MAX,
+      C.CTA_HELP_MAX,
+      C.CTA_SECCTX_MAX,
+      C.CTA_SEQADJ_MAX,
+    ),
   );
   /** Inside CTA_TUPLE_IP, CTA_TUPLE_PROTO, CTA_PROTOINFO_TCP / _SCTP / _DCCP. */
   private readonly level3 = new AttributeTable(
@@ -375,7 +383,14 @@ export class ConntrackDecoder {
     return nsToUs(view, t.offsets[type]);
   }
 
-  private nestedString(record: FlowRecord, bytes: Uint8Array, view: DataView, at: number, length: number, type: number): string | undefined {
+  private nestedString(
+    record: FlowRecord,
+    bytes: Uint8Array,
+    view: DataView,
+    at: number,
+    length: number,
+    type: number,
+  ): string | undefined {
     const t = this.level2;
     const bad = t.parse(view, at, at + length);
     if (bad) fault(record, bad);
@@ -390,8 +405,14 @@ export class ConntrackDecoder {
     const o = t.offsets;
     const n = t.lengths;
     if (o[C.CTA_SEQADJ_CORRECTION_POS] < 0 && o[C.CTA_SEQADJ_OFFSET_BEFORE] < 0 && o[C.CTA_SEQADJ_OFFSET_AFTER] < 0) return undefined;
-    if (n[C.CTA_SEQADJ_CORRECTION_POS] < 4 || n[C.CTA_SEQADJ_OFFSET_BEFORE] < 4 || n[C.CTA_SEQADJ_OFFSET_AFTER] < 4 ||
-        o[C.CTA_SEQADJ_CORRECTION_POS] < 0 || o[C.CTA_SEQADJ_OFFSET_BEFORE] < 0 || o[C.CTA_SEQADJ_OFFSET_AFTER] < 0) {
+    if (
+      n[C.CTA_SEQADJ_CORRECTION_POS] < 4 ||
+      n[C.CTA_SEQADJ_OFFSET_BEFORE] < 4 ||
+      n[C.CTA_SEQADJ_OFFSET_AFTER] < 4 ||
+      o[C.CTA_SEQADJ_CORRECTION_POS] < 0 ||
+      o[C.CTA_SEQADJ_OFFSET_BEFORE] < 0 ||
+      o[C.CTA_SEQADJ_OFFSET_AFTER] < 0
+    ) {
       fault(record, 'conntrack.short-attribute');
       return undefined;
     }

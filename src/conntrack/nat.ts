@@ -39,14 +39,8 @@ function differs(a: string, b: string, pa: number | undefined, pb: number | unde
 /** The flow's NAT, or undefined when there is none (or a tuple is missing). */
 export function natView(original: FlowTuple | undefined, reply: FlowTuple | undefined, status: number | undefined): FlowNat | undefined {
   if (original === undefined || reply === undefined) return undefined;
-  const snat =
-    status !== undefined
-      ? (status & IPS_SRC_NAT) !== 0
-      : differs(reply.dst, original.src, reply.dstPort, original.srcPort);
-  const dnat =
-    status !== undefined
-      ? (status & IPS_DST_NAT) !== 0
-      : differs(reply.src, original.dst, reply.srcPort, original.dstPort);
+  const snat = status !== undefined ? (status & IPS_SRC_NAT) !== 0 : differs(reply.dst, original.src, reply.dstPort, original.srcPort);
+  const dnat = status !== undefined ? (status & IPS_DST_NAT) !== 0 : differs(reply.src, original.dst, reply.srcPort, original.dstPort);
   if (!snat && !dnat) return undefined;
   const nat: FlowNat = {};
   if (snat) nat.source = side(original.src, original.srcPort, reply.dst, reply.dstPort);

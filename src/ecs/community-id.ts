@@ -62,7 +62,6 @@ const view = (length: number): Uint8Array => (VIEWS[length] ??= SCRATCH.subarray
 const ADDR_A = new Uint8Array(16);
 const ADDR_B = new Uint8Array(16);
 
-
 function compareBytes(a: Uint8Array, b: Uint8Array, len: number): number {
   for (let i = 0; i < len; i++) {
     const d = a[i] - b[i];

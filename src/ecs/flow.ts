@@ -288,7 +288,8 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
     if (id !== undefined) w.str('community_id', id);
   }
   if (record.originalBytes !== undefined && record.replyBytes !== undefined) w.num('bytes', record.originalBytes + record.replyBytes);
-  if (record.originalPackets !== undefined && record.replyPackets !== undefined) w.num('packets', record.originalPackets + record.replyPackets);
+  if (record.originalPackets !== undefined && record.replyPackets !== undefined)
+    w.num('packets', record.originalPackets + record.replyPackets);
   w.close();
 
   openObserver(w, identity);

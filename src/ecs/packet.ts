@@ -154,7 +154,6 @@ export interface NetfilterFields {
   decode_error?: string;
 }
 
-
 /** Converts one NFLOG packet record into an ECS document. Never throws on odd records. */
 export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocument {
   const w = new ObjectWriter();
@@ -253,8 +252,10 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   w.close();
 
   openObserver(w, identity);
-  if (record.inInterface !== undefined || record.inIfindex !== undefined) writeInterface(w, 'ingress', record.inInterface, record.inIfindex);
-  if (record.outInterface !== undefined || record.outIfindex !== undefined) writeInterface(w, 'egress', record.outInterface, record.outIfindex);
+  if (record.inInterface !== undefined || record.inIfindex !== undefined)
+    writeInterface(w, 'ingress', record.inInterface, record.inIfindex);
+  if (record.outInterface !== undefined || record.outIfindex !== undefined)
+    writeInterface(w, 'egress', record.outInterface, record.outIfindex);
   w.close();
   writeAgent(w, identity);
 
@@ -297,7 +298,8 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   if (record.seq !== undefined) w.num('seq', record.seq);
   if (record.seqGlobal !== undefined) w.num('seq_global', record.seqGlobal);
   if (record.ctInfo !== undefined) w.num('ct_info', record.ctInfo);
-  if (record.physInInterface !== undefined || record.physInIfindex !== undefined) writePhys(w, 'physin', record.physInInterface, record.physInIfindex);
+  if (record.physInInterface !== undefined || record.physInIfindex !== undefined)
+    writePhys(w, 'physin', record.physInInterface, record.physInIfindex);
   if (record.physOutInterface !== undefined || record.physOutIfindex !== undefined)
     writePhys(w, 'physout', record.physOutInterface, record.physOutIfindex);
   if (f.outerVlan !== undefined) {

@@ -60,11 +60,24 @@ const ETH_HEADER_TEXT = 41;
 /** Kernel TCP flag words in its order (AE CWR ECE URG ACK PSH RST SYN FIN), one string per 9-bit value. */
 const TCP_FLAG_TEXT: readonly string[] = (() => {
   const names: Array<[number, string]> = [
-    [0x100, 'AE '], [0x80, 'CWR '], [0x40, 'ECE '], [0x20, 'URG '], [0x10, 'ACK '],
-    [0x08, 'PSH '], [0x04, 'RST '], [0x02, 'SYN '], [0x01, 'FIN '],
+    [0x100, 'AE '],
+    [0x80, 'CWR '],
+    [0x40, 'ECE '],
+    [0x20, 'URG '],
+    [0x10, 'ACK '],
+    [0x08, 'PSH '],
+    [0x04, 'RST '],
+    [0x02, 'SYN '],
+    [0x01, 'FIN '],
   ];
   const out: string[] = [];
-  for (let f = 0; f < 512; f++) out.push(names.filter(([bit]) => (f & bit) !== 0).map(([, n]) => n).join(''));
+  for (let f = 0; f < 512; f++)
+    out.push(
+      names
+        .filter(([bit]) => (f & bit) !== 0)
+        .map(([, n]) => n)
+        .join(''),
+    );
   return out;
 })();
 
@@ -87,7 +100,13 @@ export function packetToLogLine(record: PacketRecord, options: LogLineOptions = 
   if (options.macDecode) flags |= NF_LOG_MACDECODE;
 
   // An index without a name prints as #INDEX (interface-name.ts).
-  let s = record.prefix + 'IN=' + interfaceText(record.inInterface, record.inIfindex) + ' OUT=' + interfaceText(record.outInterface, record.outIfindex) + ' ';
+  let s =
+    record.prefix +
+    'IN=' +
+    interfaceText(record.inInterface, record.inIfindex) +
+    ' OUT=' +
+    interfaceText(record.outInterface, record.outIfindex) +
+    ' ';
   if ((record.physInInterface !== undefined || record.physInIfindex !== undefined) && record.physInIfindex !== record.inIfindex)
     s += 'PHYSIN=' + interfaceText(record.physInInterface, record.physInIfindex) + ' ';
   if ((record.physOutInterface !== undefined || record.physOutIfindex !== undefined) && record.physOutIfindex !== record.outIfindex)
@@ -164,8 +183,21 @@ function dumpIpv4(
 ): string {
   if (ip === undefined || len < 20) return 'TRUNCATED';
   let s =
-    'SRC=' + ip.src + ' DST=' + ip.dst + ' LEN=' + ip.totalLength + ' TOS=0x' + HEX_UPPER[ip.tos & 0x1e] +
-    ' PREC=0x' + HEX_UPPER[ip.tos & 0xe0] + ' TTL=' + ip.ttl + ' ID=' + ip.id + ' ';
+    'SRC=' +
+    ip.src +
+    ' DST=' +
+    ip.dst +
+    ' LEN=' +
+    ip.totalLength +
+    ' TOS=0x' +
+    HEX_UPPER[ip.tos & 0x1e] +
+    ' PREC=0x' +
+    HEX_UPPER[ip.tos & 0xe0] +
+    ' TTL=' +
+    ip.ttl +
+    ' ID=' +
+    ip.id +
+    ' ';
   if (ip.flagReserved) s += 'CE ';
   if (ip.dontFragment) s += 'DF ';
   if (ip.moreFragments) s += 'MF ';
@@ -216,8 +248,19 @@ function dumpIpv6(
 ): string {
   if (ip === undefined || len < 40) return 'TRUNCATED';
   let s =
-    'SRC=' + ipv6Full(ip.src) + ' DST=' + ipv6Full(ip.dst) + ' LEN=' + (ip.payloadLength + 40) + ' TC=' +
-    ip.trafficClass + ' HOPLIMIT=' + ip.hopLimit + ' FLOWLBL=' + ip.flowLabel + ' ';
+    'SRC=' +
+    ipv6Full(ip.src) +
+    ' DST=' +
+    ipv6Full(ip.dst) +
+    ' LEN=' +
+    (ip.payloadLength + 40) +
+    ' TC=' +
+    ip.trafficClass +
+    ' HOPLIMIT=' +
+    ip.hopLimit +
+    ' FLOWLBL=' +
+    ip.flowLabel +
+    ' ';
   const opt = (flags & NF_LOG_IPOPT) !== 0;
   let fragment = false;
   let current = ip.protocol;
@@ -235,7 +278,7 @@ function dumpIpv6(
       const f = ip.fragment;
       const offset = f === undefined ? 0 : f.offset;
       s += 'FRAG:' + offset * 8 + ' ';
-      if (f !== undefined && f.moreFragments) s += 'INCOMPLETE ';
+      if (f?.moreFragments) s += 'INCOMPLETE ';
       s += 'ID:' + hex8(f === undefined ? 0 : f.id) + ' ';
       fragment = offset !== 0;
     } else if (h === 51) {
@@ -299,8 +342,16 @@ function dumpTcp(t: TransportLayer | undefined, avail: number, fragment: boolean
   let s = 'PROTO=TCP SPT=' + tcp.srcPort + ' DPT=' + tcp.dstPort + ' ';
   if ((flags & NF_LOG_TCPSEQ) !== 0) s += 'SEQ=' + tcp.seq + ' ACK=' + tcp.ack + ' ';
   // RES: TCP_RESERVED_BITS (0x0E000000) >> 22, the three reserved bits shifted left by 3.
-  s += 'WINDOW=' + tcp.window + ' RES=0x' + HEX_LOWER[((tcp.reserved ?? 0) & 7) << 3] + ' ' +
-    TCP_FLAG_TEXT[tcp.flags & 0x1ff] + 'URGP=' + tcp.urgentPointer + ' ';
+  s +=
+    'WINDOW=' +
+    tcp.window +
+    ' RES=0x' +
+    HEX_LOWER[((tcp.reserved ?? 0) & 7) << 3] +
+    ' ' +
+    TCP_FLAG_TEXT[tcp.flags & 0x1ff] +
+    'URGP=' +
+    tcp.urgentPointer +
+    ' ';
   if ((flags & NF_LOG_TCPOPT) !== 0 && tcp.dataOffset > 5) {
     if (avail < tcp.dataOffset * 4) {
       stopped = true;

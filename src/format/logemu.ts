@@ -25,9 +25,22 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** The TCP flags PRINTPKT prints, in its order, one string per 8-bit flag value. */
 const TCP_FLAG_TEXT: readonly string[] = (() => {
-  const names: Array<[number, string]> = [[0x20, 'URG '], [0x10, 'ACK '], [0x08, 'PSH '], [0x04, 'RST '], [0x02, 'SYN '], [0x01, 'FIN ']];
+  const names: Array<[number, string]> = [
+    [0x20, 'URG '],
+    [0x10, 'ACK '],
+    [0x08, 'PSH '],
+    [0x04, 'RST '],
+    [0x02, 'SYN '],
+    [0x01, 'FIN '],
+  ];
   const out: string[] = [];
-  for (let f = 0; f < 256; f++) out.push(names.filter(([bit]) => (f & bit) !== 0).map(([, n]) => n).join(''));
+  for (let f = 0; f < 256; f++)
+    out.push(
+      names
+        .filter(([bit]) => (f & bit) !== 0)
+        .map(([, n]) => n)
+        .join(''),
+    );
   return out;
 })();
 
@@ -35,7 +48,13 @@ const TCP_FLAG_TEXT: readonly string[] = (() => {
 export function packetToLogemuLine(record: PacketRecord, options: LogemuLineOptions = {}): string {
   let s = options.hostname === undefined ? '' : logemuHeader(record.timestampUs, options.hostname);
   // An index without a name prints as #INDEX (interface-name.ts).
-  s += record.prefix + ' IN=' + interfaceText(record.inInterface, record.inIfindex) + ' OUT=' + interfaceText(record.outInterface, record.outIfindex) + ' ';
+  s +=
+    record.prefix +
+    ' IN=' +
+    interfaceText(record.inInterface, record.inIfindex) +
+    ' OUT=' +
+    interfaceText(record.outInterface, record.outIfindex) +
+    ' ';
   s += record.hwHeader === undefined ? 'MAC= ' : 'MAC=' + record.hwHeader + ' ';
 
   let family = record.family;
@@ -61,8 +80,18 @@ export function logemuHeader(timestampUs: number, hostname: string): string {
   const day = d.getDate();
   const dot = hostname.indexOf('.');
   return (
-    MONTHS[d.getMonth()] + (day < 10 ? '  ' : ' ') + day + ' ' + two(d.getHours()) + ':' + two(d.getMinutes()) + ':' +
-    two(d.getSeconds()) + ' ' + (dot < 0 ? hostname : hostname.slice(0, dot)) + ' '
+    MONTHS[d.getMonth()] +
+    (day < 10 ? '  ' : ' ') +
+    day +
+    ' ' +
+    two(d.getHours()) +
+    ':' +
+    two(d.getMinutes()) +
+    ':' +
+    two(d.getSeconds()) +
+    ' ' +
+    (dot < 0 ? hostname : hostname.slice(0, dot)) +
+    ' '
   );
 }
 
@@ -74,8 +103,21 @@ function ipv4(ip: Ipv4Header, transport: TransportLayer | undefined, captured: n
   // BASE reads nothing of a packet that is only an IPv4 header: every key is 0.
   if (captured <= ip.headerLength) return 'LEN=0 TOS=00 PREC=0x00 TTL=0 ID=0 PROTO=0 ';
   let s =
-    'SRC=' + ip.src + ' DST=' + ip.dst + ' LEN=' + ip.totalLength + ' TOS=' + HEX_UPPER[ip.tos & 0x1e] + ' PREC=0x' +
-    HEX_UPPER[ip.tos & 0xe0] + ' TTL=' + ip.ttl + ' ID=' + ip.id + ' ';
+    'SRC=' +
+    ip.src +
+    ' DST=' +
+    ip.dst +
+    ' LEN=' +
+    ip.totalLength +
+    ' TOS=' +
+    HEX_UPPER[ip.tos & 0x1e] +
+    ' PREC=0x' +
+    HEX_UPPER[ip.tos & 0xe0] +
+    ' TTL=' +
+    ip.ttl +
+    ' ID=' +
+    ip.id +
+    ' ';
   if (ip.flagReserved) s += 'CE ';
   if (ip.dontFragment) s += 'DF ';
   if (ip.moreFragments) s += 'MF ';
@@ -86,8 +128,19 @@ function ipv4(ip: Ipv4Header, transport: TransportLayer | undefined, captured: n
 
 function ipv6(ip: Ipv6Header, transport: TransportLayer | undefined): string {
   let s =
-    'SRC=' + ip.src + ' DST=' + ip.dst + ' LEN=' + (ip.payloadLength + 40) + ' TC=' + ip.trafficClass + ' HOPLIMIT=' +
-    ip.hopLimit + ' FLOWLBL=' + ip.flowLabel + ' ';
+    'SRC=' +
+    ip.src +
+    ' DST=' +
+    ip.dst +
+    ' LEN=' +
+    (ip.payloadLength + 40) +
+    ' TC=' +
+    ip.trafficClass +
+    ' HOPLIMIT=' +
+    ip.hopLimit +
+    ' FLOWLBL=' +
+    ip.flowLabel +
+    ' ';
   const f = ip.fragment;
   if (f !== undefined) s += 'FRAG: ' + f.offset * 8 + ' ID: ' + hex8(f.id) + ' ';
   // BASE walks hop-by-hop, routing, destination options, fragment and AH; it stops at ESP and
@@ -116,8 +169,21 @@ function transportText(protocol: number, nameProtocol: number, t: TransportLayer
     case 6:
       if (t?.kind !== 'tcp') return 'PROTO=TCP INCOMPLETE';
       return (
-        'PROTO=TCP SPT=' + t.srcPort + ' DPT=' + t.dstPort + ' SEQ=' + t.seq + ' ACK=' + t.ack + ' WINDOW=' + t.window +
-        ' ' + TCP_FLAG_TEXT[t.flags & 0xff] + 'URGP=' + t.urgentPointer + ' '
+        'PROTO=TCP SPT=' +
+        t.srcPort +
+        ' DPT=' +
+        t.dstPort +
+        ' SEQ=' +
+        t.seq +
+        ' ACK=' +
+        t.ack +
+        ' WINDOW=' +
+        t.window +
+        ' ' +
+        TCP_FLAG_TEXT[t.flags & 0xff] +
+        'URGP=' +
+        t.urgentPointer +
+        ' '
       );
     case 17:
       if (t?.kind !== 'udp') return 'PROTO=UDP INCOMPLETE';
@@ -144,14 +210,14 @@ function icmp(t: TransportLayer | undefined, avail: number): string {
   switch (t.code) {
     case 0:
     case 8:
-      s += 'ID=' + (echo ? t.id ?? 0 : 0) + ' SEQ=' + (echo ? t.sequence ?? 0 : 0) + ' ';
+      s += 'ID=' + (echo ? (t.id ?? 0) : 0) + ' SEQ=' + (echo ? (t.sequence ?? 0) : 0) + ' ';
       break;
     case 12:
       // The first byte of the gateway field: the pointer of a parameter problem.
-      s += 'PARAMETER=' + (t.type === 12 ? t.pointer ?? 0 : t.type === 5 ? Number((t.gateway ?? '0').split('.')[0]) : 0) + ' ';
+      s += 'PARAMETER=' + (t.type === 12 ? (t.pointer ?? 0) : t.type === 5 ? Number((t.gateway ?? '0').split('.')[0]) : 0) + ' ';
       break;
     case 5:
-      s += 'GATEWAY=' + (t.type === 5 ? t.gateway ?? '0.0.0.0' : t.type === 12 ? (t.pointer ?? 0) + '.0.0.0' : '0.0.0.0') + ' ';
+      s += 'GATEWAY=' + (t.type === 5 ? (t.gateway ?? '0.0.0.0') : t.type === 12 ? (t.pointer ?? 0) + '.0.0.0' : '0.0.0.0') + ' ';
       break;
   }
   return s;

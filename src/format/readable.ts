@@ -53,7 +53,17 @@ function endpoint(ip: string, port: number | undefined): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-const PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'icmp6', 132: 'sctp', 136: 'udplite' };
+const PROTOCOLS: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  47: 'gre',
+  50: 'esp',
+  51: 'ah',
+  58: 'icmp6',
+  132: 'sctp',
+  136: 'udplite',
+};
 
 function protocolName(protocol: number): string {
   return PROTOCOLS[protocol] ?? `ip/${protocol}`;
@@ -224,7 +234,12 @@ function bytes(n: number): string {
 }
 
 function flowLine(r: FlowRecord, options: ReadableOptions | undefined): string {
-  let text = clockTime(r.timestampUs, options?.utc) + '  ' + column(r.event, VERDICT_WIDTH) + column('flow', PREFIX_WIDTH) + column('-', INTERFACES_WIDTH);
+  let text =
+    clockTime(r.timestampUs, options?.utc) +
+    '  ' +
+    column(r.event, VERDICT_WIDTH) +
+    column('flow', PREFIX_WIDTH) +
+    column('-', INTERFACES_WIDTH);
   text += r.original !== undefined ? tupleText(r.original) : column('-', PROTO_WIDTH) + '(no tuple)';
   const source = r.nat?.source;
   const destination = r.nat?.destination;

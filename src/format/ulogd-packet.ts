@@ -15,7 +15,16 @@ import type {
   UdpHeader,
 } from '../packet/types';
 import { UlogdLine, type UlogdJsonOptions } from './ulogd-writer';
-import { ARPHRD_ETHER, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_IPV4, NFPROTO_IPV6 } from '../packet/protocols';
+import {
+  ARPHRD_ETHER,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  NFPROTO_ARP,
+  NFPROTO_BRIDGE,
+  NFPROTO_IPV4,
+  NFPROTO_IPV6,
+} from '../packet/protocols';
 
 /** HWHDR's raw.type when there is a source address but no MAC header. */
 const ARPHRD_VOID = 0xffff;
@@ -183,8 +192,7 @@ function baseIpv4(line: UlogdLine, record: PacketRecord, ip: Ipv4Header): boolea
   line.int('ip.csum', ip.checksum);
   line.int('ip.id', ip.id);
   // The whole 16-bit field: flags and offset.
-  const fragoff =
-    (ip.flagReserved ? 0x8000 : 0) | (ip.dontFragment ? 0x4000 : 0) | (ip.moreFragments ? 0x2000 : 0) | ip.fragmentOffset;
+  const fragoff = (ip.flagReserved ? 0x8000 : 0) | (ip.dontFragment ? 0x4000 : 0) | (ip.moreFragments ? 0x2000 : 0) | ip.fragmentOffset;
   line.int('ip.fragoff', fragoff);
   // ulogd reads a later fragment's data as a transport header; the record has no header there.
   if (ip.fragmentOffset !== 0) return true;

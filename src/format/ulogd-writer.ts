@@ -84,8 +84,17 @@ export function ulogdTime(seconds: number, micros: number | undefined, utcOffset
   const offsetMinutes = utcOffsetMinutes ?? -new Date(seconds * 1000).getTimezoneOffset();
   const d = new Date((seconds + offsetMinutes * 60) * 1000);
   let text =
-    String(d.getUTCFullYear()).padStart(4, '0') + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate()) +
-    'T' + pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds());
+    String(d.getUTCFullYear()).padStart(4, '0') +
+    '-' +
+    pad2(d.getUTCMonth() + 1) +
+    '-' +
+    pad2(d.getUTCDate()) +
+    'T' +
+    pad2(d.getUTCHours()) +
+    ':' +
+    pad2(d.getUTCMinutes()) +
+    ':' +
+    pad2(d.getUTCSeconds());
   if (micros !== undefined) text += '.' + String(micros).padStart(6, '0');
   if (offsetMinutes !== 0) {
     // "%+03d%02d" of the hours (truncated toward zero) and the absolute minutes.

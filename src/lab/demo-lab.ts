@@ -121,22 +121,32 @@ setTimeout(() => process.exit(0), Number(ms));
 `;
 
 const g = GATEWAY;
-const tcp = (ns: string, host: string, port: number, ms = 900) => (lab: DemoLab, signal: AbortSignal) =>
-  lab.run(ns, [process.execPath, '-e', TCP_TRY, host, String(port), String(ms)], ms + 2000, signal);
-const udp = (ns: string, host: string, port: number, ms = 1000) => (lab: DemoLab, signal: AbortSignal) =>
-  lab.run(ns, [process.execPath, '-e', UDP_TRY, host, String(port), String(ms)], ms + 2000, signal);
+const tcp =
+  (ns: string, host: string, port: number, ms = 900) =>
+  (lab: DemoLab, signal: AbortSignal) =>
+    lab.run(ns, [process.execPath, '-e', TCP_TRY, host, String(port), String(ms)], ms + 2000, signal);
+const udp =
+  (ns: string, host: string, port: number, ms = 1000) =>
+  (lab: DemoLab, signal: AbortSignal) =>
+    lab.run(ns, [process.execPath, '-e', UDP_TRY, host, String(port), String(ms)], ms + 2000, signal);
 const ping = (ns: string, host: string) => (lab: DemoLab, signal: AbortSignal) =>
   lab.run(ns, ['ping', host.includes(':') ? '-6' : '-4', '-n', '-q', '-c', '1', '-W', '1', host], 3000, signal);
 
 /** One round of traffic: each kind once. About 6 s, most of it waiting for dropped connections to give up. */
 export const DEMO_STEPS: DemoStep[] = [
-  { description: `client → server tcp/80: LOG_AND_ACCEPT [DM-A], nft "IPTABLES: ACCEPT", masqueraded flow`, run: tcp('client', g.server4, 80) },
+  {
+    description: `client → server tcp/80: LOG_AND_ACCEPT [DM-A], nft "IPTABLES: ACCEPT", masqueraded flow`,
+    run: tcp('client', g.server4, 80),
+  },
   { description: 'client → server tcp/81: LOG_AND_DROP [DM-D]', run: tcp('client', g.server4, 81) },
   { description: 'client → server tcp/82: LOG_AND_REJECT [DM-R] (TCP reset)', run: tcp('client', g.server4, 82) },
   { description: 'client → server tcp/23: no rule, DROP_LOGGING', run: tcp('client', g.server4, 23) },
   { description: 'client → server udp/5353 (echo): LOG_AND_ACCEPT [DM-A], nft "IPTABLES: ACCEPT"', run: udp('client', g.server4, 5353) },
   { description: 'client → server icmp echo: LOG_AND_ACCEPT [DM-A], nft "IPTABLES: ACCEPT"', run: ping('client', g.server4) },
-  { description: 'client → server udp/7 (closed): accepted; the ICMP port unreachable back is RELATED, [DM-A]', run: udp('client', g.server4, 7) },
+  {
+    description: 'client → server udp/7 (closed): accepted; the ICMP port unreachable back is RELATED, [DM-A]',
+    run: udp('client', g.server4, 7),
+  },
   { description: 'client → router tcp/22: INPUT default deny, tcp.in.dropped', run: tcp('client', g.routerIn4, 22) },
   { description: 'client → router udp/161: INPUT default deny, udp.in.dropped', run: udp('client', g.routerIn4, 161, 300) },
   { description: 'client → router icmp echo: INPUT default deny, icmp.in.dropped', run: ping('client', g.routerIn4) },

@@ -114,7 +114,13 @@ setTimeout(() => process.exit(2), 5000);
 `;
 
 /** Starts a long-running server in a namespace, resolved once it listens; kill it when done. */
-export function startServer(lab: NetnsLab, ns: string, kind: 'tcp-sink' | 'udp-echo', port: number, address: string): Promise<ChildProcess> {
+export function startServer(
+  lab: NetnsLab,
+  ns: string,
+  kind: 'tcp-sink' | 'udp-echo',
+  port: number,
+  address: string,
+): Promise<ChildProcess> {
   const script = kind === 'tcp-sink' ? TCP_SINK : UDP_ECHO;
   const child = spawn('ip', ['netns', 'exec', lab.name(ns), process.execPath, '-e', script, String(port), address], {
     stdio: ['ignore', 'pipe', 'pipe'],

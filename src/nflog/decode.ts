@@ -235,7 +235,9 @@ export class NflogDecoder {
         record.packet.link = link;
         // The same text the header's bytes give, from the addresses just made (MAC text is a hot spot).
         record.hwHeader =
-          hwHeaderLen === ETH_HLEN ? link.dst + ':' + link.src + ':' + etherTypeText(link.etherType) : linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
+          hwHeaderLen === ETH_HLEN
+            ? link.dst + ':' + link.src + ':' + etherTypeText(link.etherType)
+            : linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
         if (hwAddrLen === 6 && sameBytes(bytes, hwAddrAt, hwHeaderAt + 6, 6)) record.hwAddr = link.src;
       } else {
         record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);

@@ -14,9 +14,7 @@ export function ipv4ToString(bytes: Uint8Array, offset: number): string {
   let text = IPV4_TEXT.get(key);
   if (text === undefined) {
     if (IPV4_TEXT.size >= IPV4_TEXT_MAX) IPV4_TEXT.clear();
-    text =
-      DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] +
-      DECIMAL[bytes[offset + 3]];
+    text = DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] + DECIMAL[bytes[offset + 3]];
     IPV4_TEXT.set(key, text);
   }
   return text;
@@ -120,8 +118,23 @@ export function macToString(bytes: Uint8Array, offset: number, length = 6): stri
     if (known !== undefined && MAC_HIGH[slot] === high && MAC_LOW[slot] === low) return known;
     const H = LOWER_DIGIT_CODES;
     const text = String.fromCharCode(
-      H[a >> 4], H[a & 15], 58, H[b >> 4], H[b & 15], 58, H[c >> 4], H[c & 15], 58,
-      H[d >> 4], H[d & 15], 58, H[e >> 4], H[e & 15], 58, H[f >> 4], H[f & 15],
+      H[a >> 4],
+      H[a & 15],
+      58,
+      H[b >> 4],
+      H[b & 15],
+      58,
+      H[c >> 4],
+      H[c & 15],
+      58,
+      H[d >> 4],
+      H[d & 15],
+      58,
+      H[e >> 4],
+      H[e & 15],
+      58,
+      H[f >> 4],
+      H[f & 15],
     );
     MAC_HIGH[slot] = high;
     MAC_LOW[slot] = low;
@@ -141,8 +154,13 @@ export function macToString(bytes: Uint8Array, offset: number, length = 6): stri
 export function linkHeaderToString(bytes: Uint8Array, offset: number, length: number): string {
   if (length === 14) {
     return (
-      macToString(bytes, offset) + ':' + macToString(bytes, offset + 6) + ':' +
-      HEX_LOWER[bytes[offset + 12]] + ':' + HEX_LOWER[bytes[offset + 13]]
+      macToString(bytes, offset) +
+      ':' +
+      macToString(bytes, offset + 6) +
+      ':' +
+      HEX_LOWER[bytes[offset + 12]] +
+      ':' +
+      HEX_LOWER[bytes[offset + 13]]
     );
   }
   return macToString(bytes, offset, length);

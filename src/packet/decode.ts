@@ -36,12 +36,7 @@ export function startForHwProtocol(hwProtocol: number, family: number): StartLay
  * throws: a truncated or malformed layer sets `error` and the layers before
  * it are kept.
  */
-export function decodePacket(
-  bytes: Uint8Array,
-  offset: number,
-  length: number,
-  start: StartLayer,
-): DecodedPacket {
+export function decodePacket(bytes: Uint8Array, offset: number, length: number, start: StartLayer): DecodedPacket {
   if (bytes === null || typeof bytes !== 'object' || typeof bytes.length !== 'number') {
     return { error: 'packet.no-data' };
   }

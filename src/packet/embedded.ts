@@ -6,14 +6,7 @@ import { decodeIpv4 } from './ipv4';
 import { decodeIpv6 } from './ipv6';
 import { type LayerSink, u16, u32 } from './layer-sink';
 import { decodeTransport } from './transport';
-import {
-  IPPROTO_AH,
-  IPPROTO_ESP,
-  IPPROTO_SCTP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  IPPROTO_UDPLITE,
-} from './protocols';
+import { IPPROTO_AH, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from './protocols';
 import type { EmbeddedPacket, TransportLayer } from './types';
 
 /** Decodes a quoted IPv4 packet (inside ICMP) in [offset, end). */
@@ -62,14 +55,7 @@ export function decodeEmbeddedIpv6(bytes: Uint8Array, offset: number, end: numbe
   return embedded;
 }
 
-function quotedTransport(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  protocol: number,
-  ipv6: boolean,
-  embedded: EmbeddedPacket,
-): void {
+function quotedTransport(bytes: Uint8Array, offset: number, end: number, protocol: number, ipv6: boolean, embedded: EmbeddedPacket): void {
   const sink: LayerSink = {};
   decodeTransport(bytes, offset, end, protocol, ipv6, sink); // quoted errors are not followed
   if (sink.error !== undefined) embedded.truncated = true;
@@ -81,12 +67,7 @@ function quotedTransport(
  * What can be read of a transport header cut short: ports (and the TCP
  * sequence, SCTP tag, ESP/AH SPI) when their bytes are there; other fields 0.
  */
-function partialTransport(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  protocol: number,
-): TransportLayer | undefined {
+function partialTransport(bytes: Uint8Array, offset: number, end: number, protocol: number): TransportLayer | undefined {
   const n = end - offset;
   switch (protocol) {
     case IPPROTO_TCP:

@@ -5,7 +5,6 @@ import { TPID_8021AD, TPID_8021Q } from './protocols';
 import { type LayerSink, u16 } from './layer-sink';
 import type { EthernetHeader, VlanTag } from './types';
 
-
 /** More tags than this is not a real frame. */
 export const MAX_VLAN_TAGS = 8;
 
@@ -14,12 +13,7 @@ export const MAX_VLAN_TAGS = 8;
  * out.link. Returns the offset of the payload, or -1 when decoding stopped
  * (out.error set; out.link keeps the tags read so far).
  */
-export function decodeEthernet(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  out: { link?: EthernetHeader } & LayerSink,
-): number {
+export function decodeEthernet(bytes: Uint8Array, offset: number, end: number, out: { link?: EthernetHeader } & LayerSink): number {
   if (end - offset < 14) {
     out.error = 'ethernet.truncated';
     return -1;

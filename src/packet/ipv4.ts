@@ -59,5 +59,5 @@ export function decodeIpv4(bytes: Uint8Array, offset: number, end: number, out: 
 export function ipv4PayloadEnd(ip: Ipv4Header, offset: number, end: number): number {
   if (ip.totalLength < ip.headerLength) return end;
   const e = offset + ip.totalLength;
-  return e < end ? e : end;
+  return Math.min(e, end);
 }

@@ -1,17 +1,9 @@
 // IPv6 fixed header (RFC 8200) and the walk over its extension headers.
 
 import { ipv6ToString } from './address';
-import {
-  IPPROTO_AH,
-  IPPROTO_DSTOPTS,
-  IPPROTO_FRAGMENT,
-  IPPROTO_HOPOPTS,
-  IPPROTO_MOBILITY,
-  IPPROTO_ROUTING,
-} from './protocols';
+import { IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_MOBILITY, IPPROTO_ROUTING } from './protocols';
 import { type LayerSink, u16, u32 } from './layer-sink';
 import type { Ipv6Header } from './types';
-
 
 /** A packet with more extension headers than this is treated as malformed. */
 export const MAX_EXTENSION_HEADERS = 16;
@@ -20,7 +12,7 @@ export const MAX_EXTENSION_HEADERS = 16;
 export function ipv6PayloadEnd(ip: Ipv6Header, offset: number, end: number): number {
   if (ip.payloadLength === 0) return end;
   const e = offset + 40 + ip.payloadLength;
-  return e < end ? e : end;
+  return Math.min(e, end);
 }
 
 /**

@@ -26,14 +26,7 @@ import { decodeUdp } from './udp';
  * { kind: 'other', protocol }. Returns the offset of the packet quoted by an
  * ICMP/ICMPv6 error, else -1.
  */
-export function decodeTransport(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  protocol: number,
-  ipv6: boolean,
-  out: LayerSink,
-): number {
+export function decodeTransport(bytes: Uint8Array, offset: number, end: number, protocol: number, ipv6: boolean, out: LayerSink): number {
   switch (protocol) {
     case IPPROTO_TCP:
       decodeTcp(bytes, offset, end, out);

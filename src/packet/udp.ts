@@ -3,13 +3,7 @@
 import { type LayerSink, u16 } from './layer-sink';
 
 /** Decodes the 8-byte UDP or UDP-Lite header at offset into out.transport. */
-export function decodeUdp(
-  bytes: Uint8Array,
-  offset: number,
-  end: number,
-  out: LayerSink,
-  kind: 'udp' | 'udplite' = 'udp',
-): void {
+export function decodeUdp(bytes: Uint8Array, offset: number, end: number, out: LayerSink, kind: 'udp' | 'udplite' = 'udp'): void {
   if (end - offset < 8) {
     out.error = kind === 'udp' ? 'udp.truncated' : 'udplite.truncated';
     return;

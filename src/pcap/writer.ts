@@ -55,7 +55,9 @@ export class NflogPcapWriter {
     this.le = this.byteOrder === 'little';
     const snaplen = options.snaplen ?? F.MAXIMUM_SNAPLEN;
     if (!Number.isInteger(snaplen) || snaplen < F.NFLOG_HEADER_LEN || snaplen > F.LARGEST_RECORD) {
-      throw new RangeError(`NflogPcapWriter: snaplen must be an integer from ${F.NFLOG_HEADER_LEN} to ${F.LARGEST_RECORD}, got ${String(snaplen)}`);
+      throw new RangeError(
+        `NflogPcapWriter: snaplen must be an integer from ${F.NFLOG_HEADER_LEN} to ${F.LARGEST_RECORD}, got ${String(snaplen)}`,
+      );
     }
     this.snaplen = snaplen;
     this.nanoseconds = options.nanoseconds ?? false;

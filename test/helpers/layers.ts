@@ -9,39 +9,39 @@ import { dirname, join, posix, relative } from 'node:path';
  */
 export const LAYERS: Record<string, number> = {
   // Bytes and the kernel's framing; the ring's layout; process facts.
-  'packet': 0,
-  'netlink': 0,
-  'ring': 0,
+  packet: 0,
+  netlink: 0,
+  ring: 0,
   'bytes.ts': 0,
   'native.ts': 0,
   'node-version.ts': 0,
   'privileges.ts': 0,
-  'lab': 0,
+  lab: 0,
   // The records every later stage takes.
   'records.ts': 1,
   // Decoders of the kernel's messages into records.
-  'nflog': 2,
-  'conntrack': 2,
-  'rtnl': 2,
+  nflog: 2,
+  conntrack: 2,
+  rtnl: 2,
   'datagram.ts': 2,
   // Which verdict and rule a log prefix names (shared by the formats).
-  'verdict': 3,
+  verdict: 3,
   // Formats: records into documents, lines, captures.
-  'ecs': 4,
-  'format': 4,
-  'pcap': 4,
-  'ipfix': 4, // IPFIX messages from flow records (and the exporter's options)
+  ecs: 4,
+  format: 4,
+  pcap: 4,
+  ipfix: 4, // IPFIX messages from flow records (and the exporter's options)
   // Outputs: where lines go.
-  'sink': 5,
+  sink: 5,
   // Collection: options, the collector over the native reader and the ring.
   'options.ts': 6,
   'collector.ts': 6,
-  'netns': 6, // which namespaces to collect from (options' allNetns)
+  netns: 6, // which namespaces to collect from (options' allNetns)
   // The public entry points.
   'decode.ts': 7,
   'index.ts': 7,
   // The command line.
-  'cli': 8,
+  cli: 8,
 };
 
 export interface ImportEdge {

@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 /** True once `group` is bound in the namespace named `netns` ('' for this one); false after `timeoutMs`. */
 export async function nflogGroupBound(netns: string, group: number, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const argv = netns ? ['ip', 'netns', 'exec', netns, 'cat', '/proc/net/netfilter/nfnetlink_log'] : ['cat', '/proc/net/netfilter/nfnetlink_log'];
+  const argv = netns
+    ? ['ip', 'netns', 'exec', netns, 'cat', '/proc/net/netfilter/nfnetlink_log']
+    : ['cat', '/proc/net/netfilter/nfnetlink_log'];
   while (Date.now() < deadline) {
     const table = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
     if (table.split('\n').some((line) => Number(line.trim().split(/\s+/)[0]) === group)) return true;

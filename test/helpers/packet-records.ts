@@ -60,9 +60,30 @@ export function ipv6(src: string, dst: string, protocol: number, extra: Partial<
   };
 }
 
-const ETH = { kind: 'ethernet' as const, src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02', etherType: 0x0800, vlans: [{ tpid: 0x8100, id: 30, priority: 0, dei: false }] };
+const ETH = {
+  kind: 'ethernet' as const,
+  src: '02:00:00:00:00:01',
+  dst: '02:00:00:00:00:02',
+  etherType: 0x0800,
+  vlans: [{ tpid: 0x8100, id: 30, priority: 0, dei: false }],
+};
 const TRANSPORTS: Array<[number, TransportLayer | undefined]> = [
-  [6, { kind: 'tcp', srcPort: 40000, dstPort: 443, seq: 1, ack: 2, dataOffset: 5, flags: 0x12, window: 100, checksum: 0, urgentPointer: 0, options: '' }],
+  [
+    6,
+    {
+      kind: 'tcp',
+      srcPort: 40000,
+      dstPort: 443,
+      seq: 1,
+      ack: 2,
+      dataOffset: 5,
+      flags: 0x12,
+      window: 100,
+      checksum: 0,
+      urgentPointer: 0,
+      options: '',
+    },
+  ],
   [17, { kind: 'udp', srcPort: 5353, dstPort: 5353, length: 20, checksum: 0 }],
   [136, { kind: 'udplite', srcPort: 1, dstPort: 2, length: 8, checksum: 0 }],
   [1, { kind: 'icmp', type: 0, code: 0, checksum: 0, id: 1, sequence: 1 }],
@@ -112,10 +133,20 @@ export function sampleRecords(): PacketRecord[] {
   recs.push(record({}, { family: 0, decodeError: 'nflog.bad' }));
   recs.push(
     record(
-      { network: { kind: 'arp', hardwareType: 1, protocolType: 0x800, hardwareLength: 6, protocolLength: 4, operation: 2, senderIp: '192.0.2.1', targetIp: '192.0.2.2' } },
+      {
+        network: {
+          kind: 'arp',
+          hardwareType: 1,
+          protocolType: 0x800,
+          hardwareLength: 6,
+          protocolLength: 4,
+          operation: 2,
+          senderIp: '192.0.2.1',
+          targetIp: '192.0.2.2',
+        },
+      },
       { family: 3, hook: 1, prefix: 'ARP ACCEPT' },
     ),
   );
   return recs;
 }
-

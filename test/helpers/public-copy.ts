@@ -16,7 +16,13 @@ export function publicPackage(): string {
   fs.chmodSync(dir, 0o755);
   // The package's runtime dependencies come along (none of them has dependencies of its own).
   const dependencies = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).dependencies ?? {});
-  const parts = ['package.json', 'dist', 'build/Release/netfilter_collector.node', 'prebuilds', ...dependencies.map((d) => `node_modules/${d}`)];
+  const parts = [
+    'package.json',
+    'dist',
+    'build/Release/netfilter_collector.node',
+    'prebuilds',
+    ...dependencies.map((d) => `node_modules/${d}`),
+  ];
   for (const part of parts) {
     const from = path.join(ROOT, part);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, part), { recursive: true });

@@ -28,9 +28,13 @@ describeKernel('netfilter-collector --conntrack on the real kernel', () => {
   });
 
   it('one NEW and one DESTROY document per connection, with the NAT view, counters and duration', async () => {
-    const child = spawn(process.execPath, [CLI, '--conntrack', 'new,destroy', '--netns', lab.name('router'), '--ct-enable-sysctls', '--max-events', '6', '--stats'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, '--conntrack', 'new,destroy', '--netns', lab.name('router'), '--ct-enable-sysctls', '--max-events', '6', '--stats'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,7 +52,10 @@ describeKernel('netfilter-collector --conntrack on the real kernel', () => {
     expect(stderr).not.toMatch(/netfilter-collector:/);
     expect(code).toBe(0);
 
-    const docs = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const docs = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(docs).toHaveLength(6);
     expect(docs.filter((d) => d.event.action === 'flow-new')).toHaveLength(3);
     const ends = docs.filter((d) => d.event.action === 'flow-destroy');

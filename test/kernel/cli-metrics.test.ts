@@ -121,7 +121,7 @@ describeKernel('--metrics: Prometheus exposition, promtool and a Prometheus serv
       'Prometheus to scrape the collector',
       async () => {
         const res = await get(query);
-        if (!res || res.status !== 200) return undefined;
+        if (res?.status !== 200) return undefined;
         const result = (JSON.parse(res.body) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
         return result.length > 0 ? Number(result[0].value[1]) : undefined;
       },

@@ -60,7 +60,10 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
   beforeAll(() => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
     ns = lab.addNamespace('a');
-    lab.nft('a', `table inet out { chain o { type filter hook output priority 0; udp dport ${PORT} log prefix "OUT-TEST " group ${GROUP}; }; }`);
+    lab.nft(
+      'a',
+      `table inet out { chain o { type filter hook output priority 0; udp dport ${PORT} log prefix "OUT-TEST " group ${GROUP}; }; }`,
+    );
   });
   afterAll(() => {
     lab.destroy();
@@ -70,7 +73,20 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
   it('writes an NFLOG pcap that tcpdump reads, and --read gives back the records it collected', async () => {
     const pcap = path.join(dir, 'live.pcap');
     const live = path.join(dir, 'live.ndjson');
-    const run = await start(['--nflog', String(GROUP), '--netns', ns, '--write-pcap', pcap, '--output', live, '--format', 'record', '--max-events', '4']);
+    const run = await start([
+      '--nflog',
+      String(GROUP),
+      '--netns',
+      ns,
+      '--write-pcap',
+      pcap,
+      '--output',
+      live,
+      '--format',
+      'record',
+      '--max-events',
+      '4',
+    ]);
     sendUdp(lab, 'a', '127.0.0.1', PORT, 4, 20, { srcPort: 47001 });
     expect(await run.exited).toBe(0);
 
@@ -107,7 +123,10 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
       sendUdp(lab, 'a', '127.0.0.1', PORT, 3, 20);
       expect(await run.exited).toBe(0);
       await until(() => received.split('\n').length > 3);
-      const docs = received.trim().split('\n').map((l) => JSON.parse(l));
+      const docs = received
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(docs).toHaveLength(3);
       for (const doc of docs) expect(doc.event.original ?? doc.netfilter.prefix).toBeDefined();
       const stats = JSON.parse(run.stderr().trim().split('\n').pop()!);
@@ -126,7 +145,17 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     });
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     try {
-      const run = await start(['--nflog', String(GROUP), '--netns', ns, '--output', `unix:${socketPath}`, '--output-queue', String(256 * 1024), '--stats']);
+      const run = await start([
+        '--nflog',
+        String(GROUP),
+        '--netns',
+        ns,
+        '--output',
+        `unix:${socketPath}`,
+        '--output-queue',
+        String(256 * 1024),
+        '--stats',
+      ]);
       // About 20 MB of ECS lines: far beyond the socket buffers and the 256 KiB queue.
       sendUdp(lab, 'a', '127.0.0.1', PORT, 20_000, 20);
       await sleep(1500);
@@ -184,10 +213,21 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     expect(lines.log).toMatch(
       /^OUT-TEST IN= OUT=lo SRC=127\.0\.0\.1 DST=127\.0\.0\.1 LEN=48 TOS=0x00 PREC=0x00 TTL=64 ID=\d+ DF PROTO=UDP SPT=47002 DPT=7400 LEN=28 UID=4242 GID=4243 \n$/,
     );
-    expect(lines.logemu).toMatch(/^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gw1 OUT-TEST  IN= OUT=lo MAC= SRC=127\.0\.0\.1 DST=127\.0\.0\.1 LEN=48 TOS=00 PREC=0x00 TTL=64 ID=\d+ DF PROTO=UDP SPT=47002 DPT=7400 LEN=28 UID=4242 GID=4243 MARK=0x0 \n$/);
+    expect(lines.logemu).toMatch(
+      /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d gw1 OUT-TEST {2}IN= OUT=lo MAC= SRC=127\.0\.0\.1 DST=127\.0\.0\.1 LEN=48 TOS=00 PREC=0x00 TTL=64 ID=\d+ DF PROTO=UDP SPT=47002 DPT=7400 LEN=28 UID=4242 GID=4243 MARK=0x0 \n$/,
+    );
     // (ulogd writes its own space after the prefix and one after MARK=: logemu.test.ts checks this against ulogd itself.)
     const ulogd = JSON.parse(lines.ulogd);
-    expect(ulogd).toMatchObject({ 'oob.prefix': 'OUT-TEST ', 'oob.uid': 4242, 'oob.gid': 4243, src_ip: '127.0.0.1', dest_ip: '127.0.0.1', 'src_port': 47002, 'dest_port': PORT, 'oob.out': 'lo' });
+    expect(ulogd).toMatchObject({
+      'oob.prefix': 'OUT-TEST ',
+      'oob.uid': 4242,
+      'oob.gid': 4243,
+      src_ip: '127.0.0.1',
+      dest_ip: '127.0.0.1',
+      src_port: 47002,
+      dest_port: PORT,
+      'oob.out': 'lo',
+    });
   });
 
   it('--user drops to an unprivileged user once bound, and collection goes on', async () => {
@@ -200,7 +240,10 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     sendUdp(lab, 'a', '127.0.0.1', PORT, 3, 20);
     expect(await run.exited).toBe(0);
     expect(run.stdout().trim().split('\n')).toHaveLength(3);
-    const refused = spawnSync(process.execPath, [CLI, '--nflog', String(GROUP + 1), '--netns', ns, '--user', 'no-such-user-nfc'], { encoding: 'utf8', timeout: 10_000 });
+    const refused = spawnSync(process.execPath, [CLI, '--nflog', String(GROUP + 1), '--netns', ns, '--user', 'no-such-user-nfc'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/unknown user 'no-such-user-nfc'/);
   });
@@ -213,8 +256,13 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     await sleep(400);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
-    const progress = run.stderr().split('\n').filter((l) => l.includes('events/s'));
+    const progress = run
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('events/s'));
     expect(progress.length, run.stderr()).toBeGreaterThanOrEqual(2);
-    expect(progress.at(-1), run.stderr()).toMatch(/^netfilter-collector: \d+s [\d.]+k? events\/s, 50 total, lost 0 \(\+0\), output dropped 0, queued 0 B, ring /);
+    expect(progress.at(-1), run.stderr()).toMatch(
+      /^netfilter-collector: \d+s [\d.]+k? events\/s, 50 total, lost 0 \(\+0\), output dropped 0, queued 0 B, ring /,
+    );
   });
 });

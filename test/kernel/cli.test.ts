@@ -64,7 +64,10 @@ describeKernel('the netfilter-collector command', () => {
         }
       }`,
     );
-    lab.nft('a', 'table inet cli { chain out { type filter hook output priority 0; udp dport 7000 log prefix "IPTABLES: ACCEPT " group 31; }; }');
+    lab.nft(
+      'a',
+      'table inet cli { chain out { type filter hook output priority 0; udp dport 7000 log prefix "IPTABLES: ACCEPT " group 31; }; }',
+    );
   });
   afterAll(() => lab.destroy());
 
@@ -101,7 +104,10 @@ describeKernel('the netfilter-collector command', () => {
       ping(lab, 'a', 'fd55:1::2');
     });
     expect(run.code).toBe(0);
-    const docs = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const docs = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(docs).toHaveLength(3);
     const ifindex = String(lab.ifindex('b', 'cli-b'));
     for (const doc of docs) {
@@ -115,7 +121,9 @@ describeKernel('the netfilter-collector command', () => {
     expect(udp.destination).toMatchObject({ ip: '10.55.1.2', port: 7001 });
     expect(udp.network).toMatchObject({ transport: 'udp', type: 'ipv4', iana_number: '17' });
     expect(udp.event).toMatchObject({ action: 'drop', type: ['connection', 'denied'] });
-    expect(udp.network.community_id).toBe(communityId({ srcIp: '10.55.1.1', dstIp: '10.55.1.2', protocol: 17, srcPort: 46001, dstPort: 7001 }));
+    expect(udp.network.community_id).toBe(
+      communityId({ srcIp: '10.55.1.1', dstIp: '10.55.1.2', protocol: 17, srcPort: 46001, dstPort: 7001 }),
+    );
     expect(tcp.source.ip).toBe('fd55:1::1');
     expect(tcp.destination).toMatchObject({ ip: 'fd55:1::2', port: 7002 });
     expect(tcp.network).toMatchObject({ transport: 'tcp', type: 'ipv6' });
@@ -125,7 +133,9 @@ describeKernel('the netfilter-collector command', () => {
     );
     expect(icmp6.network).toMatchObject({ transport: 'ipv6-icmp', type: 'ipv6' });
     expect(icmp6.event).toMatchObject({ action: 'accept' });
-    expect(icmp6.network.community_id).toBe(communityId({ srcIp: 'fd55:1::1', dstIp: 'fd55:1::2', protocol: 58, icmpType: 128, icmpCode: 0 }));
+    expect(icmp6.network.community_id).toBe(
+      communityId({ srcIp: 'fd55:1::1', dstIp: 'fd55:1::2', protocol: 58, icmpType: 128, icmpCode: 0 }),
+    );
   });
 
   it('exits after --idle-exit without events once the first has arrived', async () => {
@@ -135,7 +145,10 @@ describeKernel('the netfilter-collector command', () => {
     );
     expect(run.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(2);
     expect(records[0]).toMatchObject({ kind: 'packet', group: 31, prefix: 'IPTABLES: ACCEPT ' });
   });

@@ -11,7 +11,14 @@ import type { FlowRecord } from '../../src/records';
 import { describeKernel } from './kernel-env';
 import { Gatherer } from './gather';
 
-const { client4: CLIENT4, routerOut4: ROUTER_OUT4, server4: SERVER4, client6: CLIENT6, routerOut6: ROUTER_OUT6, server6: SERVER6 } = GATEWAY;
+const {
+  client4: CLIENT4,
+  routerOut4: ROUTER_OUT4,
+  server4: SERVER4,
+  client6: CLIENT6,
+  routerOut6: ROUTER_OUT6,
+  server6: SERVER6,
+} = GATEWAY;
 
 function flows(g: Gatherer): FlowRecord[] {
   return g.records.filter((r): r is FlowRecord => r.kind === 'flow');
@@ -70,7 +77,12 @@ describeKernel('conntrack flows on the real kernel', () => {
       original: { src: CLIENT4, dst: SERVER4, srcPort: tcpPort, dstPort: 5000 },
       reply: { src: SERVER4, dst: ROUTER_OUT4, srcPort: 5000 },
     });
-    expect(tcpNew[0].nat?.source).toEqual({ ip: CLIENT4, port: tcpPort, translatedIp: ROUTER_OUT4, translatedPort: tcpNew[0].reply!.dstPort });
+    expect(tcpNew[0].nat?.source).toEqual({
+      ip: CLIENT4,
+      port: tcpPort,
+      translatedIp: ROUTER_OUT4,
+      translatedPort: tcpNew[0].reply!.dstPort,
+    });
     expect(tcpNew[0].nat?.destination).toBeUndefined();
     const tcpEnd = find(all, 'destroy', (f) => f.id === tcpNew[0].id);
     expect(tcpEnd).toHaveLength(1);
@@ -210,7 +222,10 @@ describeKernel('conntrack options on the real kernel', () => {
       expect(dumped.every((f) => f.original?.protocol === 17)).toBe(true);
       if (!complete) {
         // Diagnostics for the known bug (see the closing notes), not a failure.
-        console.log('resync incomplete:', JSON.stringify({ stats: collector.stats(), native: collector.nativeStats(), gaps: gaps.filter((x) => x.reason !== 'enobufs') }));
+        console.log(
+          'resync incomplete:',
+          JSON.stringify({ stats: collector.stats(), native: collector.nativeStats(), gaps: gaps.filter((x) => x.reason !== 'enobufs') }),
+        );
       } else {
         const ports = new Set(dumped.map((f) => f.original?.dstPort));
         for (let port = 30000; port < 50000; port++) expect(ports.has(port)).toBe(true);

@@ -116,8 +116,12 @@ describeKernel('netfilter-collector demo on the real kernel', () => {
     }
     const { client4, server4, routerIn4, routerOut4, server6, forwardedPort } = GATEWAY;
     const tcpTo = (p: PacketRecord, dst: string, port: number): boolean =>
-      p.packet.network?.kind !== 'arp' && p.packet.network?.dst === dst && p.packet.transport?.kind === 'tcp' && p.packet.transport.dstPort === port;
-    const one = (prefix: string, pred: (p: PacketRecord) => boolean): PacketRecord[] => packets.filter((p) => p.prefix === prefix && pred(p));
+      p.packet.network?.kind !== 'arp' &&
+      p.packet.network?.dst === dst &&
+      p.packet.transport?.kind === 'tcp' &&
+      p.packet.transport.dstPort === port;
+    const one = (prefix: string, pred: (p: PacketRecord) => boolean): PacketRecord[] =>
+      packets.filter((p) => p.prefix === prefix && pred(p));
 
     // Each rule logged the traffic meant for it, on the router's interfaces.
     expect(one('[DM-D] ', (p) => tcpTo(p, server4, 81))).toHaveLength(1);
@@ -171,7 +175,9 @@ describeKernel('netfilter-collector demo on the real kernel', () => {
     expect(Date.now() - interruptedAt).toBeLessThan(5000);
     expect(code, demo.stderr()).toBe(130);
     expect(labNamespaces(pid)).toEqual([]);
-    expect(demo.stdout()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}accept {2}\[DM-A\] +in=r0 out=r1 +tcp +10\.60\.1\.2:\d+ → 10\.60\.2\.2:80 SYN {2}\(group 2 LOG_AND_\*\)$/m);
+    expect(demo.stdout()).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} {2}accept {2}\[DM-A\] +in=r0 out=r1 +tcp +10\.60\.1\.2:\d+ → 10\.60\.2\.2:80 SYN {2}\(group 2 LOG_AND_\*\)$/m,
+    );
     expect(demo.stdout()).toContain('Summary:');
     expect(demo.stdout()).toContain('The lab is removed');
     expect(demo.stdout()).not.toContain('Expected events did not arrive');
@@ -189,11 +195,15 @@ describeKernel('netfilter-collector demo on the real kernel', () => {
     killed.child.kill('SIGKILL');
     await killed.exited;
     expect(labNamespaces(killedPid)).toHaveLength(3);
-    const servers = left.flatMap((name) => spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').map(Number)).filter((p) => p > 0);
+    const servers = left
+      .flatMap((name) => spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').map(Number))
+      .filter((p) => p > 0);
     expect(servers.length).toBeGreaterThanOrEqual(3);
 
     const next = startDemo([]);
-    expect(await until(() => next.stdout().includes('removed a lab left by an earlier run'), 20_000), next.stdout() + next.stderr()).toBe(true);
+    expect(await until(() => next.stdout().includes('removed a lab left by an earlier run'), 20_000), next.stdout() + next.stderr()).toBe(
+      true,
+    );
     for (const name of left) expect(next.stdout()).toContain(name);
     expect(labNamespaces(killedPid)).toEqual([]);
     expect(await until(() => servers.every((p) => !alive(p)), 2000)).toBe(true);

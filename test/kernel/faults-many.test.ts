@@ -93,7 +93,10 @@ describeKernel('several collectors in one process', () => {
       sendUdp(lab, 'b', '127.0.0.1', 7301, 2);
       const got = (await Promise.all(results)) as unknown as WorkerResult[];
       expect(got).toEqual(specs.map((s) => ({ packets: s.expected, groups: [s.group], delivered: s.expected })));
-      const codes = await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(() => resolve('workers did not exit'), 10_000))]);
+      const codes = await Promise.race([
+        Promise.all(exits),
+        new Promise((resolve) => setTimeout(() => resolve('workers did not exit'), 10_000)),
+      ]);
       // Each worker closed its collector and then ended by itself: nothing kept its loop alive.
       expect(codes).toEqual([0, 0, 0]);
     } finally {

@@ -33,8 +33,8 @@ const SENDER_INPUT_CASES: Record<string, string> = {
   'icmp6-unreach': 'icmpv6 type destination-unreachable',
 };
 const SENDER_OUTPUT_CASES: Record<string, string> = {
-  'uid4': 'meta nfproto ipv4 meta skuid 4243 udp dport 7004',
-  'uid6': 'meta nfproto ipv6 meta skuid 4243 udp dport 7004',
+  uid4: 'meta nfproto ipv4 meta skuid 4243 udp dport 7004',
+  uid6: 'meta nfproto ipv6 meta skuid 4243 udp dport 7004',
 };
 
 function rule(match: string, name: string, group: number): string {
@@ -55,12 +55,7 @@ describeKernel('the LOG line against the kernel', () => {
   let sender: Gatherer | undefined;
   const kernelLines: string[] = [];
 
-  const allCases = [
-    ...CRAFTED_CASES,
-    ...Object.keys(INPUT_CASES),
-    ...Object.keys(SENDER_INPUT_CASES),
-    ...Object.keys(SENDER_OUTPUT_CASES),
-  ];
+  const allCases = [...CRAFTED_CASES, ...Object.keys(INPUT_CASES), ...Object.keys(SENDER_INPUT_CASES), ...Object.keys(SENDER_OUTPUT_CASES)];
 
   beforeAll(() => {
     oldLogAllNetns = setLogAllNetns('1');
@@ -77,7 +72,10 @@ describeKernel('the LOG line against the kernel', () => {
     const crafted: Record<string, string> = {};
     for (const c of CRAFTED_CASES) crafted[c] = CRAFTED_MATCH[c];
     lab.nft('b', `table inet nfcll {\n${chain('pre', 'prerouting', -450, crafted, 41)}\n${chain('in', 'input', 0, INPUT_CASES, 41)}\n}`);
-    lab.nft('a', `table inet nfcll {\n${chain('in', 'input', 0, SENDER_INPUT_CASES, 42)}\n${chain('out', 'output', 0, SENDER_OUTPUT_CASES, 42)}\n}`);
+    lab.nft(
+      'a',
+      `table inet nfcll {\n${chain('in', 'input', 0, SENDER_INPUT_CASES, 42)}\n${chain('out', 'output', 0, SENDER_OUTPUT_CASES, 42)}\n}`,
+    );
     receiver = new Gatherer(createCollector({ nflog: [41], netns: lab.name('b') }));
     sender = new Gatherer(createCollector({ nflog: [42], netns: lab.name('a') }));
   });
@@ -137,7 +135,7 @@ describeKernel('the LOG line against the kernel', () => {
         compared += 2;
       }
     }
-    if (process.env.LOGLINE_DUMP) console.log(kernelLines.join("\n"));
+    if (process.env.LOGLINE_DUMP) console.log(kernelLines.join('\n'));
     expect(compared).toBeGreaterThanOrEqual(allCases.length * 2);
   }, 60_000);
 });

@@ -33,7 +33,7 @@ const RECEIVER_INPUT: Record<string, string> = {
   'tcp4-syn': 'meta nfproto ipv4 tcp dport 7001',
   'tcp6-syn': 'meta nfproto ipv6 tcp dport 7001',
   'udp4-mark': 'meta nfproto ipv4 udp dport 7002 meta mark set 0x2a',
-  'udp6': 'meta nfproto ipv6 udp dport 7002',
+  udp6: 'meta nfproto ipv6 udp dport 7002',
   'icmp4-echo': 'icmp type echo-request',
   'icmp6-echo': 'icmpv6 type echo-request',
 };
@@ -102,8 +102,14 @@ describeKernel('the LOGEMU line against ulogd2', () => {
     ping(lab, 'a', B.v6);
     const crafted: Record<string, string> = {};
     for (const c of CRAFTED_CASES) crafted[c] = CRAFTED_MATCH[c];
-    lab.nft('b', `table inet nfcle {\n${chain('pre', 'prerouting', -450, crafted, [51, 52])}\n${chain('in', 'input', 0, RECEIVER_INPUT, [51, 52])}\n}`);
-    lab.nft('a', `table inet nfcle {\n${chain('in', 'input', 0, SENDER_INPUT, [53, 54])}\n${chain('out', 'output', 0, SENDER_OUTPUT, [53, 54])}\n}`);
+    lab.nft(
+      'b',
+      `table inet nfcle {\n${chain('pre', 'prerouting', -450, crafted, [51, 52])}\n${chain('in', 'input', 0, RECEIVER_INPUT, [51, 52])}\n}`,
+    );
+    lab.nft(
+      'a',
+      `table inet nfcle {\n${chain('in', 'input', 0, SENDER_INPUT, [53, 54])}\n${chain('out', 'output', 0, SENDER_OUTPUT, [53, 54])}\n}`,
+    );
     fs.mkdirSync(path.join(dir, 'b'));
     fs.mkdirSync(path.join(dir, 'a'));
     ulogds.push(startUlogd(lab, 'b', 51, path.join(dir, 'b')), startUlogd(lab, 'a', 53, path.join(dir, 'a')));
@@ -129,7 +135,12 @@ describeKernel('the LOGEMU line against ulogd2', () => {
   const ulogdLines = (): string[] =>
     ['a', 'b'].flatMap((ns) => {
       const file = path.join(dir, ns, 'emu.log');
-      return fs.existsSync(file) ? fs.readFileSync(file, 'latin1').split('\n').filter((l) => l.includes(TAG)) : [];
+      return fs.existsSync(file)
+        ? fs
+            .readFileSync(file, 'latin1')
+            .split('\n')
+            .filter((l) => l.includes(TAG))
+        : [];
     });
   const records = (): PacketRecord[] => [...(receiver?.packets() ?? []), ...(sender?.packets() ?? [])];
   const host = os.hostname();
@@ -155,10 +166,11 @@ describeKernel('the LOGEMU line against ulogd2', () => {
       lines: ulogdLines().filter((l) => l.slice(headerLength).startsWith(TAG + name + ' ')),
     });
     const ok = await receiver!.until(
-      () => cases.every((name) => {
-        const { recs, lines } = ofCase(name);
-        return recs.length > 0 && lines.length === recs.length;
-      }),
+      () =>
+        cases.every((name) => {
+          const { recs, lines } = ofCase(name);
+          return recs.length > 0 && lines.length === recs.length;
+        }),
       15_000,
     );
     expect(cases.filter((name) => ofCase(name).recs.length === 0)).toEqual([]);

@@ -7,7 +7,6 @@
 import { it, expect, beforeAll, beforeEach, afterAll } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadNative, type NativeConntrackOptions, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_RTNL } from '../../src/ring/layout';
@@ -310,7 +309,9 @@ describeKernel('native reader: conntrack (real kernel, netns)', () => {
 
   it('filters events and the dump by conntrack mark', async () => {
     await sendUdp(ports(32000, 10)); // 32000-32004 marked
-    const c = new Consumer(conntrack({ dump: true, filter: { protocols: [], sources: [], destinations: [], mark: { value: MARK, mask: 0xff } } }));
+    const c = new Consumer(
+      conntrack({ dump: true, filter: { protocols: [], sources: [], destinations: [], mark: { value: MARK, mask: 0xff } } }),
+    );
     try {
       expect(await until(() => c.dumpsDone === 1, 10_000)).toBe(true);
       expect(c.dumpEntries).toBe(5);

@@ -5,7 +5,6 @@
 import { it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { loadNative, type NativeNflogGroup, type NativeReader, type NativeReaderOptions } from '../../src/native';
 import { FLAG_ENOBUFS, SOURCE_NFLOG, SOURCE_RTNL } from '../../src/ring/layout';

@@ -39,7 +39,21 @@ describeKernel('NFLOG on the real kernel', () => {
       }`,
     );
     for (const tool of ['iptables', 'ip6tables']) {
-      lab.exec('b', tool, ['-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', '5002', '-j', 'NFLOG', '--nflog-group', '12', '--nflog-prefix', 'IPTABLES: DROP']);
+      lab.exec('b', tool, [
+        '-A',
+        'INPUT',
+        '-p',
+        'tcp',
+        '--syn',
+        '--dport',
+        '5002',
+        '-j',
+        'NFLOG',
+        '--nflog-group',
+        '12',
+        '--nflog-prefix',
+        'IPTABLES: DROP',
+      ]);
     }
     lab.nft(
       'a',
@@ -119,12 +133,11 @@ describeKernel('NFLOG on the real kernel', () => {
 
     // Sequence numbers of each group start at 0 and have no holes.
     for (const group of [11, 12]) {
-      expect(packets.filter((p) => p.group === group).map((p) => p.seq)).toEqual(
-        packets.filter((p) => p.group === group).map((_, i) => i),
-      );
+      expect(packets.filter((p) => p.group === group).map((p) => p.seq)).toEqual(packets.filter((p) => p.group === group).map((_, i) => i));
     }
 
     // The same packets as ECS documents.
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the document as its JSON reader would
     const doc = packetToEcs(udp4) as Record<string, any>;
     expect(doc.source).toMatchObject({ ip: '10.77.1.1', port: 40001, bytes: 60 });
     expect(doc.destination).toMatchObject({ ip: '10.77.1.2', port: 5001 });
@@ -138,6 +151,7 @@ describeKernel('NFLOG on the real kernel', () => {
     expect(doc.event).toMatchObject({ action: 'accept' });
     expect(doc.event.type).toContain('allowed');
     expect(doc.rule.name).toBe('UDP-IN ACCEPT');
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the document as its JSON reader would
     const tcpDoc = packetToEcs(tcp4) as Record<string, any>;
     expect(tcpDoc.event).toMatchObject({ action: 'drop' });
     expect(tcpDoc.event.type).toContain('denied');

@@ -68,7 +68,10 @@ describeKernel('the packed package, installed into a new project', () => {
     ok(sh('npm', ['install', tarball], { cwd: project }), 'npm install');
     ok(sh('npm', ['install', '--ignore-scripts', tarball], { cwd: bare }), 'npm install --ignore-scripts');
     lab.addNamespace('a');
-    lab.nft('a', 'table inet pkg { chain out { type filter hook output priority 0; udp dport 7300 log prefix "IPTABLES: DROP " group 17; }; }');
+    lab.nft(
+      'a',
+      'table inet pkg { chain out { type filter hook output priority 0; udp dport 7300 log prefix "IPTABLES: DROP " group 17; }; }',
+    );
   }, 600_000);
   afterAll(() => {
     lab.destroy();
@@ -95,8 +98,17 @@ describeKernel('the packed package, installed into a new project', () => {
     }
     const header = ok(sh('readelf', ['-h', arm]), 'readelf -h');
     expect(header).toMatch(/Machine:\s+AArch64/);
-    const needed = [...ok(sh('readelf', ['-d', arm]), 'readelf -d').matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
-    expect(needed.sort()).toEqual(['libc.so.6', 'libgcc_s.so.1', 'libmnl.so.0', 'libnetfilter_conntrack.so.3', 'libnetfilter_log.so.1', 'libstdc++.so.6']);
+    const needed = [...ok(sh('readelf', ['-d', arm]), 'readelf -d').matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map(
+      (m) => m[1],
+    );
+    expect(needed.sort()).toEqual([
+      'libc.so.6',
+      'libgcc_s.so.1',
+      'libmnl.so.0',
+      'libnetfilter_conntrack.so.3',
+      'libnetfilter_log.so.1',
+      'libstdc++.so.6',
+    ]);
   });
 
   it('loads the linux-arm64 prebuild in an arm64 Node.js (under qemu-user; when built, always in CI)', (ctx) => {
@@ -120,16 +132,33 @@ describeKernel('the packed package, installed into a new project', () => {
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
     for (const dir of [project, bare]) {
       const where = ok(
-        sh(process.execPath, ['-e', `const nc = require('netfilter-collector');
-          console.log(typeof nc.createCollector, require('node-gyp-build').resolve(require('path').dirname(require.resolve('netfilter-collector/package.json'))))`], { cwd: dir }),
+        sh(
+          process.execPath,
+          [
+            '-e',
+            `const nc = require('netfilter-collector');
+          console.log(typeof nc.createCollector, require('node-gyp-build').resolve(require('path').dirname(require.resolve('netfilter-collector/package.json'))))`,
+          ],
+          { cwd: dir },
+        ),
         'require',
       );
-      expect(where).toMatch(new RegExp(`^function .*/node_modules/netfilter-collector/prebuilds/linux-${process.arch}/netfilter-collector\\.glibc\\.node\\n$`));
+      expect(where).toMatch(
+        new RegExp(`^function .*/node_modules/netfilter-collector/prebuilds/linux-${process.arch}/netfilter-collector\\.glibc\\.node\\n$`),
+      );
     }
     const esm = ok(
-      sh(process.execPath, ['--input-type=module', '-e', `import { createCollector, packetToEcs } from 'netfilter-collector';
+      sh(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createCollector, packetToEcs } from 'netfilter-collector';
         import { decodePacket } from 'netfilter-collector/decode';
-        console.log(typeof createCollector, typeof packetToEcs, typeof decodePacket);`], { cwd: project }),
+        console.log(typeof createCollector, typeof packetToEcs, typeof decodePacket);`,
+        ],
+        { cwd: project },
+      ),
       'import',
     );
     expect(esm).toBe('function function function\n');
@@ -138,8 +167,21 @@ describeKernel('the packed package, installed into a new project', () => {
   it('typechecks a consumer under --strict --module nodenext', () => {
     fs.writeFileSync(path.join(project, 'consumer.ts'), CONSUMER_TS);
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-      '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), 'consumer.ts'];
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--typeRoots',
+      path.join(ROOT, 'node_modules', '@types'),
+      'consumer.ts',
+    ];
     ok(sh(process.execPath, [tsc, ...args], { cwd: project }), 'tsc');
     // And a consumer that misuses the API is refused (the check can fail).
     fs.writeFileSync(path.join(project, 'wrong.ts'), CONSUMER_TS.replace('{ group: 5 }', "{ group: 'five' }"));
@@ -153,8 +195,11 @@ describeKernel('the packed package, installed into a new project', () => {
     expect(help).toMatch(/--nflog/);
     const bin = path.join(project, 'node_modules', '.bin', 'netfilter-collector');
     const run = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(bin, ['--nflog', '17', '--netns', lab.name('a'), '--max-events', '1', '--format', 'ecs'],
-        { cwd: project, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(bin, ['--nflog', '17', '--netns', lab.name('a'), '--max-events', '1', '--format', 'ecs'], {
+        cwd: project,
+        env: ENV,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

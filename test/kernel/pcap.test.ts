@@ -185,7 +185,8 @@ describeKernel('NFLOG pcap against tcpdump', () => {
       expect(tcpdumpRead(name)).toEqual(fromA);
     }
     // Byte for byte, b.pcap's entries are the kernel's as tcpdump saved them (on a little-endian host).
-    if (os.endianness() === 'LE') expect(entriesWithoutGroupAndTime(fs.readFileSync(bFile))).toEqual(entriesWithoutGroupAndTime(fs.readFileSync(aFile)));
+    if (os.endianness() === 'LE')
+      expect(entriesWithoutGroupAndTime(fs.readFileSync(bFile))).toEqual(entriesWithoutGroupAndTime(fs.readFileSync(aFile)));
     if (process.env.PCAP_TEST_PRINT) console.log(fromA.join('\n'));
     expect(fromA[7]).toMatch(/fd31:1::2\.41004 > fd31:1::1\.5103: .*UDP, length 8/);
 

@@ -81,7 +81,10 @@ describeKernel('dropping privileges after the sockets are bound', () => {
     if (!fs.existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run build:ts (npm test does)`);
     lab.addNamespace('a');
     // The ct rule makes conntrack track the namespace's traffic.
-    lab.nft('a', `table inet priv { chain out { type filter hook output priority 0; ct state new counter; udp dport 6600 log group ${GROUP}; }; }`);
+    lab.nft(
+      'a',
+      `table inet priv { chain out { type filter hook output priority 0; ct state new counter; udp dport 6600 log group ${GROUP}; }; }`,
+    );
     child = new Child(spawn(process.execPath, [CHILD, lab.name('a'), String(GROUP), 'nobody'], { stdio: ['pipe', 'pipe', 'pipe'] }));
   });
   afterAll(() => {
@@ -140,9 +143,19 @@ const { dropPrivileges } = require(${JSON.stringify(path.join(publicPackage(), '
 const c = createCollector({ nflog: [67] });
 try { dropPrivileges({ user: 'nobody' }); console.log('dropped'); } catch (e) { console.log(e.message); } finally { c.close(); }`;
   const asNobody = (caps: string) => [
-    'ip', 'netns', 'exec', lab.name('a'),
-    'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`,
-    process.execPath, '-e', script(),
+    'ip',
+    'netns',
+    'exec',
+    lab.name('a'),
+    'setpriv',
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    `--inh-caps=${caps}`,
+    `--ambient-caps=${caps}`,
+    process.execPath,
+    '-e',
+    script(),
   ];
 
   beforeAll(() => {

@@ -199,7 +199,10 @@ describeKernel('every edge of a shipper accounted against the nft counter', () =
   it('conntrack: close() with nobody reading counts every NEW event (or its loss, from the socket drop counter)', async () => {
     const FLOWS = 3000;
     const FIRST = 30_000;
-    lab.nft('a', `table inet edgesct { chain out { type filter hook output priority 0; udp dport ${FIRST}-${FIRST + FLOWS - 1} ct state new counter; }; }`);
+    lab.nft(
+      'a',
+      `table inet edgesct { chain out { type filter hook output priority 0; udp dport ${FIRST}-${FIRST + FLOWS - 1} ct state new counter; }; }`,
+    );
     const counted = (): number => {
       const match = /counter packets (\d+)/.exec(lab.exec('a', 'nft', ['list', 'chain', 'inet', 'edgesct', 'out']));
       if (!match) throw new Error('no counter');
@@ -207,7 +210,13 @@ describeKernel('every edge of a shipper accounted against the nft counter', () =
     };
     const base = counted();
     // A 64 KiB socket: most events are dropped by the kernel and counted from the socket's drop counter.
-    const collector = createCollector({ netns: lab.name('a'), conntrack: { events: ['new'] }, ringSize: 1 << 20, socketBuffer: 64 * 1024, interfaceNames: false });
+    const collector = createCollector({
+      netns: lab.name('a'),
+      conntrack: { events: ['new'] },
+      ringSize: 1 << 20,
+      socketBuffer: 64 * 1024,
+      interfaceNames: false,
+    });
     current = collector;
     // One datagram to each of FLOWS ports: FLOWS new flows, bounded in time.
     const sender = `const s = require('node:dgram').createSocket('udp4'); let n = 0;
@@ -218,7 +227,10 @@ describeKernel('every edge of a shipper accounted against the nft counter', () =
     await collector.close();
     const s = collector.stats();
     const kernel = counted() - base;
-    console.log('conntrack close early:', JSON.stringify({ flows: kernel, delivered: s.delivered, lost: s.lost, uncounted: s.lossUncounted }));
+    console.log(
+      'conntrack close early:',
+      JSON.stringify({ flows: kernel, delivered: s.delivered, lost: s.lost, uncounted: s.lossUncounted }),
+    );
     expect(kernel).toBe(FLOWS);
     expect(s.discarded).toBe(s.delivered);
     expectAccounted(s, kernel);

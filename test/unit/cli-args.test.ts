@@ -6,7 +6,8 @@ import { ProgressLine } from '../../src/cli/progress';
 describe('parseArgs: formats, outputs and captures', () => {
   it('takes every format and the kernel log flags', () => {
     // ipfix exports conntrack flows only (test/unit/ipfix/cli-args.test.ts).
-    for (const format of OUTPUT_FORMATS.filter((f) => f !== 'ipfix')) expect(parseArgs(['--nflog', '1', '--format', format]).format).toBe(format);
+    for (const format of OUTPUT_FORMATS.filter((f) => f !== 'ipfix'))
+      expect(parseArgs(['--nflog', '1', '--format', format]).format).toBe(format);
     expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'tcpseq,uid']).logFlags).toEqual(['tcpseq', 'uid']);
     expect(parseArgs(['--nflog', '1', '--format', 'log', '--log-flags', 'all']).logFlags).toEqual([
       'tcpseq',

@@ -15,7 +15,10 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('parsing', () => {
   it('INDEX=NAME lists', () => {
-    expect([...parseInterfaceNames('2=eth0,10=wlan0')]).toEqual([[2, 'eth0'], [10, 'wlan0']]);
+    expect([...parseInterfaceNames('2=eth0,10=wlan0')]).toEqual([
+      [2, 'eth0'],
+      [10, 'wlan0'],
+    ]);
     expect([...parseInterfaceNames(' 3 = br-lan , ')]).toEqual([[3, 'br-lan']]);
     expect(() => parseInterfaceNames('eth0')).toThrow("'eth0' is not INDEX=NAME");
     expect(() => parseInterfaceNames('0=lo')).toThrow("'0' is not an interface index");
@@ -45,7 +48,13 @@ describe('parsing', () => {
       '7=wg0   # a tunnel',
       '',
     ].join('\n');
-    expect([...parseInterfaceNamesFile(ipLink, 'names')]).toEqual([[1, 'lo'], [2, 'eth0'], [5, 'eth0.10'], [6, 'wan0'], [7, 'wg0']]);
+    expect([...parseInterfaceNamesFile(ipLink, 'names')]).toEqual([
+      [1, 'lo'],
+      [2, 'eth0'],
+      [5, 'eth0.10'],
+      [6, 'wan0'],
+      [7, 'wg0'],
+    ]);
     expect(() => parseInterfaceNamesFile('2=eth0\nnonsense here too\n', 'names')).toThrow("names:2: 'nonsense here too' is not INDEX=NAME");
   });
 
@@ -53,9 +62,14 @@ describe('parsing', () => {
     const file = path.join(work, 'names');
     fs.writeFileSync(file, '10 wlan0\n');
     const args = parseArgs(['--read', CAPTURE, '--interface-names', '6=eth0', '--interface-names-file', file]);
-    expect([...args.interfaceNames!]).toEqual([[6, 'eth0'], [10, 'wlan0']]);
+    expect([...args.interfaceNames!]).toEqual([
+      [6, 'eth0'],
+      [10, 'wlan0'],
+    ]);
     expect(() => parseArgs(['--nflog', '1', '--interface-names', '6=eth0'])).toThrow(/names the interfaces of a capture \(--read\)/);
-    expect(() => parseArgs(['--read', CAPTURE, '--interface-names-file', path.join(work, 'absent')])).toThrow(/cannot read .*absent: no such file/);
+    expect(() => parseArgs(['--read', CAPTURE, '--interface-names-file', path.join(work, 'absent')])).toThrow(
+      /cannot read .*absent: no such file/,
+    );
     expect(() => parseArgs(['--read', CAPTURE, '--interface-names', '6=eth0', '--interface-names', '6=eth1'])).toThrow(/index 6 is both/);
   });
 });
@@ -86,10 +100,16 @@ describe('every format uses the names; an index without one is said', () => {
 
   it('logemu: the same', async () => {
     expect((await lines('logemu', [...NAMES, '--logemu-hostname', 'gw'])).map((l) => /IN=\S* OUT=\S* /.exec(l)![0])).toEqual([
-      'IN= OUT=wlan0 ', 'IN=wlan0 OUT= ', 'IN= OUT=eth0 ', 'IN=eth0 OUT= ',
+      'IN= OUT=wlan0 ',
+      'IN=wlan0 OUT= ',
+      'IN= OUT=eth0 ',
+      'IN=eth0 OUT= ',
     ]);
     expect((await lines('logemu', ['--logemu-hostname', 'gw'])).map((l) => /IN=\S* OUT=\S* /.exec(l)![0])).toEqual([
-      'IN= OUT=#10 ', 'IN=#10 OUT= ', 'IN= OUT=#6 ', 'IN=#6 OUT= ',
+      'IN= OUT=#10 ',
+      'IN=#10 OUT= ',
+      'IN= OUT=#6 ',
+      'IN=#6 OUT= ',
     ]);
   });
 
@@ -107,7 +127,10 @@ describe('every format uses the names; an index without one is said', () => {
   it('ulogd: oob.in/oob.out have the name; oob.ifindex_* the index either way', async () => {
     const named = (await lines('ulogd', NAMES)).map((l) => JSON.parse(l));
     expect(named.map((d) => [d['oob.in'], d['oob.out'], d['oob.ifindex_in'], d['oob.ifindex_out']])).toEqual([
-      ['', 'wlan0', undefined, 10], ['wlan0', '', 10, undefined], ['', 'eth0', undefined, 6], ['eth0', '', 6, undefined],
+      ['', 'wlan0', undefined, 10],
+      ['wlan0', '', 10, undefined],
+      ['', 'eth0', undefined, 6],
+      ['eth0', '', 6, undefined],
     ]);
     const unnamed = (await lines('ulogd')).map((l) => JSON.parse(l));
     expect(unnamed[0]['oob.ifindex_out']).toBe(10);
@@ -116,7 +139,12 @@ describe('every format uses the names; an index without one is said', () => {
 
   it('record: inInterface/outInterface', async () => {
     const named = (await lines('record', NAMES)).map((l) => JSON.parse(l));
-    expect(named.map((r) => [r.inInterface, r.outInterface])).toEqual([[undefined, 'wlan0'], ['wlan0', undefined], [undefined, 'eth0'], ['eth0', undefined]]);
+    expect(named.map((r) => [r.inInterface, r.outInterface])).toEqual([
+      [undefined, 'wlan0'],
+      ['wlan0', undefined],
+      [undefined, 'eth0'],
+      ['eth0', undefined],
+    ]);
     expect((await lines('record')).map((l) => JSON.parse(l).outInterface)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

@@ -7,10 +7,33 @@ import { attr, datagram, linkMessage, message, nested, nflogMessage, u16be, u32b
 
 /** IPv4 + UDP, 10.0.0.1:5000 -> 10.0.0.2:53, 4 bytes of data. */
 const UDP4 = [
-  0x45, 0x00, ...u16be(32), ...u16be(0x1234), 0x40, 0x00, 64, 17, 0, 0,
-  10, 0, 0, 1, 10, 0, 0, 2,
-  ...u16be(5000), ...u16be(53), ...u16be(12), 0, 0,
-  1, 2, 3, 4,
+  0x45,
+  0x00,
+  ...u16be(32),
+  ...u16be(0x1234),
+  0x40,
+  0x00,
+  64,
+  17,
+  0,
+  0,
+  10,
+  0,
+  0,
+  1,
+  10,
+  0,
+  0,
+  2,
+  ...u16be(5000),
+  ...u16be(53),
+  ...u16be(12),
+  0,
+  0,
+  1,
+  2,
+  3,
+  4,
 ];
 
 function decodeAll(decoder: DatagramDecoder, bytes: Uint8Array, view: DataView, source = SOURCE_NFLOG, flags = 0): CollectorRecord[] {
@@ -20,7 +43,13 @@ function decodeAll(decoder: DatagramDecoder, bytes: Uint8Array, view: DataView, 
 }
 
 function packetWithSeq(seq: number, group = 1): number[] {
-  return nflogMessage(group, 2, attr(C.NFULA_PACKET_HDR, [...u16be(0x0800), 3, 0]), attr(C.NFULA_SEQ, u32be(seq)), attr(C.NFULA_PAYLOAD, UDP4));
+  return nflogMessage(
+    group,
+    2,
+    attr(C.NFULA_PACKET_HDR, [...u16be(0x0800), 3, 0]),
+    attr(C.NFULA_SEQ, u32be(seq)),
+    attr(C.NFULA_PAYLOAD, UDP4),
+  );
 }
 
 describe('DatagramDecoder', () => {
@@ -178,10 +207,19 @@ describe('DatagramDecoder', () => {
 
   it('reports a conntrack dump that the kernel ended with an error; an ack (error 0) is no loss', () => {
     const decoder = new DatagramDecoder();
-    const errorAnswer = (errno: number): number[] => message(2, [...new Uint8Array(new Int32Array([-errno]).buffer), ...new Array(16).fill(0)]);
+    const errorAnswer = (errno: number): number[] =>
+      message(2, [...new Uint8Array(new Int32Array([-errno]).buffer), ...new Array(16).fill(0)]);
     const { bytes, view } = datagram(errorAnswer(16), errorAnswer(0));
     const records = decodeAll(decoder, bytes, view, SOURCE_CONNTRACK_DUMP);
-    expect(records).toEqual([expect.objectContaining({ kind: 'gap', source: 'conntrack', reason: 'dump-failed', count: null, detail: 'the kernel ended a table dump with errno 16' })]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        kind: 'gap',
+        source: 'conntrack',
+        reason: 'dump-failed',
+        count: null,
+        detail: 'the kernel ended a table dump with errno 16',
+      }),
+    ]);
   });
 
   it('counts the conntrack events the kernel dropped, from the count the reader thread writes', () => {

@@ -38,7 +38,8 @@ describe('fuzz oracles catch planted bugs', () => {
     const planted: Target = {
       ...netlink,
       run(bytes, length) {
-        for (let at = 0; at + 4 <= length; at++) if (bytes[at] === 17 && bytes[at + 1] === 0 && bytes[at + 2] === 0 && bytes[at + 3] === 0) throw new RangeError('planted');
+        for (let at = 0; at + 4 <= length; at++)
+          if (bytes[at] === 17 && bytes[at + 1] === 0 && bytes[at + 2] === 0 && bytes[at + 3] === 0) throw new RangeError('planted');
         return netlink.run(bytes, length);
       },
     };

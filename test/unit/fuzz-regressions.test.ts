@@ -24,9 +24,18 @@ describe('fuzz regressions', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-fuzz-regressions-'));
     try {
       const input = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
-      const file = saveRegression({ target: 'nflog', kind: 'crash', message: 'boom', signature: 'crash:boom', input, caseIndex: 7 }, 3, dir);
+      const file = saveRegression(
+        { target: 'nflog', kind: 'crash', message: 'boom', signature: 'crash:boom', input, caseIndex: 7 },
+        3,
+        dir,
+      );
       const loaded = loadRegressions(dir);
-      expect(loaded).toEqual([{ file: path.basename(file), regression: { target: 'nflog', kind: 'crash', message: 'boom', found: { seed: 3, caseIndex: 7 }, hex: 'deadbeef' } }]);
+      expect(loaded).toEqual([
+        {
+          file: path.basename(file),
+          regression: { target: 'nflog', kind: 'crash', message: 'boom', found: { seed: 3, caseIndex: 7 }, hex: 'deadbeef' },
+        },
+      ]);
       const failing: Target = {
         ...targetByName('nflog'),
         run: (bytes) => {
@@ -34,7 +43,10 @@ describe('fuzz regressions', () => {
           return { errors: [], outputSize: 0, records: 0, shapes: [] };
         },
       };
-      expect(replay(failing, new Uint8Array(Buffer.from(loaded[0].regression.hex, 'hex')))).toMatchObject({ kind: 'oracle', message: expect.stringContaining('0xde') });
+      expect(replay(failing, new Uint8Array(Buffer.from(loaded[0].regression.hex, 'hex')))).toMatchObject({
+        kind: 'oracle',
+        message: expect.stringContaining('0xde'),
+      });
       expect(replay(failing, new Uint8Array([1, 2, 3]))).toBeUndefined();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

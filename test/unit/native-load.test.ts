@@ -49,7 +49,9 @@ it('names the Debian package of a missing runtime library', () => {
     fs.rmSync(path.join(dir, 'libnetfilter_log.so.7'));
     const run = importWith({ NFC_ADDON_PATH: path.join(dir, 'addon.node') }, 'index.js');
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/a system library is missing: libnetfilter_log\.so\.7\. Install it with `apt-get install libnetfilter-log1`/);
+    expect(run.stderr).toMatch(
+      /a system library is missing: libnetfilter_log\.so\.7\. Install it with `apt-get install libnetfilter-log1`/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -17,7 +17,15 @@ describe('resolveOptions', () => {
 
   it('resolves conntrack options into the native ones', () => {
     const o = resolveOptions({
-      conntrack: { events: ['new', 'destroy'], protocols: ['tcp', 'udp', 132], sources: ['10.0.0.0/8', '2001:db8::1'], mark: 5, dump: true, enableSysctls: true, zone: 3 },
+      conntrack: {
+        events: ['new', 'destroy'],
+        protocols: ['tcp', 'udp', 132],
+        sources: ['10.0.0.0/8', '2001:db8::1'],
+        mark: 5,
+        dump: true,
+        enableSysctls: true,
+        zone: 3,
+      },
     });
     expect(o.groups).toEqual([]);
     expect(o.conntrack?.native).toEqual({
@@ -51,7 +59,9 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ conntrack: { protocols: ['quic'] } })).toThrow(/protocol 'quic' is not known/);
     for (const bad of ['10.0.0.0/33', '10.0.0.0/', '::1/129', 'not-an-address', '10.0.0/8', '10.0.0.0/08x', 42]) {
       expect(() => resolveOptions({ conntrack: { sources: [bad as string] } })).toThrow(/not an address or network/);
-      expect(() => resolveOptions({ conntrack: { destinations: [bad as string] } })).toThrow(/conntrack.destinations: .* is not an address or network/);
+      expect(() => resolveOptions({ conntrack: { destinations: [bad as string] } })).toThrow(
+        /conntrack.destinations: .* is not an address or network/,
+      );
     }
     expect(() => resolveOptions({ conntrack: { events: [] } })).toThrow(/events is empty/);
   });
@@ -59,10 +69,30 @@ describe('resolveOptions', () => {
 
 describe('parseArgs', () => {
   it('reads NFLOG and conntrack flags', () => {
-    const a = parseArgs(['--nflog', '1,2', '--conntrack', 'new,destroy', '--ct-proto', 'tcp', '--ct-src', '10.0.0.0/8,192.0.2.1', '--ct-mark', '0x10/0xff', '--ct-completed', '--label', '2=dmz']);
+    const a = parseArgs([
+      '--nflog',
+      '1,2',
+      '--conntrack',
+      'new,destroy',
+      '--ct-proto',
+      'tcp',
+      '--ct-src',
+      '10.0.0.0/8,192.0.2.1',
+      '--ct-mark',
+      '0x10/0xff',
+      '--ct-completed',
+      '--label',
+      '2=dmz',
+    ]);
     expect(a.nflog).toEqual([1, 2]);
     expect(a.labels.get(2)).toBe('dmz');
-    expect(a.conntrack).toMatchObject({ events: ['new', 'destroy'], protocols: ['tcp'], sources: ['10.0.0.0/8', '192.0.2.1'], mark: { value: 16, mask: 255 }, completed: true });
+    expect(a.conntrack).toMatchObject({
+      events: ['new', 'destroy'],
+      protocols: ['tcp'],
+      sources: ['10.0.0.0/8', '192.0.2.1'],
+      mark: { value: 16, mask: 255 },
+      completed: true,
+    });
     expect(parseArgs(['--conntrack', 'all']).conntrack?.events).toEqual(['new', 'update', 'destroy']);
   });
 

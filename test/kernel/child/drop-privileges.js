@@ -76,7 +76,7 @@ const lines = readline.createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on('line', (line) => {
   const [name, ...args] = line.trim().split(/\s+/);
-  queue = queue.then(() => commands[name](...args)).catch((err) => answer({ failed: String(err && err.stack) }));
+  queue = queue.then(() => commands[name](...args)).catch((err) => answer({ failed: String(err?.stack) }));
 });
 lines.on('close', () => process.exit(0));
 setTimeout(() => process.exit(3), 60_000).unref();

@@ -70,7 +70,8 @@ export function tcpInfo(state: number, wscale?: [number, number], flags?: [numbe
   const parts = [attr(C.CTA_PROTOINFO_TCP_STATE, [state])];
   if (wscale) parts.push(attr(C.CTA_PROTOINFO_TCP_WSCALE_ORIGINAL, [wscale[0]]), attr(C.CTA_PROTOINFO_TCP_WSCALE_REPLY, [wscale[1]]));
   // struct nf_ct_tcp_flags { flags, mask }
-  if (flags) parts.push(attr(C.CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, [flags[0], 0xff]), attr(C.CTA_PROTOINFO_TCP_FLAGS_REPLY, [flags[1], 0xff]));
+  if (flags)
+    parts.push(attr(C.CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, [flags[0], 0xff]), attr(C.CTA_PROTOINFO_TCP_FLAGS_REPLY, [flags[1], 0xff]));
   return nested(C.CTA_PROTOINFO, nested(C.CTA_PROTOINFO_TCP, ...parts));
 }
 

@@ -156,16 +156,35 @@ describe('ConntrackDecoder', () => {
   });
 
   it('a DELETE without timestamps is stamped with the receive time', () => {
-    const r = decode(ctMessage(C.IPCTNL_MSG_CT_DELETE, 0, 2, tuple(C.CTA_TUPLE_ORIG, { src: '10.0.0.1', dst: '10.0.0.2', proto: 17, sport: 1, dport: 2 })));
+    const r = decode(
+      ctMessage(C.IPCTNL_MSG_CT_DELETE, 0, 2, tuple(C.CTA_TUPLE_ORIG, { src: '10.0.0.1', dst: '10.0.0.2', proto: 17, sport: 1, dport: 2 })),
+    );
     expect(r.event).toBe('destroy');
     expect(r.timestampUs).toBe(RECEIVED_US);
   });
 
   it('SCTP and DCCP states are named', () => {
-    const sctp = decode(ctMessage(C.IPCTNL_MSG_CT_NEW, 0, 2, nested(C.CTA_PROTOINFO, nested(C.CTA_PROTOINFO_SCTP, attr(C.CTA_PROTOINFO_SCTP_STATE, [4]), attr(C.CTA_PROTOINFO_SCTP_VTAG_ORIGINAL, u32be(1))))));
+    const sctp = decode(
+      ctMessage(
+        C.IPCTNL_MSG_CT_NEW,
+        0,
+        2,
+        nested(
+          C.CTA_PROTOINFO,
+          nested(C.CTA_PROTOINFO_SCTP, attr(C.CTA_PROTOINFO_SCTP_STATE, [4]), attr(C.CTA_PROTOINFO_SCTP_VTAG_ORIGINAL, u32be(1))),
+        ),
+      ),
+    );
     expect([sctp.state, sctp.stateName]).toEqual([4, 'ESTABLISHED']);
     expect(sctp.tcpFlagsOriginal).toBeUndefined();
-    const dccp = decode(ctMessage(C.IPCTNL_MSG_CT_NEW, 0, 2, nested(C.CTA_PROTOINFO, nested(C.CTA_PROTOINFO_DCCP, attr(C.CTA_PROTOINFO_DCCP_STATE, [7]), attr(C.CTA_PROTOINFO_DCCP_ROLE, [0])))));
+    const dccp = decode(
+      ctMessage(
+        C.IPCTNL_MSG_CT_NEW,
+        0,
+        2,
+        nested(C.CTA_PROTOINFO, nested(C.CTA_PROTOINFO_DCCP, attr(C.CTA_PROTOINFO_DCCP_STATE, [7]), attr(C.CTA_PROTOINFO_DCCP_ROLE, [0]))),
+      ),
+    );
     expect([dccp.state, dccp.stateName]).toEqual([7, 'TIMEWAIT']);
     const unknown = decode(ctMessage(C.IPCTNL_MSG_CT_NEW, 0, 2, tcpInfo(200)));
     expect([unknown.state, unknown.stateName]).toEqual([200, undefined]);
@@ -199,7 +218,15 @@ describe('ConntrackDecoder', () => {
     // Not a conntrack message.
     expect(decode(ctMessage(C.IPCTNL_MSG_CT_GET, 0, 2)).decodeError).toBe('conntrack.not-conntrack');
     // A tuple without addresses is left out.
-    const noIp = decode(ctMessage(C.IPCTNL_MSG_CT_NEW, 0, 2, nested(C.CTA_TUPLE_ORIG, nested(C.CTA_TUPLE_PROTO, attr(C.CTA_PROTO_NUM, [6]))), u32attr(C.CTA_MARK, 9)));
+    const noIp = decode(
+      ctMessage(
+        C.IPCTNL_MSG_CT_NEW,
+        0,
+        2,
+        nested(C.CTA_TUPLE_ORIG, nested(C.CTA_TUPLE_PROTO, attr(C.CTA_PROTO_NUM, [6]))),
+        u32attr(C.CTA_MARK, 9),
+      ),
+    );
     expect(noIp.decodeError).toBe('conntrack.bad-tuple');
     expect(noIp.original).toBeUndefined();
     expect(noIp.mark).toBe(9);
@@ -298,7 +325,15 @@ describe('decodeConntrackAttributes: NFLOG NFULA_CT', () => {
 
 describe('counters', () => {
   it('64-bit counters above 2^32', () => {
-    const r = decode(ctMessage(C.IPCTNL_MSG_CT_DELETE, 0, 2, counters(C.CTA_COUNTERS_ORIG, 5_000_000_000, 2 ** 40 + 7), timestamps(undefined, 1_000_000_000_000n)));
+    const r = decode(
+      ctMessage(
+        C.IPCTNL_MSG_CT_DELETE,
+        0,
+        2,
+        counters(C.CTA_COUNTERS_ORIG, 5_000_000_000, 2 ** 40 + 7),
+        timestamps(undefined, 1_000_000_000_000n),
+      ),
+    );
     expect(r.originalPackets).toBe(5_000_000_000);
     expect(r.originalBytes).toBe(2 ** 40 + 7);
     expect(r.stopUs).toBe(1_000_000_000);

@@ -6,12 +6,25 @@ import type { FlowRecord } from '../../../src/records';
 const nets = (...texts: string[]) => texts.map((t) => parseIpNetwork(t) ?? { bytes: new Uint8Array(0), prefix: 0 });
 
 function flow(src: string, dst: string, protocol: number, mark?: number): FlowRecord {
-  return { kind: 'flow', event: 'new', family: src.includes(':') ? 10 : 2, timestampUs: 0, receivedUs: 0, original: { src, dst, protocol }, mark };
+  return {
+    kind: 'flow',
+    event: 'new',
+    family: src.includes(':') ? 10 : 2,
+    timestampUs: 0,
+    receivedUs: 0,
+    original: { src, dst, protocol },
+    mark,
+  };
 }
 
 describe('FlowFilter', () => {
   it('keeps what the protocol, network and mark filters match', () => {
-    const f = new FlowFilter({ protocols: [6, 17], sources: nets('10.1.0.0/16', '2001:db8::/32', '192.0.2.7'), destinations: [], mark: { value: 0x10, mask: 0xf0 } });
+    const f = new FlowFilter({
+      protocols: [6, 17],
+      sources: nets('10.1.0.0/16', '2001:db8::/32', '192.0.2.7'),
+      destinations: [],
+      mark: { value: 0x10, mask: 0xf0 },
+    });
     expect(f.active).toBe(true);
     expect(f.matches(flow('10.1.2.3', '8.8.8.8', 6, 0x1f))).toBe(true);
     expect(f.matches(flow('10.2.2.3', '8.8.8.8', 6, 0x10))).toBe(false);

@@ -35,13 +35,16 @@ describe('recorded conntrack events of a NAT router', () => {
   it('masqueraded TCP: tuples, NAT view, TCP state, exact counters and times', () => {
     const start = one('new', (f) => f.original?.srcPort === tcpPort);
     expect(start.original).toEqual({ src: GATEWAY.client4, dst: GATEWAY.server4, protocol: 6, srcPort: tcpPort, dstPort: 5000 });
-    expect(start.nat).toEqual({ source: { ip: GATEWAY.client4, port: tcpPort, translatedIp: GATEWAY.routerOut4, translatedPort: start.reply!.dstPort } });
+    expect(start.nat).toEqual({
+      source: { ip: GATEWAY.client4, port: tcpPort, translatedIp: GATEWAY.routerOut4, translatedPort: start.reply!.dstPort },
+    });
     expect(start.stateName).toBe('SYN_SENT');
     const end = one('destroy', (f) => f.id === start.id);
     expect(end.originalBytes).toBeGreaterThan(1000);
     expect(end.replyPackets).toBeGreaterThanOrEqual(3);
     expect(end.startUs).toBeLessThan(end.stopUs!);
     expect(end.timestampUs).toBe(end.stopUs);
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the document as its JSON reader would
     const doc = flowToEcs(end) as Record<string, any>;
     expect(doc.event).toMatchObject({ action: 'flow-destroy', type: ['connection', 'end'] });
     expect(doc.event.duration).toBe((end.stopUs! - end.startUs!) * 1000);
@@ -67,6 +70,7 @@ describe('recorded conntrack events of a NAT router', () => {
     const start = one('new', (f) => f.original?.dstPort === GATEWAY.forwardedPort);
     expect(start.original).toMatchObject({ src: GATEWAY.server4, srcPort: forwardedPort, dst: GATEWAY.routerOut4 });
     expect(start.nat).toEqual({ destination: { ip: GATEWAY.routerOut4, port: 8080, translatedIp: GATEWAY.client4, translatedPort: 80 } });
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads the document as its JSON reader would
     const doc = flowToEcs(one('destroy', (f) => f.id === start.id)) as Record<string, any>;
     expect(doc.destination).toMatchObject({ ip: GATEWAY.routerOut4, port: 8080, nat: { ip: GATEWAY.client4, port: 80 } });
   });

@@ -3,7 +3,13 @@ import { natView } from '../../../src/conntrack/nat';
 import { IPS_DST_NAT, IPS_SRC_NAT, IPS_CONFIRMED } from '../../../src/conntrack/constants';
 import type { FlowTuple } from '../../../src/records';
 
-const t = (src: string, srcPort: number | undefined, dst: string, dstPort: number | undefined, protocol = 6): FlowTuple => ({ src, dst, protocol, srcPort, dstPort });
+const t = (src: string, srcPort: number | undefined, dst: string, dstPort: number | undefined, protocol = 6): FlowTuple => ({
+  src,
+  dst,
+  protocol,
+  srcPort,
+  dstPort,
+});
 
 describe('natView', () => {
   const masqOrig = t('10.0.1.2', 40000, '10.0.2.2', 80);

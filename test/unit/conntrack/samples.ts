@@ -135,7 +135,10 @@ export const dumpEntry: Sample = {
     2,
     tuple(C.CTA_TUPLE_ORIG, { src: '10.0.1.2', dst: '203.0.113.1', proto: 6, sport: 40002, dport: 443 }),
     tuple(C.CTA_TUPLE_REPLY, { src: '10.0.1.5', dst: '10.0.1.1', proto: 6, sport: 8443, dport: 61000 }),
-    u32attr(C.CTA_STATUS, C.IPS_SRC_NAT | C.IPS_DST_NAT | C.IPS_SRC_NAT_DONE | C.IPS_DST_NAT_DONE | C.IPS_CONFIRMED | C.IPS_SEEN_REPLY | C.IPS_ASSURED),
+    u32attr(
+      C.CTA_STATUS,
+      C.IPS_SRC_NAT | C.IPS_DST_NAT | C.IPS_SRC_NAT_DONE | C.IPS_DST_NAT_DONE | C.IPS_CONFIRMED | C.IPS_SEEN_REPLY | C.IPS_ASSURED,
+    ),
     u32attr(C.CTA_TIMEOUT, 431999),
     tcpInfo(C.TCP_CONNTRACK_ESTABLISHED),
     counters(C.CTA_COUNTERS_ORIG, 12, 1500),

@@ -27,7 +27,10 @@ export interface FlatYamlField {
 interface EcsFixture {
   source: { project: string; version: string; commit: string };
   fields: Record<string, [string, boolean]>;
-  values: Record<string, { allowed: string[]; expectedEventTypes: Record<string, string[]>; expected: string[]; pattern?: string; type?: string }>;
+  values: Record<
+    string,
+    { allowed: string[]; expectedEventTypes: Record<string, string[]>; expected: string[]; pattern?: string; type?: string }
+  >;
 }
 
 let fixture: EcsFixture | undefined;

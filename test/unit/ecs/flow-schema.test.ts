@@ -78,7 +78,9 @@ describe('flow documents: ECS schema conformance', () => {
 
   it('the project namespace holds the rest', () => {
     for (const doc of docs) {
-      const top = Object.keys(doc).filter((k) => !['@timestamp', 'ecs', 'event', 'source', 'destination', 'network', 'observer', 'agent', 'related', 'netfilter'].includes(k));
+      const top = Object.keys(doc).filter(
+        (k) => !['@timestamp', 'ecs', 'event', 'source', 'destination', 'network', 'observer', 'agent', 'related', 'netfilter'].includes(k),
+      );
       expect(top).toEqual([]);
     }
   });

@@ -61,7 +61,14 @@ describe('flowToEcs', () => {
         timeout: 120,
         original: { src_ip: '10.0.1.2', dst_ip: '10.0.2.2', protocol: 6, src_port: 40000, dst_port: 80 },
         reply: { src_ip: '10.0.2.2', dst_ip: '10.0.2.1', protocol: 6, src_port: 80, dst_port: 40000 },
-        tcp: { flags_original: ['window_scale', 'sack_perm'], flags_original_bits: 3, flags_reply: [], flags_reply_bits: 0, wscale_original: 7, wscale_reply: 0 },
+        tcp: {
+          flags_original: ['window_scale', 'sack_perm'],
+          flags_original_bits: 3,
+          flags_reply: [],
+          flags_reply_bits: 0,
+          wscale_original: 7,
+          wscale_reply: 0,
+        },
       },
     });
   });
@@ -91,7 +98,14 @@ describe('flowToEcs', () => {
     expect(doc.network.community_id).toBe(communityId({ srcIp: '10.0.1.2', dstIp: '8.8.8.8', protocol: 1, icmpType: 8, icmpCode: 0 }));
     // Echo request and reply hash alike.
     expect(doc.network.community_id).toBe(communityId({ srcIp: '8.8.8.8', dstIp: '10.0.1.2', protocol: 1, icmpType: 0, icmpCode: 0 }));
-    expect(doc.netfilter.ct.original).toEqual({ src_ip: '10.0.1.2', dst_ip: '8.8.8.8', protocol: 1, icmp_id: 0x1234, icmp_type: 8, icmp_code: 0 });
+    expect(doc.netfilter.ct.original).toEqual({
+      src_ip: '10.0.1.2',
+      dst_ip: '8.8.8.8',
+      protocol: 1,
+      icmp_id: 0x1234,
+      icmp_type: 8,
+      icmp_code: 0,
+    });
     expect(doc.event.type).toEqual(['connection', 'start']);
     expect(doc['@timestamp']).toBe(doc.event.created);
     expect(doc.event.start).toBeUndefined();
@@ -140,7 +154,10 @@ describe('flowToEcs', () => {
       helper: 'ftp',
       secctx: 'system_u:object_r:unlabeled_t:s0',
       master: { src_ip: '10.0.1.2', dst_ip: '192.0.2.21', protocol: 6, src_port: 40000, dst_port: 21 },
-      seq_adj: { original: { position: 1000, offset_before: 0, offset_after: -3 }, reply: { position: 2000, offset_before: 5, offset_after: 5 } },
+      seq_adj: {
+        original: { position: 1000, offset_before: 0, offset_after: -3 },
+        reply: { position: 2000, offset_before: 5, offset_after: 5 },
+      },
       status_flags: ['expected', 'seen_reply', 'confirmed', 'seq_adjust', 'helper'],
     });
     expect(doc.netfilter.ct.original?.zone).toBe(5);
@@ -160,7 +177,9 @@ describe('flowToEcs', () => {
   it('options: community id seed or off, observer', () => {
     const r = record(tcpSnatNew);
     const seeded = flowToEcs(r, { communityIdSeed: 7, observer: { hostname: 'gw', name: 'edge' } });
-    expect(seeded.network.community_id).toBe(communityId({ srcIp: '10.0.1.2', dstIp: '10.0.2.2', protocol: 6, srcPort: 40000, dstPort: 80 }, { seed: 7 }));
+    expect(seeded.network.community_id).toBe(
+      communityId({ srcIp: '10.0.1.2', dstIp: '10.0.2.2', protocol: 6, srcPort: 40000, dstPort: 80 }, { seed: 7 }),
+    );
     expect(seeded.observer).toEqual({ type: 'firewall', product: 'netfilter', hostname: 'gw', name: 'edge' });
     expect(flowToEcs(r, { communityId: false }).network.community_id).toBeUndefined();
   });
@@ -187,8 +206,22 @@ describe('flowToEcs', () => {
     records.push({ kind: 'flow', event: 'destroy', family: 2, timestampUs: 1, receivedUs: 1, decodeError: 'conntrack.truncated' });
     const odd = structuredClone(record(kitchenSink));
     // An event and a family no kernel sends, only a reply tuple, one direction's counters, a long flow.
-    Object.assign(odd, { event: 'weird' as FlowRecord['event'], family: 99, original: undefined, originalBytes: undefined, startUs: 1, stopUs: 2 ** 60 });
-    records.push(odd, { ...record(tcpSnatNew), stateName: 'É\u2028"', helper: 'ftp', secctx: 'x\\y', labels: '0f', timesFromCollector: true });
+    Object.assign(odd, {
+      event: 'weird' as FlowRecord['event'],
+      family: 99,
+      original: undefined,
+      originalBytes: undefined,
+      startUs: 1,
+      stopUs: 2 ** 60,
+    });
+    records.push(odd, {
+      ...record(tcpSnatNew),
+      stateName: 'É\u2028"',
+      helper: 'ftp',
+      secctx: 'x\\y',
+      labels: '0f',
+      timesFromCollector: true,
+    });
     for (const options of optionSets) {
       for (const r of records) {
         expect(flowToEcsJson(r, options)).toBe(JSON.stringify(flowToEcs(r, options)));

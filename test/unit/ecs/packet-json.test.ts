@@ -10,7 +10,12 @@ import { record, sampleRecords } from '../../helpers/packet-records';
 
 const OPTION_SETS: Array<EcsOptions | undefined> = [
   undefined,
-  { actionMapper: createActionMapper({ rules: [{ match: 'log only', action: 'log' }] }), groupLabels: { 1: 'lan "drop"' }, observer: { hostname: 'gw-1', name: 'edge\\1' }, communityIdSeed: 7 },
+  {
+    actionMapper: createActionMapper({ rules: [{ match: 'log only', action: 'log' }] }),
+    groupLabels: { 1: 'lan "drop"' },
+    observer: { hostname: 'gw-1', name: 'edge\\1' },
+    communityIdSeed: 7,
+  },
   { communityId: false },
 ];
 
@@ -22,7 +27,9 @@ function mutatedRecords(): PacketRecord[] {
     return state;
   };
   const out: CollectorRecord[] = [];
-  const datagrams = ['nflog-inbound.json', 'nflog-outbound-uid.json'].flatMap((n) => loadFixture(n).datagrams).filter((d) => d.source === 1);
+  const datagrams = ['nflog-inbound.json', 'nflog-outbound-uid.json']
+    .flatMap((n) => loadFixture(n).datagrams)
+    .filter((d) => d.source === 1);
   for (let round = 0; round < 3000; round++) {
     const d = datagrams[round % datagrams.length];
     const bytes = new Uint8Array(Buffer.from(d.hex, 'hex'));
@@ -34,7 +41,11 @@ function mutatedRecords(): PacketRecord[] {
 }
 
 describe('packetToEcsJson', () => {
-  const records = [...sampleRecords(), ...mutatedRecords(), record({}, { prefix: 'weird "prefix"\\\u0001 é ' , inInterface: 'a"b', inIfindex: 3 })];
+  const records = [
+    ...sampleRecords(),
+    ...mutatedRecords(),
+    record({}, { prefix: 'weird "prefix"\\\u0001 é ', inInterface: 'a"b', inIfindex: 3 }),
+  ];
 
   it(`equals JSON.stringify(packetToEcs()) for ${records.length} records and ${OPTION_SETS.length} option sets`, () => {
     expect(records.length).toBeGreaterThan(2000);

@@ -12,7 +12,12 @@ const CREATED = '2026-11-21T21:44:50.123706Z';
 const EVENT_BASE = { kind: 'event', category: ['network'], module: 'netfilter', dataset: 'netfilter.log', created: CREATED };
 // Every document names the gateway (os.hostname() by default) and the collector.
 const OBSERVER_BASE = { type: 'firewall', product: 'netfilter', hostname: os.hostname() };
-const AGENT = { type: 'netfilter-collector', version: AGENT_VERSION, name: os.hostname(), ...(machineAgentId() === undefined ? {} : { id: machineAgentId() }) };
+const AGENT = {
+  type: 'netfilter-collector',
+  version: AGENT_VERSION,
+  name: os.hostname(),
+  ...(machineAgentId() === undefined ? {} : { id: machineAgentId() }),
+};
 
 describe('packetToEcs', () => {
   it('TCP/IPv4 input, dropped, Ethernet, all record attributes', () => {
@@ -99,7 +104,7 @@ describe('packetToEcs', () => {
     const dst = '2001:4860:4860::8888';
     const rec = record(
       {
-        network: ipv6(src, dst, 17, { payloadLength: 40, extensionHeaders: [0] , nextHeader: 0 }),
+        network: ipv6(src, dst, 17, { payloadLength: 40, extensionHeaders: [0], nextHeader: 0 }),
         transport: { kind: 'udp', srcPort: 54585, dstPort: 53, length: 40, checksum: 0 },
       },
       { family: 10, hook: 3, hwProtocol: 0x86dd, prefix: 'udp.out.accepted', outIfindex: 3, outInterface: 'wan0', kernelTimestamp: false },
@@ -220,9 +225,17 @@ describe('packetToEcs', () => {
       },
       { hook: 4, prefix: '[OY-R]: ' },
     );
-    const doc = packetToEcs(rec, { communityIdSeed: 1, actionMapper: createActionMapper({ rules: [{ match: 'oy-r', action: 'refuse', type: 'denied' }] }) });
+    const doc = packetToEcs(rec, {
+      communityIdSeed: 1,
+      actionMapper: createActionMapper({ rules: [{ match: 'oy-r', action: 'refuse', type: 'denied' }] }),
+    });
     expect(doc.event).toStrictEqual({ ...EVENT_BASE, type: ['connection', 'denied'], action: 'refuse', outcome: 'success' });
-    expect(doc.network).toStrictEqual({ type: 'ipv4', transport: 'sctp', iana_number: '132', community_id: '1:5w3ZRjeKBzqT3zsaEECDGjUbYeg=' });
+    expect(doc.network).toStrictEqual({
+      type: 'ipv4',
+      transport: 'sctp',
+      iana_number: '132',
+      community_id: '1:5w3ZRjeKBzqT3zsaEECDGjUbYeg=',
+    });
     expect(doc.source).toStrictEqual({ ip: '192.168.170.8', port: 7, bytes: 100, packets: 1 });
     expect(doc.destination).toStrictEqual({ ip: '192.168.170.56', port: 7 });
     expect(doc.rule).toStrictEqual({ name: '[OY-R]:' });
@@ -387,7 +400,17 @@ describe('packetToEcs', () => {
       {
         network: ipv4('10.0.0.1', '10.0.0.1', 6),
         transport: {
-          kind: 'tcp', srcPort: 1, dstPort: 2, seq: 0, ack: 0, dataOffset: 5, flags: 0x1ff, window: 0, checksum: 0, urgentPointer: 5, options: '',
+          kind: 'tcp',
+          srcPort: 1,
+          dstPort: 2,
+          seq: 0,
+          ack: 0,
+          dataOffset: 5,
+          flags: 0x1ff,
+          window: 0,
+          checksum: 0,
+          urgentPointer: 5,
+          options: '',
         },
       },
       { l2Header: '0200000000020200000000010800' },
@@ -408,7 +431,10 @@ describe('packetToEcs', () => {
   });
 
   it('writes no undefined or null values and survives JSON round trips', () => {
-    const rec = record({ network: ipv4('10.0.0.1', '10.0.0.2', 17), transport: { kind: 'udp', srcPort: 1, dstPort: 2, length: 8, checksum: 0 } });
+    const rec = record({
+      network: ipv4('10.0.0.1', '10.0.0.2', 17),
+      transport: { kind: 'udp', srcPort: 1, dstPort: 2, length: 8, checksum: 0 },
+    });
     const doc = packetToEcs(rec);
     const walk = (v: unknown): void => {
       expect(v).not.toBeUndefined();

@@ -9,7 +9,15 @@ import { decodeFixture } from '../../helpers/fixtures';
 import { gapToEcs } from '../../../src/ecs/gap';
 
 const fields = loadFields();
-const yaml = loadFlatYaml(['event.kind', 'event.category', 'event.type', 'event.outcome', 'network.direction', 'source.mac', 'destination.mac']);
+const yaml = loadFlatYaml([
+  'event.kind',
+  'event.category',
+  'event.type',
+  'event.outcome',
+  'network.direction',
+  'source.mac',
+  'destination.mac',
+]);
 
 function documents(): EcsDocument[] {
   const mapper = createActionMapper({ rules: [{ match: 'log only', action: 'log' }] });
@@ -20,7 +28,14 @@ function documents(): EcsDocument[] {
   );
   for (const rec of [...sampleRecords(), ...recorded]) {
     docs.push(packetToEcs(rec));
-    docs.push(packetToEcs(rec, { actionMapper: mapper, groupLabels: { 1: 'lan-drop' }, observer: { hostname: 'h', name: 'n' }, communityIdSeed: 7 }));
+    docs.push(
+      packetToEcs(rec, {
+        actionMapper: mapper,
+        groupLabels: { 1: 'lan-drop' },
+        observer: { hostname: 'h', name: 'n' },
+        communityIdSeed: 7,
+      }),
+    );
   }
   return docs;
 }
@@ -45,7 +60,20 @@ describe('ECS schema conformance', () => {
     const seen = new Set<string>();
     for (const doc of docs) checkDocument(doc, seen);
     // The samples exercise the whole document shape.
-    for (const p of ['source.mac', 'destination.mac', 'network.community_id', 'network.direction', 'network.vlan.id', 'observer.ingress.interface.id', 'observer.egress.interface.id', 'rule.name', 'event.sequence', 'event.action', 'event.outcome', 'observer.hostname']) {
+    for (const p of [
+      'source.mac',
+      'destination.mac',
+      'network.community_id',
+      'network.direction',
+      'network.vlan.id',
+      'observer.ingress.interface.id',
+      'observer.egress.interface.id',
+      'rule.name',
+      'event.sequence',
+      'event.action',
+      'event.outcome',
+      'observer.hostname',
+    ]) {
       expect(seen.has(p), p).toBe(true);
     }
   });
@@ -53,7 +81,16 @@ describe('ECS schema conformance', () => {
   it('gap documents use ECS fields with values of their type, and an allowed event.kind', () => {
     const seen = new Set<string>();
     for (const count of [3, null]) {
-      const doc = gapToEcs({ kind: 'gap', source: 'nflog', reason: count ? 'sequence' : 'enobufs', count, group: 1, fromSeq: 5, toSeq: 7, timestampUs: 1_700_000_000_000_001 });
+      const doc = gapToEcs({
+        kind: 'gap',
+        source: 'nflog',
+        reason: count ? 'sequence' : 'enobufs',
+        count,
+        group: 1,
+        fromSeq: 5,
+        toSeq: 7,
+        timestampUs: 1_700_000_000_000_001,
+      });
       checkDocument(doc, seen);
       expect(yaml.get('event.kind')!.allowed).toContain((doc.event as { kind: string }).kind);
     }

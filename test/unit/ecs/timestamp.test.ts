@@ -30,14 +30,14 @@ describe('formatTimestampUs', () => {
 
   it('agrees with Date for random instants 1900..2200, in and out of the per-second cache', () => {
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const lo = -2208988800e6;
     const hi = 7258118400e6;
     for (let i = 0; i < 20000; i++) {
       const us = Math.floor(lo + rnd() * (hi - lo));
       expect(formatTimestampUs(us)).toBe(reference(us));
       // same second, different microseconds
-      const next = us - (us % 1_000_000 + 1_000_000) % 1_000_000 + Math.floor(rnd() * 1e6);
+      const next = us - (((us % 1_000_000) + 1_000_000) % 1_000_000) + Math.floor(rnd() * 1e6);
       expect(formatTimestampUs(next)).toBe(reference(next));
       expect(formatTimestampUs(us)).toBe(reference(us));
     }

@@ -19,7 +19,9 @@ describe('packetToLogLine', () => {
     const r = record(2, packets.tcp4Flags());
     const ip = 'SRC=10.78.1.1 DST=10.78.1.2 LEN=60 TOS=0x10 PREC=0x20 TTL=64 ID=16641 CE DF PROTO=TCP SPT=40100 DPT=7010 ';
     expect(packetToLogLine(r, ALL)).toBe(
-      IN4_DECODED + ip + 'SEQ=123456789 ACK=987654321 WINDOW=512 RES=0x38 AE CWR ECE URG ACK PSH RST SYN FIN URGP=77 OPT (020405B40402080A0001E2400000000001030307) ',
+      IN4_DECODED +
+        ip +
+        'SEQ=123456789 ACK=987654321 WINDOW=512 RES=0x38 AE CWR ECE URG ACK PSH RST SYN FIN URGP=77 OPT (020405B40402080A0001E2400000000001030307) ',
     );
     expect(packetToLogLine(r)).toBe(IN4 + ip + 'WINDOW=512 RES=0x38 AE CWR ECE URG ACK PSH RST SYN FIN URGP=77 ');
   });
@@ -27,7 +29,8 @@ describe('packetToLogLine', () => {
   it('says INCOMPLETE for an ICMP error too short to quote, and goes on', () => {
     const r = record(2, packets.icmp4Truncated(), { mark: 7 });
     expect(packetToLogLine(r)).toBe(
-      IN4 + 'SRC=10.78.1.1 DST=10.78.1.2 LEN=34 TOS=0x00 PREC=0x00 TTL=64 ID=16648 PROTO=ICMP TYPE=11 CODE=0 INCOMPLETE [14 bytes] MARK=0x7 ',
+      IN4 +
+        'SRC=10.78.1.1 DST=10.78.1.2 LEN=34 TOS=0x00 PREC=0x00 TTL=64 ID=16648 PROTO=ICMP TYPE=11 CODE=0 INCOMPLETE [14 bytes] MARK=0x7 ',
     );
   });
 
@@ -59,7 +62,8 @@ describe('packetToLogLine', () => {
 
   it('prints UID/GID only with the uid flag, and no MAC without an input device', () => {
     const r = record(2, packets.uid4(), { ...OUTPUT, uid: 4243, gid: 4244 });
-    const line = 'P IN= OUT=veth-la SRC=10.78.1.1 DST=10.78.1.2 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=60125 DF PROTO=UDP SPT=51909 DPT=7004 LEN=20 ';
+    const line =
+      'P IN= OUT=veth-la SRC=10.78.1.1 DST=10.78.1.2 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=60125 DF PROTO=UDP SPT=51909 DPT=7004 LEN=20 ';
     expect(packetToLogLine(r, ALL)).toBe(line + 'UID=4243 GID=4244 ');
     expect(packetToLogLine(r)).toBe(line);
   });
@@ -67,7 +71,9 @@ describe('packetToLogLine', () => {
   it('stops after INCOMPLETE TCP: no MARK follows', () => {
     const bytes = ipv4({ src: '10.78.1.1', dst: '10.78.1.2', protocol: 6, id: 1 }, tcp({}).slice(0, 12));
     const r = record(2, bytes, { mark: 5 });
-    expect(packetToLogLine(r)).toBe(IN4 + 'SRC=10.78.1.1 DST=10.78.1.2 LEN=32 TOS=0x00 PREC=0x00 TTL=64 ID=1 PROTO=TCP INCOMPLETE [12 bytes] ');
+    expect(packetToLogLine(r)).toBe(
+      IN4 + 'SRC=10.78.1.1 DST=10.78.1.2 LEN=32 TOS=0x00 PREC=0x00 TTL=64 ID=1 PROTO=TCP INCOMPLETE [12 bytes] ',
+    );
   });
 
   it('stops at cut TCP options with OPT (TRUNCATED)', () => {
@@ -105,7 +111,10 @@ describe('packetToLogLine', () => {
       for (let k = 0; k < 3; k++) base[Math.floor(rand() * base.length)] = Math.floor(rand() * 256);
       const data = toBytes(base.slice(0, cut));
       const family = (data[0] ?? 0) >> 4 === 6 ? 10 : 2;
-      const r = record(family, [], { payloadLength: data.length, packet: decodePacket(data, 0, data.length, family === 2 ? 'ipv4' : 'ipv6') });
+      const r = record(family, [], {
+        payloadLength: data.length,
+        packet: decodePacket(data, 0, data.length, family === 2 ? 'ipv4' : 'ipv6'),
+      });
       expect(typeof packetToLogLine(r, ALL)).toBe('string');
     }
   });

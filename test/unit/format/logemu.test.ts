@@ -15,7 +15,8 @@ describe('packetToLogemuLine', () => {
 
   it('prints TOS without 0x, SEQ/ACK always, six TCP flags and MARK=0x0', () => {
     expect(packetToLogemuLine(record(2, packets.tcp4Flags(), { prefix: 'P' }))).toBe(
-      IN4 + 'SRC=10.78.1.1 DST=10.78.1.2 LEN=60 TOS=10 PREC=0x20 TTL=64 ID=16641 CE DF PROTO=TCP SPT=40100 DPT=7010 SEQ=123456789 ACK=987654321 WINDOW=512 URG ACK PSH RST SYN FIN URGP=77 MARK=0x0 ',
+      IN4 +
+        'SRC=10.78.1.1 DST=10.78.1.2 LEN=60 TOS=10 PREC=0x20 TTL=64 ID=16641 CE DF PROTO=TCP SPT=40100 DPT=7010 SEQ=123456789 ACK=987654321 WINDOW=512 URG ACK PSH RST SYN FIN URGP=77 MARK=0x0 ',
     );
   });
 

@@ -9,7 +9,19 @@ import { ipv4, ipv6, record, sampleRecords, T0 } from '../../helpers/packet-reco
 const UTC = { utc: true };
 
 function tcp(srcPort: number, dstPort: number, flags: number) {
-  return { kind: 'tcp' as const, srcPort, dstPort, seq: 1, ack: 0, dataOffset: 5, flags, window: 100, checksum: 0, urgentPointer: 0, options: '' };
+  return {
+    kind: 'tcp' as const,
+    srcPort,
+    dstPort,
+    seq: 1,
+    ack: 0,
+    dataOffset: 5,
+    flags,
+    window: 100,
+    checksum: 0,
+    urgentPointer: 0,
+    options: '',
+  };
 }
 
 function flow(extra: Partial<FlowRecord>): FlowRecord {
@@ -41,9 +53,15 @@ describe('readableLine', () => {
   it('brackets IPv6 addresses with ports and names ICMP types', () => {
     const v6 = record({ network: ipv6('fd60:1::2', 'fd60:2::2', 6), transport: tcp(5000, 80, 0x12) });
     expect(readableLine(v6, UTC)).toContain('tcp   [fd60:1::2]:5000 → [fd60:2::2]:80 SYN,ACK');
-    const echo = record({ network: ipv4('10.60.1.2', '10.60.2.2', 1), transport: { kind: 'icmp', type: 8, code: 0, checksum: 0, id: 7, sequence: 1 } });
+    const echo = record({
+      network: ipv4('10.60.1.2', '10.60.2.2', 1),
+      transport: { kind: 'icmp', type: 8, code: 0, checksum: 0, id: 7, sequence: 1 },
+    });
     expect(readableLine(echo, UTC)).toContain('icmp  10.60.1.2 → 10.60.2.2 echo-request id=7 seq=1');
-    const echo6 = record({ network: ipv6('fd60:1::2', 'fd60:2::2', 58), transport: { kind: 'icmpv6', type: 128, code: 0, checksum: 0, id: 3, sequence: 2 } });
+    const echo6 = record({
+      network: ipv6('fd60:1::2', 'fd60:2::2', 58),
+      transport: { kind: 'icmpv6', type: 128, code: 0, checksum: 0, id: 3, sequence: 2 },
+    });
     expect(readableLine(echo6, UTC)).toContain('icmp6 fd60:1::2 → fd60:2::2 echo-request id=3 seq=2');
   });
 
@@ -55,7 +73,10 @@ describe('readableLine', () => {
         type: 3,
         code: 3,
         checksum: 0,
-        embedded: { network: ipv4('10.60.1.2', '10.60.2.2', 17), transport: { kind: 'udp', srcPort: 40000, dstPort: 7, length: 12, checksum: 0 } },
+        embedded: {
+          network: ipv4('10.60.1.2', '10.60.2.2', 17),
+          transport: { kind: 'udp', srcPort: 40000, dstPort: 7, length: 12, checksum: 0 },
+        },
       },
     });
     expect(readableLine(error, UTC)).toContain('icmp  10.60.2.2 → 10.60.1.2 port-unreachable (for udp 10.60.1.2:40000 → 10.60.2.2:7)');
@@ -120,7 +141,12 @@ describe('readableLine', () => {
   });
 
   it('makes one line of every sample and recorded record, without throwing', () => {
-    const all = [...sampleRecords(), ...decodeFixture('nflog-inbound.json'), ...decodeFixture('nflog-outbound-uid.json'), ...decodeFixture('conntrack-gateway.json')];
+    const all = [
+      ...sampleRecords(),
+      ...decodeFixture('nflog-inbound.json'),
+      ...decodeFixture('nflog-outbound-uid.json'),
+      ...decodeFixture('conntrack-gateway.json'),
+    ];
     expect(all.length).toBeGreaterThan(20);
     for (const r of all) {
       const line = readableLine(r, UTC);
@@ -135,9 +161,7 @@ describe('clockTime', () => {
   it('formats UTC and local time with milliseconds', () => {
     expect(clockTime(T0, true)).toBe('21:44:50.123');
     const local = new Date(Math.floor(T0 / 1000));
-    expect(clockTime(T0)).toBe(
-      `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}:50.123`,
-    );
+    expect(clockTime(T0)).toBe(`${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}:50.123`);
     expect(clockTime(Number.NaN, true)).toBe('00:00:00.000');
   });
 });

@@ -54,7 +54,8 @@ export const packets = {
       tcp({ sport: 40100, dport: 7010, seq: 123456789, ack: 987654321, flags: 0xfff, window: 512, urgent: 77, options: TCP_OPTS }),
     ),
   /** A time-exceeded with only 6 bytes after its header. */
-  icmp4Truncated: (): Bytes => ipv4({ ...V4, protocol: 1, id: 0x4108 }, cat([11, 0, 0, 0, 0, 0, 0, 0], [0x71, 0x71, 0x71, 0x71, 0x71, 0x71])),
+  icmp4Truncated: (): Bytes =>
+    ipv4({ ...V4, protocol: 1, id: 0x4108 }, cat([11, 0, 0, 0, 0, 0, 0, 0], [0x71, 0x71, 0x71, 0x71, 0x71, 0x71])),
   /** Fragmentation needed quoting a TCP segment with options. */
   icmp4FragNeeded: (): Bytes =>
     ipv4(
@@ -62,7 +63,10 @@ export const packets = {
       cat(
         [3, 4, 0, 0, 0, 0],
         u16(1400),
-        ipv4({ ...V4, protocol: 6, id: 0x0777, ttl: 63 }, tcp({ sport: 7013, dport: 40103, seq: 5555, ack: 6666, flags: 0x18, window: 2048, options: TCP_OPTS })),
+        ipv4(
+          { ...V4, protocol: 6, id: 0x0777, ttl: 63 },
+          tcp({ sport: 7013, dport: 40103, seq: 5555, ack: 6666, flags: 0x18, window: 2048, options: TCP_OPTS }),
+        ),
       ),
     ),
   /** Hop-by-hop and destination options before UDP. */
@@ -72,7 +76,8 @@ export const packets = {
       cat([60, 0, 1, 4, 0, 0, 0, 0], [17, 0, 1, 4, 0, 0, 0, 0], udp({ sport: 40104, dport: 7016, checksum: 0 }, new Array(8).fill(0x78))),
     ),
   /** A later fragment of TCP. */
-  frag6Later: (): Bytes => ipv6({ ...V6, nextHeader: 44, flowLabel: 0x61003 }, cat([6, 0], u16(5 << 3), u32(0xa1b2c3d5), new Array(16).fill(0x70))),
+  frag6Later: (): Bytes =>
+    ipv6({ ...V6, nextHeader: 44, flowLabel: 0x61003 }, cat([6, 0], u16(5 << 3), u32(0xa1b2c3d5), new Array(16).fill(0x70))),
   /** AH, then an ICMPv6 echo request. */
   ah6: (): Bytes =>
     ipv6(

@@ -6,21 +6,7 @@ import { flowToUlogdJson, packetToUlogdJson } from '../../../src/format/ulogd-js
 import { janssonString, ulogdTime, utf8Text } from '../../../src/format/ulogd-writer';
 import { decodePacket, type StartLayer } from '../../../src/packet/decode';
 import type { FlowRecord, PacketRecord } from '../../../src/records';
-import {
-  cat,
-  esp,
-  extHeader,
-  fragmentHeader,
-  icmp,
-  ipv4,
-  ipv6,
-  tcp,
-  toBytes,
-  u16,
-  udp,
-  zeros,
-  type Bytes,
-} from '../packet/builders';
+import { cat, esp, extHeader, fragmentHeader, icmp, ipv4, ipv6, tcp, toBytes, u16, udp, zeros, type Bytes } from '../packet/builders';
 
 const MAC_HEADER = '1e:3f:fb:76:98:59:4a:19:9a:8d:a3:c4:08:00';
 // 2026-11-22T05:20:10.135459+0530
@@ -77,16 +63,63 @@ describe('packetToUlogdJson', () => {
   });
 
   it('writes TCP flags as 0/1, urgp only with URG, offset and reserved as ulogd does (always 0), res1/res2 from the reserved bits and ECE/CWR', () => {
-    const syn = keys(packetToUlogdJson(inbound(ipv4({ protocol: 6 }, tcp({ sport: 40000, dport: 22, seq: 7, flags: 0x02, window: 64240, checksum: 0x14f7 })))));
-    expect(syn).toMatchObject({ src_port: 40000, dest_port: 22, 'tcp.seq': 7, 'tcp.ackseq': 0, 'tcp.window': 64240, 'tcp.offset': 0, 'tcp.reserved': 0 });
-    expect(syn).toMatchObject({ 'tcp.urg': 0, 'tcp.ack': 0, 'tcp.psh': 0, 'tcp.rst': 0, 'tcp.syn': 1, 'tcp.fin': 0, 'tcp.res1': 0, 'tcp.res2': 0, 'tcp.csum': 0x14f7 });
+    const syn = keys(
+      packetToUlogdJson(
+        inbound(ipv4({ protocol: 6 }, tcp({ sport: 40000, dport: 22, seq: 7, flags: 0x02, window: 64240, checksum: 0x14f7 }))),
+      ),
+    );
+    expect(syn).toMatchObject({
+      src_port: 40000,
+      dest_port: 22,
+      'tcp.seq': 7,
+      'tcp.ackseq': 0,
+      'tcp.window': 64240,
+      'tcp.offset': 0,
+      'tcp.reserved': 0,
+    });
+    expect(syn).toMatchObject({
+      'tcp.urg': 0,
+      'tcp.ack': 0,
+      'tcp.psh': 0,
+      'tcp.rst': 0,
+      'tcp.syn': 1,
+      'tcp.fin': 0,
+      'tcp.res1': 0,
+      'tcp.res2': 0,
+      'tcp.csum': 0x14f7,
+    });
     expect(syn).not.toHaveProperty('tcp.urgp');
     const odd = keys(packetToUlogdJson(inbound(ipv4({ protocol: 6 }, tcp({ flags: 0x1f9, urgent: 9 })))));
-    expect(odd).toMatchObject({ 'tcp.urg': 1, 'tcp.urgp': 9, 'tcp.ack': 1, 'tcp.psh': 1, 'tcp.rst': 0, 'tcp.syn': 0, 'tcp.fin': 1, 'tcp.res1': 1, 'tcp.res2': 1 });
+    expect(odd).toMatchObject({
+      'tcp.urg': 1,
+      'tcp.urgp': 9,
+      'tcp.ack': 1,
+      'tcp.psh': 1,
+      'tcp.rst': 0,
+      'tcp.syn': 0,
+      'tcp.fin': 1,
+      'tcp.res1': 1,
+      'tcp.res2': 1,
+    });
     const order = Object.keys(odd);
     expect(order.slice(order.indexOf('src_port'), order.indexOf('tcp.csum') + 1)).toEqual([
-      'src_port', 'dest_port', 'tcp.seq', 'tcp.ackseq', 'tcp.window', 'tcp.offset', 'tcp.reserved', 'tcp.urg', 'tcp.urgp',
-      'tcp.ack', 'tcp.psh', 'tcp.rst', 'tcp.syn', 'tcp.fin', 'tcp.res1', 'tcp.res2', 'tcp.csum',
+      'src_port',
+      'dest_port',
+      'tcp.seq',
+      'tcp.ackseq',
+      'tcp.window',
+      'tcp.offset',
+      'tcp.reserved',
+      'tcp.urg',
+      'tcp.urgp',
+      'tcp.ack',
+      'tcp.psh',
+      'tcp.rst',
+      'tcp.syn',
+      'tcp.fin',
+      'tcp.res1',
+      'tcp.res2',
+      'tcp.csum',
     ]);
   });
 
@@ -105,18 +138,29 @@ describe('packetToUlogdJson', () => {
     );
     const line = packetToUlogdJson(inbound(bytes, {}, 'ipv6'));
     const k = keys(line);
-    expect(k).toMatchObject({ 'ip.protocol': 58, 'ip6.payloadlen': 24, 'ip6.priority': 3, 'ip6.flowlabel': 527169, 'ip6.hoplimit': 64, 'ip6.nexthdr': 58 });
+    expect(k).toMatchObject({
+      'ip.protocol': 58,
+      'ip6.payloadlen': 24,
+      'ip6.priority': 3,
+      'ip6.flowlabel': 527169,
+      'ip6.hoplimit': 64,
+      'ip6.nexthdr': 58,
+    });
     expect(k).toMatchObject({ 'icmpv6.type': 128, 'icmpv6.code': 0, 'icmpv6.echoid': 26088, 'icmpv6.echoseq': 1, 'icmpv6.csum': 0xdc10 });
     expect(k).toMatchObject({ src_ip: 'fd77:41::1', dest_ip: 'fd77:41::2', 'oob.protocol': 0x86dd, 'oob.family': 10 });
     expect(Object.keys(k).indexOf('ip.protocol')).toBeLessThan(Object.keys(k).indexOf('ip6.payloadlen'));
   });
 
   it('writes a later IPv6 fragment and ESP as ulogd does: no ip.protocol, the fragment offset in bytes', () => {
-    const later = keys(packetToUlogdJson(inbound(ipv6({ nextHeader: 44 }, cat(fragmentHeader(17, 185, false, 0xabcdef), zeros(16))), {}, 'ipv6')));
+    const later = keys(
+      packetToUlogdJson(inbound(ipv6({ nextHeader: 44 }, cat(fragmentHeader(17, 185, false, 0xabcdef), zeros(16))), {}, 'ipv6')),
+    );
     expect(later).not.toHaveProperty('ip.protocol');
     expect(later).toMatchObject({ 'ip6.nexthdr': 17, 'ip6.fragoff': 1480, 'ip6.fragid': 0xabcdef });
     expect(later).not.toHaveProperty('src_port');
-    const first = keys(packetToUlogdJson(inbound(ipv6({ nextHeader: 44 }, cat(fragmentHeader(17, 0, true, 5), udp({ sport: 1, dport: 2 }))), {}, 'ipv6')));
+    const first = keys(
+      packetToUlogdJson(inbound(ipv6({ nextHeader: 44 }, cat(fragmentHeader(17, 0, true, 5), udp({ sport: 1, dport: 2 }))), {}, 'ipv6')),
+    );
     expect(first).toMatchObject({ 'ip.protocol': 17, 'ip6.nexthdr': 17, 'ip6.fragoff': 0, 'ip6.fragid': 5, src_port: 1, dest_port: 2 });
     const sealed = keys(packetToUlogdJson(inbound(ipv6({ nextHeader: 50 }, esp(0x1001, 9, zeros(8))), {}, 'ipv6')));
     expect(sealed).not.toHaveProperty('ip.protocol');
@@ -150,7 +194,14 @@ describe('packetToUlogdJson', () => {
       timestampUs: T_US + 800,
     });
     const k = keys(packetToUlogdJson(rec, { utcOffsetMinutes: 0, nowUs: T_US }));
-    expect(k).toMatchObject({ 'oob.ifindex_out': 2, 'oob.uid': 4321, 'oob.gid': 4322, 'oob.in': '', 'oob.out': 'veth0', 'oob.protocol': 0x0800 });
+    expect(k).toMatchObject({
+      'oob.ifindex_out': 2,
+      'oob.uid': 4321,
+      'oob.gid': 4322,
+      'oob.in': '',
+      'oob.out': 'veth0',
+      'oob.protocol': 0x0800,
+    });
     expect(k['oob.time.usec']).toBe(135459);
     expect(k.timestamp).toBe('2026-11-21T23:50:10.135459');
     for (const absent of ['oob.ifindex_in', 'raw.mac_len', 'raw.type', 'raw.mac.addrlen', 'mac.saddr.str', 'mac.daddr.str', 'mac.str']) {
@@ -255,8 +306,16 @@ describe('flowToUlogdJson', () => {
     );
     const order = Object.keys(k);
     expect(order.slice(2, 12)).toEqual([
-      'orig.ip.protocol', 'orig.raw.pktlen', 'orig.raw.pktcount', 'reply.ip.protocol', 'reply.raw.pktlen', 'reply.raw.pktcount',
-      'icmp.code', 'icmp.type', 'ct.mark', 'ct.id',
+      'orig.ip.protocol',
+      'orig.raw.pktlen',
+      'orig.raw.pktcount',
+      'reply.ip.protocol',
+      'reply.raw.pktlen',
+      'reply.raw.pktcount',
+      'icmp.code',
+      'icmp.type',
+      'ct.mark',
+      'ct.id',
     ]);
     expect(k).toMatchObject({ 'icmp.type': 8, 'icmp.code': 0, 'ct.event': 1, 'flow.start.sec': 1795304772, 'flow.start.usec': 922400 });
     expect(k).not.toHaveProperty('flow.end.sec');
@@ -264,7 +323,15 @@ describe('flowToUlogdJson', () => {
   });
 
   it('has no ICMP keys for ICMPv6 flows, event 2 for updates and dumps, and no addresses for other families', () => {
-    const v6 = keys(flowToUlogdJson(flow({ family: 10, original: { src: 'fd99::1', dst: 'fd99::2', protocol: 58, icmpType: 128 }, reply: { src: 'fd99::2', dst: 'fd99::1', protocol: 58 } })));
+    const v6 = keys(
+      flowToUlogdJson(
+        flow({
+          family: 10,
+          original: { src: 'fd99::1', dst: 'fd99::2', protocol: 58, icmpType: 128 },
+          reply: { src: 'fd99::2', dst: 'fd99::1', protocol: 58 },
+        }),
+      ),
+    );
     expect(v6).not.toHaveProperty('icmp.type');
     expect(v6).toMatchObject({ src_ip: 'fd99::1', 'reply.ip.daddr.str': 'fd99::1', 'oob.family': 10 });
     expect(keys(flowToUlogdJson(flow({ event: 'update' })))['ct.event']).toBe(2);

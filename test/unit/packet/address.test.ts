@@ -57,7 +57,13 @@ describe('ipv6ToString remembered text', () => {
       const groups = Array.from({ length: 8 }, (_, i) => (i > 0 && next() % 3 !== 0 ? 0 : (next() % 0xffff) + 1));
       return toBytes(cat(...groups.map(u16)));
     });
-    const expected = addresses.map((a) => new URL(`http://[${Buffer.from(a).toString('hex').replace(/(.{4})(?!$)/g, '$1:')}]/`).hostname.slice(1, -1));
+    const expected = addresses.map((a) =>
+      new URL(
+        `http://[${Buffer.from(a)
+          .toString('hex')
+          .replace(/(.{4})(?!$)/g, '$1:')}]/`,
+      ).hostname.slice(1, -1),
+    );
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < addresses.length; i++) expect(ipv6ToString(addresses[i], 0)).toBe(expected[i]);
       addresses.reverse();

@@ -55,10 +55,7 @@ export interface VlanSpec {
   dei?: boolean;
 }
 
-export function ethernet(
-  o: { dst?: string; src?: string; vlans?: VlanSpec[]; etherType: number },
-  payload: Bytes,
-): Bytes {
+export function ethernet(o: { dst?: string; src?: string; vlans?: VlanSpec[]; etherType: number }, payload: Bytes): Bytes {
   const tags: Bytes[] = [];
   const vlans = o.vlans ?? [];
   // Each tag is TPID + TCI; the TPID of the first sits where the EtherType would.
@@ -68,13 +65,7 @@ export function ethernet(
     const tci = ((v.priority ?? 0) << 13) | (v.dei ? 0x1000 : 0) | v.id;
     tags.push(cat(u16(tci), u16(types[i + 1])));
   }
-  return cat(
-    mac(o.dst ?? '02:00:00:00:00:02'),
-    mac(o.src ?? '02:00:00:00:00:01'),
-    u16(types[0]),
-    ...tags,
-    payload,
-  );
+  return cat(mac(o.dst ?? '02:00:00:00:00:02'), mac(o.src ?? '02:00:00:00:00:01'), u16(types[0]), ...tags, payload);
 }
 
 export function arp(o: {
@@ -219,13 +210,7 @@ export function tcp(o: TcpSpec, payload: Bytes = []): Bytes {
 }
 
 export function udp(o: { sport?: number; dport?: number; length?: number; checksum?: number }, payload: Bytes = []): Bytes {
-  return cat(
-    u16(o.sport ?? 50000),
-    u16(o.dport ?? 53),
-    u16(o.length ?? 8 + payload.length),
-    u16(o.checksum ?? 0),
-    payload,
-  );
+  return cat(u16(o.sport ?? 50000), u16(o.dport ?? 53), u16(o.length ?? 8 + payload.length), u16(o.checksum ?? 0), payload);
 }
 
 /** ICMP or ICMPv6: type, code, checksum, 4 bytes of rest-of-header, body. */

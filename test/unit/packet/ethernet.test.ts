@@ -31,9 +31,7 @@ describe('ethernet', () => {
   });
 
   it('decodes a single 802.1Q tag', () => {
-    const d = decode(
-      ethernet({ vlans: [{ tpid: 0x8100, id: 100, priority: 5, dei: true }], etherType: 0x0800 }, udp4),
-    );
+    const d = decode(ethernet({ vlans: [{ tpid: 0x8100, id: 100, priority: 5, dei: true }], etherType: 0x0800 }, udp4));
     expect(d.error).toBeUndefined();
     expect(d.link?.etherType).toBe(0x0800);
     expect(d.link?.vlans).toEqual([{ tpid: 0x8100, id: 100, priority: 5, dei: true }]);

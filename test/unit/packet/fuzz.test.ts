@@ -61,11 +61,18 @@ function corpus(): Bytes[] {
     ipv6({ nextHeader: 44 }, cat(fragmentHeader(6, 100, false, 1), zeros(24))),
     arp({}),
   );
-  const withLink = out.map((p) =>
-    ethernet({ etherType: p[0] >> 4 === 6 ? 0x86dd : p.length === 28 ? 0x0806 : 0x0800 }, p),
-  );
+  const withLink = out.map((p) => ethernet({ etherType: p[0] >> 4 === 6 ? 0x86dd : p.length === 28 ? 0x0806 : 0x0800 }, p));
   withLink.push(
-    ethernet({ vlans: [{ tpid: 0x88a8, id: 1 }, { tpid: 0x8100, id: 2 }], etherType: 0x0800 }, out[0]),
+    ethernet(
+      {
+        vlans: [
+          { tpid: 0x88a8, id: 1 },
+          { tpid: 0x8100, id: 2 },
+        ],
+        etherType: 0x0800,
+      },
+      out[0],
+    ),
     ethernet({ vlans: [{ tpid: 0x8100, id: 3 }], etherType: 0x0806 }, arp({})),
   );
   return [...out, ...withLink];
@@ -137,9 +144,7 @@ describe('fuzz', () => {
     expect(errors).toBeGreaterThan(0);
     expect(errors).toBeLessThan(decoded);
     // The mutations still reach every decoder.
-    expect([...kinds].sort()).toEqual(
-      ['ah', 'embedded', 'esp', 'gre', 'icmp', 'icmpv6', 'other', 'sctp', 'tcp', 'udp', 'udplite'],
-    );
+    expect([...kinds].sort()).toEqual(['ah', 'embedded', 'esp', 'gre', 'icmp', 'icmpv6', 'other', 'sctp', 'tcp', 'udp', 'udplite']);
     expect(codes.size).toBeGreaterThan(15);
   });
 });

@@ -9,7 +9,16 @@ describe('truncation at every length', () => {
     { protocol: 6, options: [0x94, 4, 0, 0] },
     tcp({ sport: 443, dport: 51000, seq: 1, ack: 2, flags: 0x12, options: [2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2] }),
   );
-  const tagged = ethernet({ vlans: [{ tpid: 0x88a8, id: 10 }, { tpid: 0x8100, id: 20 }], etherType: 0x0800 }, tcp4);
+  const tagged = ethernet(
+    {
+      vlans: [
+        { tpid: 0x88a8, id: 10 },
+        { tpid: 0x8100, id: 20 },
+      ],
+      etherType: 0x0800,
+    },
+    tcp4,
+  );
 
   it.each(['ipv4', 'ip'] as const)('TCP/IPv4 from %s', (start) => {
     const buf = toBytes(tcp4);

@@ -33,7 +33,7 @@ export function kernelEntries(names: string[]): { entries: KernelEntry[]; interf
       }
       const packets = out.filter((r) => r.kind === 'packet');
       if (packets.length !== bodies.length) throw new Error(`${name}: ${packets.length} records for ${bodies.length} messages`);
-      packets.forEach((record, i) => entries.push({ body: bodies[i], record }));
+      for (const [i, record] of packets.entries()) entries.push({ body: bodies[i], record });
     }
   }
   return { entries, interfaces: decoder.links.entries() };
@@ -48,7 +48,10 @@ export interface HandRecord {
 }
 
 /** A pcap file built field by field: magic, byte order and link type as given. */
-export function handPcap(records: HandRecord[], options: { big?: boolean; magic?: number; linkType?: number; snaplen?: number } = {}): Buffer {
+export function handPcap(
+  records: HandRecord[],
+  options: { big?: boolean; magic?: number; linkType?: number; snaplen?: number } = {},
+): Buffer {
   const le = !options.big;
   const parts: Buffer[] = [];
   const header = Buffer.alloc(24);

@@ -25,10 +25,11 @@ describe('NFLOG pcap reader on hostile input', () => {
       ]) {
         // A big-endian host writes its attribute headers big-endian too.
         const bytes = Buffer.from(body);
-        if (big) for (let at = 4; at + 4 <= bytes.length; at += (bytes.readUInt16BE(at) + 3) & ~3) {
-          bytes.writeUInt16BE(bytes.readUInt16LE(at), at);
-          bytes.writeUInt16BE(bytes.readUInt16LE(at + 2), at + 2);
-        }
+        if (big)
+          for (let at = 4; at + 4 <= bytes.length; at += (bytes.readUInt16BE(at) + 3) & ~3) {
+            bytes.writeUInt16BE(bytes.readUInt16LE(at), at);
+            bytes.writeUInt16BE(bytes.readUInt16LE(at + 2), at + 2);
+          }
         const read = readNflogPcap(handPcap([{ seconds: 1_700_000_000, fraction, body: bytes }], { big, magic }));
         expect(read.errors).toBe(0);
         expect(read.header).toMatchObject({ byteOrder: big ? 'big' : 'little', nanoseconds: magic === 0xa1b23c4d });
@@ -96,7 +97,12 @@ describe('NFLOG pcap reader on hostile input', () => {
     body.writeUInt16LE(2, 4); // the first attribute's length, below its own header
     const tooLong = Buffer.from(entries[1].body);
     tooLong.writeUInt16LE(0xfff0, 4);
-    const read = readNflogPcap(handPcap([{ seconds: 1, fraction: 0, body }, { seconds: 1, fraction: 0, body: tooLong }]));
+    const read = readNflogPcap(
+      handPcap([
+        { seconds: 1, fraction: 0, body },
+        { seconds: 1, fraction: 0, body: tooLong },
+      ]),
+    );
     expect(read.records).toHaveLength(2);
     for (const r of read.records) expect(r.decodeError).toBe('netlink.bad-attribute-length');
     expect(read.counters.decodeErrors).toBe(2);

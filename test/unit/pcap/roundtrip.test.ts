@@ -175,7 +175,13 @@ describe('NFLOG pcap round trip', () => {
   it('writes the MAC header from hwHeader (any link type), or rebuilds an Ethernet one from packet.link', () => {
     const ether = records[0];
     expect(ether.hwHeader).toMatch(/^([0-9a-f]{2}:){13}[0-9a-f]{2}$/);
-    const tunnel: PacketRecord = { ...records[1], hwType: 778, hwLen: 4, hwHeader: 'c0:a8:01:01', packet: { ...records[1].packet, link: undefined } };
+    const tunnel: PacketRecord = {
+      ...records[1],
+      hwType: 778,
+      hwLen: 4,
+      hwHeader: 'c0:a8:01:01',
+      packet: { ...records[1].packet, link: undefined },
+    };
     const older: PacketRecord = { ...ether, hwHeader: undefined };
     const writer = new NflogPcapWriter();
     const read = readNflogPcap(Buffer.concat([writer.fileHeader(), writer.encodeBatch([tunnel, older])]), { includePayload: true }).records;

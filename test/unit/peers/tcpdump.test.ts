@@ -55,9 +55,16 @@ function checkIpFacts(r: PacketRecord, text: string): number {
   expect(m, text).not.toBeNull();
   const ip = ipv4(r);
   const flags = [ip.dontFragment ? 'DF' : '', ip.moreFragments ? '+' : ''].filter(Boolean).join('') || 'none';
-  expect([`0x${ip.tos.toString(16)}`, ip.ttl, ip.id, ip.fragmentOffset * 8, flags, PROTO_NAMES[ip.protocol], ip.protocol, ip.totalLength]).toEqual([
-    m![1], Number(m![2]), Number(m![3]), Number(m![4]), m![5], m![6], Number(m![7]), Number(m![8]),
-  ]);
+  expect([
+    `0x${ip.tos.toString(16)}`,
+    ip.ttl,
+    ip.id,
+    ip.fragmentOffset * 8,
+    flags,
+    PROTO_NAMES[ip.protocol],
+    ip.protocol,
+    ip.totalLength,
+  ]).toEqual([m![1], Number(m![2]), Number(m![3]), Number(m![4]), m![5], m![6], Number(m![7]), Number(m![8])]);
   return 8;
 }
 
@@ -72,17 +79,30 @@ function checkPacketLine(r: PacketRecord, text: string): number {
   if (icmp !== null) {
     if (tr?.kind !== 'icmp') throw new Error(`not ICMP: ${text}`);
     expect([ip.src, ip.dst, tr.type, tr.id, tr.sequence, ip.totalLength - ip.headerLength]).toEqual([
-      icmp[1], icmp[2], icmp[3] === 'request' ? 8 : 0, Number(icmp[4]), Number(icmp[5]), Number(icmp[6]),
+      icmp[1],
+      icmp[2],
+      icmp[3] === 'request' ? 8 : 0,
+      Number(icmp[4]),
+      Number(icmp[5]),
+      Number(icmp[6]),
     ]);
     return 6;
   }
   // "a.b.c.d.PORT > e.f.g.h.PORT: [udp sum ok] ID[+] [q: …] AN/NS/AR … (LEN)" or a query "ID+ A? name. (LEN)".
-  const udp = /(\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): (?:\[udp sum ok\] )?(\d+)\+? (?:q: \S+ \S+ )?(?:(\d+)\/(\d+)\/(\d+) )?.*\((\d+)\)$/.exec(text);
+  const udp =
+    /(\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): (?:\[udp sum ok\] )?(\d+)\+? (?:q: \S+ \S+ )?(?:(\d+)\/(\d+)\/(\d+) )?.*\((\d+)\)$/.exec(
+      text,
+    );
   expect(udp, text).not.toBeNull();
   if (tr?.kind !== 'udp') throw new Error(`not UDP: ${text}`);
   const dns = dnsHeader(r);
   expect([ip.src, tr.srcPort, ip.dst, tr.dstPort, dns.id, tr.length - 8]).toEqual([
-    udp![1], Number(udp![2]), udp![3], Number(udp![4]), Number(udp![5]), Number(udp![9]),
+    udp![1],
+    Number(udp![2]),
+    udp![3],
+    Number(udp![4]),
+    Number(udp![5]),
+    Number(udp![9]),
   ]);
   if (udp![6] === undefined) return 6;
   expect([dns.an, dns.ns, dns.ar]).toEqual([Number(udp![6]), Number(udp![7]), Number(udp![8])]);
@@ -119,7 +139,10 @@ describe("tcpdump's expected printouts", () => {
     let facts = 0;
     rs.forEach((r, i) => {
       const head = lines[2 * i];
-      const m = /^HOOK:(IN|OUT) Prefix:(\S+) (iif|oif):(\d+) MARK:(0x[0-9a-f]+) (?:UID:(\d+) GID:(\d+) )?(?:HWHDR=([0-9a-f]+):([0-9a-f]+):([0-9a-f]+) )?IP (.*)$/.exec(head);
+      const m =
+        /^HOOK:(IN|OUT) Prefix:(\S+) (iif|oif):(\d+) MARK:(0x[0-9a-f]+) (?:UID:(\d+) GID:(\d+) )?(?:HWHDR=([0-9a-f]+):([0-9a-f]+):([0-9a-f]+) )?IP (.*)$/.exec(
+          head,
+        );
       expect(m, head).not.toBeNull();
       // NF_INET_LOCAL_IN 1, NF_INET_LOCAL_OUT 3.
       expect(r.hook).toBe(m![1] === 'IN' ? 1 : 3);
@@ -137,7 +160,11 @@ describe("tcpdump's expected printouts", () => {
       if (m![8] !== undefined) {
         expect(r.hwHeader!.replaceAll(':', '')).toBe(m![8] + m![9] + m![10]);
         const link = r.packet.link;
-        expect([link?.dst.replaceAll(':', ''), link?.src.replaceAll(':', ''), link?.etherType]).toEqual([m![8], m![9], parseInt(m![10], 16)]);
+        expect([link?.dst.replaceAll(':', ''), link?.src.replaceAll(':', ''), link?.etherType]).toEqual([
+          m![8],
+          m![9],
+          parseInt(m![10], 16),
+        ]);
         facts += 4;
       } else {
         expect(r.hwHeader).toBeUndefined();
@@ -155,7 +182,10 @@ if (!haveTcpdump && process.env.CI === 'true') throw new Error('tcpdump is missi
 
 /** `TZ=UTC tcpdump -n -e -tttt -v -r FILE`: its stdout (the file header goes to stderr). */
 function tcpdump(file: string, extra: string[] = []): string {
-  const run = spawnSync('tcpdump', ['-n', '-e', '-tttt', '-v', ...extra, '-r', file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  const run = spawnSync('tcpdump', ['-n', '-e', '-tttt', '-v', ...extra, '-r', file], {
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC' },
+  });
   expect(run.status, run.stderr).toBe(0);
   return run.stdout;
 }
@@ -172,7 +202,12 @@ describe.skipIf(!haveTcpdump)('against tcpdump itself', () => {
       rs.forEach((r, i) => {
         const m = /^(\S+ \S+) version 0, resource ID (\d+), family IPv4 \((\d+)\), length (\d+): (.*)$/.exec(lines[2 * i]);
         expect(m, lines[2 * i]).not.toBeNull();
-        expect([tcpdumpTime(r.receivedUs), r.group, r.family, entryLength(r)]).toEqual([m![1], Number(m![2]), Number(m![3]), Number(m![4])]);
+        expect([tcpdumpTime(r.receivedUs), r.group, r.family, entryLength(r)]).toEqual([
+          m![1],
+          Number(m![2]),
+          Number(m![3]),
+          Number(m![4]),
+        ]);
         checkIpFacts(r, m![5]);
         checkPacketLine(r, lines[2 * i + 1].trim());
       });
@@ -209,7 +244,9 @@ describe.skipIf(!haveTcpdump)('against tcpdump itself', () => {
 
       // The packets themselves, byte for byte.
       const again = readNflogPcap(new Uint8Array(fs.readFileSync(rewritten)), { includePayload: true });
-      expect(again.records.map((r) => Buffer.from(r.payload!).toString('hex'))).toEqual(records(capture).map((r) => Buffer.from(r.payload!).toString('hex')));
+      expect(again.records.map((r) => Buffer.from(r.payload!).toString('hex'))).toEqual(
+        records(capture).map((r) => Buffer.from(r.payload!).toString('hex')),
+      );
     });
   }
 });

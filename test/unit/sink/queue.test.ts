@@ -41,13 +41,29 @@ describe('LineEncoder', () => {
     const encoder = new LineEncoder();
     const taken: Array<{ bytes: Buffer; text: string }> = [];
     // Batches of 1, 600 and 40 lines of 1 KiB: small chunks (copied) and big ones (over half the buffer).
-    for (const [batch, count] of [[1, 1], [2, 600], [3, 40], [4, 600], [5, 1]]) {
+    for (const [batch, count] of [
+      [1, 1],
+      [2, 600],
+      [3, 40],
+      [4, 600],
+      [5, 1],
+    ]) {
       const line = String(batch).repeat(1023);
       for (let i = 0; i < count; i++) encoder.line(line);
       for (const chunk of encoder.take()) taken.push({ bytes: chunk.bytes, text: chunk.bytes.toString() });
     }
     for (const { bytes, text } of taken) expect(bytes.toString()).toBe(text);
-    expect(taken.map((t) => t.text).join('')).toBe([[1, 1], [2, 600], [3, 40], [4, 600], [5, 1]].map(([b, n]) => `${String(b).repeat(1023)}\n`.repeat(n)).join(''));
+    expect(taken.map((t) => t.text).join('')).toBe(
+      [
+        [1, 1],
+        [2, 600],
+        [3, 40],
+        [4, 600],
+        [5, 1],
+      ]
+        .map(([b, n]) => `${String(b).repeat(1023)}\n`.repeat(n))
+        .join(''),
+    );
   });
 });
 

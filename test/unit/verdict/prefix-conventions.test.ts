@@ -23,19 +23,67 @@ describe('Ubiquiti EdgeOS / UniFi USG, VyOS: "[RULESET-RULEID-X]"', () => {
   // Elastic's iptables pipeline (elastic/integrations packages/iptables, UBIQUITI_LABEL) reads rule set, rule number and action.
   table([
     ['[WAN_IN-10-D]', { action: 'drop', type: 'denied', ruleset: 'WAN_IN', ruleId: '10', ruleName: 'WAN_IN-10-D', convention: 'ubiquiti' }],
-    ['[WAN_LOCAL-default-D]', { action: 'drop', type: 'denied', ruleset: 'WAN_LOCAL', ruleId: 'default', ruleName: 'WAN_LOCAL-default-D', convention: 'ubiquiti' }],
-    ['[LAN_IN-3000-A]', { action: 'accept', type: 'allowed', ruleset: 'LAN_IN', ruleId: '3000', ruleName: 'LAN_IN-3000-A', convention: 'ubiquiti' }],
-    ['[GUEST_IN-20-R]', { action: 'reject', type: 'denied', ruleset: 'GUEST_IN', ruleId: '20', ruleName: 'GUEST_IN-20-R', convention: 'ubiquiti' }],
+    [
+      '[WAN_LOCAL-default-D]',
+      { action: 'drop', type: 'denied', ruleset: 'WAN_LOCAL', ruleId: 'default', ruleName: 'WAN_LOCAL-default-D', convention: 'ubiquiti' },
+    ],
+    [
+      '[LAN_IN-3000-A]',
+      { action: 'accept', type: 'allowed', ruleset: 'LAN_IN', ruleId: '3000', ruleName: 'LAN_IN-3000-A', convention: 'ubiquiti' },
+    ],
+    [
+      '[GUEST_IN-20-R]',
+      { action: 'reject', type: 'denied', ruleset: 'GUEST_IN', ruleId: '20', ruleName: 'GUEST_IN-20-R', convention: 'ubiquiti' },
+    ],
     // A zone-pair rule set keeps its dash (Elastic's pipeline splits it into ingress and egress zones).
-    ['[LAN-WAN-40-A]', { action: 'accept', type: 'allowed', ruleset: 'LAN-WAN', ruleId: '40', ruleName: 'LAN-WAN-40-A', convention: 'ubiquiti' }],
-    ['[ipv4-FWD-filter-10-A]', { action: 'accept', type: 'allowed', ruleset: 'ipv4-FWD-filter', ruleId: '10', ruleName: 'ipv4-FWD-filter-10-A', convention: 'ubiquiti' }],
+    [
+      '[LAN-WAN-40-A]',
+      { action: 'accept', type: 'allowed', ruleset: 'LAN-WAN', ruleId: '40', ruleName: 'LAN-WAN-40-A', convention: 'ubiquiti' },
+    ],
+    [
+      '[ipv4-FWD-filter-10-A]',
+      {
+        action: 'accept',
+        type: 'allowed',
+        ruleset: 'ipv4-FWD-filter',
+        ruleId: '10',
+        ruleName: 'ipv4-FWD-filter-10-A',
+        convention: 'ubiquiti',
+      },
+    ],
     // The three prefixes of Elastic's test lines (packages/iptables/data_stream/log/_dev/test/pipeline/test-ubiquiti.log):
     // Elastic makes the same rule id and action of them (and puts the rule set in rule.name).
-    ['[LAN_LOCAL-default-A]', { action: 'accept', type: 'allowed', ruleset: 'LAN_LOCAL', ruleId: 'default', ruleName: 'LAN_LOCAL-default-A', convention: 'ubiquiti' }],
-    ['[WAN_OUT-2000-A]', { action: 'accept', type: 'allowed', ruleset: 'WAN_OUT', ruleId: '2000', ruleName: 'WAN_OUT-2000-A', convention: 'ubiquiti' }],
-    ['[source-dest-default-D]', { action: 'drop', type: 'denied', ruleset: 'source-dest', ruleId: 'default', ruleName: 'source-dest-default-D', convention: 'ubiquiti' }],
+    [
+      '[LAN_LOCAL-default-A]',
+      {
+        action: 'accept',
+        type: 'allowed',
+        ruleset: 'LAN_LOCAL',
+        ruleId: 'default',
+        ruleName: 'LAN_LOCAL-default-A',
+        convention: 'ubiquiti',
+      },
+    ],
+    [
+      '[WAN_OUT-2000-A]',
+      { action: 'accept', type: 'allowed', ruleset: 'WAN_OUT', ruleId: '2000', ruleName: 'WAN_OUT-2000-A', convention: 'ubiquiti' },
+    ],
+    [
+      '[source-dest-default-D]',
+      {
+        action: 'drop',
+        type: 'denied',
+        ruleset: 'source-dest',
+        ruleId: 'default',
+        ruleName: 'source-dest-default-D',
+        convention: 'ubiquiti',
+      },
+    ],
     // Text may follow the label.
-    ['[WAN_LOCAL-2000-D]DESCR="drop all"', { action: 'drop', type: 'denied', ruleset: 'WAN_LOCAL', ruleId: '2000', ruleName: 'WAN_LOCAL-2000-D', convention: 'ubiquiti' }],
+    [
+      '[WAN_LOCAL-2000-D]DESCR="drop all"',
+      { action: 'drop', type: 'denied', ruleset: 'WAN_LOCAL', ruleId: '2000', ruleName: 'WAN_LOCAL-2000-D', convention: 'ubiquiti' },
+    ],
   ]);
   it('a two-part tag stays a short tag: no rule id', () => {
     expect(defaultAction('[OY-D]:')).toEqual({ action: 'drop', type: 'denied', outcome: 'success' });
@@ -68,10 +116,28 @@ describe('firewalld with LogDenied: "filter_IN_public_REJECT: " …', () => {
     ['STATE_INVALID_DROP: ', { action: 'drop', type: 'denied', ruleName: 'STATE_INVALID_DROP', convention: 'firewalld' }],
     ['rpfilter_DROP: ', { action: 'drop', type: 'denied', ruleName: 'rpfilter_DROP', convention: 'firewalld' }],
     ['RFC3964_IPv4_REJECT: ', { action: 'reject', type: 'denied', ruleName: 'RFC3964_IPv4_REJECT', convention: 'firewalld' }],
-    ['filter_IN_public_REJECT: ', { action: 'reject', type: 'denied', ruleset: 'public', ruleName: 'filter_IN_public_REJECT', convention: 'firewalld' }],
-    ['filter_FWD_internal_DROP: ', { action: 'drop', type: 'denied', ruleset: 'internal', ruleName: 'filter_FWD_internal_DROP', convention: 'firewalld' }],
-    ['filter_IN_policy_allow-host-ipv6_REJECT: ', { action: 'reject', type: 'denied', ruleset: 'policy_allow-host-ipv6', ruleName: 'filter_IN_policy_allow-host-ipv6_REJECT', convention: 'firewalld' }],
-    ['filter_IN_public_ICMP_BLOCK: ', { action: 'block', type: 'denied', ruleset: 'public', ruleName: 'filter_IN_public_ICMP_BLOCK', convention: 'firewalld' }],
+    [
+      'filter_IN_public_REJECT: ',
+      { action: 'reject', type: 'denied', ruleset: 'public', ruleName: 'filter_IN_public_REJECT', convention: 'firewalld' },
+    ],
+    [
+      'filter_FWD_internal_DROP: ',
+      { action: 'drop', type: 'denied', ruleset: 'internal', ruleName: 'filter_FWD_internal_DROP', convention: 'firewalld' },
+    ],
+    [
+      'filter_IN_policy_allow-host-ipv6_REJECT: ',
+      {
+        action: 'reject',
+        type: 'denied',
+        ruleset: 'policy_allow-host-ipv6',
+        ruleName: 'filter_IN_policy_allow-host-ipv6_REJECT',
+        convention: 'firewalld',
+      },
+    ],
+    [
+      'filter_IN_public_ICMP_BLOCK: ',
+      { action: 'block', type: 'denied', ruleset: 'public', ruleName: 'filter_IN_public_ICMP_BLOCK', convention: 'firewalld' },
+    ],
     ['IN_public_DROP: ', { action: 'drop', type: 'denied', ruleset: 'public', ruleName: 'IN_public_DROP', convention: 'firewalld' }],
     ['public_DROP: ', { action: 'drop', type: 'denied', ruleset: 'public', ruleName: 'public_DROP', convention: 'firewalld' }],
     ['dmz_REJECT:', { action: 'reject', type: 'denied', ruleset: 'dmz', ruleName: 'dmz_REJECT', convention: 'firewalld' }],
@@ -85,7 +151,10 @@ describe('OpenWrt fw4 / fw3: "reject wan in: " …', () => {
   table([
     ['reject wan in: ', { action: 'reject', type: 'denied', ruleset: 'wan', ruleName: 'reject wan in', convention: 'openwrt' }],
     ['drop wan out: ', { action: 'drop', type: 'denied', ruleset: 'wan', ruleName: 'drop wan out', convention: 'openwrt' }],
-    ['drop wan invalid ct state: ', { action: 'drop', type: 'denied', ruleset: 'wan', ruleName: 'drop wan invalid ct state', convention: 'openwrt' }],
+    [
+      'drop wan invalid ct state: ',
+      { action: 'drop', type: 'denied', ruleset: 'wan', ruleName: 'drop wan invalid ct state', convention: 'openwrt' },
+    ],
     ['REJECT wan in: ', { action: 'reject', type: 'denied', ruleset: 'wan', ruleName: 'REJECT wan in', convention: 'openwrt' }],
     ['DROP guest out: ', { action: 'drop', type: 'denied', ruleset: 'guest', ruleName: 'DROP guest out', convention: 'openwrt' }],
     ['@rule[0]: ', { action: 'log', ruleset: 'rule', ruleId: '0', ruleName: '@rule[0]', convention: 'openwrt' }],
@@ -97,13 +166,28 @@ describe('Shorewall: "Shorewall:<chain>:<disposition>:"', () => {
   // shorewall.conf(5), Shorewall 5.2: LOGFORMAT unset or empty is "Shorewall:%s:%s:" (chain, disposition); "%d" adds
   // the rule number. Audited dispositions (A_DROP, A_REJECT, A_ACCEPT) are the same verdicts.
   table([
-    ['Shorewall:net-fw:DROP:', { action: 'drop', type: 'denied', ruleset: 'net-fw', ruleName: 'Shorewall:net-fw:DROP', convention: 'shorewall' }],
-    ['Shorewall:net2fw:REJECT:', { action: 'reject', type: 'denied', ruleset: 'net2fw', ruleName: 'Shorewall:net2fw:REJECT', convention: 'shorewall' }],
-    ['Shorewall:loc-net:ACCEPT:', { action: 'accept', type: 'allowed', ruleset: 'loc-net', ruleName: 'Shorewall:loc-net:ACCEPT', convention: 'shorewall' }],
-    ['Shorewall:net-fw:12:A_DROP:', { action: 'drop', type: 'denied', ruleset: 'net-fw', ruleId: '12', ruleName: 'Shorewall:net-fw:12:A_DROP', convention: 'shorewall' }],
-    ['Shorewall:net-fw:CONTINUE:', { action: 'continue', ruleset: 'net-fw', ruleName: 'Shorewall:net-fw:CONTINUE', convention: 'shorewall' }],
+    [
+      'Shorewall:net-fw:DROP:',
+      { action: 'drop', type: 'denied', ruleset: 'net-fw', ruleName: 'Shorewall:net-fw:DROP', convention: 'shorewall' },
+    ],
+    [
+      'Shorewall:net2fw:REJECT:',
+      { action: 'reject', type: 'denied', ruleset: 'net2fw', ruleName: 'Shorewall:net2fw:REJECT', convention: 'shorewall' },
+    ],
+    [
+      'Shorewall:loc-net:ACCEPT:',
+      { action: 'accept', type: 'allowed', ruleset: 'loc-net', ruleName: 'Shorewall:loc-net:ACCEPT', convention: 'shorewall' },
+    ],
+    [
+      'Shorewall:net-fw:12:A_DROP:',
+      { action: 'drop', type: 'denied', ruleset: 'net-fw', ruleId: '12', ruleName: 'Shorewall:net-fw:12:A_DROP', convention: 'shorewall' },
+    ],
+    [
+      'Shorewall:net-fw:CONTINUE:',
+      { action: 'continue', ruleset: 'net-fw', ruleName: 'Shorewall:net-fw:CONTINUE', convention: 'shorewall' },
+    ],
   ]);
-  it("5.1's sample LOGFORMAT \"%s %s \" reads by the verb rule", () => {
+  it('5.1\'s sample LOGFORMAT "%s %s " reads by the verb rule', () => {
     expect(defaultAction('net-fw DROP ')).toEqual({ action: 'drop', type: 'denied', outcome: 'success' });
   });
 });
