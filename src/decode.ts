@@ -45,3 +45,12 @@ export { packetToLogLine, logLineOptionsFromFlags, type LogLineOptions } from '.
 export { packetToLogemuLine, type LogemuLineOptions } from './format/logemu';
 export { packetToUlogdJson, flowToUlogdJson, type UlogdJsonOptions } from './format/ulogd-json';
 export { readableLine, type ReadableOptions } from './format/readable';
+export {
+  LINE_FORMATS,
+  LINE_FORMAT_NAMES,
+  openLineFormat,
+  type LineFormat,
+  type LineFormatName,
+  type LineFormatOptions,
+  type LineFormatWriter,
+} from './format/registry';

@@ -13,11 +13,13 @@ import {
 } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
+import { LINE_FORMAT_NAMES, type LineFormatName } from '../format/registry';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
-export type OutputFormat = 'ecs' | 'record' | 'log' | 'logemu' | 'ulogd' | 'ipfix';
+/** The registry's line formats, and IPFIX (messages to a flow collector, not lines). */
+export type OutputFormat = LineFormatName | 'ipfix';
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['ecs', 'record', 'log', 'logemu', 'ulogd', 'ipfix'];
+export const OUTPUT_FORMATS: readonly OutputFormat[] = [...LINE_FORMAT_NAMES, 'ipfix'];
 
 /** prefix: the line starts with netns=NAME; hostname: LOGEMU's header names the namespace; none. */
 export type LogNetns = 'prefix' | 'hostname' | 'none';
@@ -205,6 +207,7 @@ Output:
                           log: the kernel's LOG line, as nf_log_syslog prints it;
                           logemu: ulogd2's LOGEMU line;
                           ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
+                          readable: one short line a person reads at a terminal;
                           ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of
                           --conntrack to a collector (--output udp:HOST[:PORT] or tcp:HOST[:PORT],
                           port 4739 by default), e.g. nfcapd

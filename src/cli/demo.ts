@@ -4,14 +4,12 @@
 // lab — when done, on Ctrl-C / SIGTERM, and on any error. A lab left by a
 // killed run is removed at the next start.
 import { createCollector, type Collector } from '../collector';
-import { flowToEcsJson } from '../ecs/flow-json';
-import { gapToEcsJson } from '../ecs/gap';
-import { packetToEcsJson } from '../ecs/packet-json';
-import { readableLine } from '../format/readable';
+import { LINE_FORMAT_NAMES, openLineFormat } from '../format/registry';
 import { DemoLab, DEMO_RULESETS, DEMO_STEPS, missingDemoTools, removeStaleDemoLabs } from '../lab/demo-lab';
 import { GATEWAY } from '../lab/gateway';
 import { NetnsLab } from '../lab/netns';
 import type { CollectorRecord } from '../records';
+import { gapMessage } from './formats';
 
 /** A record as one output line; null leaves the record out. */
 export type DemoFormatter = (record: CollectorRecord) => string | null;
@@ -33,7 +31,7 @@ flows with their NAT. The lab is removed at the end, on Ctrl-C, and on errors.
 Needs root.
 
 Options:
-  --format NAME     readable (default), record, ecs, or another format of the CLI
+  --format NAME     readable (default), ecs, record, log, logemu or ulogd
   --rounds N        rounds of traffic (default 1, about 6 s each)
   --duration S      stop the traffic after S seconds at the latest (default 30)
   --keep-running    keep the lab and the collector until Ctrl-C after the traffic
@@ -95,13 +93,18 @@ function parseDemoArgs(argv: string[]): DemoArgs {
   return args;
 }
 
+/** Every line format of the registry; a gap a format has no line for is said on stderr. */
 function builtInFormatters(utc: boolean): Record<string, DemoFormatter> {
-  return {
-    readable: (record) => readableLine(record, { utc }),
-    record: (record) => JSON.stringify(record),
-    ecs: (record) =>
-      record.kind === 'packet' ? packetToEcsJson(record) : record.kind === 'flow' ? flowToEcsJson(record) : gapToEcsJson(record),
-  };
+  const formatters: Record<string, DemoFormatter> = {};
+  for (const name of LINE_FORMAT_NAMES) {
+    const writer = openLineFormat(name, { utc });
+    formatters[name] = (record) => {
+      const line = writer.line(record);
+      if (line === null && record.kind === 'gap') process.stderr.write(`${gapMessage(record)}\n`);
+      return line;
+    };
+  }
+  return formatters;
 }
 
 /** Counts of what arrived, for the summary and the check that every ruleset logged. */

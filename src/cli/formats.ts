@@ -1,19 +1,15 @@
-// The CLI's output formats: one function per format from a record to one
-// line. Gaps have no place in the kernel's or ulogd's line formats, so those
-// formats report them on stderr instead (loss is never silent).
-import { EcsPacketLines } from '../ecs/packet-json';
-import type { EcsOptions } from '../ecs/packet';
-import { gapText, gapToEcsJson } from '../ecs/gap';
-import { EcsFlowLines } from '../ecs/flow-json';
+// The CLI's formats: its flags turned into the options of a line format from
+// the registry (src/format/registry.ts). A record a format writes no line for
+// goes elsewhere: gaps are said on stderr (loss is never silent), flows in the
+// LOG line formats are refused by the argument checks.
+import { gapText } from '../ecs/gap';
 import { agentIdFromFile } from '../ecs/identity';
-import { packetToLogLine, type LogLineOptions } from '../format/log-line';
-import { packetToLogemuLine } from '../format/logemu';
-import { packetToUlogdJson } from '../format/ulogd-packet';
-import { flowToUlogdJson } from '../format/ulogd-flow';
-import * as os from 'node:os';
+import type { EcsOptions } from '../ecs/packet';
+import type { LineTarget } from '../format/line-target';
+import type { LogLineOptions } from '../format/log-line';
+import { type LineFormatOptions, openLineFormat } from '../format/registry';
 import type { CollectorRecord, GapRecord } from '../records';
 import type { CliArgs, LogFlag } from './args';
-import type { LineTarget } from '../format/line-target';
 
 type FormatArgs = Pick<
   CliArgs,
@@ -47,52 +43,21 @@ export function ecsOptions(args: FormatArgs): EcsOptions {
   return options;
 }
 
-/** The ECS line writers of one run: one options object, so the identity is resolved once. */
-class EcsLines {
-  readonly packets: EcsPacketLines;
-  readonly flows: EcsFlowLines;
-  constructor(readonly options: EcsOptions) {
-    this.packets = new EcsPacketLines(options);
-    this.flows = new EcsFlowLines(options);
-  }
-}
-
-/**
- * The lines of `format` (lineFormatter's, for the same args), put into the
- * output. ECS packet lines are written straight into the output's buffer:
- * after a shape's first packets, no string is made for them at all.
- */
-export function lineWriter(args: FormatArgs, format: LineFormatter): LineWriter {
-  const toLines: LineWriter = (record, to) => {
-    const line = format(record);
-    if (line !== null) to.line(line);
-  };
-  if (args.format !== 'ecs') return toLines;
-  const ecs = new EcsLines(ecsOptions(args));
-  return (record, to) => {
-    if (record.kind === 'packet') ecs.packets.writeLine(record, to);
-    else if (record.kind === 'flow') ecs.flows.writeLine(record, to);
-    else to.line(gapToEcsJson(record, ecs.options));
-  };
-}
-
 /** A line for the output, or null when the record goes elsewhere (a gap on stderr). */
 export type LineFormatter = (record: CollectorRecord) => string | null;
 
 /** Puts a record's line (if it has one) into the output's lines. */
 export type LineWriter = (record: CollectorRecord, to: LineTarget) => void;
 
+/** One output's format for the run: its lines as strings, or written into the output (as bytes where it can). */
+export interface CliFormat {
+  format: LineFormatter;
+  write: LineWriter;
+}
+
 /** How a gap reads on stderr. */
 export function gapMessage(gap: GapRecord): string {
   return `netfilter-collector: ${gapText(gap)}`;
-}
-
-/**
- * How a log line says its namespace: netns=NAME and a space before the rule's prefix, where LOG-line
- * parsers take free text (everything before IN=). Spaces in a name (a path could have them) become _.
- */
-export function netnsPrefix(name: string): string {
-  return `netns=${name.replace(/\s/g, '_')} `;
 }
 
 /** --log-flags as the LOG line's options. */
@@ -106,74 +71,40 @@ export function logLineOptions(flags: readonly LogFlag[]): LogLineOptions {
   };
 }
 
-export function lineFormatter(args: FormatArgs, onGap: (gap: GapRecord) => void): LineFormatter {
+/** The registry's options for the CLI's flags. */
+function formatOptions(args: FormatArgs): LineFormatOptions {
   switch (args.format) {
-    case 'record': {
-      // A payload (kept only for --write-pcap) goes out as hex; a replacer slows every other record, so only then.
-      const withPayload = (_key: string, value: unknown): unknown =>
-        value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value;
-      return (record) =>
-        record.kind === 'packet' && record.payload !== undefined ? JSON.stringify(record, withPayload) : JSON.stringify(record);
-    }
-    case 'ecs': {
-      const ecs = new EcsLines(ecsOptions(args));
-      return (record) =>
-        record.kind === 'packet'
-          ? ecs.packets.line(record)
-          : record.kind === 'flow'
-            ? ecs.flows.line(record)
-            : gapToEcsJson(record, ecs.options);
-    }
-    case 'log': {
-      const options = logLineOptions(args.logFlags);
+    case 'ecs':
+      return { ecs: ecsOptions(args) };
+    case 'log':
       // One namespace (or none given): the kernel's line as it is, unless asked.
-      const prefix = (args.logNetns ?? (args.manyNetns ? 'prefix' : 'none')) === 'prefix';
-      return (record) => {
-        if (record.kind === 'packet') {
-          const line = packetToLogLine(record, options);
-          return prefix && record.netns ? netnsPrefix(record.netns.name) + line : line;
-        }
-        if (record.kind === 'gap') onGap(record);
-        return null;
-      };
-    }
-    case 'logemu': {
-      const options = { hostname: args.logemuHostname ?? os.hostname() };
-      const mode = args.logNetns ?? (args.manyNetns ? 'hostname' : 'none');
-      // One options object per namespace, made once: the header's host name is the namespace's.
-      const byNamespace = new Map<string, { hostname: string }>();
-      const optionsFor = (name: string) => {
-        let o = byNamespace.get(name);
-        if (!o) {
-          o = { hostname: name.replace(/\s/g, '_') };
-          // Namespaces come and go: the cache forgets rather than grows without bound.
-          if (byNamespace.size >= 4096) byNamespace.clear();
-          byNamespace.set(name, o);
-        }
-        return o;
-      };
-      return (record) => {
-        if (record.kind === 'packet') {
-          if (!record.netns || mode === 'none') return packetToLogemuLine(record, options);
-          if (mode === 'hostname') return packetToLogemuLine(record, optionsFor(record.netns.name));
-          return packetToLogemuLine({ ...record, prefix: netnsPrefix(record.netns.name) + record.prefix }, options);
-        }
-        if (record.kind === 'gap') onGap(record);
-        return null;
-      };
-    }
-    case 'ipfix':
-      // Flows go to the IPFIX output (ipfix-output.ts), not as lines; gaps are said on stderr.
-      return (record) => {
-        if (record.kind === 'gap') onGap(record);
-        return null;
-      };
-    case 'ulogd':
-      return (record) => {
-        if (record.kind === 'packet') return packetToUlogdJson(record);
-        if (record.kind === 'flow') return flowToUlogdJson(record);
-        onGap(record);
-        return null;
-      };
+      return { logLine: logLineOptions(args.logFlags), logNetns: args.logNetns ?? (args.manyNetns ? 'prefix' : 'none') };
+    case 'logemu':
+      return { logemuHostname: args.logemuHostname, logNetns: args.logNetns ?? (args.manyNetns ? 'hostname' : 'none') };
+    default:
+      return {};
   }
+}
+
+/** The output's format; a record it has no line for, if a gap, goes to `onGap`. */
+export function openFormat(args: FormatArgs, onGap: (gap: GapRecord) => void): CliFormat {
+  // IPFIX writes messages, not lines (ipfix-output.ts): no line for any record, gaps on stderr.
+  if (args.format === 'ipfix') {
+    const format: LineFormatter = (record) => {
+      if (record.kind === 'gap') onGap(record);
+      return null;
+    };
+    return { format, write: (record) => void format(record) };
+  }
+  const writer = openLineFormat(args.format, formatOptions(args));
+  return {
+    format: (record) => {
+      const line = writer.line(record);
+      if (line === null && record.kind === 'gap') onGap(record);
+      return line;
+    },
+    write: (record, to) => {
+      if (!writer.write(record, to) && record.kind === 'gap') onGap(record);
+    },
+  };
 }

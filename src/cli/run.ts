@@ -4,7 +4,7 @@
 // queue — is counted and said.
 import type { CollectorRecord, GapRecord } from '../records';
 import { type CliArgs, type OutputSpec, outputSpecs } from './args';
-import { gapMessage, lineFormatter, lineWriter, type LineFormatter, type LineWriter } from './formats';
+import { gapMessage, type LineFormatter, type LineWriter, openFormat } from './formats';
 import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
 import { RecordCounts, renderMetrics } from './metrics';
@@ -94,7 +94,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
   // Outputs next: a bad path fails before any netlink socket is bound.
   // Reading more than one namespace: log lines say which by default (--log-netns).
   const manyNetns = args.netns.length > 1 || args.allNetns === true;
-  const gapFormat = lineFormatter({ ...args, manyNetns }, onGap);
+  const gapFormat = openFormat({ ...args, manyNetns }, onGap).format;
   try {
     for (const spec of specs) {
       // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
@@ -110,12 +110,12 @@ export async function runCollection(args: CliArgs): Promise<number> {
         logNetns: args.logNetns,
         manyNetns,
       };
-      const format = lineFormatter(formatArgs, onGap);
+      const { format, write } = openFormat(formatArgs, onGap);
       const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
       outputs.push({
         output: new NdjsonOutput(spec.output ?? '-', options),
         format,
-        write: lineWriter(formatArgs, format),
+        write,
         takes: takes(spec),
       });
     }

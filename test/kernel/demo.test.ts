@@ -225,6 +225,6 @@ describeKernel('netfilter-collector demo on the real kernel', () => {
     expect(option.stderr()).toContain("unknown option '--bogus'");
     const format = startDemo(['--format', 'nope']);
     expect(await format.exited).toBe(2);
-    expect(format.stderr()).toContain("unknown format 'nope' (one of: readable, record, ecs)");
+    expect(format.stderr()).toContain("unknown format 'nope' (one of: ecs, record, log, logemu, ulogd, readable)");
   });
 });
