@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "async_handle.h"
 #include "datagram_socket.h"
 #include "reader.h"
 #include "sys_error.h"
@@ -256,12 +257,10 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
 
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "NativeReader: no event loop");
-    async_ = new uv_async_t;
-    uv_async_init(loop, async_, OnAsync);
-    async_->data = this;
+    async_.Open(loop, OnAsync, this);
 
     try {
-      reader_ = std::make_unique<Reader>(std::move(o), async_);
+      reader_ = std::make_unique<Reader>(std::move(o), async_.get());
     } catch (const nfc::SysError& e) {
       FreeHandles();
       ThrowSys(env, e);
@@ -340,11 +339,11 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
   void Close(const Napi::CallbackInfo&) { Shutdown(false); }
 
   void Ref(const Napi::CallbackInfo&) {
-    if (async_) uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+    if (async_) uv_ref(reinterpret_cast<uv_handle_t*>(async_.get()));
   }
 
   void Unref(const Napi::CallbackInfo&) {
-    if (async_) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+    if (async_) uv_unref(reinterpret_cast<uv_handle_t*>(async_.get()));
   }
 
   static void OnAsync(uv_async_t* handle) {
@@ -377,11 +376,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
   // Frees what the constructor set up for the thread: the async handle and
   // the references. Safe after a failed start (the thread has ended).
   void FreeHandles() {
-    if (async_) {
-      uv_close(reinterpret_cast<uv_handle_t*>(async_),
-               [](uv_handle_t* handle) { delete reinterpret_cast<uv_async_t*>(handle); });
-      async_ = nullptr;
-    }
+    async_.Close();
     context_.reset();
     on_data_.Reset();
     ring_.Reset();
@@ -391,7 +386,7 @@ class NativeReader : public Napi::ObjectWrap<NativeReader> {
   Napi::Reference<Napi::ArrayBuffer> ring_;
   Napi::FunctionReference on_data_;
   std::unique_ptr<Napi::AsyncContext> context_;
-  uv_async_t* async_ = nullptr;
+  nfc::AsyncHandle async_;
   std::unique_ptr<Reader> reader_;
   bool closed_ = false;
 };
