@@ -1,11 +1,6 @@
-// The producer side of the ring shared with JS. Mirrors src/ring/layout.ts:
-// change both together.
-//
-//   [0,   4)  u32 write position (we store it with release)
-//   [64, 68)  u32 read position  (JS stores it after decoding a batch)
-//   [128, 128 + capacity)  entries, 8-aligned: u32 length | u8 source |
-//       u8 flags | u16 netns | f64 receivedUs | datagram, padded to 8.
-//   length == WRAP_MARK: the rest of the data area is unused, go to offset 0.
+// The producer side of the ring shared with JS. The layout is described once,
+// in ARCHITECTURE.md ("The ring"); the constants here mirror
+// src/ring/layout.ts: change both together.
 #pragma once
 
 #include <algorithm>

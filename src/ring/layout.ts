@@ -1,20 +1,6 @@
-// Layout of the ring shared by the native reader thread (producer) and JS
-// (consumer), described in ARCHITECTURE.md ("The ring"). Mirrored in
-// native/ring.h: change both together.
-//
-//   [0,   4)  u32 write position  (producer stores with release; monotonic, wraps at 2^32)
-//   [64, 68)  u32 read position   (consumer stores after a batch is decoded)
-//   [128, 128 + capacity)  data: a sequence of entries, each 8-byte aligned:
-//       u32 length   datagram bytes, or WRAP_MARK: skip to the start of the data area
-//       u8  source   SOURCE_* below
-//       u8  flags    FLAG_* below
-//       u16 netns    which of the reader's namespaces it came from (0: the first or only one)
-//       f64 receivedUs  CLOCK_REALTIME when the datagram was received, microseconds
-//       length bytes of the datagram, padded to a multiple of 8
-//
-// Positions are byte counters; the offset in the data area is `pos & (capacity - 1)`.
-// capacity is a power of two. An entry never wraps: the producer writes
-// WRAP_MARK and continues at offset 0 instead.
+// The ring shared by the native reader thread (producer) and JS (consumer):
+// its constants. The layout is described once, in ARCHITECTURE.md ("The
+// ring"); native/ring.h mirrors these numbers: change both together.
 
 export const WRITE_POS_OFFSET = 0;
 export const READ_POS_OFFSET = 64;
