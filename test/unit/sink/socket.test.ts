@@ -133,9 +133,10 @@ describe('socket sinks', () => {
     expect(receiver.connections.length).toBeGreaterThan(3);
     expect(stats.reconnects).toBeGreaterThan(2);
     // Every connection starts at a line's first byte; only a connection's last line may be torn.
-    const texts = receiver.texts();
+    // A connection that got nothing before it ended (the sink's last one, closed with an empty queue) starts with nothing torn.
+    const texts = receiver.texts().filter((text) => text.length > 0);
     for (const text of texts) {
-      expect(text.startsWith('{"seq":')).toBe(true);
+      expect(text.startsWith('{"seq":'), text.slice(0, 80)).toBe(true);
       const parts = text.split('\n');
       for (const part of parts.slice(0, -1)) expect(() => JSON.parse(part)).not.toThrow();
     }
