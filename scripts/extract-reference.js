@@ -3,7 +3,7 @@
 // Extracts the facts the tests check against from the public reference data
 // into test/fixtures/reference/, so no test reads anything outside the repo.
 //
-//   node scripts/extract-reference.js [REFERENCE_DIR]   (default ../shared/reference)
+//   node scripts/extract-reference.js REFERENCE_DIR
 //
 // REFERENCE_DIR holds elastic/ecs's generated/csv/fields.csv and
 // generated/ecs/ecs_flat.yml under ecs/, and corelight/community-id-spec's
@@ -146,7 +146,11 @@ function extractValues(yamlText, names) {
 }
 
 function main() {
-  const ref = path.resolve(process.argv[2] ?? path.join(ROOT, '..', 'shared', 'reference'));
+  if (process.argv[2] === undefined) {
+    console.error('usage: node scripts/extract-reference.js REFERENCE_DIR (holding ecs/ and community-id/, see the header)');
+    process.exit(2);
+  }
+  const ref = path.resolve(process.argv[2]);
   if (!fs.existsSync(path.join(ref, 'ecs', 'fields.csv'))) {
     console.error(`extract-reference: ${ref}/ecs/fields.csv not found (pass the reference directory as the argument)`);
     process.exit(2);

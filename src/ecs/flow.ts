@@ -2,7 +2,8 @@
 // (writeFlowDocument), rendered as an object (flowToEcs) or as a JSON line
 // (flow-json.ts) through doc-writer.ts.
 //
-// Field choices (see the ECS reference in ../shared/reference/ecs/):
+// Field choices (checked against the ECS reference the tests keep in
+// test/fixtures/reference/ecs.json):
 //   - @timestamp: the record's timestampUs (flow stop for a destroy, flow
 //     start for a new flow, when the kernel gave them; else the receive
 //     time); event.created: when the reader thread received the event.

@@ -2,7 +2,8 @@
 // (writePacketDocument), rendered as an object (packetToEcs) or as a JSON line
 // (packet-json.ts) through doc-writer.ts.
 //
-// Field choices (see the ECS reference in ../shared/reference/ecs/):
+// Field choices (checked against the ECS reference the tests keep in
+// test/fixtures/reference/ecs.json):
 //   - @timestamp: the packet's time (kernel timestamp when present);
 //     event.created: when the reader thread received it.
 //   - event.kind 'event', event.category ['network'], event.type
