@@ -107,15 +107,17 @@ export abstract class FdSink implements Sink {
     this.fd = fd;
   }
 
-  write(chunk: LineChunk): void {
+  write(chunk: LineChunk): boolean {
     if (this.failure || this.closed || this.pausedBy) {
       this.drops.add(this.closed ? 'closeDeadline' : 'writeError', chunk.lines, chunk.bytes.length);
-      return;
+      return true;
     }
     this.queue.push({ bytes: chunk.bytes, lines: chunk.lines });
     this.pendingBytes += chunk.bytes.length;
     this.queuedLines += chunk.lines;
     if (this.retryTimer === undefined) this.pump();
+    // Written (or dropped) in full when nothing waits: usually the case, as writes are synchronous.
+    return this.queue.length === 0;
   }
 
   /** Writes what the kernel takes now; on EAGAIN, tries again shortly. */

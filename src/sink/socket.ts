@@ -129,14 +129,16 @@ export class SocketSink implements Sink {
     this.connect();
   }
 
-  write(chunk: LineChunk): void {
+  write(chunk: LineChunk): boolean {
     if (this.closed) {
       this.drops.add('closeDeadline', chunk.lines, chunk.bytes.length);
-      return;
+      return true;
     }
     const dropped = this.queue.offer(chunk);
     this.drops.add(this.connected ? 'queueFull' : 'noReceiver', dropped.lines, dropped.bytes);
     this.pump();
+    // The queue may hold the chunk, or part of it.
+    return false;
   }
 
   ready(): Promise<void> {
