@@ -14,6 +14,7 @@ import { ProgressLine } from './progress';
 import { PcapFileOutput } from './pcap-output';
 import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
+import { YoungGenerationBound } from './young-generation';
 import { dropPrivileges, parseUserSpec } from '../privileges';
 import { loadTlsFiles } from '../sink/socket';
 
@@ -215,8 +216,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
   let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
   const counting = metrics !== null;
+  const youngGeneration = new YoungGenerationBound();
   try {
     for await (const batch of opened.batches()) {
+      youngGeneration.check();
       const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {
