@@ -3,7 +3,7 @@
 // Prometheus metrics and a summary. Loss anywhere — kernel, ring, output
 // queue — is counted and said.
 import type { CollectorRecord, GapRecord } from '../records';
-import { type CliArgs, ipfixOutputOf, type OutputSpec, outputSpecs } from './args';
+import { type CliArgs, fileRotationOfSpec, ipfixOutputOf, type OutputSpec, outputSpecs } from './args';
 import { gapMessage, type LineFormatter, type LineWriter, openFormat } from './formats';
 import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
@@ -110,7 +110,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
         manyNetns,
       };
       const { format, write } = openFormat(formatArgs, onGap);
-      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
+      const options = {
+        queueBytes: spec.outputQueue,
+        syslog: spec.syslog,
+        tls: spec.tls,
+        fileMode: args.fileMode,
+        fileRotate: fileRotationOfSpec(spec),
+        onError: stderr,
+      };
       outputs.push({
         output: new NdjsonOutput(spec.output ?? '-', options),
         format,

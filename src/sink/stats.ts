@@ -38,6 +38,8 @@ export interface SinkStats {
   connectFailures: number;
   /** Files: times the path was reopened. */
   reopens: number;
+  /** Files rotated by size: rotations so far. */
+  rotations?: number;
   /** The last error the sink saw (connect refused, EPIPE …), if any. */
   lastError?: string;
 }
