@@ -63,6 +63,8 @@ export interface OutputSpec {
   take: TakeKind[];
   /** NFLOG groups whose packets this output takes; empty: all. */
   groups: number[];
+  /** --ipfix-*: the exporter's options, for format ipfix (checked and resolved by ipfixOutputOf). */
+  ipfixOptions: IpfixOptions;
 }
 
 /** The flags that describe one output: the keys of an entry of a config file's `outputs:`. */
@@ -85,6 +87,10 @@ export const OUTPUT_FLAGS: readonly string[] = [
   '--tls-cert',
   '--tls-key',
   '--tls-servername',
+  '--ipfix-records',
+  '--ipfix-domain',
+  '--ipfix-mtu',
+  '--ipfix-template-refresh',
 ];
 
 export interface CliArgs {
@@ -114,6 +120,8 @@ export interface CliArgs {
   take: TakeKind[];
   /** --groups: the NFLOG groups whose packets the output takes (default all). */
   groups: number[];
+  /** --ipfix-*: the exporter's options, for --format ipfix. */
+  ipfixOptions: IpfixOptions;
   /** Several outputs (the config file's `outputs:`); when absent, the flags above make the one output. */
   outputs?: OutputSpec[];
   /** --metrics HOST:PORT: serve Prometheus metrics. */
@@ -152,9 +160,6 @@ export interface CliArgs {
   qthreshold?: number;
   flushTimeoutMs?: number;
   copyRange?: number;
-  /** --format ipfix: the collector (--output udp:/tcp:) and the exporter's options (--ipfix-*). */
-  ipfixTarget?: IpfixTarget;
-  ipfix?: ResolvedIpfixOptions;
 }
 
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
@@ -233,6 +238,7 @@ Output:
   --output-queue BYTES    bound of a socket output's queue (default 67108864)
   --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
                           and DESTROY), flows (a flow record with both directions' counters at DESTROY),
+                          flow-starts (a flow start record at NEW too: firewallEvent 1, no counters),
                           untranslated (NAT events of untranslated flows too); default nat-events,flows
   --ipfix-domain N        for ipfix: the Observation Domain ID, 0-4294967295 (default 1)
   --ipfix-mtu BYTES       for ipfix: path MTU to the collector; messages fill it less the IP and UDP
@@ -288,7 +294,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
 Operation:
   --config FILE           options from a YAML file: the flags' names without "--" as keys,
                           and "outputs:", a list of outputs each with its own output, format,
-                          take, groups, syslog-* and tls-* keys (see README). Flags override it
+                          take, groups, syslog-*, tls-* and ipfix-* keys (see README), e.g. ECS to a
+                          file and IPFIX to a flow collector at once. Flags override it
   --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics (and /healthz)
 
   -h, --help              this help
@@ -377,8 +384,9 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     tls: {},
     take: [...TAKE_KINDS],
     groups: [],
+    ipfixOptions: {},
   };
-  const ipfixOptions: IpfixOptions = {};
+  const ipfixOptions = args.ipfixOptions;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -695,11 +703,11 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
     if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
-  return options.partial ? args : checkArgs(args, ipfixOptions);
+  return options.partial ? args : checkArgs(args);
 }
 
 /** The checks of the whole command line. */
-function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
+function checkArgs(args: CliArgs): CliArgs {
   if (args.help || args.version) return args;
   // A companion alone would silently do nothing: --netns-match without --all-netns is a mistake.
   const watch = Object.keys(args.netnsWatch);
@@ -735,20 +743,20 @@ function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   }
   if (args.outputs !== undefined) {
     for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
-    return args;
+  } else {
+    if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
+      fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
+    }
+    checkOutputOptions(outputSpecFromArgs(args));
   }
-  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
-    fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
-  }
-  checkOutputOptions(outputSpecFromArgs(args));
-  ipfixArgs(args, ipfixOptions);
+  checkIpfixRun(args);
   return args;
 }
 
 /** The output the flags describe (when no config file lists outputs). */
 export function outputSpecFromArgs(args: CliArgs): OutputSpec {
-  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups } = args;
-  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups };
+  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions } = args;
+  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions };
 }
 
 /** The outputs of a run: the config file's list, or the one the flags describe. */
@@ -758,9 +766,11 @@ export function outputSpecs(args: CliArgs): OutputSpec[] {
 
 /** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
 export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): void {
-  if (listed && args.format === 'ipfix') {
-    fail("format ipfix is a run's one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:");
-  }
+  if (args.format === 'ipfix') ipfixOutputOf(args);
+  else if (Object.keys(args.ipfixOptions).length > 0)
+    fail(
+      `--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to ${listed ? 'format: ipfix' : '--format ipfix'}`,
+    );
   if (args.logFlags.length > 0 && args.format !== 'log') {
     fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
   }
@@ -801,19 +811,12 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
   }
 }
 
-function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
-  if (args.format !== 'ipfix') {
-    if (Object.keys(options).length > 0)
-      fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
-    return;
-  }
-  if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
-    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
-  }
-  if (args.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+/** An ipfix output's collector and exporter options; fails with the flag's name when either is wrong. */
+export function ipfixOutputOf(spec: OutputSpec): { target: IpfixTarget; options: ResolvedIpfixOptions } {
+  if (spec.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+  if (!spec.take.includes('flows')) fail('--format ipfix exports flows: its --take must include flows');
   try {
-    args.ipfixTarget = parseIpfixTarget(args.output);
-    args.ipfix = resolveIpfixOptions(options);
+    return { target: parseIpfixTarget(spec.output), options: resolveIpfixOptions(spec.ipfixOptions) };
   } catch (err) {
     fail(
       (err as Error).message.replace(
@@ -822,8 +825,22 @@ function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
       ),
     );
   }
+}
+
+/** What an IPFIX output needs of the run: conntrack, with DESTROY events; alone, it cannot take packets. */
+export function checkIpfixRun(args: CliArgs): void {
+  const specs = outputSpecs(args);
+  if (!specs.some((spec) => spec.format === 'ipfix')) return;
+  const alone = specs.every((spec) => spec.format === 'ipfix');
+  if (!args.conntrack || (alone && (args.nflog.length > 0 || args.writePcap !== undefined)) || args.read !== undefined) {
+    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
+  }
   if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
     fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
+  }
+  const flowStarts = specs.some((spec) => spec.format === 'ipfix' && ipfixOutputOf(spec).options.flowStarts);
+  if (flowStarts && (args.conntrack.completed || !args.conntrack.events.includes('new'))) {
+    fail('--ipfix-records flow-starts: flow starts come from NEW events: give --conntrack new,destroy (not --ct-completed)');
   }
 }
 

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ipfixOutputOf } from '../../src/cli/args';
 import { parseCommandLine } from '../../src/cli/config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-config-'));
@@ -119,7 +120,9 @@ describe("README's gateway configuration", () => {
     expect(args.outputs?.map((o) => [o.output, o.format, o.take, o.groups])).toEqual([
       ['syslog:tls:logs.example:6514', 'ecs', ['packets', 'flows', 'gaps'], []],
       ['/var/log/netfilter/drops.log', 'log', ['packets'], [1]],
+      ['udp:192.0.2.9:4739', 'ipfix', ['packets', 'flows', 'gaps'], []],
     ]);
+    expect(ipfixOutputOf(args.outputs![2])).toMatchObject({ target: { host: '192.0.2.9', port: 4739 }, options: { mtu: 1400 } });
     expect(args).toMatchObject({ user: 'nfc', metrics: { host: '127.0.0.1', port: 9100 } });
   });
 });
