@@ -52,7 +52,10 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
         return new DatagramSink(name, t, framer, { ...options, maxMessageBytes: options.syslog?.maxMessageBytes });
       }
       const framing = options.syslog?.framing ?? 'octet-counting';
-      return new SocketSink(t, options, name, (lines) => framer.frameStream(lines, framing));
+      return new SocketSink(t, options, name, {
+        frame: (lines) => framer.frameStream(lines, framing),
+        octetCounting: framing === 'octet-counting',
+      });
     }
   }
 }

@@ -55,7 +55,7 @@ export interface SinkCloseReport {
    */
   writeStuck: boolean;
   /**
-   * stdout and files: 1 when the reader had taken part of a line and took nothing more within a second
+   * 1 when the reader had taken part of a line and took nothing more within a second
    * deadline (the line is torn; it is counted in droppedLines). 0 otherwise.
    */
   tornLines?: number;
