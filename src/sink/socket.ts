@@ -518,7 +518,8 @@ function nthLineEnd(bytes: Buffer, n: number): number {
  * Why a unix socket path is not one to send firewall logs to, or null. The collector sends only to a
  * socket of its own user or root, and follows a path only through places nobody else controls: a
  * symbolic link must belong to root or this user (as /dev/log → /run/systemd/journal/dev-log does),
- * and no link or socket may sit in a directory anyone can write without the sticky bit. So another
+ * and no link or socket may sit in a directory anyone can write without the sticky bit, or in one
+ * another user owns (the path is checked, then connected to: nobody else may change it in between). So another
  * user cannot redirect the logs by planting a link or a socket. A path that does not exist yet is fine:
  * connecting fails and is retried. Abstract sockets (@name) have no path to check.
  */
@@ -552,9 +553,14 @@ function placeProblem(path: string, st: fs.Stats): string | null {
   const what = st.isSymbolicLink() ? 'a symbolic link' : 'a socket';
   if (st.uid !== uid && st.uid !== 0) return `${path} is ${what} of uid ${st.uid}, neither this process's user nor root: refusing it`;
   try {
-    const dir = fs.statSync(nodePath.dirname(path));
+    const dirPath = nodePath.dirname(path);
+    const dir = fs.statSync(dirPath);
     if ((dir.mode & 0o002) !== 0 && (dir.mode & 0o1000) === 0) {
-      return `${nodePath.dirname(path)} is writable by everyone without the sticky bit: refusing ${what} anyone could replace`;
+      return `${dirPath} is writable by everyone without the sticky bit: refusing ${what} anyone could replace`;
+    }
+    // The check and the connect are two steps: whoever owns the directory could swap the entry in between.
+    if (dir.uid !== uid && dir.uid !== 0) {
+      return `${dirPath} belongs to uid ${dir.uid}, neither this process's user nor root: refusing ${what} its owner could replace`;
     }
   } catch {
     return null;
