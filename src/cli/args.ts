@@ -823,18 +823,16 @@ export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): v
     fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
   if ((args.tls.cert === undefined) !== (args.tls.key === undefined))
     fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
-  fileRotationOfSpec(args, target);
+  fileRotationOfSpec(args);
 }
 
 /** The rotation of a file output, checked (fileRotationOf), or undefined. */
-export function fileRotationOfSpec(
-  args: OutputSpec,
-  target = args.output === undefined ? undefined : parseSinkTarget(args.output),
-): FileRotation | undefined {
+export function fileRotationOfSpec(args: OutputSpec): FileRotation | undefined {
   if (args.fileMaxSize === undefined) {
     if (args.fileKeep !== undefined) fail('--file-keep goes with --file-max-size (how many files a rotation by size keeps)');
     return undefined;
   }
+  const target = args.output === undefined || args.format === 'ipfix' ? undefined : parseSinkTarget(args.output);
   if (target?.kind !== 'file') fail('--file-max-size and --file-keep apply to a file output (--output FILE)');
   try {
     return fileRotationOf({ maxBytes: args.fileMaxSize, keep: args.fileKeep });
