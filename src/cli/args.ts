@@ -294,7 +294,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
   --idle-exit MS          exit after MS without events, once the first has arrived
   --drain-timeout MS      at exit, how long the output may take to deliver what is queued
                           (default 5000); what it cannot take is dropped at a line boundary,
-                          counted, and the exit status is 3
+                          counted, and the exit status is 3 (a line the reader has part of
+                          gets as long again to finish)
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
