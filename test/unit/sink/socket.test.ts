@@ -302,6 +302,41 @@ describe('socket sinks at the close deadline: the receiver gets whole lines, and
     it(`${kind}: a receiver that reads only after the close`, () => closeAtDeadline(kind, 'stalled'), 30_000);
   }
 
+  it('syslog over tcp, octet counting, a receiver that reads only after the close: the whole messages are the lines counted written', async () => {
+    const total = 40_000;
+    const receiver = track(await startReceiver({ host: '127.0.0.1', port: 0 }, { stall: true }));
+    const port = (receiver.server.address() as { port: number }).port;
+    const output = new NdjsonOutput(`syslog:tcp:127.0.0.1:${port}`, { ...fastRetry, syslog: { hostname: 'gw1' } });
+    await waitFor(() => output.stats().connected, 5000, 'connected');
+    await send(output, 0, total, 1000, 200);
+    const report = await output.close(300);
+    for (const socket of receiver.sockets) socket.resume();
+    await receiver.ended();
+    // LEN SP MSG, one after the other; a last one shorter than its LEN is torn.
+    const bytes = Buffer.concat(receiver.connections[0]);
+    const messages: string[] = [];
+    let at = 0;
+    let torn = 0;
+    while (at < bytes.length) {
+      const space = bytes.indexOf(0x20, at);
+      const end = space + 1 + Number(bytes.toString('latin1', at, space));
+      if (space < 0 || end > bytes.length) {
+        torn = 1;
+        break;
+      }
+      messages.push(bytes.toString('utf8', space + 1, end));
+      at = end;
+    }
+    const stats = output.stats();
+    console.log(`syslog tcp, stalled receiver: written ${stats.writtenLines}, dropped ${stats.droppedLines}, torn ${report.tornLines}`);
+    expect(messages.map((m) => (JSON.parse(m.slice(m.indexOf('{'))) as { seq: number }).seq)).toEqual(
+      Array.from({ length: stats.writtenLines }, (_, i) => i),
+    );
+    expect(stats.writtenLines + stats.droppedLines).toBe(total);
+    expect(report.droppedLines).toBeGreaterThan(0);
+    expect(torn).toBe(report.tornLines);
+  });
+
   it('counts the messages wholly sent of a piece, LF-framed or octet-counted', () => {
     const lf = Buffer.from('aa\nbbb\ncc\n');
     expect(completeMessages(lf, 0, false)).toEqual({ count: 0, end: 0 });
