@@ -1,6 +1,14 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
-import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
+import {
+  type FileRotation,
+  fileRotationOf,
+  IPFIX_RECORD_KINDS,
+  type IpfixOptions,
+  type IpfixRecordKind,
+  type ResolvedIpfixOptions,
+  resolveIpfixOptions,
+} from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import {
   headerFieldProblem,
@@ -12,7 +20,7 @@ import {
   type SyslogProtocol,
 } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
-import { type FileRotation, fileRotationOf, type SyslogSinkOptions, type TlsClientOptions } from '../sink';
+import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
 import { LINE_FORMAT_NAMES, type LineFormatName } from '../format/registry';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
