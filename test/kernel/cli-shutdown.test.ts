@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { nflogGroupBound } from '../helpers/nflog-bound';
 import { makePki } from '../helpers/rsyslog';
-import { startReceiver } from '../unit/sink/receiver';
+import { startReceiver } from '../helpers/receiver';
 import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
 

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { NdjsonOutput } from '../../../src/cli/output';
 import { completeMessages } from '../../../src/sink/socket';
 import { makePki, type TestPki } from '../../helpers/rsyslog';
-import { startReceiver, waitFor, type Receiver } from './receiver';
+import { startReceiver, waitFor, type Receiver } from '../../helpers/receiver';
 
 let dir: string;
 const cleanups: Array<() => Promise<unknown>> = [];
