@@ -14,7 +14,7 @@ import { DatagramDecoder, type DecodeCounters } from './datagram';
 import { loadNative, type NativeReader, type NativeReaderOptions, type NativeStats } from './native';
 import { findNamespaces, namespaceInode } from './netns/find';
 import { resolveOptions, type CollectorOptions, type NamespaceChange, type ResolvedOptions } from './options';
-import type { CollectorRecord, NetnsLabel } from './records';
+import type { CollectorRecord, NetnsLabel, RecordsFor } from './records';
 import { RingReader } from './ring/reader';
 
 export interface CollectorStats {
@@ -146,7 +146,14 @@ export interface CollectorEvents {
   close: [];
 }
 
-export class Collector extends EventEmitter<CollectorEvents> implements AsyncIterable<CollectorRecord>, AsyncDisposable {
+/**
+ * R: the records it yields. createCollector() picks it from the options (RecordsFor): with sequence
+ * numbers on (the default) packet records have `seq: number`.
+ */
+export class Collector<R extends CollectorRecord = CollectorRecord>
+  extends EventEmitter<CollectorEvents>
+  implements AsyncIterable<R>, AsyncDisposable
+{
   private readonly options: ResolvedOptions;
   private readonly ring: RingReader;
   private readonly reader: NativeReader;
@@ -446,10 +453,10 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
    * over. Rejects with the AbortError after an abort, or with the error after a failure. Counts as
    * consumed what it returns. (A loop over nextBatch() is not an iteration close() waits for: use batches().)
    */
-  async nextBatch(): Promise<CollectorRecord[] | null> {
+  async nextBatch(): Promise<R[] | null> {
     const batch = await this.pull();
     if (batch !== null) this.consumedEvents += countEvents(batch);
-    return batch;
+    return batch as R[] | null;
   }
 
   /** Like nextBatch(), without counting the batch consumed (the caller does). */
@@ -490,7 +497,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
    * by size or time (for a bulk request per batch). Leaving the loop early (break, return, a throw)
    * closes the collector; what is left is counted in `discarded`.
    */
-  async *batches(options: BatchOptions = {}): AsyncGenerator<CollectorRecord[], void, undefined> {
+  async *batches(options: BatchOptions = {}): AsyncGenerator<R[], void, undefined> {
     const maxRecords = options.maxRecords ?? this.options.batchSize;
     const maxWaitMs = options.maxWaitMs ?? 0;
     if (!Number.isInteger(maxRecords) || maxRecords < 1)
@@ -524,7 +531,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
           batch = batch.slice(0, maxRecords);
         }
         this.consumedEvents += countEvents(batch);
-        yield batch;
+        yield batch as R[];
       }
     } finally {
       this.discardedEvents += countEvents(held);
@@ -534,7 +541,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   }
 
   /** Records one at a time. Leaving the loop early closes the collector; the rest of the batch is counted in `discarded`. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<CollectorRecord, void, undefined> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<R, void, undefined> {
     this.consumers++;
     let batch: CollectorRecord[] = [];
     let next = 0;
@@ -547,7 +554,7 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
         while (next < batch.length) {
           const record = batch[next++];
           if (isEvent(record)) this.consumedEvents++;
-          yield record;
+          yield record as R;
         }
       }
     } finally {
@@ -794,7 +801,10 @@ export class Collector extends EventEmitter<CollectorEvents> implements AsyncIte
   }
 }
 
-/** Opens the sockets and starts collecting. Throws when the kernel refuses (see the error's message). */
-export function createCollector(options: CollectorOptions): Collector {
-  return new Collector(options);
+/**
+ * Opens the sockets and starts collecting. Throws when the kernel refuses (see the error's message).
+ * The records are typed from the options: `seq: number` on packet records unless `sequence` may be false.
+ */
+export function createCollector<O extends CollectorOptions>(options: O): Collector<RecordsFor<O>> {
+  return new Collector<RecordsFor<O>>(options);
 }

@@ -19,6 +19,17 @@ export {
   type NamespaceStats,
 } from './collector';
 export type { CollectorOptions, NflogGroupOptions, CopyMode, ConntrackOptions, ConntrackEvent } from './options';
-export type { CollectorRecord, PacketRecord, SequencedPacketRecord, GapRecord, GapReason, FlowRecord, FlowTuple, FlowNat } from './records';
+export type {
+  CollectorRecord,
+  PacketRecord,
+  SequencedPacketRecord,
+  SequencedCollectorRecord,
+  RecordsFor,
+  GapRecord,
+  GapReason,
+  FlowRecord,
+  FlowTuple,
+  FlowNat,
+} from './records';
 export * from './decode';
 export { dropPrivileges, parseUserSpec, type DropPrivilegesOptions, type DroppedPrivileges } from './privileges';

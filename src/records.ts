@@ -192,3 +192,16 @@ export interface FlowRecord {
 }
 
 export type CollectorRecord = PacketRecord | GapRecord | FlowRecord;
+
+/** The records of a collector with sequence numbers on (the default): packet records carry `seq`. */
+export type SequencedCollectorRecord = SequencedPacketRecord | GapRecord | FlowRecord;
+
+/**
+ * The records a collector created with options O yields: seq is typed present unless O may turn
+ * sequence numbers off (`sequence: false`, or a `boolean` the compiler cannot see through).
+ */
+export type RecordsFor<O> = 'sequence' extends keyof O
+  ? O extends { sequence?: true }
+    ? SequencedCollectorRecord
+    : CollectorRecord
+  : SequencedCollectorRecord;

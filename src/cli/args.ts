@@ -1,6 +1,14 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
-import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
+import {
+  type FileRotation,
+  fileRotationOf,
+  IPFIX_RECORD_KINDS,
+  type IpfixOptions,
+  type IpfixRecordKind,
+  type ResolvedIpfixOptions,
+  resolveIpfixOptions,
+} from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import {
   headerFieldProblem,
@@ -63,6 +71,11 @@ export interface OutputSpec {
   take: TakeKind[];
   /** NFLOG groups whose packets this output takes; empty: all. */
   groups: number[];
+  /** --ipfix-*: the exporter's options, for format ipfix (checked and resolved by ipfixOutputOf). */
+  ipfixOptions: IpfixOptions;
+  /** --file-max-size, --file-keep: a file output rotated by size. */
+  fileMaxSize?: number;
+  fileKeep?: number;
 }
 
 /** The flags that describe one output: the keys of an entry of a config file's `outputs:`. */
@@ -70,6 +83,8 @@ export const OUTPUT_FLAGS: readonly string[] = [
   '--output',
   '--format',
   '--output-queue',
+  '--file-max-size',
+  '--file-keep',
   '--take',
   '--groups',
   '--log-flags',
@@ -85,6 +100,10 @@ export const OUTPUT_FLAGS: readonly string[] = [
   '--tls-cert',
   '--tls-key',
   '--tls-servername',
+  '--ipfix-records',
+  '--ipfix-domain',
+  '--ipfix-mtu',
+  '--ipfix-template-refresh',
 ];
 
 export interface CliArgs {
@@ -101,6 +120,9 @@ export interface CliArgs {
   logNetns?: LogNetns;
   /** --file-mode: permissions of an output file the collector creates. */
   fileMode?: number;
+  /** --file-max-size, --file-keep: rotate the output file by size, keeping that many files. */
+  fileMaxSize?: number;
+  fileKeep?: number;
   format: OutputFormat;
   /** Where NDJSON/lines go; undefined means stdout, or nothing when --write-pcap is given. */
   output?: string;
@@ -114,6 +136,8 @@ export interface CliArgs {
   take: TakeKind[];
   /** --groups: the NFLOG groups whose packets the output takes (default all). */
   groups: number[];
+  /** --ipfix-*: the exporter's options, for --format ipfix. */
+  ipfixOptions: IpfixOptions;
   /** Several outputs (the config file's `outputs:`); when absent, the flags above make the one output. */
   outputs?: OutputSpec[];
   /** --metrics HOST:PORT: serve Prometheus metrics. */
@@ -152,9 +176,6 @@ export interface CliArgs {
   qthreshold?: number;
   flushTimeoutMs?: number;
   copyRange?: number;
-  /** --format ipfix: the collector (--output udp:/tcp:) and the exporter's options (--ipfix-*). */
-  ipfixTarget?: IpfixTarget;
-  ipfix?: ResolvedIpfixOptions;
 }
 
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
@@ -233,6 +254,7 @@ Output:
   --output-queue BYTES    bound of a socket output's queue (default 67108864)
   --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
                           and DESTROY), flows (a flow record with both directions' counters at DESTROY),
+                          flow-starts (a flow start record at NEW too: firewallEvent 1, no counters),
                           untranslated (NAT events of untranslated flows too); default nat-events,flows
   --ipfix-domain N        for ipfix: the Observation Domain ID, 0-4294967295 (default 1)
   --ipfix-mtu BYTES       for ipfix: path MTU to the collector; messages fill it less the IP and UDP
@@ -242,6 +264,9 @@ Output:
                           (re)started meanwhile can decode (default 60); over TCP they open each connection
   --file-mode MODE        permissions of an output file the collector creates, octal (default 0640:
                           firewall logs name hosts and users); an existing file keeps its own
+  --file-max-size SIZE    rotate the output file before it grows past SIZE (bytes, or with K, M, G:
+                          100M), at a line boundary: FILE becomes FILE.1, FILE.1 FILE.2 …
+  --file-keep N           with --file-max-size: rotated files kept, FILE.1 … FILE.N (default 5)
   --take LIST             what the output takes: packets,flows,gaps (default all three)
   --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
@@ -277,7 +302,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
   --idle-exit MS          exit after MS without events, once the first has arrived
   --drain-timeout MS      at exit, how long the output may take to deliver what is queued
                           (default 5000); what it cannot take is dropped at a line boundary,
-                          counted, and the exit status is 3
+                          counted, and the exit status is 3 (a line the reader has part of
+                          gets as long again to finish)
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
@@ -288,7 +314,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
 Operation:
   --config FILE           options from a YAML file: the flags' names without "--" as keys,
                           and "outputs:", a list of outputs each with its own output, format,
-                          take, groups, syslog-* and tls-* keys (see README). Flags override it
+                          take, groups, syslog-*, tls-* and ipfix-* keys (see README), e.g. ECS to a
+                          file and IPFIX to a flow collector at once. Flags override it
   --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics (and /healthz)
 
   -h, --help              this help
@@ -299,7 +326,9 @@ event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
 SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
-stdout, a file or a FIFO gets whole lines only.
+stdout, a file, a FIFO or a unix or TLS socket gets whole lines only (over TCP,
+a receiver that reads nothing during the second drain deadline can be left the
+part of one line the kernel took: counted dropped and said).
 Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
 3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
 Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns and --all-netns.
@@ -351,6 +380,14 @@ function nonEmpty(flag: string, text: string | undefined, what: string): string 
   return text;
 }
 
+/** Bytes: a whole number, or with K, M or G (KiB, MiB, GiB: 100M is 104857600). */
+function byteSize(flag: string, text: string | undefined): number {
+  const match = /^([0-9]+)([KMG])?(?:i?B)?$/i.exec(text ?? '');
+  if (!match) fail(`${flag} needs a size in bytes, or with K, M or G (100M), got '${text ?? ''}'`);
+  const unit = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? '').toUpperCase() as 'K' | 'M' | 'G'] ?? 1;
+  return Number(match[1]) * unit;
+}
+
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
   if (text === undefined) fail(`${flag} needs a value`);
   const n = Number(text);
@@ -377,8 +414,9 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     tls: {},
     take: [...TAKE_KINDS],
     groups: [],
+    ipfixOptions: {},
   };
-  const ipfixOptions: IpfixOptions = {};
+  const ipfixOptions = args.ipfixOptions;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -538,6 +576,12 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         args.output = text;
         break;
       }
+      case '--file-max-size':
+        args.fileMaxSize = byteSize(flag, value());
+        break;
+      case '--file-keep':
+        args.fileKeep = positiveInteger(flag, value());
+        break;
       case '--output-queue':
         args.outputQueue = positiveInteger(flag, value(), 1024);
         break;
@@ -695,11 +739,11 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
     if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
-  return options.partial ? args : checkArgs(args, ipfixOptions);
+  return options.partial ? args : checkArgs(args);
 }
 
 /** The checks of the whole command line. */
-function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
+function checkArgs(args: CliArgs): CliArgs {
   if (args.help || args.version) return args;
   // A companion alone would silently do nothing: --netns-match without --all-netns is a mistake.
   const watch = Object.keys(args.netnsWatch);
@@ -735,20 +779,20 @@ function checkArgs(args: CliArgs, ipfixOptions: IpfixOptions): CliArgs {
   }
   if (args.outputs !== undefined) {
     for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
-    return args;
+  } else {
+    if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
+      fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
+    }
+    checkOutputOptions(outputSpecFromArgs(args));
   }
-  if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
-    fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
-  }
-  checkOutputOptions(outputSpecFromArgs(args));
-  ipfixArgs(args, ipfixOptions);
+  checkIpfixRun(args);
   return args;
 }
 
 /** The output the flags describe (when no config file lists outputs). */
 export function outputSpecFromArgs(args: CliArgs): OutputSpec {
-  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups } = args;
-  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups };
+  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions, fileMaxSize, fileKeep } = args;
+  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions, fileMaxSize, fileKeep };
 }
 
 /** The outputs of a run: the config file's list, or the one the flags describe. */
@@ -758,9 +802,11 @@ export function outputSpecs(args: CliArgs): OutputSpec[] {
 
 /** The output's format options go with its format; its target parses; its syslog and TLS options go with it. */
 export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): void {
-  if (listed && args.format === 'ipfix') {
-    fail("format ipfix is a run's one output for now: give format: ipfix and output: udp:… (or tcp:…) at the top level, not in outputs:");
-  }
+  if (args.format === 'ipfix') ipfixOutputOf(args);
+  else if (Object.keys(args.ipfixOptions).length > 0)
+    fail(
+      `--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to ${listed ? 'format: ipfix' : '--format ipfix'}`,
+    );
   if (args.logFlags.length > 0 && args.format !== 'log') {
     fail("--log-flags applies to --format log (ulogd's LOGEMU line has no flags)");
   }
@@ -786,6 +832,22 @@ export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): v
     fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
   if ((args.tls.cert === undefined) !== (args.tls.key === undefined))
     fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
+  fileRotationOfSpec(args);
+}
+
+/** The rotation of a file output, checked (fileRotationOf), or undefined. */
+export function fileRotationOfSpec(args: OutputSpec): FileRotation | undefined {
+  if (args.fileMaxSize === undefined) {
+    if (args.fileKeep !== undefined) fail('--file-keep goes with --file-max-size (how many files a rotation by size keeps)');
+    return undefined;
+  }
+  const target = args.output === undefined || args.format === 'ipfix' ? undefined : parseSinkTarget(args.output);
+  if (target?.kind !== 'file') fail('--file-max-size and --file-keep apply to a file output (--output FILE)');
+  try {
+    return fileRotationOf({ maxBytes: args.fileMaxSize, keep: args.fileKeep });
+  } catch (err) {
+    fail(`--file-max-size/--file-keep: ${(err as Error).message}`);
+  }
 }
 
 function oneOf(flag: string, text: string | undefined, allowed: readonly string[]): string {
@@ -801,19 +863,12 @@ function syslogCode(flag: string, text: string | undefined, parse: (text: string
   }
 }
 
-function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
-  if (args.format !== 'ipfix') {
-    if (Object.keys(options).length > 0)
-      fail('--ipfix-records, --ipfix-domain, --ipfix-mtu and --ipfix-template-refresh apply to --format ipfix');
-    return;
-  }
-  if (!args.conntrack || args.nflog.length > 0 || args.read !== undefined || args.writePcap !== undefined) {
-    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
-  }
-  if (args.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+/** An ipfix output's collector and exporter options; fails with the flag's name when either is wrong. */
+export function ipfixOutputOf(spec: OutputSpec): { target: IpfixTarget; options: ResolvedIpfixOptions } {
+  if (spec.output === undefined) fail('--format ipfix sends to a collector: give --output udp:HOST[:PORT] or tcp:HOST[:PORT]');
+  if (!spec.take.includes('flows')) fail('--format ipfix exports flows: its --take must include flows');
   try {
-    args.ipfixTarget = parseIpfixTarget(args.output);
-    args.ipfix = resolveIpfixOptions(options);
+    return { target: parseIpfixTarget(spec.output), options: resolveIpfixOptions(spec.ipfixOptions) };
   } catch (err) {
     fail(
       (err as Error).message.replace(
@@ -822,8 +877,22 @@ function ipfixArgs(args: CliArgs, options: IpfixOptions): void {
       ),
     );
   }
+}
+
+/** What an IPFIX output needs of the run: conntrack, with DESTROY events; alone, it cannot take packets. */
+export function checkIpfixRun(args: CliArgs): void {
+  const specs = outputSpecs(args);
+  if (!specs.some((spec) => spec.format === 'ipfix')) return;
+  const alone = specs.every((spec) => spec.format === 'ipfix');
+  if (!args.conntrack || (alone && (args.nflog.length > 0 || args.writePcap !== undefined)) || args.read !== undefined) {
+    fail('--format ipfix exports conntrack flows: give --conntrack (NFLOG packets and captures have no IPFIX form here)');
+  }
   if (!args.conntrack.completed && !args.conntrack.events.includes('destroy')) {
     fail('--format ipfix: flows and NAT session deletes come from DESTROY events: give --conntrack new,destroy (or all)');
+  }
+  const flowStarts = specs.some((spec) => spec.format === 'ipfix' && ipfixOutputOf(spec).options.flowStarts);
+  if (flowStarts && (args.conntrack.completed || !args.conntrack.events.includes('new'))) {
+    fail('--ipfix-records flow-starts: flow starts come from NEW events: give --conntrack new,destroy (not --ct-completed)');
   }
 }
 

@@ -12,7 +12,16 @@
 // file's keys of the same name (and --output replaces its outputs).
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { checkOutputOptions, HELP, OUTPUT_FLAGS, outputSpecFromArgs, parseArgs, type CliArgs, type OutputSpec } from './args';
+import {
+  checkIpfixRun,
+  checkOutputOptions,
+  HELP,
+  OUTPUT_FLAGS,
+  outputSpecFromArgs,
+  parseArgs,
+  type CliArgs,
+  type OutputSpec,
+} from './args';
 
 /** A config file error: names the file, the line and the key. Exits with status 2, as a bad flag does. */
 function fail(message: string): never {
@@ -190,6 +199,11 @@ export function parseCommandLine(argv: string[]): CliArgs {
         fail(`${file}:${item.line}: '${item.key}' describes one output: with 'outputs:', put it in an output`);
     }
     args.outputs = outputs(outputsNode, file, lines);
+    try {
+      checkIpfixRun(args);
+    } catch (err) {
+      fail(`${file}:${lineOf(outputsNode, lines)}: outputs: ${(err as Error).message}`);
+    }
   }
   return args;
 }

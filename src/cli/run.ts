@@ -3,7 +3,7 @@
 // Prometheus metrics and a summary. Loss anywhere — kernel, ring, output
 // queue — is counted and said.
 import type { CollectorRecord, GapRecord } from '../records';
-import { type CliArgs, type OutputSpec, outputSpecs } from './args';
+import { type CliArgs, fileRotationOfSpec, ipfixOutputOf, type OutputSpec, outputSpecs } from './args';
 import { gapMessage, type LineFormatter, type LineWriter, openFormat } from './formats';
 import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
@@ -70,14 +70,13 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const fromReader = new LatencyHistogram();
   let source: RecordSource | undefined;
   const outputs: RunOutput[] = [];
-  // Set once opened (below); the metrics endpoint may be scraped before.
-  let ipfixOutput: IpfixOutput | null = null;
+  // IPFIX exporters (format ipfix): flows to a flow collector, beside the line outputs.
+  const ipfixOutputs: IpfixOutput[] = [];
   const startTimeSeconds = Date.now() / 1000;
   // With --write-pcap alone there is no line output; the line formats still say gaps on stderr.
-  // --format ipfix: the one output is the IPFIX exporter.
-  const ipfixWanted = args.ipfixTarget !== undefined && args.ipfix !== undefined;
-  const specs =
-    !ipfixWanted && (args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined) ? outputSpecs(args) : [];
+  const allSpecs = args.outputs !== undefined || args.output !== undefined || args.writePcap === undefined ? outputSpecs(args) : [];
+  const specs = allSpecs.filter((spec) => spec.format !== 'ipfix');
+  const ipfixSpecs = allSpecs.filter((spec) => spec.format === 'ipfix');
   // Unreadable TLS files fail first, before the metrics port or any output is opened.
   for (const spec of specs) if (Object.keys(spec.tls).length > 0) loadTlsFiles(spec.tls);
   const metrics =
@@ -86,7 +85,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
           renderMetrics({
             collector: source?.summary() ?? {},
             records: counts,
-            outputs: [...outputs.map((o) => o.output.stats()), ...(ipfixOutput ? [ipfixOutput.sinkStats()] : [])],
+            outputs: [...outputs.map((o) => o.output.stats()), ...ipfixOutputs.map((x) => x.sinkStats())],
             latency: { fromReader, fromKernel },
             startTimeSeconds,
           }),
@@ -112,7 +111,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
         manyNetns,
       };
       const { format, write } = openFormat(formatArgs, onGap);
-      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
+      const options = {
+        queueBytes: spec.outputQueue,
+        syslog: spec.syslog,
+        tls: spec.tls,
+        fileMode: args.fileMode,
+        fileRotate: fileRotationOfSpec(spec),
+        onError: stderr,
+      };
       outputs.push({
         output: new NdjsonOutput(spec.output ?? '-', options),
         format,
@@ -120,24 +126,27 @@ export async function runCollection(args: CliArgs): Promise<number> {
         takes: takes(spec),
       });
     }
+    for (const spec of ipfixSpecs) {
+      const { target, options } = ipfixOutputOf(spec);
+      ipfixOutputs.push(
+        new IpfixOutput(target, options, {
+          queueBytes: spec.outputQueue,
+          onError: (m) => stderr(`netfilter-collector: IPFIX collector ${spec.output}: ${m}`),
+        }),
+      );
+    }
   } catch (err) {
     for (const o of outputs) await o.output.close(0);
+    for (const x of ipfixOutputs) await x.close(0);
     await metrics?.close();
     throw err;
   }
-  const ipfix =
-    args.ipfixTarget && args.ipfix
-      ? new IpfixOutput(args.ipfixTarget, args.ipfix, {
-          queueBytes: args.outputQueue,
-          onError: (m) => stderr(`netfilter-collector: IPFIX collector ${args.output}: ${m}`),
-        })
-      : null;
-  ipfixOutput = ipfix;
   const pcap = args.writePcap !== undefined ? new PcapFileOutput(args.writePcap) : null;
   try {
     source = openSource(args, stderr);
   } catch (err) {
     for (const o of outputs) await o.output.close(0);
+    for (const x of ipfixOutputs) await x.close(0);
     await pcap?.close();
     await metrics?.close();
     throw err;
@@ -155,7 +164,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
       // The process may be half-dropped: stop here.
       source.close();
       for (const o of outputs) await o.output.close(0);
-      await ipfix?.close(0);
+      for (const x of ipfixOutputs) await x.close(0);
       await pcap?.close();
       await metrics?.close();
       throw err;
@@ -195,14 +204,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
       ? setInterval(() => {
           const c = opened.counters();
           const o = outputs.map((each) => each.output.stats());
-          const x = ipfix?.stats();
+          const x = ipfixOutputs.map((each) => each.stats());
           stderr(
             progress.line(Date.now(), {
               events,
               lost: c.lost,
               lossUncounted: c.lossUncounted,
-              outputDropped: o.reduce((sum, each) => sum + each.droppedLines, 0) + (x?.droppedRecords ?? 0),
-              outputQueued: o.reduce((sum, each) => sum + each.queuedBytes, 0) + (x?.queuedBytes ?? 0),
+              outputDropped: o.reduce((sum, each) => sum + each.droppedLines, 0) + x.reduce((sum, each) => sum + each.droppedRecords, 0),
+              outputQueued: o.reduce((sum, each) => sum + each.queuedBytes, 0) + x.reduce((sum, each) => sum + each.queuedBytes, 0),
               ringPending: c.pending,
             }),
           );
@@ -214,7 +223,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
   // Events beyond --max-events: received, and deliberately not written.
   let skipped = 0;
   const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
-  let ipfixClose: Awaited<ReturnType<IpfixOutput['close']>> | undefined;
+  let ipfixCloses: Array<Awaited<ReturnType<IpfixOutput['close']>>> = [];
   const counting = metrics !== null;
   const youngGeneration = new YoungGenerationBound();
   try {
@@ -231,14 +240,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
         }
         if (counting) counts.count(record);
         for (const o of outputs) if (o.takes(record)) o.write(record, o.output.lines);
-        if (ipfix && record.kind !== 'gap') ipfix.write(record, batchMs);
-        // Without a line output (--write-pcap only, or ipfix), the line formats still report gaps on stderr.
-        else if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
+        for (const x of ipfixOutputs) x.write(record, batchMs);
+        // Without a line output (--write-pcap only, or ipfix alone), the line formats still report gaps on stderr.
+        if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
       }
       if (pcap) await pcap.write(batch);
       if (outputs.length === 1) await outputs[0].output.flush();
       else if (outputs.length > 1) await Promise.all(outputs.map((o) => o.output.flush()));
-      ipfix?.flush();
+      for (const x of ipfixOutputs) x.flush();
       // Latency of the events just written (µs clocks of the same host); a capture's are history.
       const nowUs = Date.now() * 1000;
       if (args.read === undefined)
@@ -262,7 +271,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
     process.off('SIGHUP', reopen);
     // Each output gets the whole deadline, at the same time.
     closeReports.push(...(await Promise.all(outputs.map((o) => o.output.close(drainMs)))));
-    ipfixClose = await ipfix?.close(drainMs);
+    ipfixCloses = await Promise.all(ipfixOutputs.map((x) => x.close(drainMs)));
     await pcap?.close();
     await metrics?.close();
   }
@@ -280,22 +289,24 @@ export async function runCollection(args: CliArgs): Promise<number> {
     if (stats.droppedLines > 0)
       stderr(`netfilter-collector: the ${which(i)} dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) it could not deliver`);
   });
-  const ipfixStats = ipfix?.stats();
-  if (ipfixStats && ipfixStats.droppedRecords > 0) {
-    const reasons = Object.entries(ipfixStats.dropped)
-      .filter(([, d]) => d.records > 0 || d.messages > 0)
-      .map(([reason, d]) => `${d.records} ${reason}`)
-      .join(', ');
-    stderr(
-      `netfilter-collector: the IPFIX output could not deliver ${ipfixStats.droppedRecords} data records in ${ipfixStats.droppedMessages} messages (${reasons})` +
-        (ipfixClose && !ipfixClose.complete ? ` (${ipfixClose.droppedRecords} at exit, after ${drainMs} ms)` : ''),
-    );
-  }
-  if (ipfixStats && ipfixStats.unencodable > 0) {
-    stderr(
-      `netfilter-collector: ${ipfixStats.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`,
-    );
-  }
+  const ipfixStats = ipfixOutputs.map((x) => x.stats());
+  ipfixStats.forEach((x, i) => {
+    const whichIpfix = ipfixStats.length > 1 ? `IPFIX output ${x.target}` : 'IPFIX output';
+    if (x.droppedRecords > 0) {
+      const reasons = Object.entries(x.dropped)
+        .filter(([, d]) => d.records > 0 || d.messages > 0)
+        .map(([reason, d]) => `${d.records} ${reason}`)
+        .join(', ');
+      const atExit = ipfixCloses[i];
+      stderr(
+        `netfilter-collector: the ${whichIpfix} could not deliver ${x.droppedRecords} data records in ${x.droppedMessages} messages (${reasons})` +
+          (atExit && !atExit.complete ? ` (${atExit.droppedRecords} at exit, after ${drainMs} ms)` : ''),
+      );
+    }
+    if (x.unencodable > 0) {
+      stderr(`netfilter-collector: ${x.unencodable} flow records had no IPFIX form (a tuple or address missing) and were not exported`);
+    }
+  });
   closeReports.forEach((report, i) => {
     if (report.complete) return;
     stderr(
@@ -310,9 +321,11 @@ export async function runCollection(args: CliArgs): Promise<number> {
     const pcapStats = pcap ? { path: pcap.path, ...pcap.writer.counters } : undefined;
     // One output: "output" as before; several: "outputs", a list.
     const outputFigures = outputStats.length > 1 ? { outputs: outputStats } : { output: outputStats[0] };
+    // IPFIX likewise: "ipfix" for one exporter, "ipfixOutputs" for several.
+    const ipfixFigures = ipfixStats.length > 1 ? { ipfixOutputs: ipfixStats } : { ipfix: ipfixStats[0] };
     // The collector's own counts (delivered = consumed + discarded), then what this run wrote: written
     // events, and those beyond --max-events (received, deliberately not written).
-    stderr(JSON.stringify({ ...summary, written: events, skipped, ...outputFigures, ipfix: ipfixStats, pcap: pcapStats, latencyMs }));
+    stderr(JSON.stringify({ ...summary, written: events, skipped, ...outputFigures, ...ipfixFigures, pcap: pcapStats, latencyMs }));
   }
   // A capture that could not be read to its end is an error, after what it held was written.
   const droppedAtExit = closeReports.some((report) => report.droppedLines > 0);

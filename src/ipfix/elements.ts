@@ -42,6 +42,7 @@ export const IE = {
   postNAPTSourceTransportPort: f('postNAPTSourceTransportPort', 227, 2),
   postNAPTDestinationTransportPort: f('postNAPTDestinationTransportPort', 228, 2),
   natEvent: f('natEvent', 230, 1),
+  firewallEvent: f('firewallEvent', 233, 1),
   // RFC 8158's templates carry the VRF here; a conntrack zone is Linux's way of keeping address spaces apart.
   ingressVRFID: f('ingressVRFID', 234, 4),
   postNATSourceIPv6Address: f('postNATSourceIPv6Address', 281, 16),
@@ -57,6 +58,11 @@ export const NAT_EVENT = {
   nat44SessionDelete: 5,
   nat64SessionCreate: 6,
   nat64SessionDelete: 7,
+} as const;
+
+/** firewallEvent values (IANA "firewallEvent"): a flow record at NEW says the flow was created. */
+export const FIREWALL_EVENT = {
+  flowCreated: 1,
 } as const;
 
 /** flowEndReason values (RFC 7012 / IANA). */
@@ -107,12 +113,36 @@ const flowFields = (v6: boolean): FieldSpec[] => [
   IE.ingressVRFID,
 ];
 
-/** The four templates: NAT events and flows, each for IPv4 and IPv6. The encoder writes fields in this order. */
+// A flow's start (at NEW, when asked): what is known then. No counters: deltas at NEW and again at
+// DESTROY would count the first packets twice; the DESTROY record carries the whole flow's.
+const flowStartFields = (v6: boolean): FieldSpec[] => [
+  IE.flowStartMilliseconds,
+  IE.protocolIdentifier,
+  IE.firewallEvent,
+  v6 ? IE.sourceIPv6Address : IE.sourceIPv4Address,
+  IE.sourceTransportPort,
+  v6 ? IE.postNATSourceIPv6Address : IE.postNATSourceIPv4Address,
+  IE.postNAPTSourceTransportPort,
+  v6 ? IE.destinationIPv6Address : IE.destinationIPv4Address,
+  IE.destinationTransportPort,
+  v6 ? IE.postNATDestinationIPv6Address : IE.postNATDestinationIPv4Address,
+  IE.postNAPTDestinationTransportPort,
+  v6 ? IE.icmpTypeCodeIPv6 : IE.icmpTypeCodeIPv4,
+  IE.commonPropertiesId,
+  IE.ingressVRFID,
+];
+
+/**
+ * The templates: NAT events, flows (at DESTROY) and flow starts (at NEW, sent only when asked), each for
+ * IPv4 and IPv6. The encoder writes fields in this order.
+ */
 export const TEMPLATES = {
   natEvent4: { id: 256, fields: natFields(false) },
   natEvent6: { id: 257, fields: natFields(true) },
   flow4: { id: 258, fields: flowFields(false) },
   flow6: { id: 259, fields: flowFields(true) },
+  flowStart4: { id: 260, fields: flowStartFields(false) },
+  flowStart6: { id: 261, fields: flowStartFields(true) },
 } as const satisfies Record<string, TemplateSpec>;
 
 export function recordLength(template: TemplateSpec): number {

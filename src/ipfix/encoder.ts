@@ -6,7 +6,9 @@
 //   - NEW (or a flow found by a table dump) of a translated flow: a NAT event,
 //     natEvent "session create" (RFC 8158);
 //   - DESTROY of a translated flow: a NAT event "session delete", and a flow
-//     record with both directions' counters, start, end and end reason.
+//     record with both directions' counters, start, end and end reason;
+//   - with flowStarts, NEW (or dump) of any flow also gives a flow start
+//     record (firewallEvent "flow created": start time, tuples, no counters).
 // Untranslated flows give flow records, and NAT events only when asked.
 //
 // Templates go at the head of the first message of a session and, for UDP
@@ -16,7 +18,7 @@
 import { parseIpInto } from '../packet/ip-text';
 import type { ResolvedIpfixOptions } from './options';
 import type { FlowRecord, FlowTuple } from '../records';
-import { FLOW_END_REASON, NAT_EVENT, recordLength, TEMPLATES, type TemplateSpec } from './elements';
+import { FIREWALL_EVENT, FLOW_END_REASON, NAT_EVENT, recordLength, TEMPLATES, type TemplateSpec } from './elements';
 
 export const IPFIX_VERSION = 10;
 export const MESSAGE_HEADER_BYTES = 16;
@@ -32,8 +34,10 @@ export interface IpfixMessage {
 export interface IpfixEncoderCounters {
   /** NAT event data records encoded. */
   natEvents: number;
-  /** Flow data records encoded. */
+  /** Flow data records encoded (at DESTROY). */
   flows: number;
+  /** Flow start data records encoded (at NEW, with flowStarts). */
+  flowStarts: number;
   /** Records that produce nothing by design (UPDATE events, untranslated flows without flows or untranslated on). */
   ignored: number;
   /** Records that could not be encoded: a tuple or an address missing or of the wrong family. */
@@ -42,12 +46,13 @@ export interface IpfixEncoderCounters {
   templateSends: number;
 }
 
-const TEMPLATE_LIST: readonly TemplateSpec[] = [TEMPLATES.natEvent4, TEMPLATES.natEvent6, TEMPLATES.flow4, TEMPLATES.flow6];
+const BASE_TEMPLATES: readonly TemplateSpec[] = [TEMPLATES.natEvent4, TEMPLATES.natEvent6, TEMPLATES.flow4, TEMPLATES.flow6];
+const START_TEMPLATES: readonly TemplateSpec[] = [...BASE_TEMPLATES, TEMPLATES.flowStart4, TEMPLATES.flowStart6];
 
-/** The template set of all templates, as bytes. */
-export function templateSet(): Buffer {
+/** The template set of these templates, as bytes. */
+export function templateSet(templates: readonly TemplateSpec[] = BASE_TEMPLATES): Buffer {
   let length = SET_HEADER_BYTES;
-  for (const t of TEMPLATE_LIST) {
+  for (const t of templates) {
     length += 4;
     for (const field of t.fields) length += field.enterprise === undefined ? 4 : 8;
   }
@@ -55,7 +60,7 @@ export function templateSet(): Buffer {
   out.writeUInt16BE(TEMPLATE_SET_ID, 0);
   out.writeUInt16BE(length, 2);
   let at = SET_HEADER_BYTES;
-  for (const t of TEMPLATE_LIST) {
+  for (const t of templates) {
     out.writeUInt16BE(t.id, at);
     out.writeUInt16BE(t.fields.length, at + 2);
     at += 4;
@@ -87,11 +92,12 @@ export function maxMessageBytes(mtu: number, ipv6: boolean): number {
   return mtu - (ipv6 ? 48 : 28);
 }
 
-const TEMPLATE_SET = templateSet();
 const NAT4_BYTES = recordLength(TEMPLATES.natEvent4);
 const NAT6_BYTES = recordLength(TEMPLATES.natEvent6);
 const FLOW4_BYTES = recordLength(TEMPLATES.flow4);
 const FLOW6_BYTES = recordLength(TEMPLATES.flow6);
+const START4_BYTES = recordLength(TEMPLATES.flowStart4);
+const START6_BYTES = recordLength(TEMPLATES.flowStart6);
 const TWO_32 = 0x1_0000_0000;
 
 const ICMP = 1;
@@ -101,9 +107,19 @@ const TCP = 6;
 const TCP_CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE']);
 
 export class IpfixEncoder {
-  readonly counters: IpfixEncoderCounters = { natEvents: 0, flows: 0, ignored: 0, unencodable: 0, messages: 0, templateSends: 0 };
+  readonly counters: IpfixEncoderCounters = {
+    natEvents: 0,
+    flows: 0,
+    flowStarts: 0,
+    ignored: 0,
+    unencodable: 0,
+    messages: 0,
+    templateSends: 0,
+  };
   private readonly options: ResolvedIpfixOptions;
   private readonly maxBytes: number;
+  /** The templates this exporter uses: the flow start ones only when asked. */
+  private readonly templateSet: Buffer;
   private buffer: Buffer;
   private view: DataView;
   private used = 0;
@@ -122,7 +138,8 @@ export class IpfixEncoder {
 
   /** maxBytes: the message bound (see maxMessageBytes); it must hold the templates and one record of each. */
   constructor(options: ResolvedIpfixOptions, maxBytes: number) {
-    const least = MESSAGE_HEADER_BYTES + TEMPLATE_SET.length + SET_HEADER_BYTES + FLOW6_BYTES;
+    this.templateSet = templateSet(options.flowStarts ? START_TEMPLATES : BASE_TEMPLATES);
+    const least = MESSAGE_HEADER_BYTES + this.templateSet.length + SET_HEADER_BYTES + FLOW6_BYTES;
     if (maxBytes < least || maxBytes > 65535)
       throw new RangeError(`netfilter-collector: an IPFIX message must be ${least} to 65535 bytes, got ${maxBytes}`);
     this.options = options;
@@ -148,7 +165,8 @@ export class IpfixEncoder {
     const translated = record.nat !== undefined;
     const natEvent = this.options.natEvents && (translated || this.options.untranslated);
     const flow = this.options.flows && event === 'destroy';
-    if (!natEvent && !flow) {
+    const flowStart = this.options.flowStarts && event !== 'destroy';
+    if (!natEvent && !flow && !flowStart) {
       this.counters.ignored++;
       return;
     }
@@ -180,6 +198,10 @@ export class IpfixEncoder {
       this.writeFlow(record, original, reply, v6);
       this.counters.flows++;
     }
+    if (flowStart) {
+      this.writeFlowStart(record, original, reply, v6);
+      this.counters.flowStarts++;
+    }
   }
 
   /** The messages finished so far, the open one included; nowMs stamps the open one's export time. */
@@ -203,8 +225,8 @@ export class IpfixEncoder {
   /** A message of the templates alone, counted as sent (a TCP connection's first message). */
   templateMessage(nowMs: number): IpfixMessage {
     this.nowMs = nowMs;
-    const bytes = Buffer.alloc(MESSAGE_HEADER_BYTES + TEMPLATE_SET.length);
-    TEMPLATE_SET.copy(bytes, MESSAGE_HEADER_BYTES);
+    const bytes = Buffer.alloc(MESSAGE_HEADER_BYTES + this.templateSet.length);
+    this.templateSet.copy(bytes, MESSAGE_HEADER_BYTES);
     this.header(bytes, bytes.length, this.sequence);
     this.templatesSent = true;
     this.templatesAtMs = nowMs;
@@ -237,8 +259,8 @@ export class IpfixEncoder {
       this.used = MESSAGE_HEADER_BYTES;
       const refresh = this.templatesSent && this.nowMs - this.templatesAtMs >= this.options.templateRefreshMs;
       if (!this.templatesSent || refresh) {
-        TEMPLATE_SET.copy(this.buffer, this.used);
-        this.used += TEMPLATE_SET.length;
+        this.templateSet.copy(this.buffer, this.used);
+        this.used += this.templateSet.length;
         this.templatesSent = true;
         this.templatesAtMs = this.nowMs;
         this.counters.templateSends++;
@@ -320,6 +342,19 @@ export class IpfixEncoder {
     const closed = o.protocol === TCP && record.stateName !== undefined && TCP_CLOSING.has(record.stateName);
     this.buffer[at + 49] = closed ? FLOW_END_REASON.endOfFlowDetected : FLOW_END_REASON.idleTimeout;
     at = this.tuples(at + 50, o, r, length);
+    const icmp = o.protocol === ICMP || o.protocol === ICMPV6;
+    this.view.setUint16(at, icmp ? (((o.icmpType ?? 0) & 0xff) << 8) | ((o.icmpCode ?? 0) & 0xff) : 0);
+    this.view.setUint32(at + 2, record.mark ?? 0);
+    this.view.setUint32(at + 6, record.zone ?? 0);
+  }
+
+  private writeFlowStart(record: FlowRecord, o: FlowTuple, r: FlowTuple, v6: boolean): void {
+    const length = v6 ? 16 : 4;
+    let at = this.open(v6 ? TEMPLATES.flowStart6.id : TEMPLATES.flowStart4.id, v6 ? START6_BYTES : START4_BYTES);
+    this.u64(at, Math.floor((record.startUs ?? record.timestampUs) / 1000));
+    this.buffer[at + 8] = o.protocol;
+    this.buffer[at + 9] = FIREWALL_EVENT.flowCreated;
+    at = this.tuples(at + 10, o, r, length);
     const icmp = o.protocol === ICMP || o.protocol === ICMPV6;
     this.view.setUint16(at, icmp ? (((o.icmpType ?? 0) & 0xff) << 8) | ((o.icmpCode ?? 0) & 0xff) : 0);
     this.view.setUint32(at + 2, record.mark ?? 0);

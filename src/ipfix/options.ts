@@ -9,10 +9,13 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return value;
 }
 
-/** What the IPFIX exporter sends: NAT events (RFC 8158), flow records, NAT events of untranslated flows too. */
-export type IpfixRecordKind = 'nat-events' | 'flows' | 'untranslated';
+/**
+ * What the IPFIX exporter sends: NAT events (RFC 8158), flow records (at DESTROY), flow start records (at
+ * NEW), NAT events of untranslated flows too.
+ */
+export type IpfixRecordKind = 'nat-events' | 'flows' | 'flow-starts' | 'untranslated';
 
-export const IPFIX_RECORD_KINDS: readonly IpfixRecordKind[] = ['nat-events', 'flows', 'untranslated'];
+export const IPFIX_RECORD_KINDS: readonly IpfixRecordKind[] = ['nat-events', 'flows', 'flow-starts', 'untranslated'];
 
 export interface IpfixOptions {
   /** Observation Domain ID in every message header (0 to 2^32-1). Default 1. */
@@ -31,6 +34,7 @@ export interface ResolvedIpfixOptions {
   templateRefreshMs: number;
   natEvents: boolean;
   flows: boolean;
+  flowStarts: boolean;
   untranslated: boolean;
 }
 
@@ -58,6 +62,7 @@ export function resolveIpfixOptions(options: IpfixOptions = {}): ResolvedIpfixOp
     templateRefreshMs: integer('ipfix.templateRefreshSeconds', options.templateRefreshSeconds ?? 60, 1, 86_400) * 1000,
     natEvents: records.includes('nat-events'),
     flows: records.includes('flows'),
+    flowStarts: records.includes('flow-starts'),
     untranslated: records.includes('untranslated'),
   };
 }

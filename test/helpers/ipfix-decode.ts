@@ -24,6 +24,7 @@ const IANA: Record<number, string> = {
   227: 'postNAPTSourceTransportPort',
   228: 'postNAPTDestinationTransportPort',
   230: 'natEvent',
+  233: 'firewallEvent',
   234: 'ingressVRFID',
   281: 'postNATSourceIPv6Address',
   282: 'postNATDestinationIPv6Address',

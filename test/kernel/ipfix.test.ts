@@ -6,6 +6,7 @@
 // addresses, ports, event and counters.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildGateway, GATEWAY } from '../../src/lab/gateway';
@@ -270,6 +271,133 @@ describeKernel('--format ipfix to nfcapd and tshark on the real kernel', () => {
     const kinds = new Set(ends.map((e) => `${e.proto}/${e.o.src.includes(':') ? 6 : 4}`));
     expect([...kinds].sort()).toEqual(['1/4', '17/4', '17/6', '58/6', '6/4', '6/6']);
     expect(ends.some((e) => e.o.dport === GATEWAY.forwardedPort && e.r.src === GATEWAY.client4 && e.r.sport === 80)).toBe(true);
+    fs.rmSync(tshark.file, { force: true });
+  }, 120_000);
+
+  it('is one output of several (ECS to a file and IPFIX to nfcapd at once), with a flow start record per NEW', async () => {
+    const port = await freeUdpPort();
+    const nfcapd = new Nfcapd(port);
+    const tshark = new TsharkCapture(port);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-ipx-outputs-'));
+    cleanups.push(
+      () => nfcapd.remove(),
+      () => tshark.remove(),
+      () => fs.rmSync(dir, { recursive: true, force: true }),
+    );
+    await nfcapd.start();
+    await tshark.start();
+    const ecsFile = path.join(dir, 'flows.ndjson');
+    const config = path.join(dir, 'collector.yaml');
+    fs.writeFileSync(
+      config,
+      [
+        'conntrack: [new, destroy]',
+        `netns: [${lab.name('router')}]`,
+        'outputs:',
+        `  - output: ${ecsFile}`,
+        '    format: ecs',
+        `  - output: udp:127.0.0.1:${port}`,
+        '    format: ipfix',
+        '    ipfix-records: [nat-events, flows, flow-starts]',
+        '',
+      ].join('\n'),
+    );
+
+    const events = spawn('ip', ['netns', 'exec', lab.name('router'), 'conntrack', '-E'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(events);
+    let ctText = '';
+    events.stdout?.on('data', (d: Buffer) => (ctText += d.toString()));
+    await until('conntrack -E to subscribe', () => conntrackListeners(lab) >= 1);
+    const cli = spawn(process.execPath, [CLI, '--config', config, '--stats', '--stats-interval', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(cli);
+    let stderr = '';
+    cli.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    await until('the collector to subscribe', () => conntrackListeners(lab) >= 2);
+
+    udpExchange(lab, 'client', GATEWAY.server4, 5001, 2, 40, 43011);
+    sendTcp(lab, 'client', GATEWAY.server4, 5000, 500);
+    ping(lab, 'client', GATEWAY.server6, 1);
+    lab.exec('router', 'conntrack', ['-F']);
+    lab.exec('router', 'conntrack', ['-F', '-f', 'ipv6']);
+    const ct = (): CtEvent[] =>
+      ctText
+        .split('\n')
+        .map(parseConntrackLine)
+        .filter((e): e is CtEvent => e !== null && (e.event === 'NEW' || e.event === 'DESTROY'));
+    await until(
+      'every flow to end',
+      () =>
+        ct().filter((e) => e.event === 'NEW').length >= 3 &&
+        ct().filter((e) => e.event === 'DESTROY').length === ct().filter((e) => e.event === 'NEW').length,
+      () => ctText,
+    );
+    const all = ct();
+    const written = (): number => Number([...stderr.matchAll(/(\d+) total/g)].pop()?.[1] ?? 0);
+    await until(
+      'the collector to write every event',
+      () => written() >= all.length,
+      () => stderr.slice(-2000),
+    );
+    cli.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    events.kill('SIGTERM');
+    await nfcapd.stop();
+    const statsLine = stderr.trim().split('\n').pop() ?? '{}';
+    const stats = JSON.parse(statsLine);
+    await tshark.stop(stats.ipfix?.sentMessages ?? 0);
+    expect(stderr.replace(statsLine, '')).not.toMatch(/netfilter-collector: (?!\d+s )/);
+    const news = all.filter((e) => e.event === 'NEW');
+    const ends = all.filter((e) => e.event === 'DESTROY');
+    expect(stats.ipfix).toMatchObject({ flowStarts: news.length, flows: ends.length, droppedRecords: 0, unencodable: 0 });
+    expect(stats.ipfix.sentRecords).toBe(news.length + stats.ipfix.natEvents + ends.length);
+
+    // The ECS file: a document per event, the same flows.
+    const docs = fs
+      .readFileSync(ecsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(docs.map((d) => d.event.action).sort()).toEqual(all.map((e) => (e.event === 'NEW' ? 'flow-new' : 'flow-destroy')).sort());
+
+    // nfdump: a start record per NEW (no end time, no counters, no NAT event), with the translation.
+    const nf = nfcapd.records();
+    expect(nf).toHaveLength(stats.ipfix.sentRecords);
+    const starts = nf.filter((r) => r['nat event'] === undefined && r.last.startsWith('0 '));
+    expect(starts).toHaveLength(news.length);
+    for (const e of news) {
+      const icmp = isIcmp(e.proto);
+      const what = `NEW ${e.proto} ${e.o.src} → ${e.o.dst}`;
+      const start = starts.filter(
+        (r) =>
+          r.proto.startsWith(`${e.proto} `) &&
+          r['src addr'] === e.o.src &&
+          r['dst addr'] === e.o.dst &&
+          r['src xlt port'] === String(icmp ? e.r.id : e.r.dport) &&
+          (icmp || r['src port'] === String(e.o.sport)),
+      );
+      expect(start, what).toHaveLength(1);
+      expect(start[0], what).toMatchObject({ 'in packets': '0', 'in bytes': '0' });
+      if (!e.o.src.includes(':')) expect(start[0]['src xlt ip'], what).toBe(e.r.dst);
+      const doc = docs.find(
+        (d) =>
+          d.event.action === 'flow-new' &&
+          d.network.iana_number === String(e.proto) &&
+          d.source.ip === e.o.src &&
+          d.source.port === e.o.sport &&
+          d.destination.ip === e.o.dst,
+      );
+      expect(doc, what).toBeDefined();
+      expect(Number(start[0].first.split(' ')[0]), what).toBe(Math.floor(Date.parse(doc.event.start ?? doc['@timestamp'])));
+    }
+    // tshark: the start templates and records dissect cleanly, firewallEvent by name.
+    const verbose = tshark.verbose();
+    expect(verbose).not.toMatch(/Malformed|Expert Info \((Warning|Error)/);
+    const tsStarts = parseTsharkFlows(verbose).filter((f: TsharkFlow) => f['Firewall Event'] !== undefined);
+    expect(tsStarts).toHaveLength(news.length);
+    for (const f of tsStarts) expect(f['Firewall Event']).toMatch(/Flow Created|\b1\b/);
     fs.rmSync(tshark.file, { force: true });
   }, 120_000);
 });

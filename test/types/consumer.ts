@@ -21,8 +21,11 @@ import type {
   FlowRecord,
   GapRecord,
   PacketRecord,
+  RecordsFor,
+  SequencedCollectorRecord,
   SequencedPacketRecord,
 } from '../../src/index';
+import { createCollector } from '../../src/index';
 import type { gapToEcs, flowToEcs, packetToEcs } from '../../src/decode';
 
 /**
@@ -71,6 +74,34 @@ void onRecord;
 declare const sequenced: SequencedPacketRecord;
 const seq: number = sequenced.seq;
 void seq;
+
+/** Compiles only when A and B are the same type. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+// The collector's records follow its options: seq is a number, without a cast, unless sequence may be off.
+async function records(): Promise<void> {
+  const collector = createCollector({ nflog: [7] });
+  expectTrue<Same<typeof collector, Collector<SequencedCollectorRecord>>>();
+  for await (const record of collector) {
+    if (record.kind === 'packet') {
+      const n: number = record.seq;
+      void n;
+    }
+  }
+  for await (const batch of createCollector({ nflog: 7, sequence: true }).batches()) {
+    for (const record of batch) if (record.kind === 'packet') expectTrue<Same<typeof record.seq, number>>();
+  }
+  // Off, or not known to be on: seq may be missing.
+  expectTrue<Same<ReturnType<typeof createCollector<{ nflog: number; sequence: false }>>, Collector<CollectorRecord>>>();
+  const off = createCollector({ nflog: 7, sequence: false });
+  const batch = await off.nextBatch();
+  for (const record of batch ?? []) if (record.kind === 'packet') expectTrue<Same<typeof record.seq, number | undefined>>();
+  const fromConfig: CollectorOptions = { nflog: 7 };
+  expectTrue<Same<ReturnType<typeof createCollector<typeof fromConfig>>, Collector<CollectorRecord>>>();
+  expectTrue<Same<RecordsFor<{ sequence: boolean }>, CollectorRecord>>();
+  expectTrue<Same<RecordsFor<{ conntrack: true }>, SequencedCollectorRecord>>();
+}
+void records;
 
 // The collector's shape for shippers.
 async function ship(collector: Collector): Promise<CollectorStats> {

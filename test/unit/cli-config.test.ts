@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ipfixOutputOf } from '../../src/cli/args';
 import { parseCommandLine } from '../../src/cli/config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-config-'));
@@ -64,6 +65,8 @@ outputs:
     format: log
     take: [packets]
     groups: [2]
+    file-max-size: 512M
+    file-keep: 10
 `);
     const args = parseCommandLine(['--config', file]);
     expect(args.outputs).toEqual([
@@ -75,7 +78,14 @@ outputs:
         take: ['packets', 'flows', 'gaps'],
         groups: [],
       }),
-      expect.objectContaining({ output: '/var/log/netfilter.log', format: 'log', take: ['packets'], groups: [2] }),
+      expect.objectContaining({
+        output: '/var/log/netfilter.log',
+        format: 'log',
+        take: ['packets'],
+        groups: [2],
+        fileMaxSize: 512 * 1024 * 1024,
+        fileKeep: 10,
+      }),
     ]);
     // --output on the command line replaces the file's outputs.
     expect(parseCommandLine(['--config', file, '--output', '-']).outputs).toBeUndefined();
@@ -119,7 +129,9 @@ describe("README's gateway configuration", () => {
     expect(args.outputs?.map((o) => [o.output, o.format, o.take, o.groups])).toEqual([
       ['syslog:tls:logs.example:6514', 'ecs', ['packets', 'flows', 'gaps'], []],
       ['/var/log/netfilter/drops.log', 'log', ['packets'], [1]],
+      ['udp:192.0.2.9:4739', 'ipfix', ['packets', 'flows', 'gaps'], []],
     ]);
+    expect(ipfixOutputOf(args.outputs![2])).toMatchObject({ target: { host: '192.0.2.9', port: 4739 }, options: { mtu: 1400 } });
     expect(args).toMatchObject({ user: 'nfc', metrics: { host: '127.0.0.1', port: 9100 } });
   });
 });
