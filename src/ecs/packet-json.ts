@@ -18,7 +18,7 @@ import type { LineTarget } from '../format/line-target';
 import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
 import { ecsIdentity, type EcsIdentity } from './identity';
 import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotValues, writePacketDocument } from './packet';
-import { packetFacts } from './packet-facts';
+import { packetEndpoints } from './packet-facts';
 import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
 type Fields = Readonly<Record<string, true>>;
@@ -146,7 +146,10 @@ interface Template {
   parts: Buffer[];
   /** SLOT index of each slot, in line order. */
   slots: number[];
-  partBytes: number;
+  /** The parts' bytes and the most every number and time slot takes. */
+  fixedBytes: number;
+  /** The string slots (and 'ips' ones), whose room depends on their values. */
+  textSlots: number[];
 }
 
 // Which slots a record has, as bits.
@@ -208,7 +211,7 @@ export class EcsPacketLines {
   /** Reads the record's slot values into this.values; returns which are present, as bits. */
   private slotValues(record: PacketRecord): number {
     const values = this.values;
-    readSlots(record, packetFacts(record, this.options), values);
+    readSlots(record, packetEndpoints(record, this.options), values);
     let present = 0;
     for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present |= 1 << i;
     return present;
@@ -249,9 +252,16 @@ export class EcsPacketLines {
       from = w.marks[i + 2];
     }
     parts.push(line.subarray(from));
-    let partBytes = 0;
-    for (const p of parts) partBytes += p.length;
-    const t: Template = { record, matches: shapeCheck(record), present: this.slotValues(record), parts, slots, partBytes };
+    let fixedBytes = 0;
+    for (const p of parts) fixedBytes += p.length;
+    const textSlots: number[] = [];
+    for (const id of slots) {
+      const kind = PACKET_SLOT_KINDS[id];
+      if (kind === 'string' || kind === 'ips') textSlots.push(id);
+      else fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+    }
+    const present = this.slotValues(record);
+    const t: Template = { record, matches: shapeCheck(record), present, parts, slots, fixedBytes, textSlots };
     // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
     const filled = this.fill(t, this.room(t), 0);
     if (filled !== end || this.scratch.compare(line, 0, end, 0, filled) !== 0) return undefined;
@@ -267,12 +277,13 @@ export class EcsPacketLines {
   /** The most bytes fill() writes with the current slot values. */
   private maxBytes(t: Template): number {
     const values = this.values;
-    let bytes = t.partBytes;
-    for (const id of t.slots) {
-      const kind = PACKET_SLOT_KINDS[id];
-      if (kind === 'string') bytes += 6 * (values[id] as string).length + 2;
-      else if (kind === 'ips') bytes += 6 * ((values[id] as string).length + ((values[id + 1] as string | undefined)?.length ?? 0)) + 5;
-      else bytes += MAX_TIMESTAMP_BYTES + 2;
+    let bytes = t.fixedBytes;
+    const text = t.textSlots;
+    for (let i = 0; i < text.length; i++) {
+      const id = text[i];
+      // An 'ips' slot: its value, the next slot's (its second address) and the brackets.
+      const second = PACKET_SLOT_KINDS[id] === 'ips' ? values[id + 1] : undefined;
+      bytes += 6 * ((values[id] as string).length + (second === undefined ? 0 : (second as string).length)) + 5;
     }
     return bytes;
   }
