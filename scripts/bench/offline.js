@@ -114,6 +114,8 @@ function scanRecords() {
       if (net.kind === 'ipv4') {
         network.id = i & 0xffff;
         network.checksum = (i * 7919) & 0xffff;
+      } else {
+        network.flowLabel = (i * 40503) & 0xfffff; // Linux: a hash of the flow
       }
       const transport = { ...base.packet.transport, dstPort: 9000 + (i % 50000), checksum: (i * 104729) & 0xffff };
       if (transport.kind === 'tcp') {

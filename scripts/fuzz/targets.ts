@@ -76,6 +76,7 @@ function nextInScan(record: PacketRecord): PacketRecord {
     net.totalLength++;
   } else if (net?.kind === 'ipv6') {
     net.dst = '2001:db8:5ca::7';
+    net.flowLabel = (net.flowLabel + 1) & 0xfffff;
     net.payloadLength++;
   }
   const tr = r.packet.transport;

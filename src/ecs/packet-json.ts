@@ -38,7 +38,7 @@ const PACKET_SKIP: Fields = { network: true, transport: true };
 const PORTS = { srcPort: true, dstPort: true, checksum: true } as const;
 const NETWORK_SKIP: Readonly<Record<string, Fields>> = {
   ipv4: { src: true, dst: true, id: true, totalLength: true, checksum: true },
-  ipv6: { src: true, dst: true, payloadLength: true },
+  ipv6: { src: true, dst: true, payloadLength: true, flowLabel: true },
 };
 const TRANSPORT_SKIP: Readonly<Record<string, Fields>> = {
   tcp: { ...PORTS, seq: true, ack: true, window: true, options: true },

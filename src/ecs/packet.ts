@@ -174,6 +174,7 @@ const SLOT_KINDS = {
   relatedIp: 'ips',
   relatedIp2: 'second',
   ipId: 'number',
+  flowLabel: 'number',
   tcpWindow: 'number',
   tcpSeq: 'number',
   tcpAck: 'number',
@@ -214,6 +215,8 @@ export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): voi
   out[SLOT.relatedIp] = f.srcIp ?? f.dstIp;
   out[SLOT.relatedIp2] = f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined;
   out[SLOT.ipId] = net?.kind === 'ipv4' ? net.id : undefined;
+  // Linux gives each flow its own IPv6 flow label (a hash of the flow): in a scan, every packet another.
+  out[SLOT.flowLabel] = net?.kind === 'ipv6' ? net.flowLabel : undefined;
   const tcp = tr?.kind === 'tcp' ? tr : undefined;
   out[SLOT.tcpWindow] = tcp?.window;
   out[SLOT.tcpSeq] = tcp?.seq;
@@ -408,7 +411,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     } else if (net.kind === 'ipv6') {
       w.open('ip');
       w.num('hop_limit', net.hopLimit);
-      w.num('flow_label', net.flowLabel);
+      w.num('flow_label', slot(w, SLOT.flowLabel));
       w.num('traffic_class', net.trafficClass);
       if (net.extensionHeaders.length > 0) w.nums('extension_headers', net.extensionHeaders);
       if (net.fragment !== undefined) {

@@ -199,6 +199,7 @@ describe('ECS packet lines', () => {
         if (random(10) === 0) net.dst = net.src;
       } else if (net?.kind === 'ipv6') {
         net.dst = `2001:db8:5ca::${random(65536).toString(16)}`;
+        net.flowLabel = random(0x100000);
         net.payloadLength += random(3);
       }
       const tr = r.packet.transport;
