@@ -11,8 +11,9 @@
 // checked, so the last overflow's drops went unsaid and no resync followed
 // (e.g. 644 NEW + 892 counted lost of 10,000, the kernel's counter at 9,356).
 // Every other run here uses a larger NFLOG buffer, which makes the reader's
-// slots larger and its reads fewer datagrams each: drains end at the round
-// limit far more often, which made the shortfall about one run in twenty.
+// slots larger and its reads fewer datagrams each, so drains end at the round
+// limit more often (before the fix: 1 shortfall in 60 such runs, 1 in about
+// 260 with the default; with one round per drain, the first run failed).
 // NFC_RESYNC_RUNS changes the count; NFC_RESYNC_NFLOG_BUFFER fixes the buffer.
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
