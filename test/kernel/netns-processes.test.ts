@@ -66,7 +66,11 @@ describeKernel('namespaces of running processes (allNetns processes)', () => {
       const ours = () =>
         gatherer.records.filter((r): r is FlowRecord => r.kind === 'flow' && r.netns?.inode === inode && r.original?.protocol === 17);
       expect(await gatherer.until(() => ours().length >= FLOWS, 5000)).toBe(true);
-      expect(ours().map((r) => r.original?.dstPort).sort()).toEqual(Array.from({ length: FLOWS }, (_, i) => FIRST_PORT + i));
+      expect(
+        ours()
+          .map((r) => r.original?.dstPort)
+          .sort(),
+      ).toEqual(Array.from({ length: FLOWS }, (_, i) => FIRST_PORT + i));
       for (const r of ours()) expect(r.netns).toEqual({ name: `net:[${inode}]`, inode });
 
       // The last process in the namespace exits: the namespace is gone, and so detached.
