@@ -302,7 +302,7 @@ void Reader::CloseNamespace(Namespace& ns) {
   ns.conntrack.reset();
   ns.nflog.reset();
   ns.rtnl.reset();
-  ns.link_dump = ns.conntrack_dump = ns.conntrack_resync = ns.conntrack_events_watched = false;
+  ns.link_dump = ns.conntrack_dump = ns.conntrack_resync = ns.conntrack_events_watched = ns.conntrack_unchecked = false;
   if (ns.fd >= 0) close(ns.fd);
   ns.fd = -1;
 }
@@ -335,21 +335,23 @@ void Reader::Loop() {
       WaitForRelease();
       continue;
     }
-    if (wake_deferred_) {
+    if (wake_deferred_ && !revisit_) {
       // A conntrack burst: let events gather in the socket until the wake-up
       // is due and read them then, many to a read, instead of waking for each
-      // one. Stop, a command or a release ends the pause early.
+      // one. Stop, a command or a release ends the pause early. (A socket to
+      // revisit has a backlog already: no pause.)
       int pause = WaitTimeoutMs();
       pollfd p{event_fd_, POLLIN, 0};
       if (pause > 0) poll(&p, 1, pause);
     }
-    int n = epoll_wait(epoll_fd_, events, kEvents, wake_deferred_ ? 0 : -1);
+    // An event socket left unchecked is looked at again even if epoll has nothing to say about it.
+    int n = epoll_wait(epoll_fd_, events, kEvents, revisit_ || wake_deferred_ ? 0 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       WakeDeferred();
       return;  // EBADF/EINVAL: cannot happen with our own epoll fd
     }
-    if (n == 0) WakeDeferred();
+    if (n == 0 && WaitTimeoutMs() == 0) WakeDeferred();
     // Level-triggered: a socket left unread (full ring, round limit) comes back.
     for (int i = 0; i < n && !waiting_.load(std::memory_order_relaxed); i++) {
       uint32_t tag = events[i].data.u32;
@@ -368,19 +370,41 @@ void Reader::Loop() {
           Drain({ns, ns->nflog->fd(), kSourceNflog});
           break;
         case kKindConntrack:
-          // After an overflow, dump once what was queued is read: the dump
-          // then shows the table as it is after the events that were lost.
-          if (Drain({ns, ns->conntrack->event_fd(), kSourceConntrack}) && ns->conntrack_resync && !ns->conntrack_dump) {
-            StartConntrackDump(*ns);
-          }
+          DrainConntrackEvents(*ns);
           break;
         case kKindConntrackDump:
           Drain({ns, ns->conntrack->dump_fd(), kSourceConntrackDump});
           break;
       }
     }
+    if (revisit_ && !waiting_.load(std::memory_order_relaxed)) RevisitConntrackEvents();
   }
   WakeDeferred();
+}
+
+// The event socket's drops are checked when a drain finds it empty. A drain
+// that stopped first (round limit, full ring) may have read the last event
+// of an overflow: epoll, level-triggered, would not bring an empty socket
+// back, and those drops would go unreported, so the loop revisits it.
+void Reader::DrainConntrackEvents(Namespace& ns) {
+  bool empty = Drain({&ns, ns.conntrack->event_fd(), kSourceConntrack});
+  ns.conntrack_unchecked = !empty;
+  if (!empty) revisit_ = true;
+  // After an overflow, dump once what was queued is read: the dump then
+  // shows the table as it is after the events that were lost.
+  if (empty && ns.conntrack_resync && !ns.conntrack_dump) StartConntrackDump(ns);
+}
+
+void Reader::RevisitConntrackEvents() {
+  revisit_ = false;
+  for (auto& space : spaces_) {
+    if (waiting_.load(std::memory_order_relaxed)) {
+      revisit_ = true;  // the ring filled: after JS has read
+      return;
+    }
+    if (space && space->attached && space->conntrack_unchecked && space->conntrack_events_watched)
+      DrainConntrackEvents(*space);
+  }
 }
 
 // Reads datagrams from one socket into the ring until the socket is empty,
@@ -462,8 +486,9 @@ bool Reader::Drain(const Source& from) {
       Wake();
     if (dump_ended) FinishDump(ns, from.source);
     if (static_cast<unsigned>(got) < count) {
-      // Fewer than asked for: the socket is empty now.
-      if (from.source == kSourceConntrack) CheckConntrackDrops(ns);
+      // Fewer than asked for: the socket is empty now. With no room left to
+      // say its drops, it counts as not checked, to be looked at again.
+      if (from.source == kSourceConntrack) return CheckConntrackDrops(ns);
       return true;
     }
   }
@@ -487,11 +512,14 @@ void Reader::WriteEnobufs(uint8_t* entry, const Source& from) {
 
 // The kernel says ENOBUFS once per overflow but keeps dropping until the
 // queue has drained: each time the event socket is found empty, the drops
-// since the last report are reported. A full ring leaves it to the next time.
-void Reader::CheckConntrackDrops(Namespace& ns) {
+// since the last report are reported. Returns false when the ring had no
+// room to say them.
+bool Reader::CheckConntrackDrops(Namespace& ns) {
   uint32_t room = 0;
   uint8_t* entry = ring_.Reserve(kEntryHeaderBytes + 8, &room);
-  if (entry) WriteConntrackDrops(ns, entry, false);
+  if (!entry) return false;
+  WriteConntrackDrops(ns, entry, false);
+  return true;
 }
 
 // Conntrack events carry no sequence numbers; the socket's drop counter says

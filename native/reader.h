@@ -63,6 +63,9 @@ struct Namespace {
   bool conntrack_dump = false;    // a conntrack dump is in flight (at most one)
   bool conntrack_resync = false;  // ENOBUFS on the event socket: dump again
   uint32_t conntrack_drops = 0;   // the event socket's drop counter, as last reported to JS
+  // The last drain of the event socket stopped (round limit, full ring)
+  // before it found the socket empty, where the drops are checked.
+  bool conntrack_unchecked = false;
   Stats stats;
 };
 
@@ -140,9 +143,11 @@ class Reader {
   void Loop();
   void CloseSockets();
   bool Drain(const Source& from);
+  void DrainConntrackEvents(Namespace& ns);
+  void RevisitConntrackEvents();
   void WriteEnobufs(uint8_t* entry, const Source& from);
   void WriteConntrackDrops(Namespace& ns, uint8_t* entry, bool reported);
-  void CheckConntrackDrops(Namespace& ns);
+  bool CheckConntrackDrops(Namespace& ns);
   bool EndsDump(const Namespace& ns, uint8_t source, const uint8_t* data, uint32_t length) const;
   void FinishDump(Namespace& ns, uint8_t source);
   void AbandonConntrackDump(Namespace& ns);
@@ -175,6 +180,7 @@ class Reader {
   std::vector<Command*> commands_;
   std::atomic<bool> commands_pending_{false};
   std::atomic<bool> waiting_{false};
+  bool revisit_ = false;  // some namespace is conntrack_unchecked (reader thread only)
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};  // Finish() has run: set before stopping_, read by the thread after it
   Stats stats_;

@@ -367,3 +367,6 @@ export {
   type ResolvedIpfixOptions,
   resolveIpfixOptions,
 } from './ipfix/options';
+
+// A file output's rotation by size (--file-max-size, --file-keep) is defined with the file sink, in the outputs' layer.
+export { DEFAULT_ROTATE_KEEP, type FileRotation, fileRotationOf } from './sink/file';

@@ -4,7 +4,13 @@
 // for decode only, decode + ECS object, decode + ECS JSON string (the API's
 // packetToEcsJson), and decode + ECS NDJSON into an output buffer as the CLI
 // does.
-//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX]
+// With --scan, each recorded IPv4 UDP, IPv4 TCP and IPv6 UDP packet is
+// rewritten, before the timing, into 20,000 records of a scan (the next of
+// 50,000 destination ports and of 101 destination addresses, its own IP id,
+// checksum, timestamps and sequence numbers, as scripts/bench/scan-flood.c
+// sends them), and the records are written as ECS lines in turn: the line
+// writer's cost when no two packets share a flow.
+//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan]
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -31,7 +37,7 @@ for (const name of fs.readdirSync(fixtures).filter((n) => n.startsWith('nflog-')
 }
 
 // The NDJSON modes write lines as the CLI does (src/cli/run.ts): into a LineEncoder, whose chunks
-// are taken (and dropped) every 1,024 lines, as the CLI hands them to its output once per batch.
+// are taken every 1,024 lines, as the CLI hands them to its output once per batch.
 const encoder = new LineEncoder();
 let sinceTake = 0;
 
@@ -39,7 +45,8 @@ function ndjson(lines) {
   return (r) => {
     lines.writeLine(r, encoder);
     if (++sinceTake === 1024) {
-      encoder.take();
+      // As the CLI's output does once a file sink has written them: the buffers come back.
+      for (const chunk of encoder.take()) encoder.recycle(chunk.bytes);
       sinceTake = 0;
     }
     return 1;
@@ -79,10 +86,84 @@ function run(mode) {
   return { wall: packets / seconds, cpu: packets / ((cpu.user + cpu.system) / 1e6) };
 }
 
+// ------------------------------------------------------------------ scans
+
+const SCAN_RECORDS = 20_000;
+
+function scanRecords() {
+  const seen = new Set();
+  const bases = [];
+  for (const d of datagrams) {
+    const out = [];
+    new DatagramDecoder().decode(d.bytes, d.view, 0, d.bytes.length, 1, 0, d.receivedUs, out);
+    for (const r of out) {
+      const shape = `${r.packet.network?.kind}/${r.packet.transport?.kind}`;
+      if (r.kind === 'packet' && ['ipv4/udp', 'ipv4/tcp', 'ipv6/udp'].includes(shape) && !seen.has(shape)) {
+        seen.add(shape);
+        bases.push(r);
+      }
+    }
+  }
+  const records = [];
+  for (const base of bases) {
+    const net = base.packet.network;
+    for (let i = 0; i < SCAN_RECORDS; i++) {
+      const a = i % 101;
+      const dst = net.kind === 'ipv4' ? `127.1.${a >> 8}.${a & 0xff}` : `2001:db8:5ca::${(a + 1).toString(16)}`;
+      const network = { ...net, dst };
+      if (net.kind === 'ipv4') {
+        network.id = i & 0xffff;
+        network.checksum = (i * 7919) & 0xffff;
+      } else {
+        network.flowLabel = (i * 40503) & 0xfffff; // Linux: a hash of the flow
+      }
+      const transport = { ...base.packet.transport, dstPort: 9000 + (i % 50000), checksum: (i * 104729) & 0xffff };
+      if (transport.kind === 'tcp') {
+        transport.srcPort = 1024 + ((i * 13) % 60000);
+        transport.seq = (i * 2654435761) >>> 0;
+      }
+      const packet = { ...base.packet, network, transport };
+      records.push({ ...base, packet, timestampUs: base.timestampUs + i * 3, receivedUs: base.receivedUs + i * 3, seq: i, seqGlobal: i });
+    }
+  }
+  return records;
+}
+
+function runScan(records, writeOne) {
+  let packets = 0;
+  const start = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; packets < PACKETS; i++) {
+    // Each kind in turn for a run of 5,000 packets.
+    const r = records[(Math.floor(i / 5000) % 3) * SCAN_RECORDS + (i % SCAN_RECORDS)];
+    writeOne(r);
+    packets++;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall: packets / seconds, cpu: packets / ((cpu.user + cpu.system) / 1e6) };
+}
+
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`offline decoding: ${datagrams.length} recorded datagrams replayed, ${PACKETS} packets a run, median of ${RUNS} runs`);
 console.log('| mode | packets / CPU-s | CPU ns/packet | packets/s (wall) |');
 console.log('| --- | ---: | ---: | ---: |');
+if (process.argv.includes('--scan')) {
+  const records = scanRecords();
+  const modes = {
+    'scan ecs+ndjson (into the output buffer)': ndjson(lines),
+    ...(process.argv.includes('--lines-only') ? {} : { 'scan ecs object': (r) => (packetToEcs(r).event.kind === 'event' ? 1 : 0) }),
+  };
+  for (const [mode, writeOne] of Object.entries(modes)) {
+    runScan(records, writeOne); // warm-up
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) runs.push(runScan(records, writeOne));
+    const cpuRate = median(runs.map((x) => x.cpu));
+    const n = (x) => Math.round(x).toLocaleString('en-US');
+    console.log(`| ${mode} | ${n(cpuRate)} | ${Math.round(1e9 / cpuRate)} | ${n(median(runs.map((x) => x.wall)))} |`);
+  }
+  process.exit(0);
+}
 const only = process.argv.indexOf('--mode') > 0 ? process.argv[process.argv.indexOf('--mode') + 1] : null;
 for (const mode of Object.keys(MODES).filter((m) => only === null || m.startsWith(only))) {
   run(mode); // warm-up

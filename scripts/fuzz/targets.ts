@@ -12,7 +12,7 @@ import { decodePacket, type StartLayer } from '../../src/packet/decode';
 import { ConntrackDecoder, decodeConntrackAttributes } from '../../src/conntrack/decode';
 import { LinkTable } from '../../src/rtnl/links';
 import { packetToEcs } from '../../src/ecs/packet';
-import { packetToEcsJson } from '../../src/ecs/packet-json';
+import { EcsPacketLines, packetToEcsJson } from '../../src/ecs/packet-json';
 import { flowToEcs } from '../../src/ecs/flow';
 import { flowToEcsJson } from '../../src/ecs/flow-json';
 import { gapToEcs, gapToEcsJson } from '../../src/ecs/gap';
@@ -55,7 +55,51 @@ function formatPacket(record: PacketRecord): number {
   const json = packetToEcsJson(record, FUZZ_ECS_OPTIONS);
   const text = JSON.stringify(doc);
   check(json === text, 'packetToEcsJson differs from JSON.stringify(packetToEcs())');
+  if (++packetsFormatted % 16 === 0) checkTemplate(record);
   return json.length + text.length;
+}
+
+let packetsFormatted = 0;
+
+/** A packet of a scan after this one: other addresses, ports, lengths, sequence numbers and times (the slots). */
+function nextInScan(record: PacketRecord): PacketRecord {
+  const r = structuredClone(record);
+  r.timestampUs += 1001;
+  r.receivedUs += 999;
+  if (r.seq !== undefined) r.seq++;
+  if (r.seqGlobal !== undefined) r.seqGlobal++;
+  r.payloadLength++;
+  const net = r.packet.network;
+  if (net?.kind === 'ipv4') {
+    net.dst = '198.51.100.7';
+    net.id = (net.id + 1) & 0xffff;
+    net.totalLength++;
+  } else if (net?.kind === 'ipv6') {
+    net.dst = '2001:db8:5ca::7';
+    net.flowLabel = (net.flowLabel + 1) & 0xfffff;
+    net.payloadLength++;
+  }
+  const tr = r.packet.transport;
+  if (tr?.kind === 'tcp' || tr?.kind === 'udp' || tr?.kind === 'udplite' || tr?.kind === 'sctp') {
+    tr.srcPort = (tr.srcPort + 1) & 0xffff;
+    tr.dstPort = (tr.dstPort + 7) & 0xffff;
+  }
+  if (tr?.kind === 'tcp') {
+    tr.seq = (tr.seq + 1) >>> 0;
+    tr.window = (tr.window + 1) & 0xffff;
+  }
+  return r;
+}
+
+/** A line template made from this record (a run of its shape), then filled for the next packet of a scan. */
+function checkTemplate(record: PacketRecord): void {
+  const lines = new EcsPacketLines(FUZZ_ECS_OPTIONS);
+  for (let i = 0; i < 18; i++) lines.line(record);
+  const next = nextInScan(record);
+  check(
+    lines.line(next) === JSON.stringify(packetToEcs(next, FUZZ_ECS_OPTIONS)),
+    'a line template differs from JSON.stringify(packetToEcs())',
+  );
 }
 
 function formatFlow(record: FlowRecord): number {

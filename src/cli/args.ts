@@ -1,6 +1,14 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
-import { IPFIX_RECORD_KINDS, type IpfixOptions, type IpfixRecordKind, type ResolvedIpfixOptions, resolveIpfixOptions } from '../options';
+import {
+  type FileRotation,
+  fileRotationOf,
+  IPFIX_RECORD_KINDS,
+  type IpfixOptions,
+  type IpfixRecordKind,
+  type ResolvedIpfixOptions,
+  resolveIpfixOptions,
+} from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import {
   headerFieldProblem,
@@ -65,6 +73,9 @@ export interface OutputSpec {
   groups: number[];
   /** --ipfix-*: the exporter's options, for format ipfix (checked and resolved by ipfixOutputOf). */
   ipfixOptions: IpfixOptions;
+  /** --file-max-size, --file-keep: a file output rotated by size. */
+  fileMaxSize?: number;
+  fileKeep?: number;
 }
 
 /** The flags that describe one output: the keys of an entry of a config file's `outputs:`. */
@@ -72,6 +83,8 @@ export const OUTPUT_FLAGS: readonly string[] = [
   '--output',
   '--format',
   '--output-queue',
+  '--file-max-size',
+  '--file-keep',
   '--take',
   '--groups',
   '--log-flags',
@@ -107,6 +120,9 @@ export interface CliArgs {
   logNetns?: LogNetns;
   /** --file-mode: permissions of an output file the collector creates. */
   fileMode?: number;
+  /** --file-max-size, --file-keep: rotate the output file by size, keeping that many files. */
+  fileMaxSize?: number;
+  fileKeep?: number;
   format: OutputFormat;
   /** Where NDJSON/lines go; undefined means stdout, or nothing when --write-pcap is given. */
   output?: string;
@@ -248,6 +264,9 @@ Output:
                           (re)started meanwhile can decode (default 60); over TCP they open each connection
   --file-mode MODE        permissions of an output file the collector creates, octal (default 0640:
                           firewall logs name hosts and users); an existing file keeps its own
+  --file-max-size SIZE    rotate the output file before it grows past SIZE (bytes, or with K, M, G:
+                          100M), at a line boundary: FILE becomes FILE.1, FILE.1 FILE.2 …
+  --file-keep N           with --file-max-size: rotated files kept, FILE.1 … FILE.N (default 5)
   --take LIST             what the output takes: packets,flows,gaps (default all three)
   --groups LIST           the NFLOG groups whose packets the output takes (default all)
 
@@ -283,7 +302,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
   --idle-exit MS          exit after MS without events, once the first has arrived
   --drain-timeout MS      at exit, how long the output may take to deliver what is queued
                           (default 5000); what it cannot take is dropped at a line boundary,
-                          counted, and the exit status is 3
+                          counted, and the exit status is 3 (a line the reader has part of
+                          gets as long again to finish)
   --stats-interval SEC    a progress line on stderr every SEC seconds (events/s, lost, queue);
                           default 10 when stderr is a terminal, else off; 0 turns it off
   --stats                 at exit, print one JSON object with the counters
@@ -306,7 +326,9 @@ event.kind "pipeline_error" and netfilter.gap.* (format ecs), or a line on
 stderr (formats log, logemu, ulogd) says what was lost, where and how many.
 Signals: SIGINT/SIGTERM flush and exit, saying what could not be delivered;
 SIGHUP reopens an output file (log rotation). A line is never cut: a reader of
-stdout, a file or a FIFO gets whole lines only.
+stdout, a file, a FIFO or a unix or TLS socket gets whole lines only (over TCP,
+a receiver that reads nothing during the second drain deadline can be left the
+part of one line the kernel took: counted dropped and said).
 Exit status: 0 done; 1 an error (a capture not read to its end); 2 bad usage;
 3 the output dropped lines at exit (--drain-timeout ran out; counted on stderr).
 Needs CAP_NET_ADMIN (root), and CAP_SYS_ADMIN for --netns and --all-netns.
@@ -356,6 +378,14 @@ function list(flag: string, text: string | undefined): string[] {
 function nonEmpty(flag: string, text: string | undefined, what: string): string {
   if (!text) fail(`${flag} needs ${what}`);
   return text;
+}
+
+/** Bytes: a whole number, or with K, M or G (KiB, MiB, GiB: 100M is 104857600). */
+function byteSize(flag: string, text: string | undefined): number {
+  const match = /^([0-9]+)([KMG])?(?:i?B)?$/i.exec(text ?? '');
+  if (!match) fail(`${flag} needs a size in bytes, or with K, M or G (100M), got '${text ?? ''}'`);
+  const unit = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? '').toUpperCase() as 'K' | 'M' | 'G'] ?? 1;
+  return Number(match[1]) * unit;
 }
 
 function positiveInteger(flag: string, text: string | undefined, min = 1): number {
@@ -546,6 +576,12 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
         args.output = text;
         break;
       }
+      case '--file-max-size':
+        args.fileMaxSize = byteSize(flag, value());
+        break;
+      case '--file-keep':
+        args.fileKeep = positiveInteger(flag, value());
+        break;
       case '--output-queue':
         args.outputQueue = positiveInteger(flag, value(), 1024);
         break;
@@ -755,8 +791,8 @@ function checkArgs(args: CliArgs): CliArgs {
 
 /** The output the flags describe (when no config file lists outputs). */
 export function outputSpecFromArgs(args: CliArgs): OutputSpec {
-  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions } = args;
-  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions };
+  const { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions, fileMaxSize, fileKeep } = args;
+  return { format, output, outputQueue, logFlags, logemuHostname, syslog, tls, take, groups, ipfixOptions, fileMaxSize, fileKeep };
 }
 
 /** The outputs of a run: the config file's list, or the one the flags describe. */
@@ -796,6 +832,22 @@ export function checkOutputOptions(args: OutputSpec, { listed = false } = {}): v
     fail('--tls-* options apply to a TLS output (--output tls:HOST:PORT or syslog:tls:HOST[:PORT])');
   if ((args.tls.cert === undefined) !== (args.tls.key === undefined))
     fail('--tls-cert and --tls-key go together (a client certificate needs its key)');
+  fileRotationOfSpec(args);
+}
+
+/** The rotation of a file output, checked (fileRotationOf), or undefined. */
+export function fileRotationOfSpec(args: OutputSpec): FileRotation | undefined {
+  if (args.fileMaxSize === undefined) {
+    if (args.fileKeep !== undefined) fail('--file-keep goes with --file-max-size (how many files a rotation by size keeps)');
+    return undefined;
+  }
+  const target = args.output === undefined || args.format === 'ipfix' ? undefined : parseSinkTarget(args.output);
+  if (target?.kind !== 'file') fail('--file-max-size and --file-keep apply to a file output (--output FILE)');
+  try {
+    return fileRotationOf({ maxBytes: args.fileMaxSize, keep: args.fileKeep });
+  } catch (err) {
+    fail(`--file-max-size/--file-keep: ${(err as Error).message}`);
+  }
 }
 
 function oneOf(flag: string, text: string | undefined, allowed: readonly string[]): string {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `netfilter-collector`: NFLOG groups to NDJSON.
-import { HELP, OUTPUT_FORMATS, type CliArgs } from './args';
+import { HELP, type CliArgs } from './args';
 import { parseCommandLine } from './config';
 import { runDemo } from './demo';
 import { runCollection } from './run';

@@ -222,6 +222,12 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     perOutput((s) => s.reconnects),
   );
   out.family(
+    `${PREFIX}output_rotations_total`,
+    'counter',
+    'Times a file output rotated by size (--file-max-size).',
+    perOutput((s) => s.rotations),
+  );
+  out.family(
     `${PREFIX}output_connect_failures_total`,
     'counter',
     'Connection attempts that failed (refused, TLS handshake or verification).',

@@ -3,7 +3,7 @@
 // Prometheus metrics and a summary. Loss anywhere — kernel, ring, output
 // queue — is counted and said.
 import type { CollectorRecord, GapRecord } from '../records';
-import { type CliArgs, ipfixOutputOf, type OutputSpec, outputSpecs } from './args';
+import { type CliArgs, fileRotationOfSpec, ipfixOutputOf, type OutputSpec, outputSpecs } from './args';
 import { gapMessage, type LineFormatter, type LineWriter, openFormat } from './formats';
 import { IpfixOutput } from './ipfix-output';
 import { LatencyHistogram } from './latency';
@@ -14,6 +14,7 @@ import { ProgressLine } from './progress';
 import { PcapFileOutput } from './pcap-output';
 import { PcapSource } from './pcap-source';
 import { LiveSource, type RecordSource } from './source';
+import { YoungGenerationBound } from './young-generation';
 import { dropPrivileges, parseUserSpec } from '../privileges';
 import { loadTlsFiles } from '../sink/socket';
 
@@ -110,7 +111,14 @@ export async function runCollection(args: CliArgs): Promise<number> {
         manyNetns,
       };
       const { format, write } = openFormat(formatArgs, onGap);
-      const options = { queueBytes: spec.outputQueue, syslog: spec.syslog, tls: spec.tls, fileMode: args.fileMode, onError: stderr };
+      const options = {
+        queueBytes: spec.outputQueue,
+        syslog: spec.syslog,
+        tls: spec.tls,
+        fileMode: args.fileMode,
+        fileRotate: fileRotationOfSpec(spec),
+        onError: stderr,
+      };
       outputs.push({
         output: new NdjsonOutput(spec.output ?? '-', options),
         format,
@@ -217,8 +225,10 @@ export async function runCollection(args: CliArgs): Promise<number> {
   const closeReports: Array<Awaited<ReturnType<NdjsonOutput['close']>>> = [];
   let ipfixCloses: Array<Awaited<ReturnType<IpfixOutput['close']>>> = [];
   const counting = metrics !== null;
+  const youngGeneration = new YoungGenerationBound();
   try {
     for await (const batch of opened.batches()) {
+      youngGeneration.check();
       const batchMs = Date.now();
       for (const record of batch) {
         if (record.kind !== 'gap') {

@@ -27,6 +27,11 @@ export interface DocWriter {
   nums(key: string, values: readonly number[]): void;
   /** A JSON null: a value the document says is unknown. */
   nil(key: string): void;
+  /**
+   * The next call writes a per-packet value, slot `slot` of the document's list: a template of the
+   * line (TemplateWriter) leaves it open. The other writers ignore it.
+   */
+  mark(slot: number): void;
 }
 
 type Obj = Record<string, unknown>;
@@ -84,6 +89,8 @@ export class ObjectWriter implements DocWriter {
   nil(key: string): void {
     this.top[key] = null;
   }
+
+  mark(_slot: number): void {}
 }
 
 const COMMA = 0x2c;
@@ -93,7 +100,7 @@ const COLON = 0x3a;
 /** Writes the document as one line of JSON, UTF-8, into its own growing buffer. */
 export class JsonWriter implements DocWriter {
   private buf = Buffer.allocUnsafeSlow(16 * 1024);
-  private at = 0;
+  protected at = 0;
   private first = true;
 
   /** Starts a new document. */
@@ -188,8 +195,10 @@ export class JsonWriter implements DocWriter {
     this.ascii('null');
   }
 
+  mark(_slot: number): void {}
+
   /** ',"key":' with room for `value` more bytes after it. */
-  private key(key: string, value: number): void {
+  protected key(key: string, value: number): void {
     this.room(key.length + value + 5);
     const buf = this.buf;
     let at = this.at;
@@ -209,22 +218,8 @@ export class JsonWriter implements DocWriter {
     this.buf = bigger;
   }
 
-  /** A JSON string literal, as JSON.stringify writes it; plain ASCII (most values) byte by byte. */
   private string(s: string): void {
-    const buf = this.buf;
-    const start = this.at;
-    let at = start;
-    buf[at++] = QUOTE;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c === QUOTE || c === 0x5c || c > 0x7e) {
-        this.at = start + buf.write(JSON.stringify(s), start, 'utf8');
-        return;
-      }
-      buf[at++] = c;
-    }
-    buf[at++] = QUOTE;
-    this.at = at;
+    this.at = writeJsonString(this.buf, this.at, s);
   }
 
   private ascii(s: string): void {
@@ -237,6 +232,67 @@ export class JsonWriter implements DocWriter {
   private number(n: number): void {
     this.at = writeJsonNumber(this.buf, this.at, n);
   }
+}
+
+/**
+ * A JsonWriter that also notes where each marked value is in the line: the
+ * fixed byte runs between them and the slots are a template of the line
+ * (packet-json.ts), derived from the document's definition as it is.
+ */
+export class TemplateWriter extends JsonWriter {
+  /** slot, start, end of each marked value, in line order. */
+  readonly marks: number[] = [];
+  private pending = -1;
+  private valueAt = -1;
+
+  override begin(): void {
+    super.begin();
+    this.marks.length = 0;
+    this.pending = -1;
+    this.valueAt = -1;
+  }
+
+  override end(): number {
+    this.settle();
+    return super.end();
+  }
+
+  override close(): void {
+    this.settle();
+    super.close();
+  }
+
+  override mark(slot: number): void {
+    this.settle();
+    this.pending = slot;
+  }
+
+  protected override key(key: string, value: number): void {
+    // The value marked ends where the next key (or close, or end) starts.
+    this.settle();
+    super.key(key, value);
+    if (this.pending >= 0) this.valueAt = this.at;
+  }
+
+  private settle(): void {
+    if (this.valueAt < 0) return;
+    this.marks.push(this.pending, this.valueAt, this.at);
+    this.pending = -1;
+    this.valueAt = -1;
+  }
+}
+
+/** A JSON string literal of s, as JSON.stringify writes it, into buf at `at` (6 bytes per unit + 2 of room); returns the end. */
+export function writeJsonString(buf: Buffer, at: number, s: string): number {
+  const start = at;
+  buf[at++] = QUOTE;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === QUOTE || c === 0x5c || c > 0x7e) return start + buf.write(JSON.stringify(s), start, 'utf8');
+    buf[at++] = c;
+  }
+  buf[at++] = QUOTE;
+  return at;
 }
 
 /** A number as JSON.stringify writes it, into buf at `at` (24 bytes of room); returns the end. Digits by hand for the usual non-negative 32-bit integers. */

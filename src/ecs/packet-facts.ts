@@ -88,15 +88,60 @@ let lastTrimmed = '';
 
 /** The derived facts of a record. The returned object is shared: read it before calling again. */
 export function packetFacts(record: PacketRecord, options: EcsOptions | undefined): PacketFacts {
-  const f = FACTS;
+  const f = packetEndpoints(record, options);
   const pkt = record.packet;
-  const net = pkt.network;
-  const tr = pkt.transport;
 
   const mapper = options?.actionMapper ?? defaultActionMapper;
   f.label = record.groupLabel ?? options?.groupLabels?.[record.group];
   f.verdict = record.prefix.length > 0 ? mapper(record.prefix) : undefined;
   if (f.verdict === undefined && f.label !== undefined && f.label.length > 0) f.verdict = mapper(f.label);
+
+  if (record.prefix !== lastPrefix) {
+    lastPrefix = record.prefix;
+    lastTrimmed = record.prefix.trim();
+  }
+  f.trimmedPrefix = lastTrimmed;
+
+  // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
+  const linkVlans = pkt.link?.vlans;
+  f.outerVlan = record.vlan?.id;
+  f.innerVlan = undefined;
+  if (linkVlans !== undefined && linkVlans.length > 0) {
+    if (f.outerVlan === undefined) {
+      f.outerVlan = linkVlans[0].id;
+      if (linkVlans.length > 1) f.innerVlan = linkVlans[1].id;
+    } else {
+      f.innerVlan = linkVlans[0].id;
+    }
+  }
+
+  f.srcMac = f.dstMac = undefined;
+  const link = pkt.link;
+  if (link !== undefined) {
+    f.srcMac = ecsMac(link.src);
+    f.dstMac = ecsMac(link.dst);
+  } else {
+    if (record.hwAddr !== undefined) f.srcMac = ecsMac(record.hwAddr);
+    // The bridge family's NFULA_L2HDR (an Ethernet header: dst, src, type) when the frame was not decoded.
+    const header = record.l2Header;
+    if (header !== undefined && header.length >= 28) {
+      f.dstMac = ecsMacFromHex(header, 0);
+      if (f.srcMac === undefined) f.srcMac = ecsMacFromHex(header, 12);
+    }
+  }
+  return f;
+}
+
+/**
+ * Only the endpoints of packetFacts (isIp, addresses, ports, bytes, protocol,
+ * Community ID): what the document's per-packet values need (a line template
+ * has the rest). The same shared object.
+ */
+export function packetEndpoints(record: PacketRecord, options: EcsOptions | undefined): PacketFacts {
+  const f = FACTS;
+  const pkt = record.packet;
+  const net = pkt.network;
+  const tr = pkt.transport;
   f.isIp = net !== undefined && net.kind !== 'arp';
 
   f.srcIp = f.dstIp = undefined;
@@ -158,40 +203,6 @@ export function packetFacts(record: PacketRecord, options: EcsOptions | undefine
           hit.id = f.communityId;
         }
       }
-    }
-  }
-
-  if (record.prefix !== lastPrefix) {
-    lastPrefix = record.prefix;
-    lastTrimmed = record.prefix.trim();
-  }
-  f.trimmedPrefix = lastTrimmed;
-
-  // VLAN: the offloaded tag (NFULA_VLAN) is the outer one, then tags in the frame.
-  const linkVlans = pkt.link?.vlans;
-  f.outerVlan = record.vlan?.id;
-  f.innerVlan = undefined;
-  if (linkVlans !== undefined && linkVlans.length > 0) {
-    if (f.outerVlan === undefined) {
-      f.outerVlan = linkVlans[0].id;
-      if (linkVlans.length > 1) f.innerVlan = linkVlans[1].id;
-    } else {
-      f.innerVlan = linkVlans[0].id;
-    }
-  }
-
-  f.srcMac = f.dstMac = undefined;
-  const link = pkt.link;
-  if (link !== undefined) {
-    f.srcMac = ecsMac(link.src);
-    f.dstMac = ecsMac(link.dst);
-  } else {
-    if (record.hwAddr !== undefined) f.srcMac = ecsMac(record.hwAddr);
-    // The bridge family's NFULA_L2HDR (an Ethernet header: dst, src, type) when the frame was not decoded.
-    const header = record.l2Header;
-    if (header !== undefined && header.length >= 28) {
-      f.dstMac = ecsMacFromHex(header, 0);
-      if (f.srcMac === undefined) f.srcMac = ecsMacFromHex(header, 12);
     }
   }
   return f;

@@ -2,47 +2,51 @@
 // through a JsonWriter, straight into bytes (doc-writer.ts). The line is
 // JSON.stringify(packetToEcs(record, options)), byte for byte.
 //
-// The packets of one flow differ only in a few numbers (timestamps, sequence
-// numbers, lengths, IP id, TCP seq/ack/window/options, ICMP sequence: the
-// slots below). When a packet is the same as the one before it but for its
-// slots, its line is the last shape's line with the slots filled in, instead
-// of walking the whole definition again. The template is derived from the
-// definition itself: the line is written once with a sentinel in each slot,
-// split at the sentinels, and checked against the line written in full.
-// Which fields are slots is the one thing listed here; nothing else about
-// the document is.
+// Packets of one flow, and the packets of a scan or flood (every packet a new
+// flow, from one rule), share most of their line: keys, prefix, rule, group,
+// interfaces, identity. They differ in the definition's slots (packet.ts's SLOT:
+// timestamps, sequence numbers, lengths, IP id, TCP seq/ack/window/options,
+// ICMP sequence, addresses, ports, Community ID). A line template is the line
+// written once through a TemplateWriter, which notes where each slot's value
+// is: the fixed byte runs between slots are copied for the next packets, and
+// only the slots are written. So the template comes from the definition
+// itself; what is listed here is which record fields reach the line only
+// through slots (or not at all), so that two records equal in every other
+// field, with the same slots present, have the same fixed bytes.
 import type { PacketRecord } from '../records';
 import type { LineTarget } from '../format/line-target';
-import { JsonWriter, writeJsonNumber } from './doc-writer';
+import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
 import { ecsIdentity, type EcsIdentity } from './identity';
-import { jsonString } from './json-string';
-import { type EcsOptions, writePacketDocument } from './packet';
-import { formatTimestampUs, MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
+import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotValues, writePacketDocument } from './packet';
+import { packetEndpoints } from './packet-facts';
+import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
-/** How a slot is written: a date from µs, a number, a JSON string; 'skip': not in the document (compared by nobody). */
-type SlotKind = 'time' | 'number' | 'string' | 'skip';
-type Slots = Readonly<Record<string, SlotKind>>;
+type Fields = Readonly<Record<string, true>>;
 
-// The per-packet fields, by where they are in the record. A slot's value is written verbatim (and only there).
-const RECORD_SLOTS: Slots = {
-  timestampUs: 'time',
-  receivedUs: 'time',
-  seq: 'number',
-  seqGlobal: 'number',
-  payloadLength: 'number',
-  payload: 'skip',
-  packet: 'skip',
+// Record fields that reach the line only through slots (readSlots()), or not at all
+// (checksums, the payload): the shape check skips them. The layers are compared one by one.
+const RECORD_SKIP: Fields = {
+  timestampUs: true,
+  receivedUs: true,
+  seq: true,
+  seqGlobal: true,
+  payloadLength: true,
+  payload: true,
+  packet: true,
 };
-const PACKET_SLOTS: Slots = { network: 'skip', transport: 'skip' };
-const NETWORK_SLOTS: Readonly<Record<string, Slots>> = { ipv4: { id: 'number', totalLength: 'number', checksum: 'skip' } };
-const ICMP_SLOTS: Slots = { sequence: 'number', checksum: 'skip' };
-const UDP_SLOTS: Slots = { length: 'number', checksum: 'skip' };
-const TRANSPORT_SLOTS: Readonly<Record<string, Slots>> = {
-  tcp: { seq: 'number', ack: 'number', window: 'number', options: 'string', checksum: 'skip' },
-  udp: UDP_SLOTS,
-  udplite: UDP_SLOTS,
-  icmp: ICMP_SLOTS,
-  icmpv6: ICMP_SLOTS,
+const PACKET_SKIP: Fields = { network: true, transport: true };
+const PORTS = { srcPort: true, dstPort: true, checksum: true } as const;
+const NETWORK_SKIP: Readonly<Record<string, Fields>> = {
+  ipv4: { src: true, dst: true, id: true, totalLength: true, checksum: true },
+  ipv6: { src: true, dst: true, payloadLength: true, flowLabel: true },
+};
+const TRANSPORT_SKIP: Readonly<Record<string, Fields>> = {
+  tcp: { ...PORTS, seq: true, ack: true, window: true, options: true },
+  udp: { ...PORTS, length: true },
+  udplite: { ...PORTS, length: true },
+  sctp: PORTS,
+  icmp: { sequence: true, checksum: true },
+  icmpv6: { sequence: true, checksum: true },
 };
 
 type Obj = Record<string, unknown>;
@@ -58,93 +62,98 @@ function sameValue(x: unknown, y: unknown): boolean {
   return sameFields(x as Obj, y as Obj, undefined);
 }
 
-/** The same fields with the same values, but for slots (which need only be present in both, or absent in both). */
-function sameFields(x: Obj, y: Obj, slots: Slots | undefined): boolean {
+/** The same fields with the same values, but for those skipped. */
+function sameFields(x: Obj, y: Obj, skip: Fields | undefined): boolean {
   let keys = 0;
   for (const k in x) {
     keys++;
-    const slot = slots?.[k];
-    const a = x[k];
-    const b = y[k];
-    if (slot === undefined) {
-      if (!sameValue(a, b)) return false;
-    } else if (slot !== 'skip') {
-      if ((a === undefined) !== (b === undefined)) return false;
-      // An empty string is left out of the document: only a non-empty one is a slot.
-      if (slot === 'string' && (a === '') !== (b === '')) return false;
-    }
+    if (skip?.[k] === undefined && !sameValue(x[k], y[k])) return false;
   }
   for (const _ in y) keys--;
   return keys === 0;
 }
 
-function sameLayer(x: { kind: string } | undefined, y: { kind: string } | undefined, slots: Readonly<Record<string, Slots>>): boolean {
+function sameLayer(x: { kind: string } | undefined, y: { kind: string } | undefined, skip: Readonly<Record<string, Fields>>): boolean {
   if (x === undefined || y === undefined) return x === y;
-  return x.kind === y.kind && sameFields(x as unknown as Obj, y as unknown as Obj, slots[x.kind]);
+  return x.kind === y.kind && sameFields(x as unknown as Obj, y as unknown as Obj, skip[x.kind]);
 }
 
-/** Whether two records have the same line but for their slots. */
+/** Whether two records are equal but for the fields that reach the line through slots. */
 function sameShape(a: PacketRecord, b: PacketRecord): boolean {
   const pa = a.packet;
   const pb = b.packet;
   return (
-    sameLayer(pa.network, pb.network, NETWORK_SLOTS) &&
-    sameLayer(pa.transport, pb.transport, TRANSPORT_SLOTS) &&
-    sameFields(pa as unknown as Obj, pb as unknown as Obj, PACKET_SLOTS) &&
-    sameFields(a as unknown as Obj, b as unknown as Obj, RECORD_SLOTS)
+    sameLayer(pa.network, pb.network, NETWORK_SKIP) &&
+    sameLayer(pa.transport, pb.transport, TRANSPORT_SKIP) &&
+    sameFields(pa as unknown as Obj, pb as unknown as Obj, PACKET_SKIP) &&
+    sameFields(a as unknown as Obj, b as unknown as Obj, RECORD_SKIP)
   );
 }
 
-/** Where a slot's value is in a record. */
-interface SlotRef {
-  layer: 'record' | 'network' | 'transport';
-  field: string;
-  kind: 'time' | 'number' | 'string';
+function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
 }
 
-function holder(r: PacketRecord, layer: SlotRef['layer']): Obj {
-  return (layer === 'record' ? r : layer === 'network' ? r.packet.network : r.packet.transport) as unknown as Obj;
-}
-
-/** The slots a record has (present, and a non-empty string where a string). */
-function slotsOf(r: PacketRecord): SlotRef[] {
-  const out: SlotRef[] = [];
-  const add = (layer: SlotRef['layer'], slots: Slots | undefined): void => {
-    if (slots === undefined) return;
-    const h = holder(r, layer);
-    for (const field in slots) {
-      const kind = slots[field];
-      if (kind === 'skip' || h[field] === undefined || h[field] === '') continue;
-      out.push({ layer, field, kind });
+/**
+ * sameShape(model, r) as a function compiled for one model: a few loads and
+ * compares of constants per field, where the generic walk above cost as much
+ * as writing the line. Made once per template, from the model's own fields.
+ */
+function shapeCheck(model: PacketRecord): (r: PacketRecord) => boolean {
+  const nested: unknown[] = [];
+  const tests: string[] = [];
+  const fields = (expr: string, o: Obj, skip: Fields | undefined): void => {
+    let count = 0;
+    for (const k in o) {
+      count++;
+      if (skip?.[k] !== undefined) continue;
+      const v = o[k];
+      const at = `${expr}[${JSON.stringify(k)}]`;
+      if (v === undefined) tests.push(`${at} === undefined`);
+      else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
+        tests.push(`${at} === ${JSON.stringify(v)}`);
+      else tests.push(`same(${at}, V[${nested.push(v) - 1}])`);
+    }
+    tests.push(`keys(${expr}) === ${count}`);
+  };
+  const layer = (expr: string, o: { kind: string } | undefined, skip: Readonly<Record<string, Fields>>): void => {
+    if (o === undefined) tests.push(`${expr} === undefined`);
+    else {
+      tests.push(`${expr} !== undefined`);
+      fields(expr, o as unknown as Obj, skip[o.kind]);
     }
   };
-  add('record', RECORD_SLOTS);
-  if (r.packet.network !== undefined) add('network', NETWORK_SLOTS[r.packet.network.kind]);
-  if (r.packet.transport !== undefined) add('transport', TRANSPORT_SLOTS[r.packet.transport.kind]);
-  return out;
-}
-
-/** A value no real packet has, distinct per slot, and its text in a line. */
-function sentinel(ref: SlotRef, k: number): { value: number | string; text: string } {
-  if (ref.kind === 'time') {
-    const us = -(3e16 + k * 1e15 + 123457);
-    return { value: us, text: `"${formatTimestampUs(us)}"` };
-  }
-  if (ref.kind === 'number') {
-    const n = -(1234500.25 + k);
-    return { value: n, text: String(n) };
-  }
-  const s = `\u0001\u0002slot${String(k).padStart(2, '0')}`;
-  return { value: s, text: jsonString(s) };
+  layer('n', model.packet.network, NETWORK_SKIP);
+  layer('t', model.packet.transport, TRANSPORT_SKIP);
+  fields('p', model.packet as unknown as Obj, PACKET_SKIP);
+  fields('r', model as unknown as Obj, RECORD_SKIP);
+  const body = `return function (r) {
+  const p = r.packet, n = p.network, t = p.transport;
+  return ${tests.join(' && ')};
+};`;
+  return new Function('V', 'same', 'keys', body)(nested, sameValue, keyCount);
 }
 
 /** A line split at its slots: parts[0] slot[0] parts[1] … parts[n]. */
 interface Template {
   record: PacketRecord;
+  /** Whether a record is of the template's shape (shapeCheck). */
+  matches: (r: PacketRecord) => boolean;
+  /** Which slots the record has (slotValues()). */
+  present: number;
   parts: Buffer[];
-  slots: SlotRef[];
-  partBytes: number;
+  /** SLOT index of each slot, in line order. */
+  slots: number[];
+  /** The parts' bytes and the most every number and time slot takes. */
+  fixedBytes: number;
+  /** The string slots (and 'ips' ones), whose room depends on their values. */
+  textSlots: number[];
 }
+
+// Which slots a record has, as bits.
+if (PACKET_SLOT_KINDS.length > 31) throw new Error('packet-json: too many slots for the presence bits');
 
 /** Packets in a row of one shape before its template is made. */
 const TEMPLATE_AFTER = 16;
@@ -152,11 +161,14 @@ const TEMPLATE_AFTER = 16;
 /** ECS lines of packet records for one set of options. */
 export class EcsPacketLines {
   private readonly json = new JsonWriter();
+  private readonly templateWriter = new TemplateWriter();
   private readonly identity: EcsIdentity;
   private last: PacketRecord | undefined;
   /** Packets in a row of the last one's shape. */
   private run = 0;
   private template: Template | undefined;
+  /** The current record's slot values (readSlots). */
+  private readonly values: SlotValues = new Array(PACKET_SLOT_KINDS.length).fill(undefined);
   private scratch = Buffer.allocUnsafeSlow(16 * 1024);
 
   constructor(private readonly options?: EcsOptions) {
@@ -165,9 +177,9 @@ export class EcsPacketLines {
 
   /** JSON.stringify(packetToEcs(record, options)). */
   line(record: PacketRecord): string {
-    const t = this.template;
-    if (t !== undefined && sameShape(t.record, record)) {
-      const end = this.fill(t, record, this.room(t, record), 0);
+    const t = this.matching(record);
+    if (t !== undefined) {
+      const end = this.fill(t, this.room(t), 0);
       return this.scratch.toString('utf8', 0, end);
     }
     const end = this.write(record);
@@ -176,10 +188,10 @@ export class EcsPacketLines {
 
   /** The same line, UTF-8, into the target's buffer (no string made). */
   writeLine(record: PacketRecord, to: LineTarget): void {
-    const t = this.template;
-    if (t !== undefined && sameShape(t.record, record)) {
-      const buffer = to.reserve(maxBytes(t, record));
-      to.commit(this.fill(t, record, buffer, to.offset));
+    const t = this.matching(record);
+    if (t !== undefined) {
+      const buffer = to.reserve(this.maxBytes(t));
+      to.commit(this.fill(t, buffer, to.offset));
       return;
     }
     const end = this.write(record);
@@ -189,9 +201,25 @@ export class EcsPacketLines {
     to.commit(at + end);
   }
 
+  /** The template that writes this record's line (its slot values are in this.values then), or undefined. */
+  private matching(record: PacketRecord): Template | undefined {
+    const t = this.template;
+    if (t === undefined || !t.matches(record)) return undefined;
+    return this.slotValues(record) === t.present ? t : undefined;
+  }
+
+  /** Reads the record's slot values into this.values; returns which are present, as bits. */
+  private slotValues(record: PacketRecord): number {
+    const values = this.values;
+    readSlots(record, packetEndpoints(record, this.options), values);
+    let present = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present |= 1 << i;
+    return present;
+  }
+
   /**
    * Writes the line in full. A run of TEMPLATE_AFTER packets of one shape makes
-   * its template (making one costs a few lines: short runs of interleaved flows
+   * its template (making one costs a few lines: short runs of interleaved shapes
    * never pay for it).
    */
   private write(record: PacketRecord): number {
@@ -202,86 +230,101 @@ export class EcsPacketLines {
     } else {
       this.run = 0;
     }
-    return this.writeFull(record);
-  }
-
-  private writeFull(record: PacketRecord): number {
     const w = this.json;
     w.begin();
     writePacketDocument(w, record, this.options, this.identity);
     return w.end();
   }
 
-  /** The template of the record's shape, or undefined when its line cannot be split at its slots. */
+  /** The template of the record's shape, or undefined when filling it does not give the record's own line. */
   private makeTemplate(record: PacketRecord): Template | undefined {
-    const refs = slotsOf(record);
-    const marked = structuredClone(record);
-    const texts: Buffer[] = [];
-    refs.forEach((ref, k) => {
-      const s = sentinel(ref, k);
-      holder(marked, ref.layer)[ref.field] = s.value;
-      texts.push(Buffer.from(s.text, 'utf8'));
-    });
-    const end = this.writeFull(marked);
-    const line = Buffer.from(this.json.bytes().subarray(0, end));
-    // Every occurrence of every sentinel, in order.
-    const found: Array<{ at: number; length: number; ref: SlotRef }> = [];
-    texts.forEach((text, k) => {
-      for (let at = line.indexOf(text); at >= 0; at = line.indexOf(text, at + text.length))
-        found.push({ at, length: text.length, ref: refs[k] });
-    });
-    found.sort((a, b) => a.at - b.at);
+    const w = this.templateWriter;
+    w.begin();
+    writePacketDocument(w, record, this.options, this.identity);
+    const end = w.end();
+    const line = Buffer.from(w.bytes().subarray(0, end));
     const parts: Buffer[] = [];
+    const slots: number[] = [];
     let from = 0;
-    for (const f of found) {
-      if (f.at < from) return undefined; // overlapping: not a clean split
-      parts.push(line.subarray(from, f.at));
-      from = f.at + f.length;
+    for (let i = 0; i < w.marks.length; i += 3) {
+      slots.push(w.marks[i]);
+      parts.push(line.subarray(from, w.marks[i + 1]));
+      from = w.marks[i + 2];
     }
     parts.push(line.subarray(from));
-    let partBytes = 0;
-    for (const p of parts) partBytes += p.length;
-    const t: Template = { record, parts, slots: found.map((f) => f.ref), partBytes };
-    // Only a template that gives this very record its own line is kept.
-    const fullEnd = this.writeFull(record);
-    const filledEnd = this.fill(t, record, this.room(t, record), 0);
-    if (filledEnd !== fullEnd || this.scratch.compare(this.json.bytes(), 0, fullEnd, 0, filledEnd) !== 0) return undefined;
+    let fixedBytes = 0;
+    for (const p of parts) fixedBytes += p.length;
+    const textSlots: number[] = [];
+    for (const id of slots) {
+      const kind = PACKET_SLOT_KINDS[id];
+      if (kind === 'string' || kind === 'ips') textSlots.push(id);
+      else fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+    }
+    const present = this.slotValues(record);
+    const t: Template = { record, matches: shapeCheck(record), present, parts, slots, fixedBytes, textSlots };
+    // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
+    const filled = this.fill(t, this.room(t), 0);
+    if (filled !== end || this.scratch.compare(line, 0, end, 0, filled) !== 0) return undefined;
     return t;
   }
 
-  private room(t: Template, record: PacketRecord): Buffer {
-    const need = maxBytes(t, record);
+  private room(t: Template): Buffer {
+    const need = this.maxBytes(t);
     if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(need);
     return this.scratch;
   }
 
-  /** The template's line with the record's slot values, into out at `at`; returns the end. */
-  private fill(t: Template, record: PacketRecord, out: Buffer, at: number): number {
+  /** The most bytes fill() writes with the current slot values. */
+  private maxBytes(t: Template): number {
+    const values = this.values;
+    let bytes = t.fixedBytes;
+    const text = t.textSlots;
+    for (let i = 0; i < text.length; i++) {
+      const id = text[i];
+      // An 'ips' slot: its value, the next slot's (its second address) and the brackets.
+      const second = PACKET_SLOT_KINDS[id] === 'ips' ? values[id + 1] : undefined;
+      bytes += 6 * ((values[id] as string).length + (second === undefined ? 0 : (second as string).length)) + 5;
+    }
+    return bytes;
+  }
+
+  /** The template's line with the current slot values, into out at `at`; returns the end. */
+  private fill(t: Template, out: Buffer, at: number): number {
     const { parts, slots } = t;
+    const values = this.values;
     at = copy(out, at, parts[0]);
     for (let i = 0; i < slots.length; i++) {
-      const ref = slots[i];
-      const value = holder(record, ref.layer)[ref.field];
-      if (ref.kind === 'time') {
-        out[at] = 0x22;
-        at = writeTimestampUs(out, at + 1, value as number);
-        out[at++] = 0x22;
-      } else if (ref.kind === 'number') at = writeJsonNumber(out, at, value as number);
-      else at += out.write(jsonString(value as string), at, 'utf8');
+      const id = slots[i];
+      const value = values[id];
+      switch (PACKET_SLOT_KINDS[id]) {
+        case 'time':
+          out[at] = 0x22;
+          at = writeTimestampUs(out, at + 1, value as number);
+          out[at++] = 0x22;
+          break;
+        case 'number':
+          at = writeJsonNumber(out, at, value as number);
+          break;
+        case 'string':
+          at = writeJsonString(out, at, value as string);
+          break;
+        case 'ips': {
+          // The slot after an 'ips' one is its second address.
+          out[at++] = 0x5b; // [
+          at = writeJsonString(out, at, value as string);
+          const second = values[id + 1];
+          if (second !== undefined) {
+            out[at++] = 0x2c;
+            at = writeJsonString(out, at, second as string);
+          }
+          out[at++] = 0x5d;
+          break;
+        }
+      }
       at = copy(out, at, parts[i + 1]);
     }
     return at;
   }
-}
-
-/** The most bytes fill() writes for this record. */
-function maxBytes(t: Template, record: PacketRecord): number {
-  let n = t.partBytes;
-  for (const ref of t.slots) {
-    if (ref.kind === 'string') n += 6 * (holder(record, ref.layer)[ref.field] as string).length + 2;
-    else n += MAX_TIMESTAMP_BYTES + 2;
-  }
-  return n;
 }
 
 function copy(out: Buffer, at: number, bytes: Buffer): number {

@@ -25,7 +25,7 @@
 // Absent values are left out, never written as undefined or null.
 import type { PacketRecord, NetnsLabel } from '../records';
 import type { ActionResult } from '../verdict/action';
-import { packetFacts } from './packet-facts';
+import { packetFacts, type PacketFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
 import { ObjectWriter, type DocWriter } from './doc-writer';
@@ -155,6 +155,92 @@ export interface NetfilterFields {
   decode_error?: string;
 }
 
+/** How a per-packet value is written: a date from µs, a number, a JSON string; 'ips': the related IPs' array (see below). */
+export type SlotKind = 'time' | 'number' | 'string' | 'ips' | 'second';
+
+const SLOT_KINDS = {
+  timestamp: 'time',
+  created: 'time',
+  seq: 'number',
+  seqGlobal: 'number',
+  payloadLength: 'number',
+  srcIp: 'string',
+  dstIp: 'string',
+  srcPort: 'number',
+  dstPort: 'number',
+  bytes: 'number',
+  communityId: 'string',
+  // related.ip: [relatedIp] or [relatedIp, relatedIp2] ('second': written only as part of the array before it).
+  relatedIp: 'ips',
+  relatedIp2: 'second',
+  ipId: 'number',
+  flowLabel: 'number',
+  tcpWindow: 'number',
+  tcpSeq: 'number',
+  tcpAck: 'number',
+  tcpOptions: 'string',
+  udpLength: 'number',
+  icmpSequence: 'number',
+} as const satisfies Record<string, SlotKind>;
+
+/**
+ * The per-packet values of the document ("slots"): what differs between the
+ * packets of a flow, or of a scan (timestamps, sequence numbers, lengths, IP
+ * id, TCP seq/ack/window/options, ICMP sequence, addresses, ports, Community
+ * ID). readSlots() reads them all; the definition writes each through slot(),
+ * which marks it for a template writer (packet-json.ts fills templates with
+ * readSlots() too). SLOT names an index, PACKET_SLOT_KINDS says how each is written.
+ */
+export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
+export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
+
+/** Slot values by SLOT index; undefined where the document leaves the field out. */
+export type SlotValues = Array<number | string | undefined>;
+
+/** Reads the record's slot values into `out` (indexed by SLOT). */
+export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): void {
+  const net = r.packet.network;
+  const tr = r.packet.transport;
+  out[SLOT.timestamp] = r.timestampUs;
+  out[SLOT.created] = r.receivedUs;
+  out[SLOT.seq] = r.seq;
+  out[SLOT.seqGlobal] = r.seqGlobal;
+  out[SLOT.payloadLength] = r.payloadLength;
+  out[SLOT.srcIp] = f.srcIp;
+  out[SLOT.dstIp] = f.dstIp;
+  out[SLOT.srcPort] = f.srcPort;
+  out[SLOT.dstPort] = f.dstPort;
+  out[SLOT.bytes] = f.bytes;
+  out[SLOT.communityId] = f.communityId;
+  out[SLOT.relatedIp] = f.srcIp ?? f.dstIp;
+  out[SLOT.relatedIp2] = f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined;
+  out[SLOT.ipId] = net?.kind === 'ipv4' ? net.id : undefined;
+  // Linux gives each flow its own IPv6 flow label (a hash of the flow): in a scan, every packet another.
+  out[SLOT.flowLabel] = net?.kind === 'ipv6' ? net.flowLabel : undefined;
+  const tcp = tr?.kind === 'tcp' ? tr : undefined;
+  out[SLOT.tcpWindow] = tcp?.window;
+  out[SLOT.tcpSeq] = tcp?.seq;
+  out[SLOT.tcpAck] = tcp?.ack;
+  // Written only when there are options.
+  out[SLOT.tcpOptions] = tcp !== undefined && tcp.options.length > 0 ? tcp.options : undefined;
+  out[SLOT.udpLength] = tr?.kind === 'udp' || tr?.kind === 'udplite' ? tr.length : undefined;
+  out[SLOT.icmpSequence] = tr?.kind === 'icmp' || tr?.kind === 'icmpv6' ? tr.sequence : undefined;
+}
+
+// The definition's own slot values (read before it writes, as the last thing the facts are read for).
+const VALUES: SlotValues = new Array(PACKET_SLOT_KINDS.length).fill(undefined);
+
+/** Marks the next call's value as slot `id`, and returns the value. */
+function slot(w: DocWriter, id: number): number {
+  w.mark(id);
+  return VALUES[id] as number;
+}
+
+function slotText(w: DocWriter, id: number): string {
+  w.mark(id);
+  return VALUES[id] as string;
+}
+
 /** Converts one NFLOG packet record into an ECS document. Never throws on odd records. */
 export function packetToEcs(record: PacketRecord, options?: EcsOptions): EcsDocument {
   const w = new ObjectWriter();
@@ -190,8 +276,9 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   const tr = pkt.transport;
   const f = packetFacts(record, options);
   const verdict = f.verdict;
+  readSlots(record, f, VALUES);
 
-  w.time('@timestamp', record.timestampUs);
+  w.time('@timestamp', slot(w, SLOT.timestamp));
   writeEcsVersion(w);
 
   w.open('event');
@@ -201,30 +288,30 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   else w.strPair('type', verdict?.type ?? 'info', undefined);
   w.str('module', 'netfilter');
   w.str('dataset', 'netfilter.log');
-  w.time('created', record.receivedUs);
+  w.time('created', slot(w, SLOT.created));
   if (verdict !== undefined) {
     w.str('action', verdict.action);
     if (verdict.outcome !== undefined) w.str('outcome', verdict.outcome);
   }
-  if (record.seq !== undefined) w.num('sequence', record.seq);
+  if (record.seq !== undefined) w.num('sequence', slot(w, SLOT.seq));
   w.close();
 
   const { srcIp, dstIp, srcPort, dstPort, srcMac, dstMac, bytes } = f;
   if (srcIp !== undefined || srcPort !== undefined || srcMac !== undefined || bytes !== undefined) {
     w.open('source');
-    if (srcIp !== undefined) w.str('ip', srcIp);
-    if (srcPort !== undefined) w.num('port', srcPort);
+    if (srcIp !== undefined) w.str('ip', slotText(w, SLOT.srcIp));
+    if (srcPort !== undefined) w.num('port', slot(w, SLOT.srcPort));
     if (srcMac !== undefined) w.str('mac', srcMac);
     if (bytes !== undefined) {
-      w.num('bytes', bytes);
+      w.num('bytes', slot(w, SLOT.bytes));
       w.num('packets', 1);
     }
     w.close();
   }
   if (dstIp !== undefined || dstPort !== undefined || dstMac !== undefined) {
     w.open('destination');
-    if (dstIp !== undefined) w.str('ip', dstIp);
-    if (dstPort !== undefined) w.num('port', dstPort);
+    if (dstIp !== undefined) w.str('ip', slotText(w, SLOT.dstIp));
+    if (dstPort !== undefined) w.num('port', slot(w, SLOT.dstPort));
     if (dstMac !== undefined) w.str('mac', dstMac);
     w.close();
   }
@@ -234,7 +321,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   if (f.protocol >= 0 && f.isIp) {
     w.str('transport', transportName(f.protocol));
     w.str('iana_number', ianaNumber(f.protocol));
-    if (f.communityId !== undefined) w.str('community_id', f.communityId);
+    if (f.communityId !== undefined) w.str('community_id', slotText(w, SLOT.communityId));
   }
   const direction = hookDirection(record.family, record.hook);
   if (direction !== undefined) w.str('direction', direction);
@@ -270,8 +357,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   }
   if (srcIp !== undefined || dstIp !== undefined) {
     w.open('related');
-    if (srcIp === undefined) w.strPair('ip', dstIp as string, undefined);
-    else w.strPair('ip', srcIp, dstIp !== undefined && dstIp !== srcIp ? dstIp : undefined);
+    w.strPair('ip', slotText(w, SLOT.relatedIp), VALUES[SLOT.relatedIp2] as string | undefined);
     w.close();
   }
 
@@ -291,13 +377,13 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   w.num('hook_number', record.hook);
   w.str('prefix', record.prefix);
   w.bool('kernel_timestamp', record.kernelTimestamp);
-  w.num('payload_length', record.payloadLength);
+  w.num('payload_length', slot(w, SLOT.payloadLength));
   w.num('hw_protocol', record.hwProtocol);
   if (record.mark !== undefined) w.num('mark', record.mark);
   if (record.uid !== undefined) w.num('uid', record.uid);
   if (record.gid !== undefined) w.num('gid', record.gid);
-  if (record.seq !== undefined) w.num('seq', record.seq);
-  if (record.seqGlobal !== undefined) w.num('seq_global', record.seqGlobal);
+  if (record.seq !== undefined) w.num('seq', slot(w, SLOT.seq));
+  if (record.seqGlobal !== undefined) w.num('seq_global', slot(w, SLOT.seqGlobal));
   if (record.ctInfo !== undefined) w.num('ct_info', record.ctInfo);
   if (record.physInInterface !== undefined || record.physInIfindex !== undefined)
     writePhys(w, 'physin', record.physInInterface, record.physInIfindex);
@@ -316,7 +402,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     if (net.kind === 'ipv4') {
       w.open('ip');
       w.num('ttl', net.ttl);
-      w.num('id', net.id);
+      w.num('id', slot(w, SLOT.ipId));
       w.num('tos', net.tos);
       w.strs('flags', ipv4FlagNames(net.flagReserved, net.dontFragment, net.moreFragments));
       w.num('fragment_offset', net.fragmentOffset);
@@ -325,7 +411,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     } else if (net.kind === 'ipv6') {
       w.open('ip');
       w.num('hop_limit', net.hopLimit);
-      w.num('flow_label', net.flowLabel);
+      w.num('flow_label', slot(w, SLOT.flowLabel));
       w.num('traffic_class', net.trafficClass);
       if (net.extensionHeaders.length > 0) w.nums('extension_headers', net.extensionHeaders);
       if (net.fragment !== undefined) {
@@ -354,18 +440,18 @@ function writeTransport(w: DocWriter, tr: NonNullable<PacketRecord['packet']['tr
     case 'tcp':
       w.open('tcp');
       w.strs('flags', tcpFlagNames(tr.flags));
-      w.num('window', tr.window);
-      w.num('seq', tr.seq);
-      w.num('ack', tr.ack);
+      w.num('window', slot(w, SLOT.tcpWindow));
+      w.num('seq', slot(w, SLOT.tcpSeq));
+      w.num('ack', slot(w, SLOT.tcpAck));
       if (tr.urgentPointer !== 0) w.num('urgent_pointer', tr.urgentPointer);
       if (tr.mss !== undefined) w.num('mss', tr.mss);
-      if (tr.options.length > 0) w.str('options', tr.options);
+      if (tr.options.length > 0) w.str('options', slotText(w, SLOT.tcpOptions));
       w.close();
       return;
     case 'udp':
     case 'udplite':
       w.open('udp');
-      w.num('length', tr.length);
+      w.num('length', slot(w, SLOT.udpLength));
       w.close();
       return;
     case 'sctp':
@@ -380,7 +466,7 @@ function writeTransport(w: DocWriter, tr: NonNullable<PacketRecord['packet']['tr
       w.num('type', tr.type);
       w.num('code', tr.code);
       if (tr.id !== undefined) w.num('id', tr.id);
-      if (tr.sequence !== undefined) w.num('sequence', tr.sequence);
+      if (tr.sequence !== undefined) w.num('sequence', slot(w, SLOT.icmpSequence));
       if (tr.mtu !== undefined) w.num('mtu', tr.mtu);
       if (tr.pointer !== undefined) w.num('pointer', tr.pointer);
       if (tr.kind === 'icmp') {

@@ -161,12 +161,12 @@ export class DatagramSink implements Sink {
     this.lastError = message;
   }
 
-  write(chunk: LineChunk): void {
+  write(chunk: LineChunk): boolean {
     const { frames, truncated } = this.framer.frameDatagrams(chunk.bytes, this.maxMessageBytes);
     this.truncatedLines += truncated;
     if (this.closed) {
       this.drops.add('closeDeadline', frames.length, chunk.bytes.length);
-      return;
+      return false;
     }
     for (const frame of frames) {
       const inFlight = this.transport instanceof UdpTransport ? this.transport.inFlight : 0;
@@ -178,6 +178,8 @@ export class DatagramSink implements Sink {
       this.waitingBytes += frame.length;
     }
     if (this.retryTimer === undefined && !this.waitingWritable) this.pump();
+    // Frames may be views of the chunk, waiting to be sent.
+    return false;
   }
 
   private writable(): void {

@@ -107,15 +107,17 @@ export abstract class FdSink implements Sink {
     this.fd = fd;
   }
 
-  write(chunk: LineChunk): void {
+  write(chunk: LineChunk): boolean {
     if (this.failure || this.closed || this.pausedBy) {
       this.drops.add(this.closed ? 'closeDeadline' : 'writeError', chunk.lines, chunk.bytes.length);
-      return;
+      return true;
     }
     this.queue.push({ bytes: chunk.bytes, lines: chunk.lines });
     this.pendingBytes += chunk.bytes.length;
     this.queuedLines += chunk.lines;
     if (this.retryTimer === undefined) this.pump();
+    // Written (or dropped) in full when nothing waits: usually the case, as writes are synchronous.
+    return this.queue.length === 0;
   }
 
   /** Writes what the kernel takes now; on EAGAIN, tries again shortly. */
@@ -123,8 +125,17 @@ export abstract class FdSink implements Sink {
     this.retryTimer = undefined;
     while (this.queue.length > 0 && !this.failure) {
       const head = this.queue[0];
-      const end = this.pieceEnd(head.bytes);
+      let end = this.pieceEnd(head.bytes);
       if (this.offset >= end) break;
+      const room = this.roomLeft();
+      if (end - this.offset > room && this.atLineBoundary()) {
+        // A file with a size limit: the whole lines that fit, else the next file.
+        const fit = room > 0 ? head.bytes.lastIndexOf(0x0a, this.offset + room - 1) + 1 : 0;
+        if (fit > this.offset) end = fit;
+        else if (this.rotate()) continue;
+        // An empty file takes one line, however long.
+        else end = Math.min(end, head.bytes.indexOf(0x0a, this.offset) + 1 || end);
+      }
       let n: number;
       try {
         n = fs.writeSync(this.fd, head.bytes, this.offset, end - this.offset);
@@ -145,7 +156,7 @@ export abstract class FdSink implements Sink {
         break;
       }
       this.retryMs = RETRY_MIN_MS;
-      this.wrote();
+      this.wrote(n);
       // Lines are counted when a chunk is done (cheap); a chunk in progress is counted on demand.
       this.offset += n;
       this.pendingBytes -= n;
@@ -185,8 +196,18 @@ export abstract class FdSink implements Sink {
     return this.drops.snapshot().writeError.lines;
   }
 
-  /** A write went through. */
-  protected wrote(): void {}
+  /** A write of n bytes went through. */
+  protected wrote(_n: number): void {}
+
+  /** Bytes the current file may still take before rotate() (a file with a size limit); otherwise Infinity. */
+  protected roomLeft(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** The file is full: go on in the next one, at a line boundary. False when the file is empty (it takes a line anyway). */
+  protected rotate(): boolean {
+    return false;
+  }
 
   private fail(err: Error): void {
     this.failure = err;

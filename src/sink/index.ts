@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import { SYSLOG_DEFAULTS, SyslogFramer, type SyslogFraming, type SyslogHeaderOptions } from '../format/syslog';
 import { DatagramSink } from './datagram';
-import { FileSink } from './file';
+import { FileSink, type FileRotation } from './file';
 import type { Sink } from './sink';
 import { SocketSink, type SocketSinkOptions } from './socket';
 import { StdoutSink } from './stdout';
@@ -19,6 +19,8 @@ export interface SinkOptions extends SocketSinkOptions {
   syslog?: SyslogSinkOptions;
   /** Permissions of an output file the collector creates. Default 0640. */
   fileMode?: number;
+  /** Rotate an output file by size (fileRotationOf checks the figures). */
+  fileRotate?: FileRotation;
 }
 
 /** The syslog header options with the defaults filled in (this host's name). */
@@ -39,7 +41,7 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
     case 'stdout':
       return new StdoutSink();
     case 'file':
-      return new FileSink(target.path, { mode: options.fileMode, onError: options.onError });
+      return new FileSink(target.path, { mode: options.fileMode, rotate: options.fileRotate, onError: options.onError });
     case 'unix':
     case 'tcp':
     case 'tls':
@@ -52,7 +54,10 @@ export function openSink(target: SinkTarget, options: SinkOptions = {}): Sink {
         return new DatagramSink(name, t, framer, { ...options, maxMessageBytes: options.syslog?.maxMessageBytes });
       }
       const framing = options.syslog?.framing ?? 'octet-counting';
-      return new SocketSink(t, options, name, (lines) => framer.frameStream(lines, framing));
+      return new SocketSink(t, options, name, {
+        frame: (lines) => framer.frameStream(lines, framing),
+        octetCounting: framing === 'octet-counting',
+      });
     }
   }
 }
@@ -63,3 +68,4 @@ export { LineEncoder, type LineChunk, type LineTarget } from '../format/line-tar
 export { parseSinkTarget, describeSinkTarget, type SinkTarget } from './target';
 export type { DropReason, LineCount, SinkCloseReport, SinkStats } from './stats';
 export type { SocketSinkOptions, TlsClientOptions } from './socket';
+export { fileRotationOf, DEFAULT_ROTATE_KEEP, type FileRotation } from './file';

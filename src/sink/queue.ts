@@ -1,8 +1,9 @@
 // The bounded queue of a socket sink: chunks of whole lines waiting for the
-// connection, and those handed to it whose write has not completed yet ("in
-// flight"). Both count against the bound, so memory stays within it whatever
-// the receiver does. When a chunk does not fit, the lines that fit are kept
-// and the rest are dropped: the newest lines go, whole.
+// connection, and the pieces of them handed to it whose write has not
+// completed yet ("in flight"). Both count against the bound, so memory stays
+// within it whatever the receiver does. When a chunk does not fit, the lines
+// that fit are kept and the rest are dropped: the newest lines go, whole.
+// The sink takes waiting lines in pieces of whole lines (peek, then take).
 import { countLines, type LineChunk } from '../format/line-target';
 import type { LineCount } from './stats';
 
@@ -17,6 +18,10 @@ class ChunkFifo {
 
   push(chunk: LineChunk): void {
     this.items.push(chunk);
+  }
+
+  peek(): LineChunk | undefined {
+    return this.head === this.items.length ? undefined : this.items[this.head];
   }
 
   shift(): LineChunk | undefined {
@@ -52,6 +57,9 @@ export class LineQueue {
   private readonly inFlight = new ChunkFifo();
   /** Bytes waiting and in flight. */
   bytes = 0;
+  /** Bytes and lines of the head waiting chunk already taken. */
+  private headOffset = 0;
+  private headLines = 0;
 
   constructor(readonly limitBytes: number) {}
 
@@ -84,11 +92,47 @@ export class LineQueue {
     return dropped;
   }
 
-  /** The oldest waiting chunk, now in flight; undefined when none waits. */
+  /**
+   * The next waiting lines, not yet taken: whole lines up to maxBytes from where the last take ended
+   * (one line alone when it is longer); undefined when none waits.
+   */
+  peek(maxBytes = Number.POSITIVE_INFINITY): Buffer | undefined {
+    const head = this.waiting.peek();
+    if (!head) return undefined;
+    const start = this.headOffset;
+    const left = head.bytes.length - start;
+    if (left <= maxBytes) return start === 0 ? head.bytes : head.bytes.subarray(start);
+    let end = head.bytes.lastIndexOf(0x0a, start + maxBytes - 1) + 1;
+    if (end <= start) end = head.bytes.indexOf(0x0a, start) + 1;
+    return head.bytes.subarray(start, end);
+  }
+
+  /** Puts the first `bytes` bytes of what peek() returned in flight (they must end a line); returns them. */
+  take(bytes: number): LineChunk {
+    const head = this.waiting.peek() as LineChunk;
+    const start = this.headOffset;
+    if (start === 0 && bytes === head.bytes.length) {
+      this.waiting.shift();
+      this.inFlight.push(head);
+      return head;
+    }
+    const piece = { bytes: head.bytes.subarray(start, start + bytes), lines: 0 };
+    piece.lines = start + bytes === head.bytes.length ? head.lines - this.headLines : countLines(piece.bytes);
+    this.headOffset += bytes;
+    this.headLines += piece.lines;
+    if (this.headOffset === head.bytes.length) {
+      this.waiting.shift();
+      this.headOffset = 0;
+      this.headLines = 0;
+    }
+    this.inFlight.push(piece);
+    return piece;
+  }
+
+  /** The next waiting chunk (what is left of it), now in flight; undefined when none waits. */
   send(): LineChunk | undefined {
-    const chunk = this.waiting.shift();
-    if (chunk) this.inFlight.push(chunk);
-    return chunk;
+    const piece = this.peek();
+    return piece ? this.take(piece.length) : undefined;
   }
 
   /** The oldest chunk in flight was written: it leaves the queue. */
@@ -108,6 +152,10 @@ export class LineQueue {
   /** Removes every waiting chunk; returns their lines and bytes. */
   dropWaiting(): LineCount {
     const count = this.waiting.clear();
+    count.lines -= this.headLines;
+    count.bytes -= this.headOffset;
+    this.headOffset = 0;
+    this.headLines = 0;
     this.bytes -= count.bytes;
     return count;
   }

@@ -3,8 +3,11 @@ import type { LineChunk } from '../format/line-target';
 import type { SinkCloseReport, SinkStats } from './stats';
 
 export interface Sink {
-  /** Takes a chunk of whole lines. Never blocks; a socket sink may drop lines (counted). */
-  write(chunk: LineChunk): void;
+  /**
+   * Takes a chunk of whole lines. Never blocks; a socket sink may drop lines (counted). Returns true
+   * when the sink is done with chunk.bytes (written or dropped): the caller may reuse the buffer.
+   */
+  write(chunk: LineChunk): boolean;
   /**
    * Resolves when the sink wants more. stdout and files: after the stream drained (backpressure,
    * lossless). Sockets: at once (they queue or drop instead). Rejects once a stream has failed.

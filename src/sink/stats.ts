@@ -38,6 +38,8 @@ export interface SinkStats {
   connectFailures: number;
   /** Files: times the path was reopened. */
   reopens: number;
+  /** Files rotated by size: rotations so far. */
+  rotations?: number;
   /** The last error the sink saw (connect refused, EPIPE …), if any. */
   lastError?: string;
 }
@@ -55,7 +57,7 @@ export interface SinkCloseReport {
    */
   writeStuck: boolean;
   /**
-   * stdout and files: 1 when the reader had taken part of a line and took nothing more within a second
+   * 1 when the reader had taken part of a line and took nothing more within a second
    * deadline (the line is torn; it is counted in droppedLines). 0 otherwise.
    */
   tornLines?: number;

@@ -201,6 +201,39 @@ describeKernel('the command: pcap, sockets, rotation and progress', () => {
     for (const line of [...before, ...after]) expect(JSON.parse(line)).toMatchObject({ kind: 'packet', group: GROUP });
   });
 
+  it('rotates its file by size (--file-max-size, --file-keep): PATH.1 … PATH.N, every line whole, none lost', async () => {
+    const file = path.join(dir, 'sized.ndjson');
+    fs.writeFileSync(file, ''); // an existing empty file: appended to, and rotated like the others
+    fs.chmodSync(file, 0o640);
+    const count = 300;
+    const run = await start([
+      ...['--nflog', String(GROUP), '--netns', ns, '--format', 'record', '--output', file],
+      ...['--file-max-size', '16K', '--file-keep', '100', '--max-events', String(count), '--stats'],
+    ]);
+    sendUdp(lab, 'a', '127.0.0.1', PORT, count, 20);
+    expect(await run.exited).toBe(0);
+    const names = fs.readdirSync(dir).filter((name) => name.startsWith('sized.ndjson'));
+    const numbers = names.map((name) => Number(name.slice('sized.ndjson.'.length) || 0)).sort((a, b) => b - a);
+    // PATH.1 … PATH.N with no hole, and PATH.
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => numbers.length - 1 - i));
+    expect(numbers.length).toBeGreaterThan(5);
+    const seqs: number[] = [];
+    for (const n of numbers) {
+      const name = n === 0 ? file : `${file}.${n}`;
+      const st = fs.statSync(name);
+      expect(st.size).toBeLessThanOrEqual(16 * 1024);
+      expect(st.mode & 0o777).toBe(0o640);
+      const text = fs.readFileSync(name, 'utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      for (const line of text.slice(0, -1).split('\n')) seqs.push(JSON.parse(line).seq);
+    }
+    // Every packet once, in order, across the files (oldest first).
+    expect(seqs).toHaveLength(count);
+    for (let i = 1; i < count; i++) expect(seqs[i]).toBe(seqs[i - 1] + 1);
+    const stats = JSON.parse(run.stderr().trim().split('\n').pop() as string);
+    expect(stats.output).toMatchObject({ writtenLines: count, droppedLines: 0, rotations: numbers.length - 1 });
+  });
+
   it('writes the kernel LOG line, the LOGEMU line and ulogd JSON', async () => {
     const lines: Record<string, string> = {};
     for (const format of ['log', 'logemu', 'ulogd']) {

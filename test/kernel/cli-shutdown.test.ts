@@ -2,13 +2,16 @@
 // SIGTERM after a burst: the reader never gets part of a line, the lines it
 // got are the lines counted written, the rest are counted dropped (and said
 // on stderr), and the exit status is 3. On stdout (node's stdio pipe: a
-// socketpair) and on a FIFO given as --output (a kernel pipe).
+// socketpair), on a FIFO given as --output (a kernel pipe), and on unix, TCP
+// and TLS socket outputs to a receiver reading slowly.
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { nflogGroupBound } from '../helpers/nflog-bound';
+import { makePki } from '../helpers/rsyslog';
+import { startReceiver } from '../helpers/receiver';
 import { flood, useFloodLab } from './flood';
 import { describeKernel } from './kernel-env';
 
@@ -131,4 +134,27 @@ describeKernel('CLI shutdown with a slow reader', () => {
     });
     check(outcome);
   });
+
+  for (const kind of ['unix', 'tcp', 'tls'] as const) {
+    it(`on a ${kind} socket output`, async () => {
+      const sockPath = path.join(dir, 'out.sock');
+      fs.rmSync(sockPath, { force: true });
+      const pki = kind === 'tls' ? makePki(fs.mkdtempSync(path.join(dir, 'pki-'))) : undefined;
+      const receiver = await startReceiver(kind === 'unix' ? { path: sockPath } : { host: '127.0.0.1', port: 0 }, {
+        // A read every 100 ms on a unix socket; TCP's buffers hold megabytes, which the receiver reads after the exit.
+        pauseMs: kind === 'unix' ? 100 : 20,
+        tls: pki ? { cert: pki.serverCert, key: pki.serverKey } : undefined,
+      });
+      try {
+        const port = kind === 'unix' ? 0 : (receiver.server.address() as { port: number }).port;
+        const target = kind === 'unix' ? `unix:${sockPath}` : `${kind}:127.0.0.1:${port}`;
+        const outcome = await run(['--output', target, ...(pki ? ['--tls-ca', pki.ca] : [])], async () => '');
+        await receiver.ended();
+        expect(receiver.connections).toHaveLength(1);
+        check({ ...outcome, received: receiver.texts().join('') });
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
 });

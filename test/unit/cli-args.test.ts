@@ -122,6 +122,18 @@ describe('parseArgs: syslog and TLS outputs', () => {
       /--syslog-hostname must be printable/,
     );
     expect(() => parseArgs(['--nflog', '1', '--output', 'tcp:h:1', '--tls-ca', '/x'])).toThrow(/apply to a TLS output/);
+    // Rotation by size: a file output's, with its figures checked.
+    expect(parseArgs(['--nflog', '1', '--output', '/var/log/nf.json', '--file-max-size', '100M', '--file-keep', '7'])).toMatchObject({
+      fileMaxSize: 100 * 1024 * 1024,
+      fileKeep: 7,
+    });
+    expect(parseArgs(['--nflog', '1', '--output', 'file:/x', '--file-max-size', '65536']).fileMaxSize).toBe(65536);
+    expect(parseArgs(['--nflog', '1', '--output', '/x', '--file-max-size', '2GiB']).fileMaxSize).toBe(2 * 1024 ** 3);
+    expect(() => parseArgs(['--nflog', '1', '--file-max-size', '1M'])).toThrow(/apply to a file output/);
+    expect(() => parseArgs(['--nflog', '1', '--output', 'tcp:h:1', '--file-max-size', '1M'])).toThrow(/apply to a file output/);
+    expect(() => parseArgs(['--nflog', '1', '--output', '/x', '--file-keep', '3'])).toThrow(/--file-keep goes with --file-max-size/);
+    expect(() => parseArgs(['--nflog', '1', '--output', '/x', '--file-max-size', 'big'])).toThrow(/needs a size in bytes/);
+    expect(() => parseArgs(['--nflog', '1', '--output', '/x', '--file-max-size', '100'])).toThrow(/≥ 1024/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'tls:h:1', '--tls-cert', '/x'])).toThrow(/go together/);
     expect(() => parseArgs(['--nflog', '1', '--output', 'syslog:sctp:h'])).toThrow(/--output: .*udp, tcp, tls and unix/);
     expect(parseArgs(['--nflog', '1', '--output', 'syslog:tls:h', '--tls-ca', '/ca.pem', '--tls-servername', 'logs']).tls).toEqual({

@@ -65,6 +65,8 @@ outputs:
     format: log
     take: [packets]
     groups: [2]
+    file-max-size: 512M
+    file-keep: 10
 `);
     const args = parseCommandLine(['--config', file]);
     expect(args.outputs).toEqual([
@@ -76,7 +78,14 @@ outputs:
         take: ['packets', 'flows', 'gaps'],
         groups: [],
       }),
-      expect.objectContaining({ output: '/var/log/netfilter.log', format: 'log', take: ['packets'], groups: [2] }),
+      expect.objectContaining({
+        output: '/var/log/netfilter.log',
+        format: 'log',
+        take: ['packets'],
+        groups: [2],
+        fileMaxSize: 512 * 1024 * 1024,
+        fileKeep: 10,
+      }),
     ]);
     // --output on the command line replaces the file's outputs.
     expect(parseCommandLine(['--config', file, '--output', '-']).outputs).toBeUndefined();

@@ -39,10 +39,11 @@ describe('renderMetrics', () => {
       connectFailures: 3,
       reopens: 0,
     } as SinkStats;
+    const file = { ...output, target: '/var/log/nf.ndjson', rotations: 4 } as SinkStats;
     const text = renderMetrics({
       collector: { delivered: 4, enobufs: 1, ringPending: 0, ringSize: 1024, lossUncounted: true },
       records: counts,
-      outputs: [output],
+      outputs: [output, file],
       latency: { fromReader, fromKernel: new LatencyHistogram() },
       startTimeSeconds: 1,
     });
@@ -58,6 +59,7 @@ describe('renderMetrics', () => {
       'netfilter_collector_loss_uncounted 1',
       'netfilter_collector_output_dropped_lines_total{output="syslog:tls:logs:6514",reason="noReceiver"} 2',
       'netfilter_collector_output_connect_failures_total{output="syslog:tls:logs:6514"} 3',
+      'netfilter_collector_output_rotations_total{output="/var/log/nf.ndjson"} 4',
       'netfilter_collector_delivery_latency_seconds_bucket{from="reader",le="0.0005"} 1',
       'netfilter_collector_delivery_latency_seconds_bucket{from="reader",le="0.025"} 2',
       'netfilter_collector_delivery_latency_seconds_bucket{from="reader",le="+Inf"} 2',
@@ -67,6 +69,8 @@ describe('renderMetrics', () => {
     ]) {
       expect(lines).toContain(expected);
     }
+    // Rotations only for the file that rotates by size.
+    expect(text).not.toMatch(/output_rotations_total\{output="syslog/);
     // An unknown-size gap is a gap, not events.
     expect(text).not.toMatch(/lost_events_total\{source="conntrack"/);
     expect(text.endsWith('\n')).toBe(true);

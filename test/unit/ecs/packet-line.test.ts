@@ -169,10 +169,73 @@ describe('ECS packet lines', () => {
           checked++;
         }
       }
-      // Most shapes get a template (one whose sentinels cannot be told apart is written in full instead).
+      // Most shapes get a template.
       expect(templated).toBeGreaterThan(bases.length / 2);
     }
     expect(checked).toBeGreaterThan(1500);
+  });
+
+  it('fills one template for a scan: every packet a new flow, and the slots present or not as each packet has them', () => {
+    let state = 7;
+    const random = (n: number): number => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state % n;
+    };
+    /** A packet of a scan from the base record: new addresses, ports, IP id, lengths, sequence numbers, times. */
+    const scanned = (base: PacketRecord, i: number): PacketRecord => {
+      const r = structuredClone(base);
+      r.timestampUs += i * 37;
+      r.receivedUs += i * 41;
+      if (r.seq !== undefined) r.seq += i;
+      if (r.seqGlobal !== undefined) r.seqGlobal += i;
+      r.payloadLength += random(3);
+      const net = r.packet.network;
+      if (net?.kind === 'ipv4') {
+        net.dst = `198.51.${random(3)}.${random(256)}`;
+        net.id = random(65536);
+        net.totalLength += random(3);
+        net.checksum = random(65536);
+        // Now and then a packet to itself: related.ip holds one address.
+        if (random(10) === 0) net.dst = net.src;
+      } else if (net?.kind === 'ipv6') {
+        net.dst = `2001:db8:5ca::${random(65536).toString(16)}`;
+        net.flowLabel = random(0x100000);
+        net.payloadLength += random(3);
+      }
+      const tr = r.packet.transport;
+      if (tr?.kind === 'tcp') {
+        tr.srcPort = 1024 + random(60000);
+        tr.dstPort = random(65536);
+        tr.seq = random(2 ** 31);
+        tr.ack = random(2);
+        tr.window = random(65536);
+        // Options come and go: the slot is written only when there are some.
+        tr.options = random(2) === 0 ? '' : '020405B4'.slice(0, 2 * (1 + random(4)));
+      } else if (tr?.kind === 'udp') {
+        tr.dstPort = random(65536);
+        tr.length = 8 + random(100);
+      } else if (tr?.kind === 'icmp' || tr?.kind === 'icmpv6') {
+        if (tr.sequence !== undefined) tr.sequence = random(65536);
+      }
+      return r;
+    };
+    const fixtures = decodedFixtures();
+    let filled = 0;
+    for (const options of OPTION_SETS) {
+      for (const base of [...fixtures, tcpWithOptions, icmpv6Echo]) {
+        const lines = new EcsPacketLines(options);
+        const internals = lines as unknown as { template?: unknown; matching(r: PacketRecord): unknown };
+        for (let i = 0; i < 300; i++) {
+          const r = scanned(base, i);
+          const expected = JSON.stringify(packetToEcs(r, options));
+          if (i > 20 && internals.template !== undefined && internals.matching(r) !== undefined) filled++;
+          if (i % 2 === 0) expect(lines.line(r)).toBe(expected);
+          else expect(written(lines, r)).toBe(expected);
+        }
+      }
+    }
+    // Most of the scans' lines come from a template.
+    expect(filled).toBeGreaterThan(0.6 * OPTION_SETS.length * (fixtures.length + 2) * 280);
   });
 
   it('keeps lines per options object in packetToEcsJson', () => {

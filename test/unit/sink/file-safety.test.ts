@@ -122,7 +122,14 @@ describe('unix socket outputs', () => {
       expect(unixSocketPathProblem(real)).toMatch(/is writable by everyone without the sticky bit/);
       fs.chmodSync(dir, 0o1777);
       expect(unixSocketPathProblem(real)).toBeNull();
+      // A directory another user owns: its owner could swap the socket between the check and the connect.
+      fs.chmodSync(dir, 0o700);
+      fs.chownSync(dir, 65534, 65534);
+      expect(unixSocketPathProblem(real)).toBe(
+        `${dir} belongs to uid 65534, neither this process's user nor root: refusing a socket its owner could replace`,
+      );
     } finally {
+      fs.chownSync(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
       fs.chmodSync(dir, 0o700);
       server.close();
     }

@@ -103,4 +103,25 @@ describe('LineQueue', () => {
     expect(dropped.lines).toBe(2000);
     expect(queue.bytes).toBe(0);
   });
+
+  it('hands out pieces of whole lines up to a size, a longer line alone, and counts what is left', () => {
+    const queue = new LineQueue(1 << 20);
+    queue.offer(chunkOf(['aaaa', 'bbbb', 'cccccccccccc', 'dd']));
+    queue.offer(chunkOf(['eeee']));
+    expect(queue.peek(12)?.toString()).toBe('aaaa\nbbbb\n');
+    // Taking less than was peeked, up to a line's end.
+    expect(queue.take(5)).toEqual({ bytes: Buffer.from('aaaa\n'), lines: 1 });
+    expect(queue.peek(12)?.toString()).toBe('bbbb\n');
+    expect(queue.take(5).lines).toBe(1);
+    // A line longer than the size goes alone.
+    expect(queue.peek(12)?.toString()).toBe('cccccccccccc\n');
+    expect(queue.take(13).lines).toBe(1);
+    expect(queue.bytes).toBe(31);
+    // What waits: the rest of the first chunk and the second.
+    expect(queue.dropWaiting()).toEqual({ lines: 2, bytes: 8 });
+    expect(queue.peek(12)).toBeUndefined();
+    expect(queue.inFlightChunks).toBe(3);
+    expect(queue.dropInFlight()).toEqual({ lines: 3, bytes: 23 });
+    expect(queue.bytes).toBe(0);
+  });
 });

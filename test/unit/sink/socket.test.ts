@@ -3,9 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NdjsonOutput } from '../../../src/cli/output';
-import { startReceiver, waitFor, type Receiver } from './receiver';
+import { completeMessages } from '../../../src/sink/socket';
+import { makePki, type TestPki } from '../../helpers/rsyslog';
+import { startReceiver, waitFor, type Receiver } from '../../helpers/receiver';
 
 let dir: string;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -60,7 +62,7 @@ describe('socket sinks', () => {
     const output = new NdjsonOutput(`unix:${sockPath}`, fastRetry);
     await send(output, 0, 20_000);
     const report = await output.close(5000);
-    expect(report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false });
+    expect(report).toEqual({ complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 });
     await waitFor(() => receiver.lines().length === 20_000, 5000, 'all lines');
     expect(seqs(receiver.lines())).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
     const stats = output.stats();
@@ -114,7 +116,7 @@ describe('socket sinks', () => {
     const started = Date.now();
     const report = await output.close(150);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(report).toEqual({ complete: false, droppedLines: kept, droppedBytes: kept * oneLine, writeStuck: false });
+    expect(report).toEqual({ complete: false, droppedLines: kept, droppedBytes: kept * oneLine, writeStuck: false, tornLines: 0 });
     const final = output.stats();
     expect(final.droppedLines).toBe(1000);
     expect(final.dropped.noReceiver.lines).toBe(1000);
@@ -124,7 +126,7 @@ describe('socket sinks', () => {
   it('a receiver that hangs up mid-line: reconnects, and no connection starts with a torn line or repeats one', async () => {
     const sockPath = path.join(dir, 'hangup.sock');
     const receiver = track(await startReceiver({ path: sockPath }, { hangUpAfterBytes: 100_003 }));
-    const output = new NdjsonOutput(`unix:${sockPath}`, { ...fastRetry, inFlightBytes: 16 * 1024 });
+    const output = new NdjsonOutput(`unix:${sockPath}`, fastRetry);
     const total = 30_000;
     await send(output, 0, total, 200, 40);
     await waitFor(() => output.stats().queuedBytes === 0 || receiver.connections.length > 30, 20_000, 'queue drained');
@@ -239,4 +241,113 @@ describe('socket sinks', () => {
       expect(stats.droppedLines).toBe(0);
     });
   }
+});
+
+describe('socket sinks at the close deadline: the receiver gets whole lines, and the counts say which', () => {
+  let pkiDir = '';
+  let pki: TestPki;
+  beforeAll(() => {
+    pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h4-sink-pki-'));
+    pki = makePki(pkiDir);
+  });
+  afterAll(() => fs.rmSync(pkiDir, { recursive: true, force: true }));
+
+  /**
+   * Pushes `total` lines of about 250 bytes (10 MB) to a receiver that reads slowly (a read every 20 ms)
+   * or not at all until the sink has closed, closes with a 300 ms deadline, lets the receiver read to
+   * its end, and compares what it got with the counts.
+   */
+  async function closeAtDeadline(kind: 'unix' | 'tcp' | 'tls', receiverMode: 'slow' | 'stalled'): Promise<void> {
+    const total = 40_000;
+    const listen = kind === 'unix' ? { path: path.join(dir, `${kind}.sock`) } : { host: '127.0.0.1', port: 0 };
+    const receiver = track(
+      await startReceiver(listen, {
+        pauseMs: receiverMode === 'slow' ? 20 : undefined,
+        stall: receiverMode === 'stalled',
+        tls: kind === 'tls' ? { cert: pki.serverCert, key: pki.serverKey } : undefined,
+      }),
+    );
+    const target = kind === 'unix' ? `unix:${listen.path}` : `${kind}:127.0.0.1:${(receiver.server.address() as { port: number }).port}`;
+    const output = new NdjsonOutput(target, { ...fastRetry, tls: kind === 'tls' ? { ca: pki.ca } : undefined });
+    await waitFor(() => output.stats().connected, 5000, 'connected');
+    await send(output, 0, total, 1000, 200);
+    const report = await output.close(300);
+    for (const socket of receiver.sockets) socket.resume();
+    await receiver.ended();
+    const stats = output.stats();
+    const texts = receiver.texts();
+    const torn = texts.filter((text) => text.length > 0 && !text.endsWith('\n')).length;
+    console.log(
+      `${kind}, ${receiverMode} receiver: written ${stats.writtenLines}, dropped ${stats.droppedLines} (at close ${report.droppedLines}), ` +
+        `torn ${report.tornLines}; the receiver got ${receiver.lines().length} whole lines and ${torn} part`,
+    );
+    expect(receiver.connections).toHaveLength(1);
+    // The receiver got exactly the lines counted written, the first ones, in order, each whole.
+    expect(seqs(receiver.lines())).toEqual(Array.from({ length: stats.writtenLines }, (_, i) => i));
+    expect(stats.writtenLines + stats.droppedLines).toBe(total);
+    // The deadline cut: lines were dropped at close, all counted there.
+    expect(report.complete).toBe(false);
+    expect(report.droppedLines).toBeGreaterThan(0);
+    expect(stats.dropped.closeDeadline.lines).toBe(report.droppedLines);
+    expect(stats.droppedLines).toBe(report.droppedLines);
+    expect(stats.queuedBytes).toBe(0);
+    // A part of a line reaches the receiver only over TCP to a receiver that read nothing for the second
+    // deadline (the kernel took part of a line it cannot take back), and then the report says so.
+    expect(torn).toBe(report.tornLines);
+    if (kind !== 'tcp' || receiverMode === 'slow') expect(torn).toBe(0);
+  }
+
+  for (const kind of ['unix', 'tcp', 'tls'] as const) {
+    it(`${kind}: a slow receiver`, () => closeAtDeadline(kind, 'slow'), 30_000);
+    it(`${kind}: a receiver that reads only after the close`, () => closeAtDeadline(kind, 'stalled'), 30_000);
+  }
+
+  it('syslog over tcp, octet counting, a receiver that reads only after the close: the whole messages are the lines counted written', async () => {
+    const total = 40_000;
+    const receiver = track(await startReceiver({ host: '127.0.0.1', port: 0 }, { stall: true }));
+    const port = (receiver.server.address() as { port: number }).port;
+    const output = new NdjsonOutput(`syslog:tcp:127.0.0.1:${port}`, { ...fastRetry, syslog: { hostname: 'gw1' } });
+    await waitFor(() => output.stats().connected, 5000, 'connected');
+    await send(output, 0, total, 1000, 200);
+    const report = await output.close(300);
+    for (const socket of receiver.sockets) socket.resume();
+    await receiver.ended();
+    // LEN SP MSG, one after the other; a last one shorter than its LEN is torn.
+    const bytes = Buffer.concat(receiver.connections[0]);
+    const messages: string[] = [];
+    let at = 0;
+    let torn = 0;
+    while (at < bytes.length) {
+      const space = bytes.indexOf(0x20, at);
+      const end = space + 1 + Number(bytes.toString('latin1', at, space));
+      if (space < 0 || end > bytes.length) {
+        torn = 1;
+        break;
+      }
+      messages.push(bytes.toString('utf8', space + 1, end));
+      at = end;
+    }
+    const stats = output.stats();
+    console.log(`syslog tcp, stalled receiver: written ${stats.writtenLines}, dropped ${stats.droppedLines}, torn ${report.tornLines}`);
+    expect(messages.map((m) => (JSON.parse(m.slice(m.indexOf('{'))) as { seq: number }).seq)).toEqual(
+      Array.from({ length: stats.writtenLines }, (_, i) => i),
+    );
+    expect(stats.writtenLines + stats.droppedLines).toBe(total);
+    expect(report.droppedLines).toBeGreaterThan(0);
+    expect(torn).toBe(report.tornLines);
+  });
+
+  it('counts the messages wholly sent of a piece, LF-framed or octet-counted', () => {
+    const lf = Buffer.from('aa\nbbb\ncc\n');
+    expect(completeMessages(lf, 0, false)).toEqual({ count: 0, end: 0 });
+    expect(completeMessages(lf, 3, false)).toEqual({ count: 1, end: 3 });
+    expect(completeMessages(lf, 6, false)).toEqual({ count: 1, end: 3 });
+    expect(completeMessages(lf, lf.length, false)).toEqual({ count: 3, end: lf.length });
+    const octets = Buffer.from('2 aa3 bbb2 cc');
+    expect(completeMessages(octets, 4, false).count).toBe(0);
+    expect(completeMessages(octets, 4, true)).toEqual({ count: 1, end: 4 });
+    expect(completeMessages(octets, 8, true)).toEqual({ count: 1, end: 4 });
+    expect(completeMessages(octets, 9, true)).toEqual({ count: 2, end: 9 });
+    expect(completeMessages(octets, octets.length, true)).toEqual({ count: 3, end: octets.length });
+  });
 });
