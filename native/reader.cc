@@ -30,6 +30,12 @@ double NowUs() {
   return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
+double MonotonicUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 }  // namespace
 
 Namespace::~Namespace() {
@@ -324,15 +330,28 @@ void Reader::Loop() {
     // Commands first: a batch of epoll events never refers to a namespace closed since.
     if (commands_pending_.load(std::memory_order_acquire)) RunCommands();
     if (waiting_.load(std::memory_order_seq_cst)) {
+      // The ring is full: JS must hear of it now, or it would never release.
+      WakeDeferred();
       WaitForRelease();
       continue;
     }
+    if (wake_deferred_ && !revisit_) {
+      // A conntrack burst: let events gather in the socket until the wake-up
+      // is due and read them then, many to a read, instead of waking for each
+      // one. Stop, a command or a release ends the pause early. (A socket to
+      // revisit has a backlog already: no pause.)
+      int pause = WaitTimeoutMs();
+      pollfd p{event_fd_, POLLIN, 0};
+      if (pause > 0) poll(&p, 1, pause);
+    }
     // An event socket left unchecked is looked at again even if epoll has nothing to say about it.
-    int n = epoll_wait(epoll_fd_, events, kEvents, revisit_ ? 0 : -1);
+    int n = epoll_wait(epoll_fd_, events, kEvents, revisit_ || wake_deferred_ ? 0 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
+      WakeDeferred();
       return;  // EBADF/EINVAL: cannot happen with our own epoll fd
     }
+    if (n == 0 && WaitTimeoutMs() == 0) WakeDeferred();
     // Level-triggered: a socket left unread (full ring, round limit) comes back.
     for (int i = 0; i < n && !waiting_.load(std::memory_order_relaxed); i++) {
       uint32_t tag = events[i].data.u32;
@@ -360,6 +379,7 @@ void Reader::Loop() {
     }
     if (revisit_ && !waiting_.load(std::memory_order_relaxed)) RevisitConntrackEvents();
   }
+  WakeDeferred();
 }
 
 // The event socket's drops are checked when a drain finds it empty. A drain
@@ -382,7 +402,8 @@ void Reader::RevisitConntrackEvents() {
       revisit_ = true;  // the ring filled: after JS has read
       return;
     }
-    if (space && space->attached && space->conntrack_unchecked && space->conntrack_events_watched) DrainConntrackEvents(*space);
+    if (space && space->attached && space->conntrack_unchecked && space->conntrack_events_watched)
+      DrainConntrackEvents(*space);
   }
 }
 
@@ -458,7 +479,11 @@ bool Reader::Drain(const Source& from) {
     Count(ns, &Stats::datagrams, static_cast<uint64_t>(got));
     Count(ns, &Stats::bytes, bytes);
     if (from.source == kSourceConntrack) Count(ns, &Stats::conntrack_events, static_cast<uint64_t>(got));
-    Wake();
+    // From the loop, conntrack entries wake JS at most once an interval; otherwise (DrainRemaining) JS reads on anyway.
+    if (from.source == kSourceConntrack && !finished_.load(std::memory_order_relaxed))
+      WakeSoon();
+    else
+      Wake();
     if (dump_ended) FinishDump(ns, from.source);
     if (static_cast<unsigned>(got) < count) {
       // Fewer than asked for: the socket is empty now. With no room left to
@@ -604,6 +629,27 @@ void Reader::ClearEvent() {
 void Reader::Wake() {
   uv_async_send(wake_);
   Add(stats_.wakeups, 1);
+  last_wake_us_ = MonotonicUs();
+  wake_deferred_ = false;
+}
+
+// Wakes JS now if the last wake-up is an interval old, else owes it one (the loop pays within the interval).
+void Reader::WakeSoon() {
+  if (MonotonicUs() - last_wake_us_ >= kConntrackWakeIntervalUs)
+    Wake();
+  else
+    wake_deferred_ = true;
+}
+
+void Reader::WakeDeferred() {
+  if (wake_deferred_) Wake();
+}
+
+// How long the loop may wait for sockets: forever, or until a deferred wake-up is due (0: due now).
+int Reader::WaitTimeoutMs() const {
+  if (!wake_deferred_) return -1;
+  double left = kConntrackWakeIntervalUs - (MonotonicUs() - last_wake_us_);
+  return left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
 }
 
 }  // namespace nfc

@@ -113,6 +113,11 @@ class Reader {
   static constexpr unsigned kBatch = 64;  // datagrams per recvmmsg
   static constexpr int kRounds = 16;      // recvmmsg calls per socket before polling the others
   static constexpr int kEvents = 64;      // epoll events per wait
+  // Conntrack events wake JS at most once per interval, and during a burst
+  // the reader reads them once per interval: they arrive one by one, and a
+  // wake-up of each thread per event cost more than decoding did. The first
+  // event after a quiet spell is read and handed on at once.
+  static constexpr double kConntrackWakeIntervalUs = 1000;
 
   struct Source {
     Namespace* ns;
@@ -152,6 +157,9 @@ class Reader {
   void Watch(int fd, uint32_t tag);
   void ClearEvent();
   void Wake();
+  void WakeSoon();
+  void WakeDeferred();
+  int WaitTimeoutMs() const;
   void Count(Namespace& ns, std::atomic<uint64_t> Stats::*counter, uint64_t n) {
     Add(stats_.*counter, n);
     Add(ns.stats.*counter, n);
@@ -176,6 +184,9 @@ class Reader {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};  // Finish() has run: set before stopping_, read by the thread after it
   Stats stats_;
+  // WakeSoon(): when JS was last woken (monotonic µs), and whether a wake-up is owed.
+  double last_wake_us_ = 0;
+  bool wake_deferred_ = false;
   mmsghdr msgs_[kBatch];
   iovec iov_[kBatch];
   std::thread thread_;

@@ -214,12 +214,17 @@ function ctListeners(ctx) {
 
 // ---------------------------------------------------------------- contenders
 
+// Extra node options for the collector contenders, e.g. to profile them:
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof).
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+
 /** The command of a contender (bench.startContender runs it under GNU time, in the namespace but for the collector). */
 function contenderArgv(name, ctx, runDir) {
   const { o, nsName, tools } = ctx;
   if (name === 'collector-api') {
     const argv = [
       process.execPath,
+      ...NODE_ARGS,
       path.join(__dirname, 'records-consumer.js'),
       '--conntrack',
       'new,destroy',
@@ -235,6 +240,7 @@ function contenderArgv(name, ctx, runDir) {
     // The CLI enters the namespace itself (--netns); it runs from the host side.
     const argv = [
       process.execPath,
+      ...NODE_ARGS,
       path.join(ROOT, 'dist', 'cli', 'main.js'),
       '--conntrack',
       'new,destroy',
@@ -259,6 +265,7 @@ function contenderArgv(name, ctx, runDir) {
       'exec',
       nsName,
       process.execPath,
+      ...NODE_ARGS,
       path.join(ROOT, 'dist', 'cli', 'main.js'),
       '--conntrack',
       'new,destroy',
