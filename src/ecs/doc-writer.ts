@@ -295,6 +295,13 @@ export function writeJsonString(buf: Buffer, at: number, s: string): number {
   return at;
 }
 
+/** 00..99 as two ASCII digits each. */
+const DIGITS2 = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGITS2[2 * i] = 0x30 + Math.floor(i / 10);
+  DIGITS2[2 * i + 1] = 0x30 + (i % 10);
+}
+
 /** A number as JSON.stringify writes it, into buf at `at` (24 bytes of room); returns the end. Digits by hand for the usual non-negative 32-bit integers. */
 export function writeJsonNumber(buf: Buffer, at: number, n: number): number {
   if (!(n >= 0 && n <= 0xffffffff && n % 1 === 0)) {
@@ -304,11 +311,20 @@ export function writeJsonNumber(buf: Buffer, at: number, n: number): number {
   }
   const end = at + decimalDigits(n);
   let i = end;
-  do {
-    const tenth = (n / 10) >>> 0;
-    buf[--i] = 0x30 + n - tenth * 10;
-    n = tenth;
-  } while (n > 0);
+  // Two digits per division.
+  while (n >= 100) {
+    const hundredth = Math.floor(n / 100);
+    const pair = 2 * (n - hundredth * 100);
+    buf[--i] = DIGITS2[pair + 1];
+    buf[--i] = DIGITS2[pair];
+    n = hundredth;
+  }
+  if (n >= 10) {
+    buf[--i] = DIGITS2[2 * n + 1];
+    buf[--i] = DIGITS2[2 * n];
+  } else {
+    buf[--i] = 0x30 + n;
+  }
   return end;
 }
 

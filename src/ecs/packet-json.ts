@@ -157,6 +157,8 @@ if (PACKET_SLOT_KINDS.length > 31) throw new Error('packet-json: too many slots 
 
 /** Packets in a row of one shape before its template is made. */
 const TEMPLATE_AFTER = 16;
+/** Templates kept, the last used first: a few floods or flows interleaved in runs each keep theirs. */
+const MAX_TEMPLATES = 4;
 
 /** ECS lines of packet records for one set of options. */
 export class EcsPacketLines {
@@ -166,7 +168,7 @@ export class EcsPacketLines {
   private last: PacketRecord | undefined;
   /** Packets in a row of the last one's shape. */
   private run = 0;
-  private template: Template | undefined;
+  private readonly templates: Template[] = [];
   /** The current record's slot values (readSlots). */
   private readonly values: SlotValues = new Array(PACKET_SLOT_KINDS.length).fill(undefined);
   private scratch = Buffer.allocUnsafeSlow(16 * 1024);
@@ -203,9 +205,20 @@ export class EcsPacketLines {
 
   /** The template that writes this record's line (its slot values are in this.values then), or undefined. */
   private matching(record: PacketRecord): Template | undefined {
-    const t = this.template;
-    if (t === undefined || !t.matches(record)) return undefined;
-    return this.slotValues(record) === t.present ? t : undefined;
+    const templates = this.templates;
+    let present = -1;
+    for (let i = 0; i < templates.length; i++) {
+      const t = templates[i];
+      if (!t.matches(record)) continue;
+      if (present === -1) present = this.slotValues(record);
+      if (present !== t.present) continue;
+      if (i > 0) {
+        templates[i] = templates[0];
+        templates[0] = t;
+      }
+      return t;
+    }
+    return undefined;
   }
 
   /** Reads the record's slot values into this.values; returns which are present, as bits. */
@@ -226,7 +239,10 @@ export class EcsPacketLines {
     const last = this.last;
     this.last = record;
     if (last !== undefined && sameShape(last, record)) {
-      if (++this.run === TEMPLATE_AFTER) this.template = this.makeTemplate(record);
+      if (++this.run === TEMPLATE_AFTER) {
+        const t = this.makeTemplate(record);
+        if (t !== undefined && this.templates.unshift(t) > MAX_TEMPLATES) this.templates.pop();
+      }
     } else {
       this.run = 0;
     }

@@ -22,10 +22,10 @@
 // time gets a torn line, and the report says so).
 import * as fs from 'node:fs';
 import { countLines, type LineChunk } from '../format/line-target';
+import { Progress, RESOLVED } from './progress';
 import type { Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
 
-const RESOLVED = Promise.resolve();
 /** ready() resolves while less than this is waiting to be written. */
 const HIGH_WATER_BYTES = 1 << 20;
 /** Retry delays while the pipe is full: from 1 ms, doubling up to 16 ms. */
@@ -96,7 +96,7 @@ export abstract class FdSink implements Sink {
   /** At shutdown: write no further than this offset of the head chunk (the end of a started line). */
   private limit = Number.POSITIVE_INFINITY;
   /** Who waits for the queue to shrink (ready) or empty (close). */
-  private readonly waiters = new Set<() => void>();
+  private readonly progress = new Progress();
 
   /** `atomicBytes`: a pipe's or socket's all-or-nothing write size (see above); 0 for a file or a terminal. */
   protected constructor(
@@ -238,7 +238,7 @@ export abstract class FdSink implements Sink {
   }
 
   private wakeWaiters(): void {
-    for (const wake of [...this.waiters]) wake();
+    this.progress.tell();
   }
 
   ready(): Promise<void> {
@@ -246,13 +246,12 @@ export abstract class FdSink implements Sink {
     // Paused: lines are dropped and counted, and collection goes on.
     if (this.waitingOff || this.pausedBy || this.pendingBytes < HIGH_WATER_BYTES) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (!this.failure && !this.waitingOff && this.pendingBytes >= HIGH_WATER_BYTES) return;
-        this.waiters.delete(check);
+      this.progress.watch(() => {
+        if (!this.failure && !this.waitingOff && this.pendingBytes >= HIGH_WATER_BYTES) return false;
         if (this.failure) reject(this.failure);
         else resolve();
-      };
-      this.waiters.add(check);
+        return true;
+      });
     });
   }
 
@@ -269,28 +268,11 @@ export abstract class FdSink implements Sink {
     return this.queue[0].bytes[this.offset - 1] === 0x0a;
   }
 
-  /** Waits until `done()` or `ms` have passed. */
-  private waitFor(done: () => boolean, ms: number): Promise<void> {
-    if (done()) return RESOLVED;
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const check = (): void => {
-        if (done()) finish();
-      };
-      const timer = setTimeout(finish, Math.max(0, ms));
-      this.waiters.add(check);
-    });
-  }
-
   async close(deadlineMs: number): Promise<SinkCloseReport> {
     const report: SinkCloseReport = { complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 };
     if (this.closed) return report;
     this.stopWaiting();
-    await this.waitFor(() => this.pendingBytes === 0 || this.failure !== null, deadlineMs);
+    await this.progress.until(() => this.pendingBytes === 0 || this.failure !== null, deadlineMs);
     if (this.pendingBytes > 0 && !this.failure && !this.atLineBoundary()) {
       // The reader has part of a line: finish that line, and only that line.
       const head = this.queue[0];
@@ -298,7 +280,7 @@ export abstract class FdSink implements Sink {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.limit = lineEnd;
       this.pump();
-      await this.waitFor(() => this.offset === 0 || this.offset >= lineEnd || this.failure !== null, deadlineMs);
+      await this.progress.until(() => this.offset === 0 || this.offset >= lineEnd || this.failure !== null, deadlineMs);
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
       if (this.queue[0] === head && this.offset > 0 && this.offset < lineEnd) report.tornLines = 1;

@@ -42,6 +42,7 @@ import * as nodePath from 'node:path';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { countLines, type LineChunk } from '../format/line-target';
+import { Progress, RESOLVED } from './progress';
 import { LineQueue } from './queue';
 import { DEFAULT_QUEUE_BYTES, type Sink } from './sink';
 import { DropCounter, type SinkCloseReport, type SinkStats } from './stats';
@@ -97,7 +98,6 @@ export function loadTlsFiles(options: TlsClientOptions): tls.SecureContextOption
   return files;
 }
 
-const RESOLVED = Promise.resolve();
 /** The most bytes handed to the connection at once: one TLS record's worth, and below the unix socket's all-or-nothing size. */
 export const PIECE_BYTES = 16 * 1024;
 const WRITE_RETRY_MIN_MS = 1;
@@ -141,7 +141,7 @@ export class SocketSink implements Sink {
   private writeTimer: NodeJS.Timeout | undefined;
   private writeRetryMs = WRITE_RETRY_MIN_MS;
   /** Who waits for progress (close). */
-  private readonly waiters = new Set<() => void>();
+  private readonly progress = new Progress();
   private connected = false;
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -375,31 +375,14 @@ export class SocketSink implements Sink {
   }
 
   private wake(): void {
-    for (const check of [...this.waiters]) check();
-  }
-
-  /** Resolves when done() holds (checked at each progress) or after ms. */
-  private waitFor(done: () => boolean, ms: number): Promise<void> {
-    if (done()) return RESOLVED;
-    return new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const check = (): void => {
-        if (done()) finish();
-      };
-      const timer = setTimeout(finish, Math.max(0, ms));
-      this.waiters.add(check);
-    });
+    this.progress.tell();
   }
 
   async close(deadlineMs: number): Promise<SinkCloseReport> {
     if (this.closed || this.closing) return { complete: true, droppedLines: 0, droppedBytes: 0, writeStuck: false, tornLines: 0 };
     this.closing = true;
     // Reconnects go on meanwhile: a receiver that comes back within the deadline still gets the queue.
-    await this.waitFor(() => this.queue.bytes === 0, deadlineMs);
+    await this.progress.until(() => this.queue.bytes === 0, deadlineMs);
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -412,10 +395,10 @@ export class SocketSink implements Sink {
       if (at < this.offset) {
         this.limit = nextMessageEnd(piece.bytes, at, this.framing?.octetCounting ?? false);
         this.pump();
-        await this.waitFor(() => this.sending[0] !== piece || this.offset >= this.limit, deadlineMs);
+        await this.progress.until(() => this.sending[0] !== piece || this.offset >= this.limit, deadlineMs);
       }
     } else if (piece) {
-      await this.waitFor(() => this.sending.length === 0, deadlineMs);
+      await this.progress.until(() => this.sending.length === 0, deadlineMs);
     }
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = undefined;

@@ -157,7 +157,7 @@ describe('ECS packet lines', () => {
       for (const base of bases) {
         // A run of one shape: its template is made, and the variants below are compared with it.
         for (let k = 0; k < 20; k++) lines.line(base);
-        if ((lines as unknown as { template?: { record: unknown } }).template?.record === base) templated++;
+        if ((lines as unknown as { templates: Array<{ record: unknown }> }).templates[0]?.record === base) templated++;
         for (const variant of variants(base)) {
           const expected = JSON.stringify(packetToEcs(base, options));
           expect(lines.line(base)).toBe(expected);
@@ -224,11 +224,11 @@ describe('ECS packet lines', () => {
     for (const options of OPTION_SETS) {
       for (const base of [...fixtures, tcpWithOptions, icmpv6Echo]) {
         const lines = new EcsPacketLines(options);
-        const internals = lines as unknown as { template?: unknown; matching(r: PacketRecord): unknown };
+        const internals = lines as unknown as { templates: unknown[]; matching(r: PacketRecord): unknown };
         for (let i = 0; i < 300; i++) {
           const r = scanned(base, i);
           const expected = JSON.stringify(packetToEcs(r, options));
-          if (i > 20 && internals.template !== undefined && internals.matching(r) !== undefined) filled++;
+          if (i > 20 && internals.templates.length > 0 && internals.matching(r) !== undefined) filled++;
           if (i % 2 === 0) expect(lines.line(r)).toBe(expected);
           else expect(written(lines, r)).toBe(expected);
         }
@@ -236,6 +236,21 @@ describe('ECS packet lines', () => {
     }
     // Most of the scans' lines come from a template.
     expect(filled).toBeGreaterThan(0.6 * OPTION_SETS.length * (fixtures.length + 2) * 280);
+  });
+
+  it('keeps the templates of shapes that take turns in runs', () => {
+    const [a, b, c] = decodedFixtures();
+    const lines = new EcsPacketLines();
+    const internals = lines as unknown as { templates: unknown[]; matching(r: PacketRecord): unknown };
+    let filled = 0;
+    for (let i = 0; i < 600; i++) {
+      const r = [a, b, c][Math.floor(i / 20) % 3];
+      if (internals.matching(r) !== undefined) filled++;
+      expect(written(lines, r)).toBe(JSON.stringify(packetToEcs(r)));
+    }
+    expect(internals.templates).toHaveLength(3);
+    // After each shape's first run, every line comes from its template.
+    expect(filled).toBeGreaterThan(600 - 3 * 20);
   });
 
   it('keeps lines per options object in packetToEcsJson', () => {
