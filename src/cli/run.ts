@@ -239,10 +239,15 @@ export async function runCollection(args: CliArgs): Promise<number> {
           events++;
         }
         if (counting) counts.count(record);
-        for (const o of outputs) if (o.takes(record)) o.write(record, o.output.lines);
+        let taken = false;
+        for (const o of outputs) {
+          if (!o.takes(record)) continue;
+          o.write(record, o.output.lines);
+          taken = true;
+        }
         for (const x of ipfixOutputs) x.write(record, batchMs);
-        // Without a line output (--write-pcap only, or ipfix alone), the line formats still report gaps on stderr.
-        if (outputs.length === 0 && record.kind === 'gap') gapFormat(record);
+        // A gap no line output takes (--write-pcap only, ipfix, outputs without gaps) is still said on stderr.
+        if (!taken && record.kind === 'gap') gapFormat(record);
       }
       if (pcap) await pcap.write(batch);
       if (outputs.length === 1) await outputs[0].output.flush();

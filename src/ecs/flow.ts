@@ -141,6 +141,21 @@ export interface EcsFlowDocument {
   netfilter: NetfilterFlowFields;
 }
 
+// Flag names per status and TCP flag value, made once: a burst repeats a handful of values, and the
+// writers only read the lists (ObjectWriter copies them).
+const FLAG_NAMES_LIMIT = 4096;
+const STATUS_NAMES = new Map<number, readonly string[]>();
+const TCP_FLAG_NAMES = new Map<number, readonly string[]>();
+
+function cachedNames(cache: Map<number, readonly string[]>, value: number, names: (value: number) => string[]): readonly string[] {
+  let list = cache.get(value);
+  if (list === undefined) {
+    list = names(value);
+    if (cache.size < FLAG_NAMES_LIMIT) cache.set(value, list);
+  }
+  return list;
+}
+
 /** event.type per conntrack event. */
 export const FLOW_EVENT_TYPES: Record<FlowRecord['event'], readonly string[]> = {
   new: ['connection', 'start'],
@@ -324,7 +339,7 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   if (record.id !== undefined) w.num('id', record.id);
   if (record.status !== undefined) {
     w.num('status', record.status);
-    w.strs('status_flags', statusNames(record.status));
+    w.strs('status_flags', cachedNames(STATUS_NAMES, record.status, statusNames));
   }
   if (record.stateName !== undefined) w.str('state', record.stateName);
   if (record.state !== undefined) w.num('state_number', record.state);
@@ -346,11 +361,11 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   ) {
     w.open('tcp');
     if (record.tcpFlagsOriginal !== undefined) {
-      w.strs('flags_original', tcpCtFlagNames(record.tcpFlagsOriginal));
+      w.strs('flags_original', cachedNames(TCP_FLAG_NAMES, record.tcpFlagsOriginal, tcpCtFlagNames));
       w.num('flags_original_bits', record.tcpFlagsOriginal);
     }
     if (record.tcpFlagsReply !== undefined) {
-      w.strs('flags_reply', tcpCtFlagNames(record.tcpFlagsReply));
+      w.strs('flags_reply', cachedNames(TCP_FLAG_NAMES, record.tcpFlagsReply, tcpCtFlagNames));
       w.num('flags_reply_bits', record.tcpFlagsReply);
     }
     if (record.tcpWscaleOriginal !== undefined) w.num('wscale_original', record.tcpWscaleOriginal);

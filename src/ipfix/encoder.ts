@@ -135,6 +135,9 @@ export class IpfixEncoder {
   /** The record's four addresses, parsed once: before and after NAT, source then destination (16 bytes each). */
   private readonly addresses = new Uint8Array(64);
   private readonly scratch = new Uint8Array(16);
+  /** The text each address slot holds now, and its length (see parse()). */
+  private readonly parsedText: string[] = ['', '', '', ''];
+  private readonly parsedLength: number[] = [0, 0, 0, 0];
 
   /** maxBytes: the message bound (see maxMessageBytes); it must hold the templates and one record of each. */
   constructor(options: ResolvedIpfixOptions, maxBytes: number) {
@@ -247,8 +250,13 @@ export class IpfixEncoder {
   }
 
   private parse(address: string, slot: number, length: number): boolean {
+    // A gateway's translated address (and often the peer's) repeats from record to record: parse it once.
+    const index = slot >> 4;
+    if (address === this.parsedText[index] && length === this.parsedLength[index]) return true;
     if (parseIpInto(address, this.scratch) !== length) return false;
     this.addresses.set(this.scratch, slot);
+    this.parsedText[index] = address;
+    this.parsedLength[index] = length;
     return true;
   }
 
@@ -313,7 +321,9 @@ export class IpfixEncoder {
 
   /** An address parsed by add() (slot 0, 16, 32, 48) and a port (the ICMP identifier where the protocol has none). */
   private endpoint(at: number, slot: number, port: number, length: number): number {
-    for (let i = 0; i < length; i++) this.buffer[at + i] = this.addresses[slot + i];
+    const buffer = this.buffer;
+    const addresses = this.addresses;
+    for (let i = 0; i < length; i++) buffer[at + i] = addresses[slot + i];
     this.view.setUint16(at + length, port);
     return at + length + 2;
   }

@@ -284,6 +284,31 @@ describe('IpfixEncoder', () => {
     }
   });
 
+  it('writes each record its own addresses when they repeat, change, or fail to parse in between', () => {
+    const e = encoder({ records: ['nat-events'] });
+    const d = new IpfixTestDecoder();
+    const with4 = (src: string, dst: string): FlowRecord =>
+      tcp4('new', { original: { ...tcp4('new').original!, src, dst }, reply: { ...tcp4('new').reply!, src: dst } });
+    const sent = [
+      with4('10.0.0.1', '192.0.2.1'),
+      with4('10.0.0.1', '192.0.2.1'),
+      with4('10.0.0.2', 'not an address'),
+      with4('10.0.0.2', '192.0.2.1'),
+      with4('10.0.0.3', '192.0.2.9'),
+    ];
+    for (const r of sent) e.add(r, T0_MS);
+    const got = e
+      .take(T0_MS)
+      .flatMap((m) => d.decode(m.bytes).records.map((r) => [r.values.sourceIPv4Address, r.values.destinationIPv4Address]));
+    expect(got).toEqual([
+      ['10.0.0.1', '192.0.2.1'],
+      ['10.0.0.1', '192.0.2.1'],
+      ['10.0.0.2', '192.0.2.1'],
+      ['10.0.0.3', '192.0.2.9'],
+    ]);
+    expect(e.counters.unencodable).toBe(1);
+  });
+
   it('declares each template as elements.ts lists it', () => {
     const e = encoder();
     e.add(tcp4('new'), T0_MS);
