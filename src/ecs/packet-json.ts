@@ -104,14 +104,21 @@ function keyCount(o: object): number {
 function shapeCheck(model: PacketRecord): (r: PacketRecord) => boolean {
   const nested: unknown[] = [];
   const tests: string[] = [];
+  // The same keys as the model (so that no field the model lacks can hide behind its count): each of
+  // the model's keys, and each skipped one present or absent as in the model, then the count.
   const fields = (expr: string, o: Obj, skip: Fields | undefined): void => {
     let count = 0;
+    for (const k in skip ?? {}) if (!(k in o)) tests.push(`!(${JSON.stringify(k)} in ${expr})`);
     for (const k in o) {
       count++;
-      if (skip?.[k] !== undefined) continue;
+      const key = JSON.stringify(k);
+      if (skip?.[k] !== undefined) {
+        tests.push(`${key} in ${expr}`);
+        continue;
+      }
       const v = o[k];
-      const at = `${expr}[${JSON.stringify(k)}]`;
-      if (v === undefined) tests.push(`${at} === undefined`);
+      const at = `${expr}[${key}]`;
+      if (v === undefined) tests.push(`${at} === undefined && ${key} in ${expr}`);
       else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
         tests.push(`${at} === ${JSON.stringify(v)}`);
       else tests.push(`same(${at}, V[${nested.push(v) - 1}])`);

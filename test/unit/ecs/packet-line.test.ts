@@ -238,6 +238,19 @@ describe('ECS packet lines', () => {
     expect(filled).toBeGreaterThan(0.6 * OPTION_SETS.length * (fixtures.length + 2) * 280);
   });
 
+  it('does not take a record with a field the template lacks for one of its shape (the same number of keys)', () => {
+    const base = tcpWithOptions;
+    const lines = new EcsPacketLines();
+    for (let i = 0; i < 20; i++) lines.line(base);
+    // Without a field the line does not show (the TCP checksum), and with one the template lacks (the MSS):
+    // as many keys.
+    const other = structuredClone(base);
+    const tr = other.packet.transport as unknown as Record<string, unknown>;
+    delete tr.checksum;
+    tr.mss = 1460;
+    expect(lines.line(other)).toBe(JSON.stringify(packetToEcs(other)));
+  });
+
   it('keeps the templates of shapes that take turns in runs', () => {
     const [a, b, c] = decodedFixtures();
     const lines = new EcsPacketLines();
