@@ -76,10 +76,8 @@ export interface TemplateSpec {
   fields: readonly FieldSpec[];
 }
 
-const natFields = (v6: boolean): FieldSpec[] => [
-  IE.observationTimeMilliseconds,
-  IE.natEvent,
-  IE.protocolIdentifier,
+// Both ends before and after translation: every template carries them in this order.
+const translatedTuple = (v6: boolean): FieldSpec[] => [
   v6 ? IE.sourceIPv6Address : IE.sourceIPv4Address,
   IE.sourceTransportPort,
   v6 ? IE.postNATSourceIPv6Address : IE.postNATSourceIPv4Address,
@@ -88,6 +86,13 @@ const natFields = (v6: boolean): FieldSpec[] => [
   IE.destinationTransportPort,
   v6 ? IE.postNATDestinationIPv6Address : IE.postNATDestinationIPv4Address,
   IE.postNAPTDestinationTransportPort,
+];
+
+const natFields = (v6: boolean): FieldSpec[] => [
+  IE.observationTimeMilliseconds,
+  IE.natEvent,
+  IE.protocolIdentifier,
+  ...translatedTuple(v6),
   IE.ingressVRFID,
 ];
 
@@ -100,14 +105,7 @@ const flowFields = (v6: boolean): FieldSpec[] => [
   IE.reversePacketDeltaCount,
   IE.protocolIdentifier,
   IE.flowEndReason,
-  v6 ? IE.sourceIPv6Address : IE.sourceIPv4Address,
-  IE.sourceTransportPort,
-  v6 ? IE.postNATSourceIPv6Address : IE.postNATSourceIPv4Address,
-  IE.postNAPTSourceTransportPort,
-  v6 ? IE.destinationIPv6Address : IE.destinationIPv4Address,
-  IE.destinationTransportPort,
-  v6 ? IE.postNATDestinationIPv6Address : IE.postNATDestinationIPv4Address,
-  IE.postNAPTDestinationTransportPort,
+  ...translatedTuple(v6),
   v6 ? IE.icmpTypeCodeIPv6 : IE.icmpTypeCodeIPv4,
   IE.commonPropertiesId,
   IE.ingressVRFID,
@@ -119,14 +117,7 @@ const flowStartFields = (v6: boolean): FieldSpec[] => [
   IE.flowStartMilliseconds,
   IE.protocolIdentifier,
   IE.firewallEvent,
-  v6 ? IE.sourceIPv6Address : IE.sourceIPv4Address,
-  IE.sourceTransportPort,
-  v6 ? IE.postNATSourceIPv6Address : IE.postNATSourceIPv4Address,
-  IE.postNAPTSourceTransportPort,
-  v6 ? IE.destinationIPv6Address : IE.destinationIPv4Address,
-  IE.destinationTransportPort,
-  v6 ? IE.postNATDestinationIPv6Address : IE.postNATDestinationIPv4Address,
-  IE.postNAPTDestinationTransportPort,
+  ...translatedTuple(v6),
   v6 ? IE.icmpTypeCodeIPv6 : IE.icmpTypeCodeIPv4,
   IE.commonPropertiesId,
   IE.ingressVRFID,
