@@ -15,6 +15,7 @@
 // field, with the same slots present, have the same fixed bytes.
 import type { PacketRecord } from '../records';
 import type { LineTarget } from '../format/line-target';
+import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
 import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
 import { ecsIdentity, type EcsIdentity } from './identity';
 import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotValues, writePacketDocument } from './packet';
@@ -281,7 +282,8 @@ export class EcsPacketLines {
     for (const id of slots) {
       const kind = PACKET_SLOT_KINDS[id];
       if (kind === 'string' || kind === 'ips') textSlots.push(id);
-      else fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+      // A date, a number or a Community ID, and its quotes.
+      else fixedBytes += Math.max(MAX_TIMESTAMP_BYTES, COMMUNITY_ID_LENGTH) + 2;
     }
     const present = this.slotValues(record);
     const t: Template = { record, matches: shapeCheck(record), present, parts, slots, fixedBytes, textSlots };
@@ -330,6 +332,11 @@ export class EcsPacketLines {
           break;
         case 'string':
           at = writeJsonString(out, at, value as string);
+          break;
+        case 'communityId':
+          out[at] = 0x22;
+          at = writeCommunityId(value as Int32Array, out, at + 1);
+          out[at++] = 0x22;
           break;
         case 'ips': {
           // The slot after an 'ips' one is its second address.
