@@ -66,7 +66,7 @@ const ADDR_B = new Uint8Array(16);
 // characters: the ECS packet path gets its addresses as text (the record keeps no packet
 // bytes), and a scan or a flood repeats few of them, so each is parsed once, not per
 // packet (an IPv6 address took ~0.1 µs to parse). Bounded: new texts replace old ones.
-const TEXT_SLOTS = 256;
+const TEXT_SLOTS = 1024;
 const TEXTS: Array<string | undefined> = new Array<string | undefined>(TEXT_SLOTS).fill(undefined);
 const TEXT_BYTES = new Uint8Array(TEXT_SLOTS * 16);
 const TEXT_LENGTHS = new Uint8Array(TEXT_SLOTS);
@@ -75,7 +75,8 @@ const TEXT_LENGTHS = new Uint8Array(TEXT_SLOTS);
 function addressBytes(text: string, out: Uint8Array): number {
   const n = text.length;
   if (n < 2) return parseIpInto(text, out);
-  const slot = (Math.imul(text.charCodeAt(n - 1) * 31 + text.charCodeAt(n - 2) + n * 7, 0x9e3779b1) ^ text.charCodeAt(n >> 1)) >>> 24;
+  const slot =
+    Math.imul(((text.charCodeAt(n - 1) * 31 + text.charCodeAt(n - 2)) * 31 + text.charCodeAt(n >> 1)) * 64 + n, 0x9e3779b1) >>> 22;
   const at = slot * 16;
   if (TEXTS[slot] === text) {
     const length = TEXT_LENGTHS[slot];
