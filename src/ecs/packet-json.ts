@@ -15,9 +15,10 @@
 // field, with the same slots present, have the same fixed bytes.
 import type { PacketRecord } from '../records';
 import type { LineTarget } from '../format/line-target';
+import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
 import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
 import { ecsIdentity, type EcsIdentity } from './identity';
-import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotValues, writePacketDocument } from './packet';
+import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotKind, type SlotValues, writePacketDocument } from './packet';
 import { packetEndpoints } from './packet-facts';
 import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
@@ -162,6 +163,22 @@ interface Template {
 // Which slots a record has, as bits.
 if (PACKET_SLOT_KINDS.length > 31) throw new Error('packet-json: too many slots for the presence bits');
 
+// The slots' kinds as small numbers: fill() switches on them per slot.
+const TIME = 0;
+const NUMBER = 1;
+const STRING = 2;
+const COMMUNITY_ID = 3;
+const IPS = 4;
+const KIND_CODES: Record<SlotKind, number> = {
+  time: TIME,
+  number: NUMBER,
+  string: STRING,
+  communityId: COMMUNITY_ID,
+  ips: IPS,
+  second: -1,
+};
+const SLOT_KIND_CODES = Uint8Array.from(PACKET_SLOT_KINDS, (kind) => KIND_CODES[kind]);
+
 /** Packets in a row of one shape before its template is made. */
 const TEMPLATE_AFTER = 16;
 /** Templates kept, the last used first: a few floods or flows interleaved in runs each keep theirs. */
@@ -281,7 +298,8 @@ export class EcsPacketLines {
     for (const id of slots) {
       const kind = PACKET_SLOT_KINDS[id];
       if (kind === 'string' || kind === 'ips') textSlots.push(id);
-      else fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+      // A date, a number or a Community ID, and its quotes.
+      else fixedBytes += Math.max(MAX_TIMESTAMP_BYTES, COMMUNITY_ID_LENGTH) + 2;
     }
     const present = this.slotValues(record);
     const t: Template = { record, matches: shapeCheck(record), present, parts, slots, fixedBytes, textSlots };
@@ -319,19 +337,24 @@ export class EcsPacketLines {
     for (let i = 0; i < slots.length; i++) {
       const id = slots[i];
       const value = values[id];
-      switch (PACKET_SLOT_KINDS[id]) {
-        case 'time':
+      switch (SLOT_KIND_CODES[id]) {
+        case TIME:
           out[at] = 0x22;
           at = writeTimestampUs(out, at + 1, value as number);
           out[at++] = 0x22;
           break;
-        case 'number':
+        case NUMBER:
           at = writeJsonNumber(out, at, value as number);
           break;
-        case 'string':
+        case STRING:
           at = writeJsonString(out, at, value as string);
           break;
-        case 'ips': {
+        case COMMUNITY_ID:
+          out[at] = 0x22;
+          at = writeCommunityId(value as Int32Array, out, at + 1);
+          out[at++] = 0x22;
+          break;
+        case IPS: {
           // The slot after an 'ips' one is its second address.
           out[at++] = 0x5b; // [
           at = writeJsonString(out, at, value as string);

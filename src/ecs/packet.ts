@@ -25,6 +25,7 @@
 // Absent values are left out, never written as undefined or null.
 import type { PacketRecord, NetnsLabel } from '../records';
 import type { ActionResult } from '../verdict/action';
+import { communityIdText } from './community-id';
 import { packetFacts, type PacketFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
@@ -155,8 +156,11 @@ export interface NetfilterFields {
   decode_error?: string;
 }
 
-/** How a per-packet value is written: a date from µs, a number, a JSON string; 'ips': the related IPs' array (see below). */
-export type SlotKind = 'time' | 'number' | 'string' | 'ips' | 'second';
+/**
+ * How a per-packet value is written: a date from µs, a number, a JSON string, a Community ID from its
+ * digest (community-id.ts); 'ips': the related IPs' array (see below).
+ */
+export type SlotKind = 'time' | 'number' | 'string' | 'communityId' | 'ips' | 'second';
 
 const SLOT_KINDS = {
   timestamp: 'time',
@@ -169,7 +173,7 @@ const SLOT_KINDS = {
   srcPort: 'number',
   dstPort: 'number',
   bytes: 'number',
-  communityId: 'string',
+  communityId: 'communityId',
   // related.ip: [relatedIp] or [relatedIp, relatedIp2] ('second': written only as part of the array before it).
   relatedIp: 'ips',
   relatedIp2: 'second',
@@ -195,7 +199,7 @@ export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => 
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
 /** Slot values by SLOT index; undefined where the document leaves the field out. */
-export type SlotValues = Array<number | string | undefined>;
+export type SlotValues = Array<number | string | Int32Array | undefined>;
 
 /** Reads the record's slot values into `out` (indexed by SLOT). */
 export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): void {
@@ -321,7 +325,10 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   if (f.protocol >= 0 && f.isIp) {
     w.str('transport', transportName(f.protocol));
     w.str('iana_number', ianaNumber(f.protocol));
-    if (f.communityId !== undefined) w.str('community_id', slotText(w, SLOT.communityId));
+    if (f.communityId !== undefined) {
+      w.mark(SLOT.communityId);
+      w.str('community_id', communityIdText(VALUES[SLOT.communityId] as Int32Array));
+    }
   }
   const direction = hookDirection(record.family, record.hook);
   if (direction !== undefined) w.str('direction', direction);
