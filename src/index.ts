@@ -18,7 +18,15 @@ export {
   type BatchOptions,
   type NamespaceStats,
 } from './collector';
-export type { CollectorOptions, NflogGroupOptions, CopyMode, ConntrackOptions, ConntrackEvent } from './options';
+export type {
+  CollectorOptions,
+  NflogGroupOptions,
+  CopyMode,
+  ConntrackOptions,
+  ConntrackEvent,
+  AllNetnsOptions,
+  NamespaceChange,
+} from './options';
 export type {
   CollectorRecord,
   PacketRecord,

@@ -250,7 +250,12 @@ Output:
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
                           unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
                           Sockets reconnect; a slow or absent receiver never blocks collection:
-                          lines beyond --output-queue are dropped and counted
+                          lines beyond --output-queue are dropped and counted.
+                          Repeatable: each --output is another output, and the output flags
+                          (--format, --take, --groups, --log-flags, --syslog-*, --tls-*,
+                          --ipfix-*, --file-*, --output-queue) given after it, up to the next
+                          --output, are its own (the first output's may also come before it):
+                          --output a.json --output syslog --format log --take packets
   --output-queue BYTES    bound of a socket output's queue (default 67108864)
   --ipfix-records LIST    for ipfix: nat-events (NAT session create/delete of translated flows, at NEW
                           and DESTROY), flows (a flow record with both directions' counters at DESTROY),
@@ -406,17 +411,13 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     nflog: [],
     netns: [],
     netnsWatch: {},
-    format: 'ecs',
-    logFlags: [],
     stats: false,
     labels: new Map(),
-    syslog: {},
-    tls: {},
-    take: [...TAKE_KINDS],
-    groups: [],
-    ipfixOptions: {},
+    ...defaultOutput(),
   };
-  const ipfixOptions = args.ipfixOptions;
+  let ipfixOptions = args.ipfixOptions;
+  // A second --output starts another output: the output flags before it describe the one before.
+  const listed: OutputSpec[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -573,6 +574,11 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
       case '--output': {
         const text = value();
         if (!text) fail('--output needs -, a file path, unix:PATH or tcp:HOST:PORT');
+        if (args.output !== undefined) {
+          listed.push(outputSpecFromArgs(args));
+          Object.assign(args, defaultOutput());
+          ipfixOptions = args.ipfixOptions;
+        }
         args.output = text;
         break;
       }
@@ -739,7 +745,29 @@ export function parseArgs(argv: string[], options: { partial?: boolean } = {}): 
     // --stats=yes (or `stats: yes` in a config file): a switch given a value is a mistake, not a yes.
     if (inline !== undefined && !consumed) fail(`${flag} takes no value, got '${arg}'`);
   }
+  if (listed.length > 0) {
+    listed.push(outputSpecFromArgs(args));
+    args.outputs = listed;
+  }
   return options.partial ? args : checkArgs(args);
+}
+
+/** An output's flags before any is given: ECS to stdout, every record kind, every group. */
+function defaultOutput(): OutputSpec {
+  return {
+    format: 'ecs',
+    output: undefined,
+    outputQueue: undefined,
+    logFlags: [],
+    logemuHostname: undefined,
+    syslog: {},
+    tls: {},
+    take: [...TAKE_KINDS],
+    groups: [],
+    ipfixOptions: {},
+    fileMaxSize: undefined,
+    fileKeep: undefined,
+  };
 }
 
 /** The checks of the whole command line. */
@@ -749,9 +777,10 @@ function checkArgs(args: CliArgs): CliArgs {
   const watch = Object.keys(args.netnsWatch);
   if (watch.length > 0 && !args.allNetns)
     fail(`--netns-${watch[0] === 'processes' ? 'processes' : watch[0] === 'pollMs' ? 'poll' : watch[0]} goes with --all-netns`);
-  if (args.logNetns === 'hostname' && args.format !== 'logemu')
+  const formats = (args.outputs ?? [args]).map((spec) => spec.format);
+  if (args.logNetns === 'hostname' && !formats.includes('logemu'))
     fail('--log-netns hostname applies to --format logemu (the LOG line has no host name)');
-  if (args.logNetns !== undefined && args.format !== 'log' && args.format !== 'logemu') {
+  if (args.logNetns !== undefined && !formats.includes('log') && !formats.includes('logemu')) {
     fail('--log-netns applies to --format log and logemu (ecs, record and ulogd carry the namespace as fields)');
   }
   if (args.read !== undefined) {
@@ -767,7 +796,6 @@ function checkArgs(args: CliArgs): CliArgs {
   if (args.writePcap !== undefined && args.nflog.length === 0 && args.read === undefined) {
     fail('--write-pcap writes NFLOG packets: give --nflog GROUPS too');
   }
-  const formats = (args.outputs ?? [args]).map((spec) => spec.format);
   for (const [given, flag] of [
     [args.observerHostname, '--observer-hostname'],
     [args.observerName, '--observer-name'],

@@ -183,6 +183,13 @@ export function parseCommandLine(argv: string[]): CliArgs {
   // Flags override the file: a key also given as a flag is left out.
   const fromFile = top.filter((item) => !given.has(`--${item.key}`));
   const where = new Map(top.map((item) => [`--${item.key}`, item]));
+  const outputsNode = isMap(doc.contents) ? (doc.contents.get('outputs', true) as Node | undefined) : undefined;
+  // An output flag without --output would describe no output of the file's list: say so rather than drop it.
+  const outputFlag = outputsNode !== undefined && !given.has('--output') ? OUTPUT_FLAGS.find((flag) => given.has(flag)) : undefined;
+  if (outputFlag !== undefined)
+    fail(
+      `${outputFlag} describes one output, and ${file} lists its outputs: put '${outputFlag.slice(2)}' in an entry of outputs:, or give --output too (the command line's outputs then replace the file's)`,
+    );
   let args: CliArgs;
   try {
     args = parseArgs([...fromFile.flatMap((item) => item.argv), ...argv]);
@@ -192,7 +199,6 @@ export function parseCommandLine(argv: string[]): CliArgs {
     const mentioned = (message.match(/--[a-z][a-z0-9-]*/g) ?? []).map((flag) => where.get(flag)).find((item) => item !== undefined);
     fail(mentioned ? `${file}:${mentioned.line}: ${mentioned.key}: ${message}` : `${file} (with the command line): ${message}`);
   }
-  const outputsNode = isMap(doc.contents) ? (doc.contents.get('outputs', true) as Node | undefined) : undefined;
   if (outputsNode !== undefined && !given.has('--output')) {
     for (const item of top) {
       if (OUTPUT_FLAGS.includes(`--${item.key}`))

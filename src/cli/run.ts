@@ -94,7 +94,6 @@ export async function runCollection(args: CliArgs): Promise<number> {
   // Outputs next: a bad path fails before any netlink socket is bound.
   // Reading more than one namespace: log lines say which by default (--log-netns).
   const manyNetns = args.netns.length > 1 || args.allNetns === true;
-  const gapFormat = openFormat({ ...args, manyNetns }, onGap).format;
   try {
     for (const spec of specs) {
       // What every output's documents share: the group labels and, for ECS, the observer and agent identity.
@@ -247,7 +246,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
         }
         for (const x of ipfixOutputs) x.write(record, batchMs);
         // A gap no line output takes (--write-pcap only, ipfix, outputs without gaps) is still said on stderr.
-        if (!taken && record.kind === 'gap') gapFormat(record);
+        if (!taken && record.kind === 'gap') onGap(record);
       }
       if (pcap) await pcap.write(batch);
       if (outputs.length === 1) await outputs[0].output.flush();

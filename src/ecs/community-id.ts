@@ -8,12 +8,15 @@
 // the smaller port breaking a tie, except for one-way ICMP messages. Ports are
 // hashed only for TCP, UDP, SCTP, ICMP and ICMPv6; for ICMP/ICMPv6 the type is
 // the source "port" and the type's counterpart (echo request ↔ reply …) or, for
-// types without one, the code is the destination "port". SHA-1 is node's
-// one-shot crypto.hash: for these 12-40 byte inputs it measured 10-30 % faster
-// than the one-block JS SHA-1 this module used before (BENCHMARKS.md).
-import { hash } from 'node:crypto';
+// types without one, the code is the destination "port".
+//
+// SHA-1 is sha1.ts's one-block JS SHA-1, into five words that the ECS line
+// writer turns into base64 bytes in place (writeCommunityId): per packet that
+// measured 0.23 µs against 0.35 µs for node's crypto.hash, its base64 string
+// and copying that string into the line (BENCHMARKS.md).
 import { parseIpInto } from '../packet/ip-text';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../packet/protocols';
+import { sha1Block } from './sha1';
 
 export interface CommunityIdInput {
   srcIp: string;
@@ -53,14 +56,40 @@ pair(ICMP6_COUNTERPART, 135, 136); // neighbour solicitation ↔ advertisement
 pair(ICMP6_COUNTERPART, 139, 140); // who-are-you request ↔ reply
 pair(ICMP6_COUNTERPART, 144, 145); // home agent address discovery request ↔ reply
 
-// Scratch buffers: seed 2 + 2×16 addresses + proto + pad + 2×2 ports = 40 bytes max,
-// hashed through a view of its first bytes.
-const SCRATCH = new Uint8Array(64);
-// Views of SCRATCH by length, made once: no allocation per hash.
-const VIEWS: Uint8Array[] = [];
-const view = (length: number): Uint8Array => (VIEWS[length] ??= SCRATCH.subarray(0, length));
+// The message: seed 2 + 2×16 addresses + proto + pad + 2×2 ports = 40 bytes at most, in
+// one 64-byte block that sha1Block pads in place.
+const BLOCK = new Uint8Array(64);
 const ADDR_A = new Uint8Array(16);
 const ADDR_B = new Uint8Array(16);
+
+// The bytes of recently seen address texts, direct-mapped by a hash of a few of their
+// characters: the ECS packet path gets its addresses as text (the record keeps no packet
+// bytes), and a scan or a flood repeats few of them, so each is parsed once, not per
+// packet (an IPv6 address took ~0.1 µs to parse). Bounded: new texts replace old ones.
+const TEXT_SLOTS = 1024;
+const TEXTS: Array<string | undefined> = new Array<string | undefined>(TEXT_SLOTS).fill(undefined);
+const TEXT_BYTES = new Uint8Array(TEXT_SLOTS * 16);
+const TEXT_LENGTHS = new Uint8Array(TEXT_SLOTS);
+
+/** parseIpInto through the cache above: 4, 16, or 0 when the text is not an address. */
+function addressBytes(text: string, out: Uint8Array): number {
+  const n = text.length;
+  if (n < 2) return parseIpInto(text, out);
+  const slot =
+    Math.imul(((text.charCodeAt(n - 1) * 31 + text.charCodeAt(n - 2)) * 31 + text.charCodeAt(n >> 1)) * 64 + n, 0x9e3779b1) >>> 22;
+  const at = slot * 16;
+  if (TEXTS[slot] === text) {
+    const length = TEXT_LENGTHS[slot];
+    for (let i = 0; i < length; i++) out[i] = TEXT_BYTES[at + i];
+    return length;
+  }
+  const length = parseIpInto(text, out);
+  if (length === 0) return 0;
+  TEXTS[slot] = text;
+  TEXT_LENGTHS[slot] = length;
+  for (let i = 0; i < length; i++) TEXT_BYTES[at + i] = out[i];
+  return length;
+}
 
 function compareBytes(a: Uint8Array, b: Uint8Array, len: number): number {
   for (let i = 0; i < len; i++) {
@@ -71,13 +100,15 @@ function compareBytes(a: Uint8Array, b: Uint8Array, len: number): number {
 }
 
 /**
- * Community ID v1, or undefined when an address cannot be parsed or the two
- * addresses are of different families. Never throws: for the per-packet path.
+ * The Community ID's SHA-1 digest (five big-endian 32-bit words) into `digest`.
+ * Returns false, leaving `digest` as it was, when an address cannot be parsed
+ * or the two are of different families. Never throws. The ID is '1:' and the
+ * digest in base64 (communityIdText, writeCommunityId) or hex.
  */
-export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOptions): string | undefined {
-  const lenA = parseIpInto(input.srcIp, ADDR_A);
-  const lenB = lenA === 0 ? 0 : parseIpInto(input.dstIp, ADDR_B);
-  if (lenB === 0 || lenA !== lenB) return undefined;
+export function communityIdDigest(input: CommunityIdInput, seed: number, digest: Int32Array): boolean {
+  const lenA = addressBytes(input.srcIp, ADDR_A);
+  const lenB = lenA === 0 ? 0 : addressBytes(input.dstIp, ADDR_B);
+  if (lenB === 0 || lenA !== lenB) return false;
   const proto = input.protocol & 0xff;
 
   let hasPorts = false;
@@ -119,9 +150,8 @@ export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOpt
     }
   }
 
-  const buf = SCRATCH;
-  const seed = (options?.seed ?? 0) & 0xffff;
-  buf[0] = seed >>> 8;
+  const buf = BLOCK;
+  buf[0] = (seed >>> 8) & 0xff;
   buf[1] = seed & 0xff;
   let off = 2;
   for (let i = 0; i < lenA; i++) buf[off + i] = first[i];
@@ -136,7 +166,68 @@ export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOpt
     buf[off++] = dport >>> 8;
     buf[off++] = dport & 0xff;
   }
-  return '1:' + hash('sha1', view(off), options?.base64 === false ? 'hex' : 'base64');
+  sha1Block(buf, off, digest);
+  return true;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+// 12 bits → two base64 characters, as two byte codes (low byte first).
+const B64_PAIRS = new Uint16Array(4096);
+for (let i = 0; i < 4096; i++) B64_PAIRS[i] = B64.charCodeAt(i >>> 6) | (B64.charCodeAt(i & 63) << 8);
+
+/** Byte k (0–19) of the digest. */
+const digestByte = (d: Int32Array, k: number): number => (d[k >> 2] >>> (24 - 8 * (k & 3))) & 0xff;
+
+/** Length of '1:' and the digest in base64: 2 + 28. */
+export const COMMUNITY_ID_LENGTH = 30;
+
+/** '1:' and the digest in base64 (with padding) as bytes at `at`; returns the end. */
+export function writeCommunityId(d: Int32Array, out: Uint8Array, at: number): number {
+  out[at++] = 0x31; // 1
+  out[at++] = 0x3a; // :
+  for (let k = 0; k < 18; k += 3) {
+    const v = (digestByte(d, k) << 16) | (digestByte(d, k + 1) << 8) | digestByte(d, k + 2);
+    const p = B64_PAIRS[v >>> 12];
+    const q = B64_PAIRS[v & 0xfff];
+    out[at] = p & 0xff;
+    out[at + 1] = p >>> 8;
+    out[at + 2] = q & 0xff;
+    out[at + 3] = q >>> 8;
+    at += 4;
+  }
+  // 2 bytes left: 16 bits → 3 characters and one '='.
+  const v = (digestByte(d, 18) << 8) | digestByte(d, 19);
+  const p = B64_PAIRS[v >>> 4];
+  out[at] = p & 0xff;
+  out[at + 1] = p >>> 8;
+  out[at + 2] = B64.charCodeAt((v & 0xf) << 2);
+  out[at + 3] = 0x3d; // =
+  return at + 4;
+}
+
+const TEXT = new Uint8Array(COMMUNITY_ID_LENGTH);
+
+/** '1:' and the digest in base64: the Community ID's text. */
+export function communityIdText(d: Int32Array): string {
+  writeCommunityId(d, TEXT, 0);
+  return String.fromCharCode.apply(null, TEXT as unknown as number[]);
+}
+
+function communityIdHex(d: Int32Array): string {
+  let s = '1:';
+  for (let i = 0; i < 5; i++) s += (d[i] >>> 0).toString(16).padStart(8, '0');
+  return s;
+}
+
+const DIGEST = new Int32Array(5);
+
+/**
+ * Community ID v1, or undefined when an address cannot be parsed or the two
+ * addresses are of different families. Never throws: for the per-packet path.
+ */
+export function tryCommunityId(input: CommunityIdInput, options?: CommunityIdOptions): string | undefined {
+  if (!communityIdDigest(input, (options?.seed ?? 0) & 0xffff, DIGEST)) return undefined;
+  return options?.base64 === false ? communityIdHex(DIGEST) : communityIdText(DIGEST);
 }
 
 /**

@@ -304,7 +304,8 @@ for (let i = 0; i < 100; i++) {
 
 /** A number as JSON.stringify writes it, into buf at `at` (24 bytes of room); returns the end. Digits by hand for the usual non-negative 32-bit integers. */
 export function writeJsonNumber(buf: Buffer, at: number, n: number): number {
-  if (!(n >= 0 && n <= 0xffffffff && n % 1 === 0)) {
+  // n >>> 0 is n only for the integers 0 … 2^32 − 1 (and -0, written as 0 by JSON.stringify too); n % 1 would call fmod.
+  if (n >>> 0 !== n) {
     const text = Number.isFinite(n) ? String(n) : 'null';
     for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
     return at;

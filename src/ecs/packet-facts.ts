@@ -4,7 +4,7 @@
 import type { PacketRecord } from '../records';
 import type { TransportLayer } from '../packet/types';
 import { type ActionResult, defaultActionMapper } from '../verdict/action';
-import { tryCommunityId, type CommunityIdInput } from './community-id';
+import { type CommunityIdInput, communityIdDigest } from './community-id';
 import type { EcsOptions } from './packet';
 import { ecsMac, ecsMacFromHex } from './names';
 
@@ -24,7 +24,8 @@ export interface PacketFacts {
   innerVlan: number | undefined;
   srcMac: string | undefined;
   dstMac: string | undefined;
-  communityId: string | undefined;
+  /** The Community ID's SHA-1 digest (community-id.ts writes its text); shared, like the facts. */
+  communityId: Int32Array | undefined;
   /** The prefix without its surrounding spaces (rule.name when no convention names the rule). */
   trimmedPrefix: string;
 }
@@ -61,7 +62,8 @@ const FACTS: PacketFacts = {
   trimmedPrefix: '',
 };
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
-const CID_OPTIONS: { seed: number } = { seed: 0 };
+// The digest of a flow not in the cache: the facts point at it until the next call.
+const CID_DIGEST = new Int32Array(5);
 
 // The Community IDs of recent flows, direct-mapped by a hash of the ports and
 // addresses: a flow's next packets find theirs without hashing it again, and
@@ -78,7 +80,7 @@ interface CidEntry {
   /** protocol and both ports (or ICMP type and code) in one number. */
   rest: number;
   seed: number;
-  id: string;
+  digest: Int32Array;
 }
 const CID_CACHE: Array<CidEntry | undefined> = new Array(CID_SLOTS);
 
@@ -187,7 +189,7 @@ export function packetEndpoints(record: PacketRecord, options: EcsOptions | unde
     const slot = h >>> 20;
     const hit = CID_CACHE[slot];
     if (hit !== undefined && hit.rest === rest && hit.seed === seed && hit.srcIp === f.srcIp && hit.dstIp === f.dstIp) {
-      f.communityId = hit.id;
+      f.communityId = hit.digest;
     } else {
       const cid = CID_INPUT;
       cid.srcIp = f.srcIp;
@@ -197,19 +199,19 @@ export function packetEndpoints(record: PacketRecord, options: EcsOptions | unde
       cid.dstPort = f.dstPort;
       cid.icmpType = icmpType;
       cid.icmpCode = icmpCode;
-      CID_OPTIONS.seed = seed;
-      f.communityId = tryCommunityId(cid, CID_OPTIONS);
-      // Never 0, the table's initial value.
-      const fingerprint = (h ^ f.protocol) | 1;
-      if (f.communityId !== undefined && CID_SEEN[slot] !== fingerprint) CID_SEEN[slot] = fingerprint;
-      else if (f.communityId !== undefined) {
-        if (hit === undefined) CID_CACHE[slot] = { srcIp: f.srcIp, dstIp: f.dstIp, rest, seed, id: f.communityId };
-        else {
+      if (communityIdDigest(cid, seed, CID_DIGEST)) {
+        f.communityId = CID_DIGEST;
+        // Never 0, the table's initial value.
+        const fingerprint = (h ^ f.protocol) | 1;
+        if (CID_SEEN[slot] !== fingerprint) CID_SEEN[slot] = fingerprint;
+        else if (hit === undefined) {
+          CID_CACHE[slot] = { srcIp: f.srcIp, dstIp: f.dstIp, rest, seed, digest: CID_DIGEST.slice() };
+        } else {
           hit.srcIp = f.srcIp;
           hit.dstIp = f.dstIp;
           hit.rest = rest;
           hit.seed = seed;
-          hit.id = f.communityId;
+          hit.digest.set(CID_DIGEST);
         }
       }
     }

@@ -6,6 +6,7 @@ import type { Ecs, EcsVersion } from '@elastic/ecs';
 import type {
   AbortError,
   ActionResult,
+  AllNetnsOptions,
   ActionRule,
   BatchOptions,
   Collector,
@@ -20,6 +21,7 @@ import type {
   EcsGapDocument,
   FlowRecord,
   GapRecord,
+  NamespaceChange,
   PacketRecord,
   RecordsFor,
   SequencedCollectorRecord,
@@ -117,6 +119,12 @@ async function ship(collector: Collector): Promise<CollectorStats> {
   return collector.stats();
 }
 void ship;
+
+// Every namespace of a container host: the options and the callback's argument have names of their own.
+const tenants: AllNetnsOptions = { match: 'tenant-*', processes: true };
+const onNamespace = (change: NamespaceChange): string => `${change.change} ${change.name} ${change.inode} ${change.reason ?? ''}`;
+const everyTenant = (): Collector => createCollector({ nflog: [1], allNetns: tenants, onNamespace });
+void everyTenant;
 
 // Every name the README uses resolves.
 type Named = [CollectorOptions, ConntrackOptions, ActionRule, ActionResult, AbortError, CollectorEvents];

@@ -1,6 +1,10 @@
 // The CLI's output, capture and privilege options: what they accept, what they refuse and why.
-import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { HELP, OUTPUT_FORMATS, parseArgs } from '../../src/cli/args';
+import { runCollection } from '../../src/cli/run';
 import { ProgressLine } from '../../src/cli/progress';
 
 describe('parseArgs: formats, outputs and captures', () => {
@@ -140,5 +144,82 @@ describe('parseArgs: syslog and TLS outputs', () => {
       ca: '/ca.pem',
       servername: 'logs',
     });
+  });
+});
+
+describe('parseArgs: several outputs on the command line', () => {
+  it('starts another output at each --output; the output flags after it are its own', () => {
+    const args = parseArgs([
+      '--format',
+      'ecs',
+      '--nflog',
+      '1',
+      '--output',
+      '/var/log/nf.json',
+      '--file-max-size',
+      '1M',
+      '--conntrack',
+      'new,destroy',
+      '--output',
+      'syslog:udp:127.0.0.1',
+      '--format',
+      'log',
+      '--take',
+      'packets',
+      '--syslog-facility',
+      'local0',
+      '--output',
+      'udp:127.0.0.1:2055',
+      '--format=ipfix',
+      '--ipfix-domain',
+      '7',
+    ]);
+    expect(args.outputs).toHaveLength(3);
+    expect(args.outputs?.[0]).toMatchObject({
+      format: 'ecs',
+      output: '/var/log/nf.json',
+      fileMaxSize: 1024 * 1024,
+      take: ['packets', 'flows', 'gaps'],
+    });
+    expect(args.outputs?.[0].syslog).toEqual({});
+    expect(args.outputs?.[1]).toMatchObject({ format: 'log', output: 'syslog:udp:127.0.0.1', take: ['packets'], fileMaxSize: undefined });
+    expect(args.outputs?.[1].syslog.facility).toBeDefined();
+    expect(args.outputs?.[2]).toMatchObject({ format: 'ipfix', output: 'udp:127.0.0.1:2055', ipfixOptions: { observationDomainId: 7 } });
+    expect(args.outputs?.[1].ipfixOptions).toEqual({});
+    // Flags that are not an output's are the run's, wherever they come.
+    expect(args.nflog).toEqual([1]);
+    expect(args.conntrack?.events).toEqual(['new', 'destroy']);
+  });
+
+  it('keeps one output as before, and checks each output on its own', () => {
+    expect(parseArgs(['--nflog', '1', '--output', '/x', '--format', 'log']).outputs).toBeUndefined();
+    // --format before the second --output belongs to the first output: the second is ECS.
+    const two = parseArgs(['--nflog', '1', '--output', '/a', '--format', 'log', '--output', '/b']);
+    expect(two.outputs?.map((o) => o.format)).toEqual(['log', 'ecs']);
+    expect(() => parseArgs(['--nflog', '1', '--output', '/a', '--output', '/b', '--log-flags', 'uid'])).toThrow(
+      /--log-flags applies to --format log/,
+    );
+    expect(() =>
+      parseArgs(['--nflog', '1', '--output', '/a', '--format', 'logemu', '--output', '/b', '--log-netns', 'hostname']),
+    ).not.toThrow();
+    expect(() => parseArgs(['--nflog', '1', '--output', '/a', '--output', '/b', '--log-netns', 'prefix'])).toThrow(/--log-netns applies/);
+  });
+
+  it('writes each output in its own format (a capture read into ECS and LOG lines at once)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-outputs-'));
+    const capture = path.resolve(__dirname, '../fixtures/peers/tcpdump/nflog.pcap');
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const [ecs, log] = [path.join(dir, 'a.json'), path.join(dir, 'b.log')];
+      expect(await runCollection(parseArgs(['--read', capture, '--output', ecs, '--output', log, '--format', 'log']))).toBe(0);
+      const read = (file: string): string[] => fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      // The same four packets, each in its output's format.
+      const sources = read(ecs).map((l) => JSON.parse(l).source.ip);
+      expect(sources).toHaveLength(4);
+      expect(read(log).map((l) => /^IN=\S* OUT=\S* MAC=\S+ SRC=(\S+) /.exec(l)?.[1])).toEqual(sources);
+    } finally {
+      spy.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

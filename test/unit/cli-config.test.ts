@@ -89,6 +89,16 @@ outputs:
     ]);
     // --output on the command line replaces the file's outputs.
     expect(parseCommandLine(['--config', file, '--output', '-']).outputs).toBeUndefined();
+    // An output flag alone on the command line would change none of the file's outputs: an error, not ignored.
+    for (const flag of [
+      ['--format', 'record'],
+      ['--take', 'gaps'],
+      ['--groups', '1'],
+    ])
+      expect(() => parseCommandLine(['--config', file, ...flag])).toThrow(
+        new RegExp(`^${flag[0]} describes one output, and .*c\\d+\\.yaml lists its outputs: put '${flag[0].slice(2)}' in an entry`),
+      );
+    expect(parseCommandLine(['--config', file, '--output', '-', '--format', 'record']).format).toBe('record');
   });
 
   it('errors name the file, the line and the key', () => {

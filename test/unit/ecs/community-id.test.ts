@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { communityId, tryCommunityId } from '../../../src/ecs/community-id';
+import { COMMUNITY_ID_LENGTH, communityId, communityIdDigest, tryCommunityId, writeCommunityId } from '../../../src/ecs/community-id';
+import { SHA1_BLOCK_MAX, sha1Block } from '../../../src/ecs/sha1';
 import { parseIpInto } from '../../../src/packet/ip-text';
 import { referencePath } from './reference';
 
@@ -86,6 +88,71 @@ describe('communityId: behaviour', () => {
   it('throws on invalid addresses; tryCommunityId returns undefined', () => {
     expect(() => communityId({ srcIp: '10.0.0.256', dstIp: '10.0.0.1', protocol: 6 })).toThrow(TypeError);
     expect(tryCommunityId({ srcIp: 'nope', dstIp: '10.0.0.1', protocol: 6 })).toBeUndefined();
+  });
+});
+
+describe('sha1Block', () => {
+  it('equals node:crypto SHA-1 for every length it takes', () => {
+    const block = new Uint8Array(64);
+    const digest = new Int32Array(5);
+    for (let length = 0; length <= SHA1_BLOCK_MAX; length++) {
+      for (let k = 0; k < 64; k++) block[k] = (k * 37 + length * 11) & 0xff;
+      const expected = createHash('sha1').update(block.subarray(0, length)).digest('hex');
+      sha1Block(block, length, digest);
+      expect(Array.from(digest, (x) => (x >>> 0).toString(16).padStart(8, '0')).join('')).toBe(expected);
+    }
+  });
+
+  it('refuses a message longer than one block takes', () => {
+    expect(() => sha1Block(new Uint8Array(64), 56, new Int32Array(5))).toThrow(RangeError);
+  });
+});
+
+describe('communityId: the per-packet path', () => {
+  // The spec's message, built here independently, hashed by node:crypto.
+  function reference(src: number[], dst: number[], proto: number, sport: number, dport: number, seed: number): string {
+    const cmp = Buffer.compare(Buffer.from(src), Buffer.from(dst));
+    const swap = cmp > 0 || (cmp === 0 && sport > dport);
+    const [a, b, pa, pb] = swap ? [dst, src, dport, sport] : [src, dst, sport, dport];
+    const msg = Buffer.from([seed >> 8, seed & 0xff, ...a, ...b, proto, 0, pa >> 8, pa & 0xff, pb >> 8, pb & 0xff]);
+    return '1:' + createHash('sha1').update(msg).digest('base64');
+  }
+  const v4 = (x: number) => [10, (x >> 16) & 0xff, (x >> 8) & 0xff, x & 0xff];
+  const v6 = (x: number) => [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (x >> 8) & 0xff, x & 0xff];
+  const text4 = (b: number[]) => b.join('.');
+  const text6 = (b: number[]) => `2001:db8::${((b[14] << 8) | b[15]).toString(16)}`;
+
+  it('gives every flow of a scan its own ID, as the spec hashes it, through the address cache', () => {
+    // 3,000 addresses of each family, each seen twice, so slots of the address-text cache collide and are replaced.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const seed = i % 3;
+        const sport = 1024 + ((i * 13) % 60000);
+        const dport = 9000 + (i % 50000);
+        const proto = i % 2 === 0 ? 17 : 6;
+        expect(
+          tryCommunityId({ srcIp: text4(v4(i)), dstIp: text4(v4(i * 7 + 1)), protocol: proto, srcPort: sport, dstPort: dport }, { seed }),
+        ).toBe(reference(v4(i), v4(i * 7 + 1), proto, sport, dport, seed));
+        expect(
+          tryCommunityId({ srcIp: text6(v6(i * 7 + 1)), dstIp: text6(v6(i)), protocol: proto, srcPort: sport, dstPort: dport }, { seed }),
+        ).toBe(reference(v6(i * 7 + 1), v6(i), proto, sport, dport, seed));
+      }
+    }
+  });
+
+  it('writes the ID as bytes, the same as its text', () => {
+    const digest = new Int32Array(5);
+    const out = Buffer.alloc(40, 0x2e);
+    const input = { srcIp: '192.0.2.1', dstIp: '198.51.100.7', protocol: 6, srcPort: 51234, dstPort: 443 };
+    expect(communityIdDigest(input, 0, digest)).toBe(true);
+    expect(writeCommunityId(digest, out, 3)).toBe(3 + COMMUNITY_ID_LENGTH);
+    expect(out.toString('latin1', 3, 3 + COMMUNITY_ID_LENGTH)).toBe(communityId(input));
+    expect(out[2]).toBe(0x2e);
+    expect(out[3 + COMMUNITY_ID_LENGTH]).toBe(0x2e);
+    // Not an address: false, and the digest is left alone.
+    const before = digest.slice();
+    expect(communityIdDigest({ ...input, dstIp: '198.51.100.256' }, 0, digest)).toBe(false);
+    expect(digest).toEqual(before);
   });
 });
 

@@ -12,6 +12,7 @@ import type { CollectorRecord, PacketRecord } from '../../../src/records';
 import { loadFixture } from '../../helpers/fixtures';
 import { LineEncoder } from '../../../src/format/line-target';
 import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp';
+import { writeJsonNumber } from '../../../src/ecs/doc-writer';
 import { ipv4, ipv6, record, sampleRecords } from '../../helpers/packet-records';
 
 type Json = Record<string, unknown>;
@@ -324,6 +325,32 @@ describe('ECS packet lines', () => {
     odder.payloadLength = 2 ** 40;
     const lines = new EcsPacketLines();
     for (const r of [odd, odd, odd, odder]) expect(written(lines, r)).toBe(JSON.stringify(packetToEcs(r)));
+  });
+
+  it('writes numbers as bytes the same as JSON.stringify, at the edges of the digit path too', () => {
+    const out = Buffer.alloc(64);
+    for (const n of [
+      0,
+      -0,
+      1,
+      9,
+      10,
+      99,
+      100,
+      65535,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53,
+      -1,
+      1.5,
+      1e21,
+      Number.NaN,
+      Infinity,
+    ]) {
+      expect(out.toString('latin1', 0, writeJsonNumber(out, 0, n))).toBe(JSON.stringify(n));
+    }
   });
 
   it('writes timestamps as bytes the same as the string', () => {
