@@ -18,7 +18,7 @@ import type { LineTarget } from '../format/line-target';
 import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
 import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
 import { ecsIdentity, type EcsIdentity } from './identity';
-import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotKind, type SlotValues, writePacketDocument } from './packet';
+import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotKind, SlotValues, writePacketDocument } from './packet';
 import { packetEndpoints } from './packet-facts';
 import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
@@ -194,7 +194,7 @@ export class EcsPacketLines {
   private run = 0;
   private readonly templates: Template[] = [];
   /** The current record's slot values (readSlots). */
-  private readonly values: SlotValues = new Array(PACKET_SLOT_KINDS.length).fill(undefined);
+  private readonly values = new SlotValues();
   private scratch = Buffer.allocUnsafeSlow(16 * 1024);
 
   constructor(private readonly options?: EcsOptions) {
@@ -247,11 +247,8 @@ export class EcsPacketLines {
 
   /** Reads the record's slot values into this.values; returns which are present, as bits. */
   private slotValues(record: PacketRecord): number {
-    const values = this.values;
-    readSlots(record, packetEndpoints(record, this.options), values);
-    let present = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] !== undefined) present |= 1 << i;
-    return present;
+    readSlots(record, packetEndpoints(record, this.options), this.values);
+    return this.values.present;
   }
 
   /**
@@ -317,7 +314,7 @@ export class EcsPacketLines {
 
   /** The most bytes fill() writes with the current slot values. */
   private maxBytes(t: Template): number {
-    const values = this.values;
+    const values = this.values.texts;
     let bytes = t.fixedBytes;
     const text = t.textSlots;
     for (let i = 0; i < text.length; i++) {
@@ -332,36 +329,35 @@ export class EcsPacketLines {
   /** The template's line with the current slot values, into out at `at`; returns the end. */
   private fill(t: Template, out: Buffer, at: number): number {
     const { parts, slots } = t;
-    const values = this.values;
+    const { numbers, texts } = this.values;
     at = copy(out, at, parts[0]);
     for (let i = 0; i < slots.length; i++) {
       const id = slots[i];
-      const value = values[id];
       switch (SLOT_KIND_CODES[id]) {
         case TIME:
           out[at] = 0x22;
-          at = writeTimestampUs(out, at + 1, value as number);
+          at = writeTimestampUs(out, at + 1, numbers[id]);
           out[at++] = 0x22;
           break;
         case NUMBER:
-          at = writeJsonNumber(out, at, value as number);
+          at = writeJsonNumber(out, at, numbers[id]);
           break;
         case STRING:
-          at = writeJsonString(out, at, value as string);
+          at = writeJsonString(out, at, texts[id] as string);
           break;
         case COMMUNITY_ID:
           out[at] = 0x22;
-          at = writeCommunityId(value as Int32Array, out, at + 1);
+          at = writeCommunityId(this.values.communityId as Int32Array, out, at + 1);
           out[at++] = 0x22;
           break;
         case IPS: {
           // The slot after an 'ips' one is its second address.
           out[at++] = 0x5b; // [
-          at = writeJsonString(out, at, value as string);
-          const second = values[id + 1];
+          at = writeJsonString(out, at, texts[id] as string);
+          const second = texts[id + 1];
           if (second !== undefined) {
             out[at++] = 0x2c;
-            at = writeJsonString(out, at, second as string);
+            at = writeJsonString(out, at, second);
           }
           out[at++] = 0x5d;
           break;

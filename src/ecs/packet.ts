@@ -198,51 +198,74 @@ const SLOT_KINDS = {
 export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
-/** Slot values by SLOT index; undefined where the document leaves the field out. */
-export type SlotValues = Array<number | string | Int32Array | undefined>;
+/**
+ * Slot values by SLOT index: numbers and times in a Float64Array (a double kept in a
+ * plain array would be a heap number allocated per packet), text in an array, the
+ * Community ID's digest; `present` has bit i set when slot i has a value (the
+ * document leaves the others out).
+ */
+export class SlotValues {
+  readonly numbers = new Float64Array(PACKET_SLOT_KINDS.length);
+  readonly texts: Array<string | undefined> = new Array<string | undefined>(PACKET_SLOT_KINDS.length).fill(undefined);
+  communityId: Int32Array | undefined = undefined;
+  present = 0;
+}
 
-/** Reads the record's slot values into `out` (indexed by SLOT). */
+function putNumber(out: SlotValues, id: number, value: number | undefined): number {
+  if (value === undefined) return 0;
+  out.numbers[id] = value;
+  return 1 << id;
+}
+
+function putText(out: SlotValues, id: number, value: string | undefined): number {
+  out.texts[id] = value;
+  return value === undefined ? 0 : 1 << id;
+}
+
+/** Reads the record's slot values into `out` (indexed by SLOT), and which are present. */
 export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): void {
   const net = r.packet.network;
   const tr = r.packet.transport;
-  out[SLOT.timestamp] = r.timestampUs;
-  out[SLOT.created] = r.receivedUs;
-  out[SLOT.seq] = r.seq;
-  out[SLOT.seqGlobal] = r.seqGlobal;
-  out[SLOT.payloadLength] = r.payloadLength;
-  out[SLOT.srcIp] = f.srcIp;
-  out[SLOT.dstIp] = f.dstIp;
-  out[SLOT.srcPort] = f.srcPort;
-  out[SLOT.dstPort] = f.dstPort;
-  out[SLOT.bytes] = f.bytes;
-  out[SLOT.communityId] = f.communityId;
-  out[SLOT.relatedIp] = f.srcIp ?? f.dstIp;
-  out[SLOT.relatedIp2] = f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined;
-  out[SLOT.ipId] = net?.kind === 'ipv4' ? net.id : undefined;
-  // Linux gives each flow its own IPv6 flow label (a hash of the flow): in a scan, every packet another.
-  out[SLOT.flowLabel] = net?.kind === 'ipv6' ? net.flowLabel : undefined;
   const tcp = tr?.kind === 'tcp' ? tr : undefined;
-  out[SLOT.tcpWindow] = tcp?.window;
-  out[SLOT.tcpSeq] = tcp?.seq;
-  out[SLOT.tcpAck] = tcp?.ack;
-  // Written only when there are options.
-  out[SLOT.tcpOptions] = tcp !== undefined && tcp.options.length > 0 ? tcp.options : undefined;
-  out[SLOT.udpLength] = tr?.kind === 'udp' || tr?.kind === 'udplite' ? tr.length : undefined;
-  out[SLOT.icmpSequence] = tr?.kind === 'icmp' || tr?.kind === 'icmpv6' ? tr.sequence : undefined;
+  out.communityId = f.communityId;
+  out.present =
+    putNumber(out, SLOT.timestamp, r.timestampUs) |
+    putNumber(out, SLOT.created, r.receivedUs) |
+    putNumber(out, SLOT.seq, r.seq) |
+    putNumber(out, SLOT.seqGlobal, r.seqGlobal) |
+    putNumber(out, SLOT.payloadLength, r.payloadLength) |
+    putText(out, SLOT.srcIp, f.srcIp) |
+    putText(out, SLOT.dstIp, f.dstIp) |
+    putNumber(out, SLOT.srcPort, f.srcPort) |
+    putNumber(out, SLOT.dstPort, f.dstPort) |
+    putNumber(out, SLOT.bytes, f.bytes) |
+    (f.communityId === undefined ? 0 : 1 << SLOT.communityId) |
+    putText(out, SLOT.relatedIp, f.srcIp ?? f.dstIp) |
+    putText(out, SLOT.relatedIp2, f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined) |
+    putNumber(out, SLOT.ipId, net?.kind === 'ipv4' ? net.id : undefined) |
+    // Linux gives each flow its own IPv6 flow label (a hash of the flow): in a scan, every packet another.
+    putNumber(out, SLOT.flowLabel, net?.kind === 'ipv6' ? net.flowLabel : undefined) |
+    putNumber(out, SLOT.tcpWindow, tcp?.window) |
+    putNumber(out, SLOT.tcpSeq, tcp?.seq) |
+    putNumber(out, SLOT.tcpAck, tcp?.ack) |
+    // Written only when there are options.
+    putText(out, SLOT.tcpOptions, tcp !== undefined && tcp.options.length > 0 ? tcp.options : undefined) |
+    putNumber(out, SLOT.udpLength, tr?.kind === 'udp' || tr?.kind === 'udplite' ? tr.length : undefined) |
+    putNumber(out, SLOT.icmpSequence, tr?.kind === 'icmp' || tr?.kind === 'icmpv6' ? tr.sequence : undefined);
 }
 
 // The definition's own slot values (read before it writes, as the last thing the facts are read for).
-const VALUES: SlotValues = new Array(PACKET_SLOT_KINDS.length).fill(undefined);
+const VALUES = new SlotValues();
 
 /** Marks the next call's value as slot `id`, and returns the value. */
 function slot(w: DocWriter, id: number): number {
   w.mark(id);
-  return VALUES[id] as number;
+  return VALUES.numbers[id];
 }
 
 function slotText(w: DocWriter, id: number): string {
   w.mark(id);
-  return VALUES[id] as string;
+  return VALUES.texts[id] as string;
 }
 
 /** Converts one NFLOG packet record into an ECS document. Never throws on odd records. */
@@ -327,7 +350,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     w.str('iana_number', ianaNumber(f.protocol));
     if (f.communityId !== undefined) {
       w.mark(SLOT.communityId);
-      w.str('community_id', communityIdText(VALUES[SLOT.communityId] as Int32Array));
+      w.str('community_id', communityIdText(VALUES.communityId as Int32Array));
     }
   }
   const direction = hookDirection(record.family, record.hook);
@@ -364,7 +387,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
   }
   if (srcIp !== undefined || dstIp !== undefined) {
     w.open('related');
-    w.strPair('ip', slotText(w, SLOT.relatedIp), VALUES[SLOT.relatedIp2] as string | undefined);
+    w.strPair('ip', slotText(w, SLOT.relatedIp), VALUES.texts[SLOT.relatedIp2]);
     w.close();
   }
 
