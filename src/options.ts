@@ -136,7 +136,7 @@ export interface ConntrackOptions {
   completed?: boolean;
   /** Largest table of start times for `completed` without kernel timestamps. Default 1,000,000. */
   completedTableSize?: number;
-  /** Turn on net.netfilter.nf_conntrack_acct and nf_conntrack_timestamp in the collector's namespace. */
+  /** Turn on net.netfilter.nf_conntrack_acct and nf_conntrack_timestamp in each namespace collected in. */
   enableSysctls?: boolean;
 }
 

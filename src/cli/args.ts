@@ -21,7 +21,7 @@ import {
 } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
-import { LINE_FORMAT_NAMES, type LineFormatName } from '../format/registry';
+import { LINE_FORMAT_NAMES, LINE_FORMATS, type LineFormatName } from '../format/registry';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
 /** The registry's line formats, and IPFIX (messages to a flow collector, not lines). */
@@ -219,8 +219,8 @@ Conntrack (NAT flow records):
   --ct-zone N             only flows of conntrack zone N
   --ct-resync             after the kernel dropped events (ENOBUFS), dump the table again
   --ct-reliable           reliable event delivery: the kernel drops packets rather than events
-  --ct-enable-sysctls     turn on nf_conntrack_acct and nf_conntrack_timestamp in the
-                          collector's namespace (byte counts and start/end times)
+  --ct-enable-sysctls     turn on nf_conntrack_acct and nf_conntrack_timestamp in each
+                          namespace collected in (byte counts and start/end times)
 
 Output:
   --format FORMAT         ecs: Elastic Common Schema documents (default);
@@ -808,13 +808,24 @@ function checkArgs(args: CliArgs): CliArgs {
   if (args.outputs !== undefined) {
     for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
   } else {
-    if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
-      fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
-    }
     checkOutputOptions(outputSpecFromArgs(args));
   }
+  checkFlowsTaken(args);
   checkIpfixRun(args);
   return args;
+}
+
+/** With --conntrack, an output that takes flows writes them: log and logemu have no line for a flow. */
+export function checkFlowsTaken(args: CliArgs): void {
+  if (!args.conntrack) return;
+  for (const spec of outputSpecs(args)) {
+    if (spec.format === 'ipfix' || !spec.take.includes('flows') || LINE_FORMATS[spec.format].writes.includes('flow')) continue;
+    const other = spec.take.filter((kind) => kind !== 'flows');
+    fail(
+      `--format ${spec.format} renders packets only: use ecs, record or ulogd with --conntrack` +
+        (other.length > 0 ? `, or give this output --take ${other.join(',')}` : ''),
+    );
+  }
 }
 
 /** The output the flags describe (when no config file lists outputs). */

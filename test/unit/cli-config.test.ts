@@ -122,6 +122,7 @@ outputs:
       ['- nflog\n', /the file must be a map/],
       ['format: ecs\n', /nothing to collect/],
       ['nflog: 1\nlog-flags: all\n', /:2: log-flags: --log-flags applies to --format log/],
+      ['conntrack: all\noutputs:\n  - output: "-"\n  - output: /b\n    format: log\n', /:3: outputs: --format log renders packets only/],
     ];
     for (const [text, expected] of cases) expect(() => parseCommandLine(['--config', config(text)])).toThrow(expected);
     expect(() => parseCommandLine(['--config', path.join(dir, 'missing.yaml')])).toThrow(/--config .*missing\.yaml: ENOENT/);
