@@ -248,7 +248,8 @@ Output:
   --agent-id-file FILE    for ecs: agent.id is the first line of FILE, which is made with a new
                           random id if absent (default: an id derived from /etc/machine-id)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
-                          unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
+                          unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6);
+                          tls:HOST:PORT and syslog…: see TLS and Syslog below; for ipfix udp:/tcp:.
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted.
                           Repeatable: each --output is another output, and the output flags
@@ -294,6 +295,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
   --tls-cert FILE         client certificate, PEM (mutual TLS), with --tls-key FILE
   --tls-key FILE
   --tls-servername NAME   the name the server's certificate must carry (default: the host)
+
+Captures, limits and statistics:
   --write-pcap FILE       write the NFLOG packets to FILE as a pcap (link type NFLOG, as
                           tcpdump -i nflog:N -w writes); documents go to --output only if given
   --read FILE.pcap        decode an NFLOG pcap (tcpdump -i nflog:N -w FILE) instead of collecting
