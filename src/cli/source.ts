@@ -31,16 +31,6 @@ export function namespaceNote(c: NamespaceChange): string {
   return `netfilter-collector: cannot collect in ${what}: ${c.reason ?? 'unknown error'}`;
 }
 
-/**
- * Records the CLI formats per batch. Fewer than the library's 2,048: a batch's
- * records are alive while its lines are written, and with the CLI's 16 MiB
- * young generation (young-generation.ts) a batch of 2,048 TCP records was
- * still alive at a scavenge often enough to be promoted and collected as old:
- * at 512 a 1,000,000-packet SYN scan cost 2.23–2.30 CPU-s per million instead
- * of 2.71, and 157 MiB peak RSS instead of 187 (256: worse again).
- */
-const CLI_BATCH_RECORDS = 512;
-
 export class LiveSource implements RecordSource {
   readonly collector: Collector;
 
@@ -59,7 +49,6 @@ export class LiveSource implements RecordSource {
       ringSize: args.ringSize,
       // The pcap writer needs the packet's bytes.
       includePayload: args.writePcap !== undefined,
-      batchSize: CLI_BATCH_RECORDS,
     });
   }
 
