@@ -1,6 +1,7 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
 import {
+  type CollectorOptions,
   type FileRotation,
   fileRotationOf,
   IPFIX_RECORD_KINDS,
@@ -8,6 +9,7 @@ import {
   type IpfixRecordKind,
   type ResolvedIpfixOptions,
   resolveIpfixOptions,
+  resolveOptions,
 } from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import {
@@ -815,7 +817,57 @@ function checkArgs(args: CliArgs): CliArgs {
   }
   checkFlowsTaken(args);
   checkIpfixRun(args);
+  if (args.read === undefined) checkCollectorOptions(args);
   return args;
+}
+
+/** The collector's options the flags describe (without onNamespace, which the run adds). */
+export function collectorOptionsOf(args: CliArgs): CollectorOptions {
+  return {
+    nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
+    conntrack: args.conntrack,
+    netns: args.netns.length > 0 ? args.netns : undefined,
+    allNetns: args.allNetns ? args.netnsWatch : undefined,
+    qthreshold: args.qthreshold,
+    flushTimeoutMs: args.flushTimeoutMs,
+    copyRange: args.copyRange,
+    socketBuffer: args.socketBuffer,
+    ringSize: args.ringSize,
+    // The pcap writer needs the packet's bytes.
+    includePayload: args.writePcap !== undefined,
+  };
+}
+
+/** The collector's own option names, as the flags that set them. */
+const OPTION_FLAG_NAMES: Record<string, string> = {
+  socketBuffer: '--socket-buffer',
+  ringSize: '--ring-size',
+  qthreshold: '--qthreshold',
+  copyRange: '--copy-range',
+  flushTimeoutMs: '--flush-timeout',
+  'conntrack.sources': '--ct-src',
+  'conntrack.destinations': '--ct-dst',
+  'conntrack.zone': '--ct-zone',
+  'conntrack.mark value': '--ct-mark',
+  'conntrack.mark mask': '--ct-mark',
+  'allNetns.pollMs': '--netns-poll',
+};
+
+/**
+ * The values the collector checks (src/options.ts: ranges, a power of two, networks, protocols) checked
+ * now, so a bad one is a usage error (exit 2) that names the flag, before anything is opened.
+ */
+function checkCollectorOptions(args: CliArgs): void {
+  try {
+    resolveOptions(collectorOptionsOf(args));
+  } catch (err) {
+    const message = (err as Error).message.replace(/^netfilter-collector: /, '');
+    fail(
+      message
+        .replace(/^option (?:nflog\[\d+\]\.)?([\w.]+(?: value| mask)?)/, (whole, name: string) => OPTION_FLAG_NAMES[name] ?? whole)
+        .replace(/^conntrack protocol /, '--ct-proto: protocol '),
+    );
+  }
 }
 
 /** With --conntrack, an output that takes flows writes them: log and logemu have no line for a flow. */
