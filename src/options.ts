@@ -288,7 +288,8 @@ function resolveConntrack(option: CollectorOptions['conntrack']): ResolvedConntr
   if (completed) bits = EVENT_BITS.destroy | EVENT_BITS.new;
   if (bits === 0) throw new RangeError('netfilter-collector: option conntrack.events is empty');
   const protocols = (o.protocols ?? []).map((p) => {
-    const n = typeof p === 'number' ? p : PROTOCOLS[String(p).toLowerCase()];
+    // A number as text (--ct-proto 6, a config file) is a number too.
+    const n = typeof p === 'number' ? p : /^[0-9]+$/.test(String(p)) ? Number(p) : PROTOCOLS[String(p).toLowerCase()];
     if (n === undefined || !Number.isInteger(n) || n < 0 || n > 255) {
       throw new RangeError(
         `netfilter-collector: conntrack protocol '${String(p)}' is not known (tcp, udp, icmp, icmpv6, sctp or a number)`,

@@ -3,7 +3,7 @@
 import { createCollector, type Collector } from '../collector';
 import type { NamespaceChange } from '../options';
 import type { CollectorRecord } from '../records';
-import type { CliArgs } from './args';
+import { type CliArgs, collectorOptionsOf } from './args';
 
 export interface SourceCounters {
   /** Events known lost before the output (kernel, ring, unreadable capture records). */
@@ -36,19 +36,9 @@ export class LiveSource implements RecordSource {
 
   constructor(args: CliArgs, note: (line: string) => void = () => undefined) {
     this.collector = createCollector({
-      nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
-      conntrack: args.conntrack,
-      netns: args.netns.length > 0 ? args.netns : undefined,
-      allNetns: args.allNetns ? args.netnsWatch : undefined,
+      ...collectorOptionsOf(args),
       // Attaching is news only where namespaces come and go; a detach or a failure is always said.
       onNamespace: (c) => (c.change !== 'attached' || args.allNetns ? note(namespaceNote(c)) : undefined),
-      qthreshold: args.qthreshold,
-      flushTimeoutMs: args.flushTimeoutMs,
-      copyRange: args.copyRange,
-      socketBuffer: args.socketBuffer,
-      ringSize: args.ringSize,
-      // The pcap writer needs the packet's bytes.
-      includePayload: args.writePcap !== undefined,
     });
   }
 
