@@ -15,6 +15,8 @@ constexpr uint32_t kReadPosOffset = 64;
 constexpr uint32_t kDataOffset = 128;
 constexpr uint32_t kEntryHeaderBytes = 16;
 constexpr uint32_t kWrapMark = 0xffffffff;
+// An empty ring rewinds to offset 0 once the writer is this far in (see Reserve).
+constexpr uint32_t kRewindBytes = 4u << 20;  // REWIND_BYTES
 
 constexpr uint8_t kSourceNflog = 1;
 constexpr uint8_t kSourceRtnl = 2;
@@ -44,12 +46,18 @@ class RingProducer {
   // *room to its size. When the end of the data area is too short but the
   // start has room, writes WRAP_MARK and returns the start: the skipped tail
   // counts as written (it is published with the next Commit).
+  //
+  // An empty ring starts again at offset 0 once the writer is kRewindBytes
+  // in (a wrap taken early): while JS keeps up, only the ring's first pages
+  // are ever written, so a burst that JS keeps pace with costs the process
+  // only those pages; the rest is touched only when JS falls behind.
   uint8_t* Reserve(uint32_t need, uint32_t* room) {
     uint32_t read = read_pos_->load(std::memory_order_seq_cst);
     uint32_t free = capacity_ - (write_ - read);
     uint32_t offset = write_ & (capacity_ - 1);
     uint32_t tail = capacity_ - offset;
-    if (tail >= need) {
+    bool rewind = read == write_ && offset >= kRewindBytes && offset >= need;
+    if (tail >= need && !rewind) {
       if (free < need) return nullptr;
       *room = std::min(tail, free);
       return data_ + offset;

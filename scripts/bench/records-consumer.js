@@ -11,7 +11,12 @@
 // --conntrack takes a comma-separated list of new,update,destroy. It exits
 // --idle-exit ms after the last record (once the first has arrived), or on
 // SIGINT/SIGTERM, and prints collector.stats() as one JSON line on stderr,
-// the same fields as the CLI's --stats (delivered, lost, gaps, enobufs, ...).
+// the same fields as the CLI's --stats (delivered, lost, gaps, enobufs, ...),
+// and youngMiB: the size V8's young generation grew to.
+//
+// For memory studies: BENCH_BATCH_SIZE and BENCH_RING set the collector's
+// batchSize and ringSize; BENCH_GC_PROFILE=FILE writes v8.GCProfiler's record
+// of every GC during the run (the heap spaces before and after) to FILE.
 
 const path = require('node:path');
 
@@ -66,10 +71,14 @@ async function main() {
   if (o.qthreshold !== undefined) options.qthreshold = o.qthreshold;
   if (o.flushTimeoutMs !== undefined) options.flushTimeoutMs = o.flushTimeoutMs;
   if (o.socketBuffer !== undefined) options.socketBuffer = o.socketBuffer;
+  if (process.env.BENCH_BATCH_SIZE) options.batchSize = Number(process.env.BENCH_BATCH_SIZE);
+  if (process.env.BENCH_RING) options.ringSize = Number(process.env.BENCH_RING);
   const collector = createCollector(options);
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => collector.close());
   process.stderr.write('ready\n');
 
+  const gcp = process.env.BENCH_GC_PROFILE ? new (require('node:v8').GCProfiler)() : null;
+  if (gcp) gcp.start();
   let records = 0;
   let idleTimer;
   for await (const batch of collector.batches()) {
@@ -81,7 +90,11 @@ async function main() {
     }
   }
   if (idleTimer) clearTimeout(idleTimer);
-  process.stderr.write(JSON.stringify({ ...collector.stats(), records }) + '\n');
+  if (gcp) require('node:fs').writeFileSync(process.env.BENCH_GC_PROFILE, JSON.stringify(gcp.stop()));
+  const young = require('node:v8')
+    .getHeapSpaceStatistics()
+    .find((s) => s.space_name === 'new_space');
+  process.stderr.write(JSON.stringify({ ...collector.stats(), records, youngMiB: young && young.space_size / 1048576 }) + '\n');
 }
 
 main().catch((err) => {

@@ -14,7 +14,7 @@ import { LinkTable } from '../../src/rtnl/links';
 import { packetToEcs } from '../../src/ecs/packet';
 import { EcsPacketLines, packetToEcsJson } from '../../src/ecs/packet-json';
 import { flowToEcs } from '../../src/ecs/flow';
-import { flowToEcsJson } from '../../src/ecs/flow-json';
+import { EcsFlowLines, flowToEcsJson } from '../../src/ecs/flow-json';
 import { gapToEcs, gapToEcsJson } from '../../src/ecs/gap';
 import { SOURCE_CONNTRACK, SOURCE_CONNTRACK_DUMP, SOURCE_NFLOG, SOURCE_RTNL, FLAG_ENOBUFS, FLAG_TRUNCATED } from '../../src/ring/layout';
 import type { CollectorRecord, FlowRecord, PacketRecord } from '../../src/records';
@@ -107,7 +107,43 @@ function formatFlow(record: FlowRecord): number {
   const json = flowToEcsJson(record, FUZZ_ECS_OPTIONS);
   const text = JSON.stringify(doc);
   check(json === text, 'flowToEcsJson differs from JSON.stringify(flowToEcs())');
+  if (++flowsFormatted % 16 === 0) checkFlowTemplate(record);
   return json.length + text.length;
+}
+
+let flowsFormatted = 0;
+
+/** A flow of a burst after this one: other id, times, addresses, ports, translation, counters and timeout (the slots). */
+function nextFlow(record: FlowRecord): FlowRecord {
+  const r = structuredClone(record);
+  r.timestampUs += 1001;
+  r.receivedUs += 999;
+  if (r.id !== undefined) r.id = (r.id + 1) >>> 0;
+  if (r.timeout !== undefined) r.timeout++;
+  if (r.startUs !== undefined) r.startUs += 3;
+  if (r.stopUs !== undefined) r.stopUs += 5;
+  if (r.originalBytes !== undefined) r.originalBytes++;
+  if (r.replyPackets !== undefined) r.replyPackets++;
+  for (const t of [r.original, r.reply]) {
+    if (t === undefined) continue;
+    t.dst = t.dst.includes(':') ? '2001:db8:5ca::7' : '198.51.100.7';
+    if (t.srcPort !== undefined) t.srcPort = (t.srcPort + 1) & 0xffff;
+    if (t.icmpId !== undefined) t.icmpId = (t.icmpId + 1) & 0xffff;
+  }
+  const nat = r.nat?.source;
+  if (nat?.translatedPort !== undefined) nat.translatedPort = (nat.translatedPort + 1) & 0xffff;
+  return r;
+}
+
+/** A line template made from this record (a run of its shape), then filled for the next flow of a burst. */
+function checkFlowTemplate(record: FlowRecord): void {
+  const lines = new EcsFlowLines(FUZZ_ECS_OPTIONS);
+  for (let i = 0; i < 18; i++) lines.line(record);
+  const next = nextFlow(record);
+  check(
+    lines.line(next) === JSON.stringify(flowToEcs(next, FUZZ_ECS_OPTIONS)),
+    'a flow line template differs from JSON.stringify(flowToEcs())',
+  );
 }
 
 const STARTS: StartLayer[] = ['ethernet', 'ipv4', 'ipv6', 'ip', 'arp'];

@@ -1,6 +1,7 @@
 // Command-line arguments of `netfilter-collector`: parsing and --help.
 import { isIP } from 'node:net';
 import {
+  type CollectorOptions,
   type FileRotation,
   fileRotationOf,
   IPFIX_RECORD_KINDS,
@@ -8,6 +9,7 @@ import {
   type IpfixRecordKind,
   type ResolvedIpfixOptions,
   resolveIpfixOptions,
+  resolveOptions,
 } from '../options';
 import { type IpfixTarget, parseIpfixTarget } from '../sink/ipfix';
 import {
@@ -21,7 +23,7 @@ import {
 } from '../format/syslog';
 import { parseSinkTarget, type SinkTarget } from '../sink/target';
 import type { SyslogSinkOptions, TlsClientOptions } from '../sink';
-import { LINE_FORMAT_NAMES, type LineFormatName } from '../format/registry';
+import { LINE_FORMAT_NAMES, LINE_FORMATS, type LineFormatName } from '../format/registry';
 import { parseInterfaceNames, readInterfaceNamesFile } from './interface-names';
 
 /** The registry's line formats, and IPFIX (messages to a flow collector, not lines). */
@@ -219,8 +221,8 @@ Conntrack (NAT flow records):
   --ct-zone N             only flows of conntrack zone N
   --ct-resync             after the kernel dropped events (ENOBUFS), dump the table again
   --ct-reliable           reliable event delivery: the kernel drops packets rather than events
-  --ct-enable-sysctls     turn on nf_conntrack_acct and nf_conntrack_timestamp in the
-                          collector's namespace (byte counts and start/end times)
+  --ct-enable-sysctls     turn on nf_conntrack_acct and nf_conntrack_timestamp in each
+                          namespace collected in (byte counts and start/end times)
 
 Output:
   --format FORMAT         ecs: Elastic Common Schema documents (default);
@@ -248,7 +250,8 @@ Output:
   --agent-id-file FILE    for ecs: agent.id is the first line of FILE, which is made with a new
                           random id if absent (default: an id derived from /etc/machine-id)
   --output TARGET         -: stdout (default); FILE: appended to, reopened on SIGHUP;
-                          unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6).
+                          unix:PATH: a unix stream socket; tcp:HOST:PORT: TCP ([::1]:PORT for IPv6);
+                          tls:HOST:PORT and syslog…: see TLS and Syslog below; for ipfix udp:/tcp:.
                           Sockets reconnect; a slow or absent receiver never blocks collection:
                           lines beyond --output-queue are dropped and counted.
                           Repeatable: each --output is another output, and the output flags
@@ -294,6 +297,8 @@ TLS (--output tls:HOST:PORT or syslog:tls:HOST[:PORT]):
   --tls-cert FILE         client certificate, PEM (mutual TLS), with --tls-key FILE
   --tls-key FILE
   --tls-servername NAME   the name the server's certificate must carry (default: the host)
+
+Captures, limits and statistics:
   --write-pcap FILE       write the NFLOG packets to FILE as a pcap (link type NFLOG, as
                           tcpdump -i nflog:N -w writes); documents go to --output only if given
   --read FILE.pcap        decode an NFLOG pcap (tcpdump -i nflog:N -w FILE) instead of collecting
@@ -808,13 +813,74 @@ function checkArgs(args: CliArgs): CliArgs {
   if (args.outputs !== undefined) {
     for (const spec of args.outputs) checkOutputOptions(spec, { listed: true });
   } else {
-    if ((args.format === 'log' || args.format === 'logemu') && args.conntrack && args.take.includes('flows')) {
-      fail(`--format ${args.format} renders packets only: use ecs, record or ulogd with --conntrack`);
-    }
     checkOutputOptions(outputSpecFromArgs(args));
   }
+  checkFlowsTaken(args);
   checkIpfixRun(args);
+  if (args.read === undefined) checkCollectorOptions(args);
   return args;
+}
+
+/** The collector's options the flags describe (without onNamespace, which the run adds). */
+export function collectorOptionsOf(args: CliArgs): CollectorOptions {
+  return {
+    nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
+    conntrack: args.conntrack,
+    netns: args.netns.length > 0 ? args.netns : undefined,
+    allNetns: args.allNetns ? args.netnsWatch : undefined,
+    qthreshold: args.qthreshold,
+    flushTimeoutMs: args.flushTimeoutMs,
+    copyRange: args.copyRange,
+    socketBuffer: args.socketBuffer,
+    ringSize: args.ringSize,
+    // The pcap writer needs the packet's bytes.
+    includePayload: args.writePcap !== undefined,
+  };
+}
+
+/** The collector's own option names, as the flags that set them. */
+const OPTION_FLAG_NAMES: Record<string, string> = {
+  socketBuffer: '--socket-buffer',
+  ringSize: '--ring-size',
+  qthreshold: '--qthreshold',
+  copyRange: '--copy-range',
+  flushTimeoutMs: '--flush-timeout',
+  'conntrack.sources': '--ct-src',
+  'conntrack.destinations': '--ct-dst',
+  'conntrack.zone': '--ct-zone',
+  'conntrack.mark value': '--ct-mark',
+  'conntrack.mark mask': '--ct-mark',
+  'allNetns.pollMs': '--netns-poll',
+};
+
+/**
+ * The values the collector checks (src/options.ts: ranges, a power of two, networks, protocols) checked
+ * now, so a bad one is a usage error (exit 2) that names the flag, before anything is opened.
+ */
+function checkCollectorOptions(args: CliArgs): void {
+  try {
+    resolveOptions(collectorOptionsOf(args));
+  } catch (err) {
+    const message = (err as Error).message.replace(/^netfilter-collector: /, '');
+    fail(
+      message
+        .replace(/^option (?:nflog\[\d+\]\.)?([\w.]+(?: value| mask)?)/, (whole, name: string) => OPTION_FLAG_NAMES[name] ?? whole)
+        .replace(/^conntrack protocol /, '--ct-proto: protocol '),
+    );
+  }
+}
+
+/** With --conntrack, an output that takes flows writes them: log and logemu have no line for a flow. */
+export function checkFlowsTaken(args: CliArgs): void {
+  if (!args.conntrack) return;
+  for (const spec of outputSpecs(args)) {
+    if (spec.format === 'ipfix' || !spec.take.includes('flows') || LINE_FORMATS[spec.format].writes.includes('flow')) continue;
+    const other = spec.take.filter((kind) => kind !== 'flows');
+    fail(
+      `--format ${spec.format} renders packets only: use ecs, record or ulogd with --conntrack` +
+        (other.length > 0 ? `, or give this output --take ${other.join(',')}` : ''),
+    );
+  }
 }
 
 /** The output the flags describe (when no config file lists outputs). */

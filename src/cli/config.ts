@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import {
+  checkFlowsTaken,
   checkIpfixRun,
   checkOutputOptions,
   HELP,
@@ -206,6 +207,7 @@ export function parseCommandLine(argv: string[]): CliArgs {
     }
     args.outputs = outputs(outputsNode, file, lines);
     try {
+      checkFlowsTaken(args);
       checkIpfixRun(args);
     } catch (err) {
       fail(`${file}:${lineOf(outputsNode, lines)}: outputs: ${(err as Error).message}`);

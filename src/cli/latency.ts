@@ -20,14 +20,15 @@ export class LatencyHistogram {
     if (latencyUs > this.maxUs) this.maxUs = latencyUs;
   }
 
-  /** p50, p99 and max in milliseconds (bucket upper bounds), or null without samples. */
+  /** p50, p99 (bucket upper bounds, never above the max) and max in milliseconds, or null without samples. */
   summary(): { samples: number; p50Ms: number; p99Ms: number; maxMs: number } | null {
     if (this.total === 0) return null;
+    const maxMs = Math.round(this.maxUs / 100) / 10;
     return {
       samples: this.total,
-      p50Ms: this.quantile(0.5),
-      p99Ms: this.quantile(0.99),
-      maxMs: Math.round(this.maxUs / 100) / 10,
+      p50Ms: Math.min(this.quantile(0.5), maxMs),
+      p99Ms: Math.min(this.quantile(0.99), maxMs),
+      maxMs,
     };
   }
 

@@ -3,7 +3,7 @@
 import { createCollector, type Collector } from '../collector';
 import type { NamespaceChange } from '../options';
 import type { CollectorRecord } from '../records';
-import type { CliArgs } from './args';
+import { type CliArgs, collectorOptionsOf } from './args';
 
 export interface SourceCounters {
   /** Events known lost before the output (kernel, ring, unreadable capture records). */
@@ -31,35 +31,14 @@ export function namespaceNote(c: NamespaceChange): string {
   return `netfilter-collector: cannot collect in ${what}: ${c.reason ?? 'unknown error'}`;
 }
 
-/**
- * Records the CLI formats per batch. Fewer than the library's 2,048: a batch's
- * records are alive while its lines are written, and with the CLI's 16 MiB
- * young generation (young-generation.ts) a batch of 2,048 TCP records was
- * still alive at a scavenge often enough to be promoted and collected as old:
- * at 512 a 1,000,000-packet SYN scan cost 2.23–2.30 CPU-s per million instead
- * of 2.71, and 157 MiB peak RSS instead of 187 (256: worse again).
- */
-const CLI_BATCH_RECORDS = 512;
-
 export class LiveSource implements RecordSource {
   readonly collector: Collector;
 
   constructor(args: CliArgs, note: (line: string) => void = () => undefined) {
     this.collector = createCollector({
-      nflog: args.nflog.map((group) => ({ group, label: args.labels.get(group) })),
-      conntrack: args.conntrack,
-      netns: args.netns.length > 0 ? args.netns : undefined,
-      allNetns: args.allNetns ? args.netnsWatch : undefined,
+      ...collectorOptionsOf(args),
       // Attaching is news only where namespaces come and go; a detach or a failure is always said.
       onNamespace: (c) => (c.change !== 'attached' || args.allNetns ? note(namespaceNote(c)) : undefined),
-      qthreshold: args.qthreshold,
-      flushTimeoutMs: args.flushTimeoutMs,
-      copyRange: args.copyRange,
-      socketBuffer: args.socketBuffer,
-      ringSize: args.ringSize,
-      // The pcap writer needs the packet's bytes.
-      includePayload: args.writePcap !== undefined,
-      batchSize: CLI_BATCH_RECORDS,
     });
   }
 

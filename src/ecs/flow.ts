@@ -172,14 +172,26 @@ export const FLOW_ACTIONS: Record<FlowRecord['event'], string> = {
   dump: 'flow-dump',
 };
 
-function writeTuple(w: DocWriter, key: string, t: FlowTuple): void {
+/** A tuple under netfilter.ct; `base` its first slot (FLOW_SLOT.originalSrc, .replySrc), or -1: written from the tuple, no slots. */
+function writeTuple(w: DocWriter, key: string, t: FlowTuple, base: number): void {
   w.open(key);
-  w.str('src_ip', t.src);
-  w.str('dst_ip', t.dst);
+  if (base < 0) {
+    w.str('src_ip', t.src);
+    w.str('dst_ip', t.dst);
+  } else {
+    slotStr(w, 'src_ip', base + TUPLE_SRC);
+    slotStr(w, 'dst_ip', base + TUPLE_DST);
+  }
   w.num('protocol', t.protocol);
-  if (t.srcPort !== undefined) w.num('src_port', t.srcPort);
-  if (t.dstPort !== undefined) w.num('dst_port', t.dstPort);
-  if (t.icmpId !== undefined) w.num('icmp_id', t.icmpId);
+  if (base < 0) {
+    if (t.srcPort !== undefined) w.num('src_port', t.srcPort);
+    if (t.dstPort !== undefined) w.num('dst_port', t.dstPort);
+    if (t.icmpId !== undefined) w.num('icmp_id', t.icmpId);
+  } else {
+    if (has(base + TUPLE_SRC_PORT)) slotNum(w, 'src_port', base + TUPLE_SRC_PORT);
+    if (has(base + TUPLE_DST_PORT)) slotNum(w, 'dst_port', base + TUPLE_DST_PORT);
+    if (has(base + TUPLE_ICMP_ID)) slotNum(w, 'icmp_id', base + TUPLE_ICMP_ID);
+  }
   if (t.icmpType !== undefined) w.num('icmp_type', t.icmpType);
   if (t.icmpCode !== undefined) w.num('icmp_code', t.icmpCode);
   if (t.zone !== undefined) w.num('zone', t.zone);
@@ -194,29 +206,31 @@ function writeSeqAdj(w: DocWriter, key: string, s: NonNullable<FlowRecord['seqAd
   w.close();
 }
 
+/** source or destination: the original tuple's end (slots `ip`, `port`), its NAT translation, its direction's counters. */
 function writeEndpoint(
   w: DocWriter,
   key: string,
-  tupleIp: string | undefined,
-  tuplePort: number | undefined,
-  nat: { translatedIp: string; translatedPort?: number } | undefined,
-  bytes: number | undefined,
-  packets: number | undefined,
+  ip: number,
+  port: number,
+  natIp: number,
+  natPort: number,
+  bytes: number,
+  packets: number,
 ): void {
-  if (tupleIp === undefined && nat === undefined && bytes === undefined && packets === undefined) return;
+  if (!has(ip) && !has(natIp) && !has(bytes) && !has(packets)) return;
   w.open(key);
-  if (tupleIp !== undefined) {
-    w.str('ip', tupleIp);
-    if (tuplePort !== undefined) w.num('port', tuplePort);
+  if (has(ip)) {
+    slotStr(w, 'ip', ip);
+    if (has(port)) slotNum(w, 'port', port);
   }
-  if (nat !== undefined) {
+  if (has(natIp)) {
     w.open('nat');
-    w.str('ip', nat.translatedIp);
-    if (nat.translatedPort !== undefined) w.num('port', nat.translatedPort);
+    slotStr(w, 'ip', natIp);
+    if (has(natPort)) slotNum(w, 'port', natPort);
     w.close();
   }
-  if (bytes !== undefined) w.num('bytes', bytes);
-  if (packets !== undefined) w.num('packets', packets);
+  if (has(bytes)) slotNum(w, 'bytes', bytes);
+  if (has(packets)) slotNum(w, 'packets', packets);
   w.close();
 }
 
@@ -249,6 +263,165 @@ export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undef
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
 const CID_OPTIONS: { seed: number } = { seed: 0 };
 
+/** How a per-flow value is written: a date from µs, a number, a JSON string, an array of strings. */
+export type FlowSlotKind = 'time' | 'number' | 'string' | 'strings';
+
+// A tuple's slots (original, reply) at these offsets from its first one.
+const TUPLE_SRC = 0;
+const TUPLE_DST = 1;
+const TUPLE_SRC_PORT = 2;
+const TUPLE_DST_PORT = 3;
+const TUPLE_ICMP_ID = 4;
+
+const SLOT_KINDS = {
+  timestamp: 'time',
+  created: 'time',
+  start: 'time',
+  end: 'time',
+  duration: 'number',
+  sourceNatIp: 'string',
+  sourceNatPort: 'number',
+  destinationNatIp: 'string',
+  destinationNatPort: 'number',
+  originalBytes: 'number',
+  originalPackets: 'number',
+  replyBytes: 'number',
+  replyPackets: 'number',
+  communityId: 'string',
+  bytes: 'number',
+  packets: 'number',
+  relatedIp: 'strings',
+  id: 'number',
+  timeout: 'number',
+  // The tuples, in the order of the TUPLE_ offsets (source.ip and .port are the original's values).
+  originalSrc: 'string',
+  originalDst: 'string',
+  originalSrcPort: 'number',
+  originalDstPort: 'number',
+  originalIcmpId: 'number',
+  replySrc: 'string',
+  replyDst: 'string',
+  replySrcPort: 'number',
+  replyDstPort: 'number',
+  replyIcmpId: 'number',
+} as const satisfies Record<string, FlowSlotKind>;
+
+/**
+ * The per-flow values of the document ("slots"): what differs between the
+ * flows of a burst that share everything else (times, addresses, ports, NAT
+ * translation, counters, id, timeout, Community ID, related IPs).
+ * readFlowSlots() reads them all; the definition writes each from there and
+ * marks it (DocWriter.mark) for a template writer (flow-json.ts fills
+ * templates with readFlowSlots() too). The master tuple has no slots: a flow
+ * with one is written in full. FLOW_SLOT names an index, FLOW_SLOT_KINDS
+ * says how each is written.
+ */
+export const FLOW_SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
+export const FLOW_SLOT_KINDS: readonly FlowSlotKind[] = Object.values(SLOT_KINDS);
+if (FLOW_SLOT_KINDS.length > 31) throw new Error('flow: too many slots for the presence bits');
+
+/**
+ * Slot values by FLOW_SLOT index: numbers and times in a Float64Array, text in
+ * an array, related.ip's list; `present` has bit i set when slot i has a value
+ * (the document leaves the others out).
+ */
+export class FlowSlotValues {
+  readonly numbers = new Float64Array(FLOW_SLOT_KINDS.length);
+  readonly texts: Array<string | undefined> = new Array<string | undefined>(FLOW_SLOT_KINDS.length).fill(undefined);
+  /** related.ip: every distinct address of the original and reply tuples. */
+  readonly related: string[] = [];
+  present = 0;
+}
+
+function putNumber(out: FlowSlotValues, id: number, value: number | undefined): number {
+  if (value === undefined) return 0;
+  out.numbers[id] = value;
+  return 1 << id;
+}
+
+function putText(out: FlowSlotValues, id: number, value: string | undefined): number {
+  out.texts[id] = value;
+  return value === undefined ? 0 : 1 << id;
+}
+
+function putTuple(out: FlowSlotValues, base: number, t: FlowTuple | undefined): number {
+  if (t === undefined) return 0;
+  return (
+    putText(out, base + TUPLE_SRC, t.src) |
+    putText(out, base + TUPLE_DST, t.dst) |
+    putNumber(out, base + TUPLE_SRC_PORT, t.srcPort) |
+    putNumber(out, base + TUPLE_DST_PORT, t.dstPort) |
+    putNumber(out, base + TUPLE_ICMP_ID, t.icmpId)
+  );
+}
+
+/** Reads the record's slot values into `out` (indexed by FLOW_SLOT), and which are present. */
+export function readFlowSlots(r: FlowRecord, options: FlowEcsOptions | undefined, out: FlowSlotValues): void {
+  const orig = r.original;
+  const reply = r.reply;
+  let duration: number | undefined;
+  if (r.startUs !== undefined && r.stopUs !== undefined && r.stopUs >= r.startUs) {
+    const ns = (r.stopUs - r.startUs) * 1000;
+    if (Number.isSafeInteger(ns)) duration = ns;
+  }
+  const ips = out.related;
+  ips.length = 0;
+  for (const t of [orig, reply]) {
+    if (t === undefined) continue;
+    if (!ips.includes(t.src)) ips.push(t.src);
+    if (!ips.includes(t.dst)) ips.push(t.dst);
+  }
+  const S = FLOW_SLOT;
+  out.present =
+    putNumber(out, S.timestamp, r.timestampUs) |
+    putNumber(out, S.created, r.receivedUs) |
+    putNumber(out, S.start, r.startUs) |
+    putNumber(out, S.end, r.stopUs) |
+    putNumber(out, S.duration, duration) |
+    putText(out, S.sourceNatIp, r.nat?.source?.translatedIp) |
+    putNumber(out, S.sourceNatPort, r.nat?.source?.translatedPort) |
+    putText(out, S.destinationNatIp, r.nat?.destination?.translatedIp) |
+    putNumber(out, S.destinationNatPort, r.nat?.destination?.translatedPort) |
+    putNumber(out, S.originalBytes, r.originalBytes) |
+    putNumber(out, S.originalPackets, r.originalPackets) |
+    putNumber(out, S.replyBytes, r.replyBytes) |
+    putNumber(out, S.replyPackets, r.replyPackets) |
+    putText(out, S.communityId, orig === undefined ? undefined : flowCommunityId(orig, options)) |
+    putNumber(out, S.bytes, r.originalBytes !== undefined && r.replyBytes !== undefined ? r.originalBytes + r.replyBytes : undefined) |
+    putNumber(
+      out,
+      S.packets,
+      r.originalPackets !== undefined && r.replyPackets !== undefined ? r.originalPackets + r.replyPackets : undefined,
+    ) |
+    (ips.length > 0 ? 1 << S.relatedIp : 0) |
+    putNumber(out, S.id, r.id) |
+    putNumber(out, S.timeout, r.timeout) |
+    putTuple(out, S.originalSrc, orig) |
+    putTuple(out, S.replySrc, reply);
+}
+
+// The definition's own slot values (read before it writes).
+const VALUES = new FlowSlotValues();
+
+function has(id: number): boolean {
+  return (VALUES.present & (1 << id)) !== 0;
+}
+
+function slotNum(w: DocWriter, key: string, id: number): void {
+  w.mark(id);
+  w.num(key, VALUES.numbers[id]);
+}
+
+function slotTime(w: DocWriter, key: string, id: number): void {
+  w.mark(id);
+  w.time(key, VALUES.numbers[id]);
+}
+
+function slotStr(w: DocWriter, key: string, id: number): void {
+  w.mark(id);
+  w.str(key, VALUES.texts[id] as string);
+}
+
 /** Converts one conntrack flow record into an ECS document. Never throws on odd records. */
 export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlowDocument {
   const w = new ObjectWriter();
@@ -256,9 +429,6 @@ export function flowToEcs(record: FlowRecord, options?: FlowEcsOptions): EcsFlow
   writeFlowDocument(w, record, options, ecsIdentity(options));
   return doc as unknown as EcsFlowDocument;
 }
-
-// The addresses related.ip lists (at most four), reused from flow to flow.
-const RELATED: string[] = [];
 
 /**
  * The flow document, field by field in document order: the one definition
@@ -268,8 +438,10 @@ const RELATED: string[] = [];
 export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: FlowEcsOptions | undefined, identity: EcsIdentity): void {
   const orig = record.original;
   const reply = record.reply;
+  readFlowSlots(record, options, VALUES);
+  const S = FLOW_SLOT;
 
-  w.time('@timestamp', record.timestampUs);
+  slotTime(w, '@timestamp', S.timestamp);
   writeEcsVersion(w);
 
   w.open('event');
@@ -281,18 +453,24 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   w.str('action', FLOW_ACTIONS[record.event] ?? 'flow-' + String(record.event));
   w.str('module', 'netfilter');
   w.str('dataset', 'netfilter.flow');
-  w.time('created', record.receivedUs);
-  if (record.startUs !== undefined) w.time('start', record.startUs);
-  if (record.stopUs !== undefined) w.time('end', record.stopUs);
-  if (record.startUs !== undefined && record.stopUs !== undefined && record.stopUs >= record.startUs) {
-    const ns = (record.stopUs - record.startUs) * 1000;
-    if (Number.isSafeInteger(ns)) w.num('duration', ns);
-  }
+  slotTime(w, 'created', S.created);
+  if (has(S.start)) slotTime(w, 'start', S.start);
+  if (has(S.end)) slotTime(w, 'end', S.end);
+  if (has(S.duration)) slotNum(w, 'duration', S.duration);
   w.close();
 
-  const nat = record.nat;
-  writeEndpoint(w, 'source', orig?.src, orig?.srcPort, nat?.source, record.originalBytes, record.originalPackets);
-  writeEndpoint(w, 'destination', orig?.dst, orig?.dstPort, nat?.destination, record.replyBytes, record.replyPackets);
+  const o = S.originalSrc;
+  writeEndpoint(w, 'source', o + TUPLE_SRC, o + TUPLE_SRC_PORT, S.sourceNatIp, S.sourceNatPort, S.originalBytes, S.originalPackets);
+  writeEndpoint(
+    w,
+    'destination',
+    o + TUPLE_DST,
+    o + TUPLE_DST_PORT,
+    S.destinationNatIp,
+    S.destinationNatPort,
+    S.replyBytes,
+    S.replyPackets,
+  );
 
   w.open('network');
   const type = flowNetworkType(record);
@@ -300,28 +478,20 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   if (orig !== undefined) {
     w.str('transport', transportName(orig.protocol));
     w.str('iana_number', ianaNumber(orig.protocol));
-    const id = flowCommunityId(orig, options);
-    if (id !== undefined) w.str('community_id', id);
+    if (has(S.communityId)) slotStr(w, 'community_id', S.communityId);
   }
-  if (record.originalBytes !== undefined && record.replyBytes !== undefined) w.num('bytes', record.originalBytes + record.replyBytes);
-  if (record.originalPackets !== undefined && record.replyPackets !== undefined)
-    w.num('packets', record.originalPackets + record.replyPackets);
+  if (has(S.bytes)) slotNum(w, 'bytes', S.bytes);
+  if (has(S.packets)) slotNum(w, 'packets', S.packets);
   w.close();
 
   openObserver(w, identity);
   w.close();
   writeAgent(w, identity);
 
-  const ips = RELATED;
-  ips.length = 0;
-  for (const t of [orig, reply]) {
-    if (t === undefined) continue;
-    if (!ips.includes(t.src)) ips.push(t.src);
-    if (!ips.includes(t.dst)) ips.push(t.dst);
-  }
-  if (ips.length > 0) {
+  if (has(S.relatedIp)) {
     w.open('related');
-    w.strs('ip', ips);
+    w.mark(S.relatedIp);
+    w.strs('ip', VALUES.related);
     w.close();
   }
 
@@ -336,23 +506,23 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   w.num('family_number', record.family);
   w.open('ct');
   w.str('event', record.event);
-  if (record.id !== undefined) w.num('id', record.id);
+  if (has(S.id)) slotNum(w, 'id', S.id);
   if (record.status !== undefined) {
     w.num('status', record.status);
     w.strs('status_flags', cachedNames(STATUS_NAMES, record.status, statusNames));
   }
   if (record.stateName !== undefined) w.str('state', record.stateName);
   if (record.state !== undefined) w.num('state_number', record.state);
-  if (record.timeout !== undefined) w.num('timeout', record.timeout);
+  if (has(S.timeout)) slotNum(w, 'timeout', S.timeout);
   if (record.mark !== undefined) w.num('mark', record.mark);
   if (record.zone !== undefined) w.num('zone', record.zone);
   if (record.labels !== undefined) w.str('labels', record.labels);
   if (record.use !== undefined) w.num('use', record.use);
   if (record.helper !== undefined) w.str('helper', record.helper);
   if (record.secctx !== undefined) w.str('secctx', record.secctx);
-  if (orig !== undefined) writeTuple(w, 'original', orig);
-  if (reply !== undefined) writeTuple(w, 'reply', reply);
-  if (record.master !== undefined) writeTuple(w, 'master', record.master);
+  if (orig !== undefined) writeTuple(w, 'original', orig, S.originalSrc);
+  if (reply !== undefined) writeTuple(w, 'reply', reply, S.replySrc);
+  if (record.master !== undefined) writeTuple(w, 'master', record.master, -1);
   if (
     record.tcpFlagsOriginal !== undefined ||
     record.tcpFlagsReply !== undefined ||

@@ -7,6 +7,8 @@ export const READ_POS_OFFSET = 64;
 export const DATA_OFFSET = 128;
 export const ENTRY_HEADER_BYTES = 16;
 export const WRAP_MARK = 0xffffffff;
+/** The producer wraps early, when the ring is empty and its write offset is at least this far in (ARCHITECTURE.md). */
+export const REWIND_BYTES = 4 * 1024 * 1024;
 
 export const SOURCE_NFLOG = 1;
 export const SOURCE_RTNL = 2;

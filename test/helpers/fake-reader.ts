@@ -1,14 +1,24 @@
 // A reader without a kernel, for unit tests of the collector: it writes ring
 // entries exactly as native/reader.cc does (a recv slot of header + maxDatagram
 // reserved, datagrams packed one after the other, 16-byte headers, 8-aligned,
-// WRAP_MARK when the tail is too short for a slot), holds what does not fit
+// WRAP_MARK when the tail is too short for a slot, or early when the ring is
+// empty past REWIND_BYTES), holds what does not fit
 // "in the socket" until JS releases room; finish() flushes what the "kernel"
 // still batched into the socket and stops the "thread", after which only
 // drainRemaining() moves the socket into the ring. onData is called
 // asynchronously and coalesced, as uv_async does.
 import type { ReaderFactory } from '../../src/collector';
 import type { NativeConntrackSettings, NativeNamespace, NativeReader, NativeReaderOptions, NativeStats } from '../../src/native';
-import { DATA_OFFSET, ENTRY_HEADER_BYTES, FLAG_ENOBUFS, READ_POS_OFFSET, WRAP_MARK, WRITE_POS_OFFSET, align8 } from '../../src/ring/layout';
+import {
+  DATA_OFFSET,
+  ENTRY_HEADER_BYTES,
+  FLAG_ENOBUFS,
+  READ_POS_OFFSET,
+  REWIND_BYTES,
+  WRAP_MARK,
+  WRITE_POS_OFFSET,
+  align8,
+} from '../../src/ring/layout';
 
 interface Datagram {
   source: number;
@@ -170,7 +180,8 @@ export class FakeReader implements NativeReader {
     const free = this.capacity - ((this.write - read) >>> 0);
     const offset = this.write & (this.capacity - 1);
     const tail = this.capacity - offset;
-    if (tail >= need) {
+    const rewind = read === this.write && offset >= REWIND_BYTES && offset >= need;
+    if (tail >= need && !rewind) {
       if (free < need) return null;
       return { at: DATA_OFFSET + offset, room: Math.min(tail, free) };
     }

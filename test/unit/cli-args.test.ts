@@ -205,6 +205,22 @@ describe('parseArgs: several outputs on the command line', () => {
     expect(() => parseArgs(['--nflog', '1', '--output', '/a', '--output', '/b', '--log-netns', 'prefix'])).toThrow(/--log-netns applies/);
   });
 
+  it('refuses an output that takes flows it has no line for, listed or alone (it would write nothing of them)', () => {
+    const logTakingFlows = ['--nflog', '1', '--conntrack', 'new', '--output', '/a', '--output', '/b', '--format', 'logemu'];
+    expect(() => parseArgs(logTakingFlows)).toThrow(
+      /^--format logemu renders packets only: use ecs, record or ulogd with --conntrack, or give this output --take packets,gaps$/,
+    );
+    expect(parseArgs([...logTakingFlows, '--take', 'packets']).outputs?.map((o) => o.take)).toEqual([
+      ['packets', 'flows', 'gaps'],
+      ['packets'],
+    ]);
+    expect(() => parseArgs(['--conntrack', 'new', '--format', 'log', '--take', 'flows'])).toThrow(
+      /renders packets only: use ecs, record or ulogd with --conntrack$/,
+    );
+    // Without --conntrack there are no flows to take.
+    expect(parseArgs(['--nflog', '1', '--output', '/a', '--output', '/b', '--format', 'log']).outputs).toHaveLength(2);
+  });
+
   it('writes each output in its own format (a capture read into ECS and LOG lines at once)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-outputs-'));
     const capture = path.resolve(__dirname, '../fixtures/peers/tcpdump/nflog.pcap');

@@ -105,6 +105,7 @@ outputs:
     const cases: Array<[string, RegExp]> = [
       ['nflog: 1\nformt: ecs\n', /c\d+\.yaml:2: unknown key 'formt' \(did you mean 'format'\?\)/],
       ['nflog: 1\nsocket-buffer: lots\n', /:2: socket-buffer: --socket-buffer must be an integer/],
+      ['nflog: 1\nsocket-buffer: 100\n', /:2: socket-buffer: --socket-buffer must be an integer from 4096/],
       ['nflog: 1\nstats: yes\n', /:2: stats is a switch: write 'stats: true'/],
       ['nflog: 1\nformat:\n', /:2: format has no value/],
       [
@@ -122,6 +123,7 @@ outputs:
       ['- nflog\n', /the file must be a map/],
       ['format: ecs\n', /nothing to collect/],
       ['nflog: 1\nlog-flags: all\n', /:2: log-flags: --log-flags applies to --format log/],
+      ['conntrack: all\noutputs:\n  - output: "-"\n  - output: /b\n    format: log\n', /:3: outputs: --format log renders packets only/],
     ];
     for (const [text, expected] of cases) expect(() => parseCommandLine(['--config', config(text)])).toThrow(expected);
     expect(() => parseCommandLine(['--config', path.join(dir, 'missing.yaml')])).toThrow(/--config .*missing\.yaml: ENOENT/);

@@ -93,6 +93,27 @@ describe('Collector over a fake reader', () => {
     expect(s).toMatchObject({ delivered: 2000, consumed: 2000, discarded: 0, lost: 0, gaps: 0, state: 'closed' });
   });
 
+  it('starts again at offset 0 when it is empty past REWIND_BYTES, in order, without loss', async () => {
+    const ringSize = 16 << 20;
+    const { collector, reader } = open({ ringSize });
+    const got: number[] = [];
+    const consume = (async () => {
+      for await (const batch of collector.batches()) got.push(...seqsOf(batch));
+    })();
+    // About 30 KB per datagram, 6 MB in all, read as it comes: the ring is empty before each datagram.
+    for (let i = 0; i < 200; i++) {
+      sendEntries(reader, 20, 20, i * 20, 1400);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Past 4 MiB the writer went back to offset 0 (a wrap mark skipped the rest): it never wrote beyond ~4 MiB.
+    expect(reader.writePosition).toBeGreaterThanOrEqual(ringSize);
+    expect(reader.writePosition % ringSize).toBeLessThan(3 << 20);
+    await collector.close();
+    await consume;
+    expect(got).toEqual(Array.from({ length: 4000 }, (_, i) => i));
+    expect(collector.stats()).toMatchObject({ delivered: 4000, lost: 0, gaps: 0 });
+  });
+
   it('keeps whole datagrams in a batch and stops near batchSize', async () => {
     const { collector, reader } = open({ batchSize: 10 });
     sendEntries(reader, 40, 4);

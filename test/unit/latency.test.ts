@@ -12,3 +12,9 @@ it('summarises latency with 0.1 ms buckets', () => {
   h.record(1e12); // past the last bucket
   expect(h.summary()!.maxMs).toBe(1e9);
 });
+
+it("never says a quantile above the max (a bucket's upper bound can be)", () => {
+  const h = new LatencyHistogram();
+  h.record(13_740); // bucket 13.7–13.8 ms
+  expect(h.summary()).toEqual({ samples: 1, p50Ms: 13.7, p99Ms: 13.7, maxMs: 13.7 });
+});

@@ -57,6 +57,9 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ nflog: [1, 1] })).toThrow(/listed twice/);
     expect(() => resolveOptions({ nflog: 1, ringSize: 3 << 20 })).toThrow(/power of two/);
     expect(() => resolveOptions({ conntrack: { protocols: ['quic'] } })).toThrow(/protocol 'quic' is not known/);
+    // A protocol number as text (the command line's --ct-proto 6) is that number.
+    expect(resolveOptions({ conntrack: { protocols: ['6', 'udp', '132'] } }).conntrack?.native.filter.protocols).toEqual([6, 17, 132]);
+    expect(() => resolveOptions({ conntrack: { protocols: ['256'] } })).toThrow(/protocol '256' is not known/);
     for (const bad of ['10.0.0.0/33', '10.0.0.0/', '::1/129', 'not-an-address', '10.0.0/8', '10.0.0.0/08x', 42]) {
       expect(() => resolveOptions({ conntrack: { sources: [bad as string] } })).toThrow(/not an address or network/);
       expect(() => resolveOptions({ conntrack: { destinations: [bad as string] } })).toThrow(
@@ -102,5 +105,25 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--nflog', '1', '--format', 'xml'])).toThrow(/--format must be/);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option '--bogus'/);
     expect(() => parseArgs([])).toThrow(/nothing to collect/);
+  });
+
+  it("checks the collector's own limits when parsing, naming the flag (a usage error, before anything opens)", () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--socket-buffer', '100'], /^--socket-buffer must be an integer from 4096 to 1073741824, got 100$/],
+      [['--ring-size', '100000'], /^--ring-size must be a power of two, got 100000$/],
+      [['--ring-size', '524288'], /^--ring-size \(524288\) must hold at least 4 datagrams/],
+      [['--qthreshold', '70000'], /^--qthreshold must be an integer from 1 to 65535/],
+      [['--copy-range', '70000'], /^--copy-range must be an integer from 0 to 65535/],
+      [['--flush-timeout', '700000'], /^--flush-timeout must be an integer from 0 to 600000/],
+      [['--conntrack', 'new', '--ct-proto', 'quic'], /^--ct-proto: protocol 'quic' is not known/],
+      [['--conntrack', 'new', '--ct-src', '10.0.0.0/33'], /^--ct-src: '10.0.0.0\/33' is not an address or network/],
+      [['--conntrack', 'new', '--ct-dst', 'gw'], /^--ct-dst: 'gw' is not an address or network/],
+      [['--conntrack', 'new', '--ct-zone', '70000'], /^--ct-zone must be an integer from 0 to 65535/],
+      [['--all-netns', '--netns-poll', '4000000'], /^--netns-poll must be an integer from 50 to 3600000/],
+    ];
+    for (const [flags, expected] of cases) expect(() => parseArgs(['--nflog', '1', ...flags])).toThrow(expected);
+    expect(parseArgs(['--conntrack', 'new', '--ct-proto', '6,udp']).conntrack?.protocols).toEqual(['6', 'udp']);
+    // A capture is decoded without a collector: its options are not checked.
+    expect(parseArgs(['--read', 'x.pcap']).read).toBe('x.pcap');
   });
 });
