@@ -187,7 +187,8 @@ export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EV
 Collects packets logged to NFLOG groups (nft "log group N", iptables -j NFLOG)
 and conntrack events (NAT flow records), and writes one document per line.
 Give --nflog, --conntrack or both; or --read to decode an NFLOG capture.
-"demo" builds a throwaway lab of namespaces and shows live events (needs root).
+"demo" builds a throwaway lab of namespaces and shows live events (needs root;
+"demo --help" lists its options).
 
 Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
