@@ -187,7 +187,8 @@ export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EV
 Collects packets logged to NFLOG groups (nft "log group N", iptables -j NFLOG)
 and conntrack events (NAT flow records), and writes one document per line.
 Give --nflog, --conntrack or both; or --read to decode an NFLOG capture.
-"demo" builds a throwaway lab of namespaces and shows live events (needs root).
+"demo" builds a throwaway lab of namespaces and shows live events (needs root;
+"demo --help" lists its options).
 
 Collection:
   --nflog GROUPS          NFLOG groups to bind, comma-separated: 1,2
@@ -227,8 +228,8 @@ Conntrack (NAT flow records):
 Output:
   --format FORMAT         ecs: Elastic Common Schema documents (default);
                           record: the collector's own records as JSON;
-                          log: the kernel's LOG line, as nf_log_syslog prints it;
-                          logemu: ulogd2's LOGEMU line;
+                          log: the kernel's LOG line, as nf_log_syslog prints it (packets only);
+                          logemu: ulogd2's LOGEMU line (packets only);
                           ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
                           readable: one short line a person reads at a terminal;
                           ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of

@@ -6,6 +6,7 @@
 import { createCollector, type Collector } from '../collector';
 import { LINE_FORMAT_NAMES, openLineFormat } from '../format/registry';
 import { DemoLab, DEMO_RULESETS, DEMO_STEPS, missingDemoTools, removeStaleDemoLabs } from '../lab/demo-lab';
+import { installHint } from '../lab/netns';
 import { GATEWAY } from '../lab/gateway';
 import { NetnsLab } from '../lab/netns';
 import type { CollectorRecord } from '../records';
@@ -229,7 +230,7 @@ export async function runDemo(argv: string[], options?: DemoOptions): Promise<nu
   }
   const missing = missingDemoTools();
   if (missing.length > 0) {
-    process.stderr.write(`netfilter-collector demo: missing ${missing.join(', ')} (run scripts/setup-system.sh)\n`);
+    process.stderr.write(`netfilter-collector demo: missing ${missing.join(', ')} (${installHint(missing)})\n`);
     return 1;
   }
 

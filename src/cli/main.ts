@@ -2,11 +2,16 @@
 // `netfilter-collector`: NFLOG groups to NDJSON.
 import { HELP, type CliArgs } from './args';
 import { parseCommandLine } from './config';
+import { unsupportedNodeMessage } from '../node-version';
 import { runDemo } from './demo';
 import { runCollection } from './run';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // The API says this as a process warning when imported; the command says it as one line of its own.
+  const nodeNote = unsupportedNodeMessage(process.versions.node);
+  if (nodeNote !== null && !argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--version'))
+    process.stderr.write(`netfilter-collector: ${nodeNote}\n`);
   if (argv[0] === 'demo') {
     try {
       process.exitCode = await runDemo(argv.slice(1));

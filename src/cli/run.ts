@@ -54,6 +54,16 @@ function intervalWanted(args: CliArgs): boolean {
   return (args.statsInterval ?? (process.stderr.isTTY ? 10 : 0)) > 0;
 }
 
+/** An output, opened; a system error (a missing directory, no permission) names the --output it is about. */
+function openOutput(target: string, options: ConstructorParameters<typeof NdjsonOutput>[1]): NdjsonOutput {
+  try {
+    return new NdjsonOutput(target, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).syscall === undefined) throw err;
+    throw new Error(`--output ${target}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export async function runCollection(args: CliArgs): Promise<number> {
   const stderr = (line: string): void => {
     process.stderr.write(`${line}\n`);
@@ -119,7 +129,7 @@ export async function runCollection(args: CliArgs): Promise<number> {
         onError: stderr,
       };
       outputs.push({
-        output: new NdjsonOutput(spec.output ?? '-', options),
+        output: openOutput(spec.output ?? '-', options),
         format,
         write,
         takes: takes(spec),

@@ -261,7 +261,7 @@ export class DemoLab {
   }
 }
 
-/** Which tools the demo needs that are missing (scripts/setup-system.sh installs them). */
+/** Which tools the demo needs that are missing (installHint says what to install). */
 export function missingDemoTools(): string[] {
   const missing: string[] = [];
   for (const [tool, args] of [

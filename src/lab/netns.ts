@@ -20,6 +20,14 @@ function run(command: string, args: string[], input?: string): string {
   }
 }
 
+/** The Debian package of each tool the lab and the demo run. */
+const TOOL_PACKAGES: Record<string, string> = { ip: 'iproute2', nft: 'nftables', 'iptables-restore': 'iptables', ping: 'iputils-ping' };
+
+/** What to install for missing tools: `apt-get install …` with their Debian packages. */
+export function installHint(tools: readonly string[]): string {
+  return `apt-get install ${[...new Set(tools.map((tool) => TOOL_PACKAGES[tool] ?? tool))].join(' ')}`;
+}
+
 export class NetnsLab {
   private readonly namespaces = new Set<string>();
   private destroyed = false;
@@ -35,7 +43,7 @@ export class NetnsLab {
     if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root';
     for (const tool of ['ip', 'nft']) {
       const probe = spawnSync(tool, ['-V'], { encoding: 'utf8' });
-      if (probe.error) return `${tool} is not installed (run scripts/setup-system.sh)`;
+      if (probe.error) return `${tool} is not installed (${installHint([tool])})`;
     }
     return null;
   }

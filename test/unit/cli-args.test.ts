@@ -221,6 +221,20 @@ describe('parseArgs: several outputs on the command line', () => {
     expect(parseArgs(['--nflog', '1', '--output', '/a', '--output', '/b', '--format', 'log']).outputs).toHaveLength(2);
   });
 
+  it('an output file that cannot be opened is named with its --output, and nothing is written elsewhere', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-outputs-'));
+    const capture = path.resolve(__dirname, '../fixtures/peers/tcpdump/nflog.pcap');
+    try {
+      const [good, bad] = [path.join(dir, 'a.json'), path.join(dir, 'missing-dir', 'b.log')];
+      await expect(runCollection(parseArgs(['--read', capture, '--output', good, '--output', bad, '--format', 'log']))).rejects.toThrow(
+        `--output ${bad}: ENOENT: no such file or directory`,
+      );
+      expect(fs.readFileSync(good, 'utf8')).toBe('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes each output in its own format (a capture read into ECS and LOG lines at once)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nfc-outputs-'));
     const capture = path.resolve(__dirname, '../fixtures/peers/tcpdump/nflog.pcap');

@@ -13,6 +13,7 @@ import { loadFixture } from '../../helpers/fixtures';
 import { LineEncoder } from '../../../src/format/line-target';
 import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp';
 import { writeJsonNumber } from '../../../src/ecs/doc-writer';
+import { communityId } from '../../../src/ecs/community-id';
 import { ipv4, ipv6, record, sampleRecords } from '../../helpers/packet-records';
 
 type Json = Record<string, unknown>;
@@ -207,7 +208,7 @@ describe('ECS packet lines', () => {
       if (tr?.kind === 'tcp') {
         tr.srcPort = 1024 + random(60000);
         tr.dstPort = random(65536);
-        tr.seq = random(2 ** 31);
+        tr.seq = random(2 ** 32);
         tr.ack = random(2);
         tr.window = random(65536);
         // Options come and go: the slot is written only when there are some.
@@ -237,6 +238,35 @@ describe('ECS packet lines', () => {
     }
     // Most of the scans' lines come from a template.
     expect(filled).toBeGreaterThan(0.6 * OPTION_SETS.length * (fixtures.length + 2) * 280);
+  });
+
+  it('keeps each flow its own Community ID while scan packets of other flows come between its packets', () => {
+    const flows = [0, 1, 2, 3].map((k) => {
+      const r = structuredClone(tcpWithOptions);
+      const net = r.packet.network;
+      if (net?.kind === 'ipv4') net.dst = `203.0.113.${k + 1}`;
+      return r;
+    });
+    const lines = new EcsPacketLines();
+    for (let i = 0; i < 400; i++) {
+      // A packet of one of four flows (its ID kept from its second packet on), then one of a scan (a new flow).
+      const flow = structuredClone(flows[i % 4]);
+      flow.timestampUs += i;
+      const scan = structuredClone(tcpWithOptions);
+      const net = scan.packet.network;
+      if (net?.kind === 'ipv4') net.dst = `198.51.100.${i % 250}`;
+      if (scan.packet.transport?.kind === 'tcp') scan.packet.transport.dstPort = 1000 + i;
+      for (const r of [flow, scan]) {
+        const expected = JSON.stringify(packetToEcs(r));
+        // The text API hashes without the flows' cache: the cached IDs must be the same.
+        const n = r.packet.network;
+        const t = r.packet.transport;
+        if (n?.kind !== 'ipv4' || t?.kind !== 'tcp') throw new Error('an IPv4 TCP record expected');
+        const id = communityId({ srcIp: n.src, dstIp: n.dst, protocol: 6, srcPort: t.srcPort, dstPort: t.dstPort });
+        expect(JSON.parse(expected).network.community_id).toBe(id);
+        expect(written(lines, r)).toBe(expected);
+      }
+    }
   });
 
   it('does not take a record with a field the template lacks for one of its shape (the same number of keys)', () => {
