@@ -228,8 +228,8 @@ Conntrack (NAT flow records):
 Output:
   --format FORMAT         ecs: Elastic Common Schema documents (default);
                           record: the collector's own records as JSON;
-                          log: the kernel's LOG line, as nf_log_syslog prints it;
-                          logemu: ulogd2's LOGEMU line;
+                          log: the kernel's LOG line, as nf_log_syslog prints it (packets only);
+                          logemu: ulogd2's LOGEMU line (packets only);
                           ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
                           readable: one short line a person reads at a terminal;
                           ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of
