@@ -180,6 +180,28 @@ export interface CliArgs {
   copyRange?: number;
 }
 
+/** Words of `text` in lines of at most `width` characters, each but the first indented by `indent` spaces. */
+function wrap(text: string, indent: number, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line.length > 0 && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line.length > 0 ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+// --format's help: each line format's summary from the registry (one definition), then IPFIX, which is an output kind.
+const FORMAT_HELP = `  --format FORMAT         ${[
+  ...LINE_FORMAT_NAMES.map((name) => `${name}${name === 'ecs' ? ' (the default)' : ''}: ${LINE_FORMATS[name].summary};`),
+  'ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of --conntrack to a collector (--output udp:HOST[:PORT] or tcp:HOST[:PORT], port 4739 by default), e.g. nfcapd',
+]
+  .map((item) => wrap(item, 26))
+  .join(`\n${' '.repeat(26)}`)}`;
+
 export const HELP = `Usage: netfilter-collector [--nflog GROUPS] [--conntrack EVENTS] [options]
        netfilter-collector --read FILE.pcap [output options]
        netfilter-collector demo [--format FORMAT] [--duration SECONDS]
@@ -226,15 +248,7 @@ Conntrack (NAT flow records):
                           namespace collected in (byte counts and start/end times)
 
 Output:
-  --format FORMAT         ecs: Elastic Common Schema documents (default);
-                          record: the collector's own records as JSON;
-                          log: the kernel's LOG line, as nf_log_syslog prints it (packets only);
-                          logemu: ulogd2's LOGEMU line (packets only);
-                          ulogd: ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT);
-                          readable: one short line a person reads at a terminal;
-                          ipfix: IPFIX (RFC 7011) NAT events (RFC 8158) and flow records of
-                          --conntrack to a collector (--output udp:HOST[:PORT] or tcp:HOST[:PORT],
-                          port 4739 by default), e.g. nfcapd
+${FORMAT_HELP}
   --log-flags LIST        for log: tcpseq,tcpopt,ipopt,uid,macdecode or all
                           (the kernel's log flags, as nft "log flags" / iptables --log-*; default none)
   --logemu-hostname NAME  for logemu: the host name in the line's syslog-style header

@@ -108,7 +108,7 @@ const record: LineFormat = {
 
 const log: LineFormat = {
   name: 'log',
-  summary: "the kernel's LOG line, byte for byte, for packets",
+  summary: "the kernel's LOG line, byte for byte as nf_log_syslog prints it (packets only)",
   writes: ['packet'],
   open(options = {}) {
     const logLine = options.logLine ?? {};
@@ -123,7 +123,7 @@ const log: LineFormat = {
 
 const logemu: LineFormat = {
   name: 'logemu',
-  summary: "ulogd2's LOGEMU line (a syslog-like header, then the LOG line's fields), for packets",
+  summary: "ulogd2's LOGEMU line: a syslog-like header, then the LOG line's fields (packets only)",
   writes: ['packet'],
   open(options = {}) {
     const header = { hostname: options.logemuHostname ?? os.hostname() };
@@ -151,7 +151,7 @@ const logemu: LineFormat = {
 
 const ulogd: LineFormat = {
   name: 'ulogd',
-  summary: "ulogd2's JSON output plugin's lines, for packets and flows",
+  summary: "ulogd2's JSON output (NFLOG with BASE/IFINDEX/IP2STR/HWHDR, NFCT): packets and flows",
   writes: ['packet', 'flow'],
   open() {
     return fromLine((r) => (r.kind === 'packet' ? packetToUlogdJson(r) : r.kind === 'flow' ? flowToUlogdJson(r) : null));
