@@ -15,7 +15,8 @@
 import type { FlowRecord } from '../records';
 import type { LineTarget } from '../format/line-target';
 import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
-import { FLOW_SLOT_KINDS, FlowSlotValues, type FlowEcsOptions, readFlowSlots, writeFlowDocument } from './flow';
+import { FLOW_SLOT_KINDS, type FlowEcsOptions, type FlowSlotKind, FlowSlotValues, readFlowSlots, writeFlowDocument } from './flow';
+import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
 import { ecsIdentity, type EcsIdentity } from './identity';
 import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
@@ -143,9 +144,15 @@ const TIME = 0;
 const NUMBER = 1;
 const STRING = 2;
 const STRINGS = 3;
-const SLOT_KIND_CODES = Uint8Array.from(FLOW_SLOT_KINDS, (kind) =>
-  kind === 'time' ? TIME : kind === 'number' ? NUMBER : kind === 'string' ? STRING : STRINGS,
-);
+const COMMUNITY_ID = 4;
+const KIND_CODES: Record<FlowSlotKind, number> = {
+  time: TIME,
+  number: NUMBER,
+  string: STRING,
+  strings: STRINGS,
+  communityId: COMMUNITY_ID,
+};
+const SLOT_KIND_CODES = Uint8Array.from(FLOW_SLOT_KINDS, (kind) => KIND_CODES[kind]);
 
 /** Flows in a row of one shape before its template is made. */
 const TEMPLATE_AFTER = 16;
@@ -262,8 +269,8 @@ export class EcsFlowLines {
     for (const id of slots) {
       const code = SLOT_KIND_CODES[id];
       if (code === STRING || code === STRINGS) textSlots.push(id);
-      // A date or a number, and its quotes.
-      else fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+      // A date, a number or a Community ID, and its quotes.
+      else fixedBytes += Math.max(MAX_TIMESTAMP_BYTES, COMMUNITY_ID_LENGTH) + 2;
     }
     readFlowSlots(record, this.options, this.values);
     const t: Template = { matches: shapeCheck(record), present: this.values.present, parts, slots, fixedBytes, textSlots };
@@ -313,6 +320,11 @@ export class EcsFlowLines {
           break;
         case STRING:
           at = writeJsonString(out, at, texts[id] as string);
+          break;
+        case COMMUNITY_ID:
+          out[at] = 0x22;
+          at = writeCommunityId(this.values.communityId, out, at + 1);
+          out[at++] = 0x22;
           break;
         case STRINGS:
           out[at++] = 0x5b; // [
