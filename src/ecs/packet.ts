@@ -30,6 +30,7 @@ import { packetFacts, type PacketFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
 import { ObjectWriter, type DocWriter } from './doc-writer';
+import { putNumber, putText, SlotTable } from './slots';
 import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
 
 export { ECS_VERSION } from './identity';
@@ -198,28 +199,13 @@ const SLOT_KINDS = {
 export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
-/**
- * Slot values by SLOT index: numbers and times in a Float64Array (a double kept in a
- * plain array would be a heap number allocated per packet), text in an array, the
- * Community ID's digest; `present` has bit i set when slot i has a value (the
- * document leaves the others out).
- */
-export class SlotValues {
-  readonly numbers = new Float64Array(PACKET_SLOT_KINDS.length);
-  readonly texts: Array<string | undefined> = new Array<string | undefined>(PACKET_SLOT_KINDS.length).fill(undefined);
+/** Slot values by SLOT index (slots.ts), and the Community ID's digest. */
+export class SlotValues extends SlotTable {
   communityId: Int32Array | undefined = undefined;
-  present = 0;
-}
 
-function putNumber(out: SlotValues, id: number, value: number | undefined): number {
-  if (value === undefined) return 0;
-  out.numbers[id] = value;
-  return 1 << id;
-}
-
-function putText(out: SlotValues, id: number, value: string | undefined): number {
-  out.texts[id] = value;
-  return value === undefined ? 0 : 1 << id;
+  constructor() {
+    super(PACKET_SLOT_KINDS.length);
+  }
 }
 
 /** Reads the record's slot values into `out` (indexed by SLOT), and which are present. */
