@@ -14,10 +14,10 @@
 // same fixed bytes.
 import type { FlowRecord } from '../records';
 import { type DocWriter, writeJsonString } from './doc-writer';
-import { FLOW_SLOT_KINDS, FlowSlotValues, type FlowEcsOptions, readFlowSlots, writeFlowDocument } from './flow';
+import { FLOW_SLOT_KINDS, type FlowEcsOptions, type FlowSlotKind, FlowSlotValues, readFlowSlots, writeFlowDocument } from './flow';
 import { ecsIdentity } from './identity';
 import { compileShapeCheck, sameValue, TemplatedLines, type TemplatedDocument } from './line-templates';
-import { NUMBER, OWN_KIND, STRING, TIME } from './slots';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, STRING, TIME } from './slots';
 
 type Obj = Record<string, unknown>;
 
@@ -103,9 +103,14 @@ function shapeCheck(model: FlowRecord): (r: FlowRecord) => boolean {
 
 // The slots' kinds as line-templates.ts writes them: related.ip's array is the flow document's own.
 const STRINGS = OWN_KIND;
-const SLOT_KIND_CODES = Uint8Array.from(FLOW_SLOT_KINDS, (kind) =>
-  kind === 'time' ? TIME : kind === 'number' ? NUMBER : kind === 'string' ? STRING : STRINGS,
-);
+const KIND_CODES: Record<FlowSlotKind, number> = {
+  time: TIME,
+  number: NUMBER,
+  string: STRING,
+  communityId: COMMUNITY_ID,
+  strings: STRINGS,
+};
+const SLOT_KIND_CODES = Uint8Array.from(FLOW_SLOT_KINDS, (kind) => KIND_CODES[kind]);
 
 /** The flow document as line-templates.ts needs it, for one set of options. */
 class FlowDocument implements TemplatedDocument<FlowRecord> {

@@ -36,7 +36,7 @@
 // Absent values are left out, never written as undefined or null.
 import type { FlowRecord, FlowTuple, NetnsLabel } from '../records';
 import { statusNames, tcpCtFlagNames } from '../conntrack/constants';
-import { tryCommunityId, type CommunityIdInput } from './community-id';
+import { communityIdDigest, communityIdText, type CommunityIdInput } from './community-id';
 import { familyName, ianaNumber, transportName } from './names';
 import type { EcsAgent, EcsObserver, EcsOptions } from './packet';
 import { ObjectWriter, type DocWriter } from './doc-writer';
@@ -246,9 +246,14 @@ export function flowNetworkType(record: FlowRecord): string | undefined {
 
 /** network.community_id of the original tuple (ICMP: its type and code); undefined when off or not computable. */
 export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undefined): string | undefined {
-  if (options?.communityId === false) return undefined;
+  return flowCommunityDigest(orig, options, CID_DIGEST) ? communityIdText(CID_DIGEST) : undefined;
+}
+
+/** The Community ID's digest (community-id.ts) of the original tuple into `digest`; false when off or not computable. */
+function flowCommunityDigest(orig: FlowTuple, options: FlowEcsOptions | undefined, digest: Int32Array): boolean {
+  if (options?.communityId === false) return false;
   const isIcmp = orig.protocol === 1 || orig.protocol === 58;
-  // Reused from flow to flow: tryCommunityId reads them and keeps nothing.
+  // Reused from flow to flow: communityIdDigest reads it and keeps nothing.
   const input = CID_INPUT;
   input.srcIp = orig.src;
   input.dstIp = orig.dst;
@@ -257,15 +262,14 @@ export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undef
   input.dstPort = isIcmp ? undefined : orig.dstPort;
   input.icmpType = isIcmp ? orig.icmpType : undefined;
   input.icmpCode = isIcmp ? orig.icmpCode : undefined;
-  CID_OPTIONS.seed = options?.communityIdSeed ?? 0;
-  return tryCommunityId(input, CID_OPTIONS);
+  return communityIdDigest(input, (options?.communityIdSeed ?? 0) & 0xffff, digest);
 }
 
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
-const CID_OPTIONS: { seed: number } = { seed: 0 };
+const CID_DIGEST = new Int32Array(5);
 
-/** How a per-flow value is written: a date from µs, a number, a JSON string, an array of strings. */
-export type FlowSlotKind = 'time' | 'number' | 'string' | 'strings';
+/** How a per-flow value is written: a date from µs, a number, a JSON string, a Community ID from its digest, an array of strings. */
+export type FlowSlotKind = 'time' | 'number' | 'string' | 'communityId' | 'strings';
 
 // A tuple's slots (original, reply) at these offsets from its first one.
 const TUPLE_SRC = 0;
@@ -288,7 +292,7 @@ const SLOT_KINDS = {
   originalPackets: 'number',
   replyBytes: 'number',
   replyPackets: 'number',
-  communityId: 'string',
+  communityId: 'communityId',
   bytes: 'number',
   packets: 'number',
   relatedIp: 'strings',
@@ -372,7 +376,7 @@ export function readFlowSlots(r: FlowRecord, options: FlowEcsOptions | undefined
     putNumber(out, S.originalPackets, r.originalPackets) |
     putNumber(out, S.replyBytes, r.replyBytes) |
     putNumber(out, S.replyPackets, r.replyPackets) |
-    putText(out, S.communityId, orig === undefined ? undefined : flowCommunityId(orig, options)) |
+    (orig !== undefined && flowCommunityDigest(orig, options, out.communityId) ? 1 << S.communityId : 0) |
     putNumber(out, S.bytes, r.originalBytes !== undefined && r.replyBytes !== undefined ? r.originalBytes + r.replyBytes : undefined) |
     putNumber(
       out,
@@ -464,7 +468,10 @@ export function writeFlowDocument(w: DocWriter, record: FlowRecord, options: Flo
   if (orig !== undefined) {
     w.str('transport', transportName(orig.protocol));
     w.str('iana_number', ianaNumber(orig.protocol));
-    if (has(S.communityId)) slotStr(w, 'community_id', S.communityId);
+    if (has(S.communityId)) {
+      w.mark(S.communityId);
+      w.str('community_id', communityIdText(VALUES.communityId));
+    }
   }
   if (has(S.bytes)) slotNum(w, 'bytes', S.bytes);
   if (has(S.packets)) slotNum(w, 'packets', S.packets);

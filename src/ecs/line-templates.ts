@@ -9,14 +9,15 @@
 // written, and which records share a shape.
 import type { LineTarget } from '../format/line-target';
 import { type DocWriter, JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
-import { NUMBER, OWN_KIND, type SlotTable, STRING, TIME } from './slots';
+import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, type SlotTable, STRING, TIME } from './slots';
 import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
 
 /** What TemplatedLines needs of a document. */
 export interface TemplatedDocument<R> {
   /** The current record's slot values (readSlots). */
   readonly values: SlotTable;
-  /** How each slot is written, by slot index: TIME, NUMBER, STRING, or the document's own (OWN_KIND on). */
+  /** How each slot is written, by slot index: TIME, NUMBER, STRING, COMMUNITY_ID, or the document's own (OWN_KIND on). */
   readonly kinds: Uint8Array;
   /** Writes the record's document in full: the one definition. */
   write(w: DocWriter, record: R): void;
@@ -160,8 +161,9 @@ export class TemplatedLines<R> {
     const sizedSlots: number[] = [];
     for (const id of slots) {
       const kind = this.doc.kinds[id];
-      if (kind === TIME || kind === NUMBER)
-        fixedBytes += MAX_TIMESTAMP_BYTES + 2; // a date or a number, and its quotes
+      // A date or a number, and its quotes; a Community ID and its quotes.
+      if (kind === TIME || kind === NUMBER) fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+      else if (kind === COMMUNITY_ID) fixedBytes += COMMUNITY_ID_LENGTH + 2;
       else sizedSlots.push(id);
     }
     this.doc.readSlots(record);
@@ -208,7 +210,11 @@ export class TemplatedLines<R> {
         out[at++] = 0x22;
       } else if (kind === NUMBER) at = writeJsonNumber(out, at, numbers[id]);
       else if (kind === STRING) at = writeJsonString(out, at, texts[id] as string);
-      else if (kind >= OWN_KIND) at = doc.writeOwn(id, out, at);
+      else if (kind === COMMUNITY_ID) {
+        out[at] = 0x22;
+        at = writeCommunityId(doc.values.communityId, out, at + 1);
+        out[at++] = 0x22;
+      } else if (kind >= OWN_KIND) at = doc.writeOwn(id, out, at);
       at = copy(out, at, parts[i + 1]);
     }
     return at;

@@ -14,13 +14,12 @@
 // through slots (or not at all), so that two records equal in every other
 // field, with the same slots present, have the same fixed bytes.
 import type { PacketRecord } from '../records';
-import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
 import { type DocWriter, writeJsonString } from './doc-writer';
 import { ecsIdentity } from './identity';
 import { compileShapeCheck, sameValue, TemplatedLines, type TemplatedDocument } from './line-templates';
-import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, SLOT, SlotValues, writePacketDocument } from './packet';
+import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, SlotValues, writePacketDocument } from './packet';
 import { packetEndpoints } from './packet-facts';
-import { NUMBER, OWN_KIND, PART_OF_ANOTHER, STRING, TIME } from './slots';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, PART_OF_ANOTHER, STRING, TIME } from './slots';
 
 type Fields = Readonly<Record<string, true>>;
 
@@ -123,10 +122,9 @@ function shapeCheck(model: PacketRecord): (r: PacketRecord) => boolean {
   return compileShapeCheck('const p = r.packet, n = p.network, t = p.transport;', tests, nested);
 }
 
-// The slots' kinds as line-templates.ts writes them: the Community ID (from its digest) and related.ip's
-// array are the packet document's own.
-const COMMUNITY_ID = OWN_KIND;
-const IPS = OWN_KIND + 1;
+// The slots' kinds as line-templates.ts writes them: related.ip's array ([first] or [first,second]) is
+// the packet document's own.
+const IPS = OWN_KIND;
 const SLOT_KIND_CODES = Uint8Array.from(PACKET_SLOT_KINDS, (kind) => {
   switch (kind) {
     case 'time':
@@ -171,8 +169,7 @@ class PacketDocument implements TemplatedDocument<PacketRecord> {
   }
 
   ownRoom(id: number): number {
-    if (id === SLOT.communityId) return COMMUNITY_ID_LENGTH + 2;
-    // related.ip: [first] or [first,second] (the slot after an 'ips' one is its second address).
+    // related.ip: the slot after an 'ips' one is its second address.
     const { texts } = this.values;
     const second = texts[id + 1];
     return 6 * ((texts[id] as string).length + (second === undefined ? 0 : second.length)) + 5;
@@ -180,12 +177,6 @@ class PacketDocument implements TemplatedDocument<PacketRecord> {
 
   writeOwn(id: number, out: Buffer, at: number): number {
     const { texts } = this.values;
-    if (this.kinds[id] === COMMUNITY_ID) {
-      out[at] = 0x22;
-      at = writeCommunityId(this.values.communityId as Int32Array, out, at + 1);
-      out[at++] = 0x22;
-      return at;
-    }
     out[at++] = 0x5b; // [
     at = writeJsonString(out, at, texts[id] as string);
     const second = texts[id + 1];

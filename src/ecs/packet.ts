@@ -30,7 +30,7 @@ import { packetFacts, type PacketFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
 import { ObjectWriter, type DocWriter } from './doc-writer';
-import { putNumber, putText, SlotTable } from './slots';
+import { putDigest, putNumber, putText, SlotTable } from './slots';
 import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
 
 export { ECS_VERSION } from './identity';
@@ -199,10 +199,8 @@ const SLOT_KINDS = {
 export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
-/** Slot values by SLOT index (slots.ts), and the Community ID's digest. */
+/** Slot values by SLOT index (slots.ts). */
 export class SlotValues extends SlotTable {
-  communityId: Int32Array | undefined = undefined;
-
   constructor() {
     super(PACKET_SLOT_KINDS.length);
   }
@@ -213,7 +211,6 @@ export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): voi
   const net = r.packet.network;
   const tr = r.packet.transport;
   const tcp = tr?.kind === 'tcp' ? tr : undefined;
-  out.communityId = f.communityId;
   out.present =
     putNumber(out, SLOT.timestamp, r.timestampUs) |
     putNumber(out, SLOT.created, r.receivedUs) |
@@ -225,7 +222,7 @@ export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): voi
     putNumber(out, SLOT.srcPort, f.srcPort) |
     putNumber(out, SLOT.dstPort, f.dstPort) |
     putNumber(out, SLOT.bytes, f.bytes) |
-    (f.communityId === undefined ? 0 : 1 << SLOT.communityId) |
+    putDigest(out, SLOT.communityId, f.communityId) |
     putText(out, SLOT.relatedIp, f.srcIp ?? f.dstIp) |
     putText(out, SLOT.relatedIp2, f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined) |
     putNumber(out, SLOT.ipId, net?.kind === 'ipv4' ? net.id : undefined) |
@@ -336,7 +333,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     w.str('iana_number', ianaNumber(f.protocol));
     if (f.communityId !== undefined) {
       w.mark(SLOT.communityId);
-      w.str('community_id', communityIdText(VALUES.communityId as Int32Array));
+      w.str('community_id', communityIdText(VALUES.communityId));
     }
   }
   const direction = hookDirection(record.family, record.hook);

@@ -1,6 +1,6 @@
 // Decodes one NFLOG packet message (NFULNL_MSG_PACKET) into a PacketRecord.
 // Pure over bytes; never throws on malformed input (faults land in decodeError).
-import { AttributeTable, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN, nlAlign } from '../netlink/message';
+import * as M from '../netlink/message';
 import { linkHeaderToString, macToString } from '../packet/address';
 import { decodePacketRange, startForHwProtocol } from '../packet/decode';
 import type { DecodedPacket, EthernetHeader } from '../packet/types';
@@ -34,20 +34,11 @@ const {
   NFULA_CT_INFO,
   NFULA_VLAN,
   NFULA_L2HDR,
+  NFGENMSG_LEN,
 } = C;
+const { AttributeTable, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_HDRLEN, nlAlign } = M;
 
 const PREFIX_CACHE_SIZE = 16;
-
-/** "08:00" for 0x0800: the EtherType as the kernel prints the last two bytes of a MAC header. */
-const ETHER_TYPE_TEXT: string[] = [];
-function etherTypeText(etherType: number): string {
-  let text = ETHER_TYPE_TEXT[etherType];
-  if (text === undefined) {
-    const hex = etherType.toString(16).padStart(4, '0');
-    text = ETHER_TYPE_TEXT[etherType] = hex.slice(0, 2) + ':' + hex.slice(2);
-  }
-  return text;
-}
 
 function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
@@ -115,7 +106,7 @@ export class NflogDecoder {
       payload: undefined,
       decodeError: undefined,
     };
-    if (body + C.NFGENMSG_LEN > end) {
+    if (body + NFGENMSG_LEN > end) {
       record.decodeError = 'nflog.truncated';
       return record;
     }
@@ -131,7 +122,7 @@ export class NflogDecoder {
     let hwHeaderLen = 0;
     let hwAddrAt = -1;
     let hwAddrLen = 0;
-    let at = body + nlAlign(C.NFGENMSG_LEN);
+    let at = body + nlAlign(NFGENMSG_LEN);
     while (at + NLA_HDRLEN <= end) {
       const length = view.getUint16(at, true);
       if (length < NLA_HDRLEN || at + length > end) {
@@ -233,11 +224,7 @@ export class NflogDecoder {
           vlans: [],
         };
         record.packet.link = link;
-        // The same text the header's bytes give, from the addresses just made (MAC text is a hot spot).
-        record.hwHeader =
-          hwHeaderLen === ETH_HLEN
-            ? link.dst + ':' + link.src + ':' + etherTypeText(link.etherType)
-            : linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
+        record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
         if (hwAddrLen === 6 && sameBytes(bytes, hwAddrAt, hwHeaderAt + 6, 6)) record.hwAddr = link.src;
       } else {
         record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
@@ -248,16 +235,18 @@ export class NflogDecoder {
   }
 
   private prefix(bytes: Uint8Array, at: number, length: number): string {
-    // The kernel sends the prefix NUL-terminated.
-    let len = 0;
-    while (len < length && bytes[at + len] !== 0) len++;
+    // The kernel sends the prefix NUL-terminated: the text ends at the first NUL. A known prefix
+    // matches when its bytes (which hold no NUL) are there and the text ends right after them.
     const known = this.prefixes;
     search: for (let k = 0; k < known.length; k++) {
-      const entry = known[k];
-      if (entry.bytes.length !== len) continue;
-      for (let i = 0; i < len; i++) if (entry.bytes[i] !== bytes[at + i]) continue search;
-      return entry.text;
+      const entry = known[k].bytes;
+      const len = entry.length;
+      if (len > length || (len < length && bytes[at + len] !== 0)) continue;
+      for (let i = 0; i < len; i++) if (entry[i] !== bytes[at + i]) continue search;
+      return known[k].text;
     }
+    let len = 0;
+    while (len < length && bytes[at + len] !== 0) len++;
     let text = '';
     for (let i = 0; i < len; i++) text += String.fromCharCode(bytes[at + i]);
     if (known.length >= PREFIX_CACHE_SIZE) known.pop();

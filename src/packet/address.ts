@@ -3,20 +3,22 @@
 
 import { DECIMAL, DECIMAL_DOT, HEX_LOWER, HEX_SHORT, LOWER_DIGIT_CODES } from './hex';
 
-const IPV4_TEXT = new Map<number, string>();
-const IPV4_TEXT_MAX = 4096;
+// A gateway's log repeats few addresses: each of 4,096 slots (chosen by a hash of the
+// address) remembers the last IPv4 address that fell in it and its text. A typed-array slot
+// lookup is cheaper than a Map, and it is bounded: random addresses cost a recomputation, not memory.
+const IPV4_SLOTS = 4096;
+const IPV4_KEYS = new Int32Array(IPV4_SLOTS);
+const IPV4_TEXTS: Array<string | undefined> = new Array<string | undefined>(IPV4_SLOTS).fill(undefined);
 
 /** '192.0.2.1' from 4 bytes at offset. */
 export function ipv4ToString(bytes: Uint8Array, offset: number): string {
-  // A gateway's log repeats few addresses: remember their text (a bounded table, so
-  // hostile traffic with random addresses costs lookups, not memory).
   const key = (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
-  let text = IPV4_TEXT.get(key);
-  if (text === undefined) {
-    if (IPV4_TEXT.size >= IPV4_TEXT_MAX) IPV4_TEXT.clear();
-    text = DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] + DECIMAL[bytes[offset + 3]];
-    IPV4_TEXT.set(key, text);
-  }
+  const slot = Math.imul(key, 0x9e3779b1) >>> 20; // the top 12 bits: IPV4_SLOTS slots
+  const known = IPV4_TEXTS[slot];
+  if (known !== undefined && IPV4_KEYS[slot] === key) return known;
+  const text = DECIMAL_DOT[bytes[offset]] + DECIMAL_DOT[bytes[offset + 1]] + DECIMAL_DOT[bytes[offset + 2]] + DECIMAL[bytes[offset + 3]];
+  IPV4_KEYS[slot] = key;
+  IPV4_TEXTS[slot] = text;
   return text;
 }
 
@@ -147,21 +149,47 @@ export function macToString(bytes: Uint8Array, offset: number, length = 6): stri
   return s;
 }
 
+// The MAC header text joins six pieces, a chain of five string pieces per packet (and a copy
+// when a consumer flattens it); a gateway sees few distinct 14-byte headers, so each of 1,024 slots
+// remembers the last header that fell in it (as four integers) and its flat text.
+const HEADER_SLOTS = 1024;
+const HEADER_KEYS = new Int32Array(HEADER_SLOTS * 4);
+const HEADER_TEXTS: Array<string | undefined> = new Array<string | undefined>(HEADER_SLOTS).fill(undefined);
+
 /**
  * A link-layer header as the kernel's LOG prints it after MAC=: every byte as
- * lower-case hex joined by ':'. Ethernet's 14 bytes reuse the cached MAC text.
+ * lower-case hex joined by ':'. Ethernet's 14 bytes: a cached text.
  */
 export function linkHeaderToString(bytes: Uint8Array, offset: number, length: number): string {
-  if (length === 14) {
-    return (
-      macToString(bytes, offset) +
-      ':' +
-      macToString(bytes, offset + 6) +
-      ':' +
-      HEX_LOWER[bytes[offset + 12]] +
-      ':' +
-      HEX_LOWER[bytes[offset + 13]]
-    );
+  if (length !== 14) return macToString(bytes, offset, length);
+  const a = (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+  const b = (bytes[offset + 4] << 24) | (bytes[offset + 5] << 16) | (bytes[offset + 6] << 8) | bytes[offset + 7];
+  const c = (bytes[offset + 8] << 24) | (bytes[offset + 9] << 16) | (bytes[offset + 10] << 8) | bytes[offset + 11];
+  const d = (bytes[offset + 12] << 8) | bytes[offset + 13];
+  const slot = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35) ^ Math.imul(d, 0x27d4eb2f), 0x9e3779b1) >>> 22;
+  const key = slot * 4;
+  const known = HEADER_TEXTS[slot];
+  if (
+    known !== undefined &&
+    HEADER_KEYS[key] === a &&
+    HEADER_KEYS[key + 1] === b &&
+    HEADER_KEYS[key + 2] === c &&
+    HEADER_KEYS[key + 3] === d
+  ) {
+    return known;
   }
-  return macToString(bytes, offset, length);
+  const text =
+    macToString(bytes, offset) +
+    ':' +
+    macToString(bytes, offset + 6) +
+    ':' +
+    HEX_LOWER[bytes[offset + 12]] +
+    ':' +
+    HEX_LOWER[bytes[offset + 13]];
+  HEADER_KEYS[key] = a;
+  HEADER_KEYS[key + 1] = b;
+  HEADER_KEYS[key + 2] = c;
+  HEADER_KEYS[key + 3] = d;
+  HEADER_TEXTS[slot] = text;
+  return text;
 }

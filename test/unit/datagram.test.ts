@@ -243,3 +243,45 @@ describe('DatagramDecoder', () => {
     expect(decoder.counters.unresolvedEnobufs).toBe(0);
   });
 });
+
+describe('NFLOG prefix text (remembered for the last 16 prefixes)', () => {
+  function prefixOf(decoder: DatagramDecoder, prefixBytes: number[]): string | undefined {
+    const d = datagram(nflogMessage(1, 2, attr(C.NFULA_PACKET_HDR, [...u16be(0x0800), 3, 0]), attr(C.NFULA_PREFIX, prefixBytes)));
+    const [record] = decodeAll(decoder, d.bytes, d.view) as PacketRecord[];
+    return record.prefix;
+  }
+  const bytesOf = (text: string): number[] => Array.from(Buffer.from(text, 'latin1'));
+
+  it('ends the text at the first NUL, or at the attribute end without one, whatever was seen before', () => {
+    const decoder = new DatagramDecoder();
+    // Each case in turn after the others: one that starts like a known prefix, a known prefix with more
+    // after its NUL, without the NUL, with an embedded NUL, empty.
+    const cases: Array<[number[], string]> = [
+      [[...bytesOf('DROP '), 0], 'DROP '],
+      [[...bytesOf('DROP 2'), 0], 'DROP 2'],
+      [[...bytesOf('DROP '), 0, ...bytesOf('junk'), 0], 'DROP '],
+      [bytesOf('DROP '), 'DROP '],
+      [bytesOf('DROP'), 'DROP'],
+      [[...bytesOf('DR'), 0, ...bytesOf('OP '), 0], 'DR'],
+      [[0], ''],
+      [[], ''],
+      [[...bytesOf('DROP 2'), 0, 0, 0], 'DROP 2'],
+      [[...bytesOf('\u00e9t\u00e9'), 0], '\u00e9t\u00e9'],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [bytes, text] of round === 1 ? cases.slice().reverse() : cases) expect(prefixOf(decoder, bytes)).toBe(text);
+    }
+  });
+
+  it('gives the right text for more distinct prefixes than it remembers, seen again in turn', () => {
+    const decoder = new DatagramDecoder();
+    const texts = Array.from({ length: 40 }, (_, i) => `IPTABLES ${i % 2 === 0 ? 'DROP' : 'ACCEPT'} ${i}: `);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[(i * (round + 1)) % texts.length];
+        expect(prefixOf(decoder, [...bytesOf(text), 0])).toBe(text);
+        expect(prefixOf(decoder, [...bytesOf(texts[0]), 0])).toBe(texts[0]);
+      }
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4ToString, ipv6ToString, macToString } from '../../../src/packet/address';
+import { ipv4ToString, ipv6ToString, linkHeaderToString, macToString } from '../../../src/packet/address';
 import { cat, ip6, toBytes, u16 } from './builders';
 
 function v6(groups: number[]): string {
@@ -12,6 +12,29 @@ describe('ipv4ToString', () => {
     expect(ipv4ToString(Uint8Array.from([0, 0, 0, 0]), 0)).toBe('0.0.0.0');
     expect(ipv4ToString(Uint8Array.from([255, 255, 255, 255]), 0)).toBe('255.255.255.255');
     expect(ipv4ToString(Uint8Array.from([10, 100, 7, 99]), 0)).toBe('10.100.7.99');
+  });
+});
+
+describe('ipv4ToString remembered text', () => {
+  it('gives the right text for many addresses sharing slots, on first sight and again', () => {
+    // All of 10.0.0.0/16 and 5,000 random addresses (many more than the table's 4,096 slots, so
+    // they collide), in two orders; 0.0.0.0 (the key of an empty slot) among them.
+    let seed = 5;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const keys = [0, ...Array.from({ length: 65536 }, (_, i) => (10 << 24) | i), ...Array.from({ length: 5000 }, next)];
+    const bytes = new Uint8Array(keys.length * 4 + 1);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < keys.length; i++) view.setUint32(1 + i * 4, keys[i] >>> 0);
+    const expected = keys.map((k) => [k >>> 24, (k >>> 16) & 255, (k >>> 8) & 255, k & 255].join('.'));
+    for (let round = 0; round < 2; round++) {
+      const order = round === 0 ? keys.map((_, i) => i) : keys.map((_, i) => keys.length - 1 - i);
+      for (const i of order) expect(ipv4ToString(bytes, 1 + i * 4)).toBe(expected[i]);
+    }
+    // Two addresses alternating, whatever their slots: never the other's text.
+    for (let i = 0; i < 100; i++) {
+      expect(ipv4ToString(Uint8Array.from([192, 0, 2, i]), 0)).toBe(`192.0.2.${i}`);
+      expect(ipv4ToString(Uint8Array.from([i, 2, 0, 192]), 0)).toBe(`${i}.2.0.192`);
+    }
   });
 });
 
@@ -84,6 +107,39 @@ describe('macToString remembered text', () => {
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < macs.length; i++) expect(macToString(macs[i], 0)).toBe(expected[i]);
       macs.reverse();
+      expected.reverse();
+    }
+  });
+});
+
+describe('linkHeaderToString', () => {
+  const joined = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+
+  it('joins every byte as lower-case hex, at an offset and for any length', () => {
+    const header = Uint8Array.from([9, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0x66, 0x01, 0x01, 0x08, 0x00]);
+    expect(linkHeaderToString(header, 1, 14)).toBe('00:00:00:00:00:00:02:00:00:66:01:01:08:00');
+    expect(linkHeaderToString(header, 1, 3)).toBe('00:00:00');
+    expect(linkHeaderToString(header, 0, 15)).toBe(joined(header));
+    expect(linkHeaderToString(header, 0, 0)).toBe('');
+  });
+
+  it('gives the right text for many 14-byte headers sharing slots, on first sight and again', () => {
+    let seed = 13;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    // 5,000 headers, more than the table's slots; each kind differs from a common one in one part only
+    // (destination, source or EtherType), so that no part alone tells them apart.
+    const base = [2, 0, 0, 0x66, 1, 2, 2, 0, 0, 0x66, 1, 1, 8, 0];
+    const headers = Array.from({ length: 5000 }, (_, i) => {
+      const h = base.slice();
+      const part = i % 3 === 0 ? [0, 6] : i % 3 === 1 ? [6, 12] : [12, 14];
+      for (let k = part[0]; k < part[1]; k++) h[k] = next();
+      return Uint8Array.from(h);
+    });
+    headers.push(Uint8Array.from(base), new Uint8Array(14));
+    const expected = headers.map(joined);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < headers.length; i++) expect(linkHeaderToString(headers[i], 0, 14)).toBe(expected[i]);
+      headers.reverse();
       expected.reverse();
     }
   });
