@@ -411,15 +411,20 @@ export class Collector<R extends CollectorRecord = CollectorRecord>
     });
   }
 
-  /** Decodes what the ring holds, up to about batchSize records. Synchronous; [] when empty. */
+  /** Decodes what the ring holds, up to batchSize records (a datagram's rest waits). Synchronous; [] when empty. */
   private take(budget = this.options.batchSize): CollectorRecord[] {
     const out: CollectorRecord[] = [];
     if (this.currentState === 'closed') return out;
     const spaces = this.spaces;
     try {
-      this.ring.drain((bytes, view, offset, length, source, flags, receivedUs, netns) => {
+      const ring = this.ring;
+      ring.drain((bytes, view, offset, length, source, flags, receivedUs, netns) => {
         const space = spaces[netns];
-        return space ? space.decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out) : 0;
+        if (!space) return 0;
+        // Up to the budget: the rest of a datagram waits in the ring for the next take.
+        const n = space.decoder.decode(bytes, view, offset, length, source, flags, receivedUs, out, budget - out.length);
+        if (space.decoder.unfinished) ring.hold();
+        return n;
       }, budget);
     } catch (err) {
       // Decoders do not throw on hostile bytes; this is a bug, and the consumer hears of it.

@@ -68,6 +68,13 @@ export class DatagramDecoder {
     unresolvedEnobufs: 0,
   };
   readonly links = new LinkTable();
+  /** Where decode() stopped in a datagram it has not finished (limit), or -1. */
+  private resumeAt = -1;
+
+  /** Whether the last decode() stopped before the end of its datagram: call it again with the same datagram. */
+  get unfinished(): boolean {
+    return this.resumeAt >= 0;
+  }
   private readonly nflog: NflogDecoder;
   private readonly sequences = new SequenceTracker();
   private readonly header: MessageHeader = { length: 0, type: 0, flags: 0, seq: 0, pid: 0 };
@@ -94,7 +101,11 @@ export class DatagramDecoder {
 
   /**
    * Decodes the datagram at bytes[offset, offset + length) and appends its
-   * records to `out`. Returns how many records were appended.
+   * records to `out`. Returns how many records were appended. With `limit`,
+   * stops before the next message once `limit` records were appended and
+   * leaves `unfinished` true: the next call, with the same datagram, goes on
+   * from there (a consumer taking 512 records need not hold the 1,024 of a
+   * whole datagram alive at once).
    */
   decode(
     bytes: Uint8Array,
@@ -105,9 +116,12 @@ export class DatagramDecoder {
     flags: number,
     receivedUs: number,
     out: CollectorRecord[],
+    limit = Number.POSITIVE_INFINITY,
   ): number {
     const before = out.length;
-    this.counters.datagrams++;
+    const resume = this.resumeAt;
+    this.resumeAt = -1;
+    if (resume < 0) this.counters.datagrams++;
     if (flags & FLAG_ENOBUFS) {
       // How many were dropped shows up as a sequence gap on the next entry (when sequence numbers are on).
       if (source === SOURCE_NFLOG) this.counters.unresolvedEnobufs++;
@@ -132,8 +146,12 @@ export class DatagramDecoder {
     }
     const end = offset + length;
     const h = this.header;
-    let at = offset;
+    let at = resume >= 0 ? resume : offset;
     while (readMessageHeader(view, at, end, h)) {
+      if (out.length - before >= limit) {
+        this.resumeAt = at;
+        return out.length - before;
+      }
       if (source === SOURCE_NFLOG) {
         if (isNflogPacket(h.type)) this.packet(bytes, view, at, h.length, receivedUs, out);
         else if (h.type !== NLMSG_ERROR && h.type !== NLMSG_DONE) this.counters.decodeErrors++;

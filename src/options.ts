@@ -57,10 +57,10 @@ export interface CollectorOptions {
   /** Ring between the reader thread and JS, bytes (power of two). Default 64 MiB. */
   ringSize?: number;
   /**
-   * Records per batch, about (whole datagrams are never split). Default 512: a batch's records are alive
-   * while the consumer works on them, and records alive at a scavenge grow V8's young generation (and are
-   * promoted): with 2,048 a 1,000,000-packet burst grew it to 64–128 MiB (30–60 MiB more peak RSS than 512,
-   * the same CPU); the CLI formatting 2,048 TCP records a batch paid 20 % more CPU (BENCHMARKS.md).
+   * Records per batch, at most (the rest of a datagram waits in the ring for the next batch). Default 512:
+   * a batch's records are alive while the consumer works on them and while the next is decoded, and records
+   * alive at a scavenge grow V8's young generation (and are promoted): with 2,048 a 1,000,000-packet burst
+   * grew it to 64–128 MiB (30–60 MiB more peak RSS than 512, the same CPU) (BENCHMARKS.md).
    */
   batchSize?: number;
   /** Resolve interface indexes to names through rtnetlink. Default true. */

@@ -32,6 +32,13 @@ export class RingReader {
     this.view = new DataView(this.buffer);
   }
 
+  private held = false;
+
+  /** Called by a visitor that took only part of its datagram: the next drain visits it again first. */
+  hold(): void {
+    this.held = true;
+  }
+
   /** Bytes written and not yet consumed. */
   pending(): number {
     return (this.writePos() - this.readPos()) >>> 0;
@@ -57,6 +64,7 @@ export class RingReader {
     const end = this.writePos();
     let pos = this.readPos();
     let produced = 0;
+    this.held = false;
     while (pos !== end && produced < budget) {
       const at = DATA_OFFSET + (pos & mask);
       const length = this.view.getUint32(at, true);
@@ -69,6 +77,8 @@ export class RingReader {
       const netns = this.view.getUint16(at + 6, true);
       const receivedUs = this.view.getFloat64(at + 8, true);
       produced += visit(this.bytes, this.view, at + ENTRY_HEADER_BYTES, length, source, flags, receivedUs, netns);
+      // The visitor has not finished this datagram: it stays in the ring, the first of the next drain.
+      if (this.held) break;
       pos = (pos + ENTRY_HEADER_BYTES + align8(length)) >>> 0;
     }
     Atomics.store(this.positions, READ_POS_OFFSET / 4, pos);

@@ -139,6 +139,23 @@ describe('DatagramDecoder', () => {
     expect(decoder.counters).toMatchObject({ packets: 4, lost: 3, gaps: 1 });
   });
 
+  it('decodes a datagram in parts with a limit, going on where it stopped', () => {
+    const decoder = new DatagramDecoder({ boundGroups: [1] });
+    const { bytes, view } = datagram(packetWithSeq(0), packetWithSeq(1), packetWithSeq(5), packetWithSeq(6), packetWithSeq(7));
+    const out: CollectorRecord[] = [];
+    const decode = (limit: number): number =>
+      decoder.decode(bytes, view, 0, bytes.length, SOURCE_NFLOG, 0, 1_700_000_000_000_000, out, limit);
+    expect(decode(2)).toBe(2);
+    expect(decoder.unfinished).toBe(true);
+    // The gap before seq 5 counts toward the limit, as a record of the batch.
+    expect(decode(2)).toBe(2);
+    expect(decoder.unfinished).toBe(true);
+    expect(decode(10)).toBe(2);
+    expect(decoder.unfinished).toBe(false);
+    expect(out.map((r) => (r.kind === 'packet' ? r.seq : r.kind))).toEqual([0, 1, 'gap', 5, 6, 7]);
+    expect(decoder.counters).toMatchObject({ datagrams: 1, packets: 5, lost: 3, gaps: 1 });
+  });
+
   it('counts entries lost before the first one it saw of a group it bound', () => {
     const decoder = new DatagramDecoder({ boundGroups: [1] });
     const { bytes, view } = datagram(packetWithSeq(4));
