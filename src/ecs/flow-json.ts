@@ -13,12 +13,11 @@
 // records equal in every other field, with the same slots present, have the
 // same fixed bytes.
 import type { FlowRecord } from '../records';
-import type { LineTarget } from '../format/line-target';
-import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
+import { type DocWriter, writeJsonString } from './doc-writer';
 import { FLOW_SLOT_KINDS, type FlowEcsOptions, type FlowSlotKind, FlowSlotValues, readFlowSlots, writeFlowDocument } from './flow';
-import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
-import { ecsIdentity, type EcsIdentity } from './identity';
-import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
+import { ecsIdentity } from './identity';
+import { compileShapeCheck, sameValue, TemplatedLines, type TemplatedDocument } from './line-templates';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, STRING, TIME } from './slots';
 
 type Obj = Record<string, unknown>;
 
@@ -46,19 +45,6 @@ const FLOW_SKIP: Skip = {
   nat: { source: NAT_SIDE_SKIP, destination: NAT_SIDE_SKIP },
 };
 
-function sameValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || ArrayBuffer.isView(x)) return false;
-  if (Array.isArray(x) !== Array.isArray(y)) return false;
-  let keys = 0;
-  for (const k in x) {
-    keys++;
-    if (!sameValue((x as Obj)[k], (y as Obj)[k])) return false;
-  }
-  for (const _ in y) keys--;
-  return keys === 0;
-}
-
 /** Whether two records are equal but for the skipped fields (present or absent in both): the generic walk, to tell a run. */
 function sameFields(x: Obj, y: Obj, skip: Skip): boolean {
   let keys = 0;
@@ -77,12 +63,6 @@ function sameFields(x: Obj, y: Obj, skip: Skip): boolean {
   }
   for (const _ in y) keys--;
   return keys === 0;
-}
-
-function keyCount(o: object): number {
-  let n = 0;
-  for (const _ in o) n++;
-  return n;
 }
 
 /**
@@ -118,235 +98,73 @@ function shapeCheck(model: FlowRecord): (r: FlowRecord) => boolean {
   };
   fields('r', model as unknown as Obj, FLOW_SKIP);
   const locals = Array.from({ length: names }, (_, i) => `o${i}`);
-  const body = `return function (r) {
-  ${locals.length > 0 ? `let ${locals.join(', ')};` : ''}
-  return ${tests.join(' && ')};
-};`;
-  return new Function('V', 'same', 'keys', body)(nested, sameValue, keyCount);
+  return compileShapeCheck(locals.length > 0 ? `let ${locals.join(', ')};` : '', tests, nested);
 }
 
-/** A line split at its slots: parts[0] slot[0] parts[1] … parts[n]. */
-interface Template {
-  /** Whether a record is of the template's shape (shapeCheck). */
-  matches: (r: FlowRecord) => boolean;
-  /** Which slots the record has (FlowSlotValues.present). */
-  present: number;
-  parts: Buffer[];
-  /** FLOW_SLOT index of each slot, in line order. */
-  slots: number[];
-  /** The parts' bytes and the most every number and time slot takes. */
-  fixedBytes: number;
-  /** The text slots, whose room depends on their values. */
-  textSlots: number[];
-}
-
-const TIME = 0;
-const NUMBER = 1;
-const STRING = 2;
-const STRINGS = 3;
-const COMMUNITY_ID = 4;
+// The slots' kinds as line-templates.ts writes them: related.ip's array is the flow document's own.
+const STRINGS = OWN_KIND;
 const KIND_CODES: Record<FlowSlotKind, number> = {
   time: TIME,
   number: NUMBER,
   string: STRING,
-  strings: STRINGS,
   communityId: COMMUNITY_ID,
+  strings: STRINGS,
 };
 const SLOT_KIND_CODES = Uint8Array.from(FLOW_SLOT_KINDS, (kind) => KIND_CODES[kind]);
 
-/** Flows in a row of one shape before its template is made. */
-const TEMPLATE_AFTER = 16;
-/** Templates kept, the last used first: NEW and DESTROY of a few kinds of flows interleave. */
-const MAX_TEMPLATES = 4;
+/** The flow document as line-templates.ts needs it, for one set of options. */
+class FlowDocument implements TemplatedDocument<FlowRecord> {
+  readonly values = new FlowSlotValues();
+  readonly kinds = SLOT_KIND_CODES;
+  private readonly identity;
 
-/** ECS lines of flow records for one set of options. */
-export class EcsFlowLines {
-  private readonly json = new JsonWriter();
-  private readonly templateWriter = new TemplateWriter();
-  private readonly identity: EcsIdentity;
-  private last: FlowRecord | undefined;
-  /** Flows in a row of the last one's shape. */
-  private run = 0;
-  private readonly templates: Template[] = [];
-  /** The current record's slot values (readFlowSlots). */
-  private readonly values = new FlowSlotValues();
-  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
-
-  constructor(private readonly options?: FlowEcsOptions) {
+  constructor(private readonly options: FlowEcsOptions | undefined) {
     this.identity = ecsIdentity(options);
   }
 
-  /** JSON.stringify(flowToEcs(record, options)). */
-  line(record: FlowRecord): string {
-    const t = this.matching(record);
-    if (t !== undefined) {
-      const end = this.fill(t, this.room(t), 0);
-      return this.scratch.toString('utf8', 0, end);
-    }
-    const end = this.write(record);
-    return this.json.bytes().toString('utf8', 0, end);
-  }
-
-  /** The same line, UTF-8, copied into the target's buffer (no string made). */
-  writeLine(record: FlowRecord, to: LineTarget): void {
-    const t = this.matching(record);
-    if (t !== undefined) {
-      const buffer = to.reserve(this.maxBytes(t));
-      to.commit(this.fill(t, buffer, to.offset));
-      return;
-    }
-    const end = this.write(record);
-    const buffer = to.reserve(end);
-    const at = to.offset;
-    this.json.bytes().copy(buffer, at, 0, end);
-    to.commit(at + end);
-  }
-
-  /** The template that writes this record's line (its slot values are in this.values then), or undefined. */
-  private matching(record: FlowRecord): Template | undefined {
-    const templates = this.templates;
-    let read = false;
-    for (let i = 0; i < templates.length; i++) {
-      const t = templates[i];
-      if (!t.matches(record)) continue;
-      if (!read) {
-        readFlowSlots(record, this.options, this.values);
-        read = true;
-      }
-      if (this.values.present !== t.present) continue;
-      if (i > 0) {
-        templates[i] = templates[0];
-        templates[0] = t;
-      }
-      return t;
-    }
-    return undefined;
-  }
-
-  /**
-   * Writes the line in full. A run of TEMPLATE_AFTER flows of one shape makes
-   * its template (making one costs a few lines: short runs of interleaved
-   * shapes never pay for it).
-   */
-  private write(record: FlowRecord): number {
-    const last = this.last;
-    this.last = record;
-    if (last !== undefined && sameFields(last as unknown as Obj, record as unknown as Obj, FLOW_SKIP)) {
-      if (++this.run === TEMPLATE_AFTER) {
-        const t = this.makeTemplate(record);
-        if (t !== undefined && this.templates.unshift(t) > MAX_TEMPLATES) this.templates.pop();
-      }
-    } else {
-      this.run = 0;
-    }
-    const w = this.json;
-    w.begin();
+  write(w: DocWriter, record: FlowRecord): void {
     writeFlowDocument(w, record, this.options, this.identity);
-    return w.end();
   }
 
-  /** The template of the record's shape, or undefined when filling it does not give the record's own line. */
-  private makeTemplate(record: FlowRecord): Template | undefined {
-    // network.type of a family other than IPv4 and IPv6 is read from an address (flowNetworkType): not a slot.
-    if (record.family !== 2 && record.family !== 10) return undefined;
-    const w = this.templateWriter;
-    w.begin();
-    writeFlowDocument(w, record, this.options, this.identity);
-    const end = w.end();
-    const line = Buffer.from(w.bytes().subarray(0, end));
-    const parts: Buffer[] = [];
-    const slots: number[] = [];
-    let from = 0;
-    for (let i = 0; i < w.marks.length; i += 3) {
-      slots.push(w.marks[i]);
-      parts.push(line.subarray(from, w.marks[i + 1]));
-      from = w.marks[i + 2];
-    }
-    parts.push(line.subarray(from));
-    let fixedBytes = 0;
-    for (const p of parts) fixedBytes += p.length;
-    const textSlots: number[] = [];
-    for (const id of slots) {
-      const code = SLOT_KIND_CODES[id];
-      if (code === STRING || code === STRINGS) textSlots.push(id);
-      // A date, a number or a Community ID, and its quotes.
-      else fixedBytes += Math.max(MAX_TIMESTAMP_BYTES, COMMUNITY_ID_LENGTH) + 2;
-    }
+  readSlots(record: FlowRecord): void {
     readFlowSlots(record, this.options, this.values);
-    const t: Template = { matches: shapeCheck(record), present: this.values.present, parts, slots, fixedBytes, textSlots };
-    // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
-    const filled = this.fill(t, this.room(t), 0);
-    if (filled !== end || this.scratch.compare(line, 0, end, 0, filled) !== 0) return undefined;
-    return t;
   }
 
-  private room(t: Template): Buffer {
-    const need = this.maxBytes(t);
-    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(need);
-    return this.scratch;
+  sameShape(a: FlowRecord, b: FlowRecord): boolean {
+    return sameFields(a as unknown as Obj, b as unknown as Obj, FLOW_SKIP);
   }
 
-  /** The most bytes fill() writes with the current slot values. */
-  private maxBytes(t: Template): number {
-    const { texts, related } = this.values;
-    let bytes = t.fixedBytes;
-    const text = t.textSlots;
-    for (let i = 0; i < text.length; i++) {
-      const id = text[i];
-      if (SLOT_KIND_CODES[id] === STRING) bytes += 6 * (texts[id] as string).length + 2;
-      else {
-        bytes += 2;
-        for (let j = 0; j < related.length; j++) bytes += 6 * related[j].length + 3;
-      }
-    }
+  shapeCheck(model: FlowRecord): ((r: FlowRecord) => boolean) | undefined {
+    // network.type of a family other than IPv4 and IPv6 is read from an address (flowNetworkType): not a slot.
+    if (model.family !== 2 && model.family !== 10) return undefined;
+    return shapeCheck(model);
+  }
+
+  ownRoom(): number {
+    // related.ip: the brackets, and each address quoted, escaped at most 6 bytes a unit, after a comma.
+    const related = this.values.related;
+    let bytes = 2;
+    for (let j = 0; j < related.length; j++) bytes += 6 * related[j].length + 3;
     return bytes;
   }
 
-  /** The template's line with the current slot values, into out at `at`; returns the end. */
-  private fill(t: Template, out: Buffer, at: number): number {
-    const { parts, slots } = t;
-    const { numbers, texts, related } = this.values;
-    at = copy(out, at, parts[0]);
-    for (let i = 0; i < slots.length; i++) {
-      const id = slots[i];
-      switch (SLOT_KIND_CODES[id]) {
-        case TIME:
-          out[at] = 0x22;
-          at = writeTimestampUs(out, at + 1, numbers[id]);
-          out[at++] = 0x22;
-          break;
-        case NUMBER:
-          at = writeJsonNumber(out, at, numbers[id]);
-          break;
-        case STRING:
-          at = writeJsonString(out, at, texts[id] as string);
-          break;
-        case COMMUNITY_ID:
-          out[at] = 0x22;
-          at = writeCommunityId(this.values.communityId, out, at + 1);
-          out[at++] = 0x22;
-          break;
-        case STRINGS:
-          out[at++] = 0x5b; // [
-          for (let j = 0; j < related.length; j++) {
-            if (j > 0) out[at++] = 0x2c;
-            at = writeJsonString(out, at, related[j]);
-          }
-          out[at++] = 0x5d;
-          break;
-      }
-      at = copy(out, at, parts[i + 1]);
+  writeOwn(_id: number, out: Buffer, at: number): number {
+    const related = this.values.related;
+    out[at++] = 0x5b; // [
+    for (let j = 0; j < related.length; j++) {
+      if (j > 0) out[at++] = 0x2c;
+      at = writeJsonString(out, at, related[j]);
     }
+    out[at++] = 0x5d;
     return at;
   }
 }
 
-function copy(out: Buffer, at: number, bytes: Buffer): number {
-  const n = bytes.length;
-  // A short part is copied faster by hand than by a call into the runtime.
-  if (n < 16) for (let i = 0; i < n; i++) out[at + i] = bytes[i];
-  else out.set(bytes, at);
-  return at + n;
+/** ECS lines of flow records for one set of options: JSON.stringify(flowToEcs(record, options)), as bytes or text. */
+export class EcsFlowLines extends TemplatedLines<FlowRecord> {
+  constructor(options?: FlowEcsOptions) {
+    super(new FlowDocument(options));
+  }
 }
 
 const LINES = new WeakMap<FlowEcsOptions, EcsFlowLines>();

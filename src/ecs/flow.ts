@@ -40,6 +40,7 @@ import { communityIdDigest, communityIdText, type CommunityIdInput } from './com
 import { familyName, ianaNumber, transportName } from './names';
 import type { EcsAgent, EcsObserver, EcsOptions } from './packet';
 import { ObjectWriter, type DocWriter } from './doc-writer';
+import { putNumber, putText, SlotTable } from './slots';
 import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity } from './identity';
 
 /** The options of packetToEcs that apply to flows (the same object can be passed to both). */
@@ -322,32 +323,15 @@ const SLOT_KINDS = {
  */
 export const FLOW_SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
 export const FLOW_SLOT_KINDS: readonly FlowSlotKind[] = Object.values(SLOT_KINDS);
-if (FLOW_SLOT_KINDS.length > 31) throw new Error('flow: too many slots for the presence bits');
 
-/**
- * Slot values by FLOW_SLOT index: numbers and times in a Float64Array, text in
- * an array, related.ip's list; `present` has bit i set when slot i has a value
- * (the document leaves the others out).
- */
-export class FlowSlotValues {
-  readonly numbers = new Float64Array(FLOW_SLOT_KINDS.length);
-  readonly texts: Array<string | undefined> = new Array<string | undefined>(FLOW_SLOT_KINDS.length).fill(undefined);
+/** Slot values by FLOW_SLOT index (slots.ts), and related.ip's list. */
+export class FlowSlotValues extends SlotTable {
   /** related.ip: every distinct address of the original and reply tuples. */
   readonly related: string[] = [];
-  /** network.community_id's digest (community-id.ts): the line writes its text from it. */
-  readonly communityId = new Int32Array(5);
-  present = 0;
-}
 
-function putNumber(out: FlowSlotValues, id: number, value: number | undefined): number {
-  if (value === undefined) return 0;
-  out.numbers[id] = value;
-  return 1 << id;
-}
-
-function putText(out: FlowSlotValues, id: number, value: string | undefined): number {
-  out.texts[id] = value;
-  return value === undefined ? 0 : 1 << id;
+  constructor() {
+    super(FLOW_SLOT_KINDS.length);
+  }
 }
 
 function putTuple(out: FlowSlotValues, base: number, t: FlowTuple | undefined): number {
@@ -410,7 +394,7 @@ export function readFlowSlots(r: FlowRecord, options: FlowEcsOptions | undefined
 const VALUES = new FlowSlotValues();
 
 function has(id: number): boolean {
-  return (VALUES.present & (1 << id)) !== 0;
+  return VALUES.has(id);
 }
 
 function slotNum(w: DocWriter, key: string, id: number): void {

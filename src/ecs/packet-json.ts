@@ -14,13 +14,12 @@
 // through slots (or not at all), so that two records equal in every other
 // field, with the same slots present, have the same fixed bytes.
 import type { PacketRecord } from '../records';
-import type { LineTarget } from '../format/line-target';
-import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
-import { JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
-import { ecsIdentity, type EcsIdentity } from './identity';
-import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, type SlotKind, SlotValues, writePacketDocument } from './packet';
+import { type DocWriter, writeJsonString } from './doc-writer';
+import { ecsIdentity } from './identity';
+import { compileShapeCheck, sameValue, TemplatedLines, type TemplatedDocument } from './line-templates';
+import { type EcsOptions, PACKET_SLOT_KINDS, readSlots, SlotValues, writePacketDocument } from './packet';
 import { packetEndpoints } from './packet-facts';
-import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, PART_OF_ANOTHER, STRING, TIME } from './slots';
 
 type Fields = Readonly<Record<string, true>>;
 
@@ -52,17 +51,6 @@ const TRANSPORT_SKIP: Readonly<Record<string, Fields>> = {
 
 type Obj = Record<string, unknown>;
 
-function sameValue(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || ArrayBuffer.isView(x)) return false;
-  if (Array.isArray(x)) {
-    if (!Array.isArray(y) || x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!sameValue(x[i], y[i])) return false;
-    return true;
-  }
-  return sameFields(x as Obj, y as Obj, undefined);
-}
-
 /** The same fields with the same values, but for those skipped. */
 function sameFields(x: Obj, y: Obj, skip: Fields | undefined): boolean {
   let keys = 0;
@@ -89,12 +77,6 @@ function sameShape(a: PacketRecord, b: PacketRecord): boolean {
     sameFields(pa as unknown as Obj, pb as unknown as Obj, PACKET_SKIP) &&
     sameFields(a as unknown as Obj, b as unknown as Obj, RECORD_SKIP)
   );
-}
-
-function keyCount(o: object): number {
-  let n = 0;
-  for (const _ in o) n++;
-  return n;
 }
 
 /**
@@ -137,244 +119,81 @@ function shapeCheck(model: PacketRecord): (r: PacketRecord) => boolean {
   layer('t', model.packet.transport, TRANSPORT_SKIP);
   fields('p', model.packet as unknown as Obj, PACKET_SKIP);
   fields('r', model as unknown as Obj, RECORD_SKIP);
-  const body = `return function (r) {
-  const p = r.packet, n = p.network, t = p.transport;
-  return ${tests.join(' && ')};
-};`;
-  return new Function('V', 'same', 'keys', body)(nested, sameValue, keyCount);
+  return compileShapeCheck('const p = r.packet, n = p.network, t = p.transport;', tests, nested);
 }
 
-/** A line split at its slots: parts[0] slot[0] parts[1] … parts[n]. */
-interface Template {
-  record: PacketRecord;
-  /** Whether a record is of the template's shape (shapeCheck). */
-  matches: (r: PacketRecord) => boolean;
-  /** Which slots the record has (slotValues()). */
-  present: number;
-  parts: Buffer[];
-  /** SLOT index of each slot, in line order. */
-  slots: number[];
-  /** The parts' bytes and the most every number and time slot takes. */
-  fixedBytes: number;
-  /** The string slots (and 'ips' ones), whose room depends on their values. */
-  textSlots: number[];
-}
+// The slots' kinds as line-templates.ts writes them: related.ip's array ([first] or [first,second]) is
+// the packet document's own.
+const IPS = OWN_KIND;
+const SLOT_KIND_CODES = Uint8Array.from(PACKET_SLOT_KINDS, (kind) => {
+  switch (kind) {
+    case 'time':
+      return TIME;
+    case 'number':
+      return NUMBER;
+    case 'string':
+      return STRING;
+    case 'communityId':
+      return COMMUNITY_ID;
+    case 'ips':
+      return IPS;
+    case 'second':
+      return PART_OF_ANOTHER;
+  }
+});
 
-// Which slots a record has, as bits.
-if (PACKET_SLOT_KINDS.length > 31) throw new Error('packet-json: too many slots for the presence bits');
+/** The packet document as line-templates.ts needs it, for one set of options. */
+class PacketDocument implements TemplatedDocument<PacketRecord> {
+  readonly values = new SlotValues();
+  readonly kinds = SLOT_KIND_CODES;
+  private readonly identity;
 
-// The slots' kinds as small numbers: fill() switches on them per slot.
-const TIME = 0;
-const NUMBER = 1;
-const STRING = 2;
-const COMMUNITY_ID = 3;
-const IPS = 4;
-const KIND_CODES: Record<SlotKind, number> = {
-  time: TIME,
-  number: NUMBER,
-  string: STRING,
-  communityId: COMMUNITY_ID,
-  ips: IPS,
-  second: -1,
-};
-const SLOT_KIND_CODES = Uint8Array.from(PACKET_SLOT_KINDS, (kind) => KIND_CODES[kind]);
-
-/** Packets in a row of one shape before its template is made. */
-const TEMPLATE_AFTER = 16;
-/** Templates kept, the last used first: a few floods or flows interleaved in runs each keep theirs. */
-const MAX_TEMPLATES = 4;
-
-/** ECS lines of packet records for one set of options. */
-export class EcsPacketLines {
-  private readonly json = new JsonWriter();
-  private readonly templateWriter = new TemplateWriter();
-  private readonly identity: EcsIdentity;
-  private last: PacketRecord | undefined;
-  /** Packets in a row of the last one's shape. */
-  private run = 0;
-  private readonly templates: Template[] = [];
-  /** The current record's slot values (readSlots). */
-  private readonly values = new SlotValues();
-  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
-
-  constructor(private readonly options?: EcsOptions) {
+  constructor(private readonly options: EcsOptions | undefined) {
     this.identity = ecsIdentity(options);
   }
 
-  /** JSON.stringify(packetToEcs(record, options)). */
-  line(record: PacketRecord): string {
-    const t = this.matching(record);
-    if (t !== undefined) {
-      const end = this.fill(t, this.room(t), 0);
-      return this.scratch.toString('utf8', 0, end);
-    }
-    const end = this.write(record);
-    return this.json.bytes().toString('utf8', 0, end);
+  write(w: DocWriter, record: PacketRecord): void {
+    writePacketDocument(w, record, this.options, this.identity);
   }
 
-  /** The same line, UTF-8, into the target's buffer (no string made). */
-  writeLine(record: PacketRecord, to: LineTarget): void {
-    const t = this.matching(record);
-    if (t !== undefined) {
-      const buffer = to.reserve(this.maxBytes(t));
-      to.commit(this.fill(t, buffer, to.offset));
-      return;
-    }
-    const end = this.write(record);
-    const buffer = to.reserve(end);
-    const at = to.offset;
-    this.json.bytes().copy(buffer, at, 0, end);
-    to.commit(at + end);
-  }
-
-  /** The template that writes this record's line (its slot values are in this.values then), or undefined. */
-  private matching(record: PacketRecord): Template | undefined {
-    const templates = this.templates;
-    let present = -1;
-    for (let i = 0; i < templates.length; i++) {
-      const t = templates[i];
-      if (!t.matches(record)) continue;
-      if (present === -1) present = this.slotValues(record);
-      if (present !== t.present) continue;
-      if (i > 0) {
-        templates[i] = templates[0];
-        templates[0] = t;
-      }
-      return t;
-    }
-    return undefined;
-  }
-
-  /** Reads the record's slot values into this.values; returns which are present, as bits. */
-  private slotValues(record: PacketRecord): number {
+  readSlots(record: PacketRecord): void {
     readSlots(record, packetEndpoints(record, this.options), this.values);
-    return this.values.present;
   }
 
-  /**
-   * Writes the line in full. A run of TEMPLATE_AFTER packets of one shape makes
-   * its template (making one costs a few lines: short runs of interleaved shapes
-   * never pay for it).
-   */
-  private write(record: PacketRecord): number {
-    const last = this.last;
-    this.last = record;
-    if (last !== undefined && sameShape(last, record)) {
-      if (++this.run === TEMPLATE_AFTER) {
-        const t = this.makeTemplate(record);
-        if (t !== undefined && this.templates.unshift(t) > MAX_TEMPLATES) this.templates.pop();
-      }
-    } else {
-      this.run = 0;
-    }
-    const w = this.json;
-    w.begin();
-    writePacketDocument(w, record, this.options, this.identity);
-    return w.end();
+  sameShape(a: PacketRecord, b: PacketRecord): boolean {
+    return sameShape(a, b);
   }
 
-  /** The template of the record's shape, or undefined when filling it does not give the record's own line. */
-  private makeTemplate(record: PacketRecord): Template | undefined {
-    const w = this.templateWriter;
-    w.begin();
-    writePacketDocument(w, record, this.options, this.identity);
-    const end = w.end();
-    const line = Buffer.from(w.bytes().subarray(0, end));
-    const parts: Buffer[] = [];
-    const slots: number[] = [];
-    let from = 0;
-    for (let i = 0; i < w.marks.length; i += 3) {
-      slots.push(w.marks[i]);
-      parts.push(line.subarray(from, w.marks[i + 1]));
-      from = w.marks[i + 2];
-    }
-    parts.push(line.subarray(from));
-    let fixedBytes = 0;
-    for (const p of parts) fixedBytes += p.length;
-    const textSlots: number[] = [];
-    for (const id of slots) {
-      const kind = PACKET_SLOT_KINDS[id];
-      if (kind === 'string' || kind === 'ips') textSlots.push(id);
-      // A date, a number or a Community ID, and its quotes.
-      else fixedBytes += Math.max(MAX_TIMESTAMP_BYTES, COMMUNITY_ID_LENGTH) + 2;
-    }
-    const present = this.slotValues(record);
-    const t: Template = { record, matches: shapeCheck(record), present, parts, slots, fixedBytes, textSlots };
-    // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
-    const filled = this.fill(t, this.room(t), 0);
-    if (filled !== end || this.scratch.compare(line, 0, end, 0, filled) !== 0) return undefined;
-    return t;
+  shapeCheck(model: PacketRecord): (r: PacketRecord) => boolean {
+    return shapeCheck(model);
   }
 
-  private room(t: Template): Buffer {
-    const need = this.maxBytes(t);
-    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(need);
-    return this.scratch;
+  ownRoom(id: number): number {
+    // related.ip: the slot after an 'ips' one is its second address.
+    const { texts } = this.values;
+    const second = texts[id + 1];
+    return 6 * ((texts[id] as string).length + (second === undefined ? 0 : second.length)) + 5;
   }
 
-  /** The most bytes fill() writes with the current slot values. */
-  private maxBytes(t: Template): number {
-    const values = this.values.texts;
-    let bytes = t.fixedBytes;
-    const text = t.textSlots;
-    for (let i = 0; i < text.length; i++) {
-      const id = text[i];
-      // An 'ips' slot: its value, the next slot's (its second address) and the brackets.
-      const second = PACKET_SLOT_KINDS[id] === 'ips' ? values[id + 1] : undefined;
-      bytes += 6 * ((values[id] as string).length + (second === undefined ? 0 : (second as string).length)) + 5;
+  writeOwn(id: number, out: Buffer, at: number): number {
+    const { texts } = this.values;
+    out[at++] = 0x5b; // [
+    at = writeJsonString(out, at, texts[id] as string);
+    const second = texts[id + 1];
+    if (second !== undefined) {
+      out[at++] = 0x2c;
+      at = writeJsonString(out, at, second);
     }
-    return bytes;
-  }
-
-  /** The template's line with the current slot values, into out at `at`; returns the end. */
-  private fill(t: Template, out: Buffer, at: number): number {
-    const { parts, slots } = t;
-    const { numbers, texts } = this.values;
-    at = copy(out, at, parts[0]);
-    for (let i = 0; i < slots.length; i++) {
-      const id = slots[i];
-      switch (SLOT_KIND_CODES[id]) {
-        case TIME:
-          out[at] = 0x22;
-          at = writeTimestampUs(out, at + 1, numbers[id]);
-          out[at++] = 0x22;
-          break;
-        case NUMBER:
-          at = writeJsonNumber(out, at, numbers[id]);
-          break;
-        case STRING:
-          at = writeJsonString(out, at, texts[id] as string);
-          break;
-        case COMMUNITY_ID:
-          out[at] = 0x22;
-          at = writeCommunityId(this.values.communityId as Int32Array, out, at + 1);
-          out[at++] = 0x22;
-          break;
-        case IPS: {
-          // The slot after an 'ips' one is its second address.
-          out[at++] = 0x5b; // [
-          at = writeJsonString(out, at, texts[id] as string);
-          const second = texts[id + 1];
-          if (second !== undefined) {
-            out[at++] = 0x2c;
-            at = writeJsonString(out, at, second);
-          }
-          out[at++] = 0x5d;
-          break;
-        }
-      }
-      at = copy(out, at, parts[i + 1]);
-    }
+    out[at++] = 0x5d;
     return at;
   }
 }
 
-function copy(out: Buffer, at: number, bytes: Buffer): number {
-  const n = bytes.length;
-  // A short part is copied faster by hand than by a call into the runtime.
-  if (n < 16) for (let i = 0; i < n; i++) out[at + i] = bytes[i];
-  else out.set(bytes, at);
-  return at + n;
+/** ECS lines of packet records for one set of options: JSON.stringify(packetToEcs(record, options)), as bytes or text. */
+export class EcsPacketLines extends TemplatedLines<PacketRecord> {
+  constructor(options?: EcsOptions) {
+    super(new PacketDocument(options));
+  }
 }
 
 // One writer per options object (the identity is resolved once per options object too).

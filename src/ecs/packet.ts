@@ -30,6 +30,7 @@ import { packetFacts, type PacketFacts } from './packet-facts';
 import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transportName } from './names';
 import { tcpFlagNames } from '../packet/tcp';
 import { ObjectWriter, type DocWriter } from './doc-writer';
+import { putDigest, putNumber, putText, SlotTable } from './slots';
 import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
 
 export { ECS_VERSION } from './identity';
@@ -198,28 +199,11 @@ const SLOT_KINDS = {
 export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
-/**
- * Slot values by SLOT index: numbers and times in a Float64Array (a double kept in a
- * plain array would be a heap number allocated per packet), text in an array, the
- * Community ID's digest; `present` has bit i set when slot i has a value (the
- * document leaves the others out).
- */
-export class SlotValues {
-  readonly numbers = new Float64Array(PACKET_SLOT_KINDS.length);
-  readonly texts: Array<string | undefined> = new Array<string | undefined>(PACKET_SLOT_KINDS.length).fill(undefined);
-  communityId: Int32Array | undefined = undefined;
-  present = 0;
-}
-
-function putNumber(out: SlotValues, id: number, value: number | undefined): number {
-  if (value === undefined) return 0;
-  out.numbers[id] = value;
-  return 1 << id;
-}
-
-function putText(out: SlotValues, id: number, value: string | undefined): number {
-  out.texts[id] = value;
-  return value === undefined ? 0 : 1 << id;
+/** Slot values by SLOT index (slots.ts). */
+export class SlotValues extends SlotTable {
+  constructor() {
+    super(PACKET_SLOT_KINDS.length);
+  }
 }
 
 /** Reads the record's slot values into `out` (indexed by SLOT), and which are present. */
@@ -227,7 +211,6 @@ export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): voi
   const net = r.packet.network;
   const tr = r.packet.transport;
   const tcp = tr?.kind === 'tcp' ? tr : undefined;
-  out.communityId = f.communityId;
   out.present =
     putNumber(out, SLOT.timestamp, r.timestampUs) |
     putNumber(out, SLOT.created, r.receivedUs) |
@@ -239,7 +222,7 @@ export function readSlots(r: PacketRecord, f: PacketFacts, out: SlotValues): voi
     putNumber(out, SLOT.srcPort, f.srcPort) |
     putNumber(out, SLOT.dstPort, f.dstPort) |
     putNumber(out, SLOT.bytes, f.bytes) |
-    (f.communityId === undefined ? 0 : 1 << SLOT.communityId) |
+    putDigest(out, SLOT.communityId, f.communityId) |
     putText(out, SLOT.relatedIp, f.srcIp ?? f.dstIp) |
     putText(out, SLOT.relatedIp2, f.srcIp !== undefined && f.dstIp !== undefined && f.dstIp !== f.srcIp ? f.dstIp : undefined) |
     putNumber(out, SLOT.ipId, net?.kind === 'ipv4' ? net.id : undefined) |
@@ -350,7 +333,7 @@ export function writePacketDocument(w: DocWriter, record: PacketRecord, options:
     w.str('iana_number', ianaNumber(f.protocol));
     if (f.communityId !== undefined) {
       w.mark(SLOT.communityId);
-      w.str('community_id', communityIdText(VALUES.communityId as Int32Array));
+      w.str('community_id', communityIdText(VALUES.communityId));
     }
   }
   const direction = hookDirection(record.family, record.hook);

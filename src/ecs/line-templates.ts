@@ -1,0 +1,265 @@
+// Lines from templates. Records of one shape (the packets of a flow or of a
+// scan from one rule; the flows of a burst) share most of their line: keys,
+// prefix, rule, interfaces, identity. A template is the line written once
+// through a TemplateWriter, which notes where each slot's value lies
+// (slots.ts): the fixed byte runs between slots are copied for the next
+// records of the shape, and only the slots are written. The template comes
+// from the document's one definition; a document (packet-json.ts,
+// flow-json.ts) says only what its slots are, how its own kinds of slot are
+// written, and which records share a shape.
+import type { LineTarget } from '../format/line-target';
+import { type DocWriter, JsonWriter, TemplateWriter, writeJsonNumber, writeJsonString } from './doc-writer';
+import { COMMUNITY_ID_LENGTH, writeCommunityId } from './community-id';
+import { COMMUNITY_ID, NUMBER, OWN_KIND, type SlotTable, STRING, TIME } from './slots';
+import { MAX_TIMESTAMP_BYTES, writeTimestampUs } from './timestamp';
+
+/** What TemplatedLines needs of a document. */
+export interface TemplatedDocument<R> {
+  /** The current record's slot values (readSlots). */
+  readonly values: SlotTable;
+  /** How each slot is written, by slot index: TIME, NUMBER, STRING, COMMUNITY_ID, or the document's own (OWN_KIND on). */
+  readonly kinds: Uint8Array;
+  /** Writes the record's document in full: the one definition. */
+  write(w: DocWriter, record: R): void;
+  /** Reads the record's slot values into `values`. */
+  readSlots(record: R): void;
+  /** Whether two records have the same fixed bytes: equal but in their slots, with the same slots present. */
+  sameShape(a: R, b: R): boolean;
+  /** sameShape(model, r) compiled for one model; undefined when the model's line cannot be a template. */
+  shapeCheck(model: R): ((r: R) => boolean) | undefined;
+  /** The most bytes a slot of the document's own kind takes with the current values. */
+  ownRoom(id: number): number;
+  /** Writes a slot of the document's own kind at `at`; returns the end. */
+  writeOwn(id: number, out: Buffer, at: number): number;
+}
+
+/** A line split at its slots: parts[0] slot[0] parts[1] … parts[n]. */
+interface Template<R> {
+  /** The record it was made from. */
+  record: R;
+  /** Whether a record is of the template's shape. */
+  matches: (r: R) => boolean;
+  /** Which slots its records have. */
+  present: number;
+  parts: Buffer[];
+  /** Slot index of each slot, in line order. */
+  slots: number[];
+  /** Their kinds, in line order. */
+  slotKinds: Uint8Array;
+  /** The parts' bytes and the most every time and number slot takes. */
+  fixedBytes: number;
+  /** The slots whose room depends on their values (text and the document's own kinds). */
+  sizedSlots: number[];
+}
+
+/** Records in a row of one shape before its template is made. */
+const TEMPLATE_AFTER = 16;
+/** Templates kept, the last used first: a few floods or flows interleaved in runs each keep theirs. */
+const MAX_TEMPLATES = 4;
+
+/** A document's lines, from templates where records come in runs of one shape, written in full otherwise. */
+export class TemplatedLines<R> {
+  private readonly json = new JsonWriter();
+  private readonly templateWriter = new TemplateWriter();
+  private last: R | undefined;
+  /** Records in a row of the last one's shape. */
+  private run = 0;
+  private readonly templates: Template<R>[] = [];
+  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
+
+  constructor(private readonly doc: TemplatedDocument<R>) {}
+
+  /** The record's line as a string. */
+  line(record: R): string {
+    const t = this.matching(record);
+    if (t !== undefined) {
+      const end = this.fill(t, this.room(t), 0);
+      return this.scratch.toString('utf8', 0, end);
+    }
+    const end = this.write(record);
+    return this.json.bytes().toString('utf8', 0, end);
+  }
+
+  /** The same line, UTF-8, into the target's buffer (no string made). */
+  writeLine(record: R, to: LineTarget): void {
+    const t = this.matching(record);
+    if (t !== undefined) {
+      const buffer = to.reserve(this.maxBytes(t));
+      to.commit(this.fill(t, buffer, to.offset));
+      return;
+    }
+    const end = this.write(record);
+    const buffer = to.reserve(end);
+    const at = to.offset;
+    this.json.bytes().copy(buffer, at, 0, end);
+    to.commit(at + end);
+  }
+
+  /** The template that writes this record's line (its slot values are read then), or undefined. */
+  private matching(record: R): Template<R> | undefined {
+    const templates = this.templates;
+    let read = false;
+    for (let i = 0; i < templates.length; i++) {
+      const t = templates[i];
+      if (!t.matches(record)) continue;
+      if (!read) {
+        this.doc.readSlots(record);
+        read = true;
+      }
+      if (this.doc.values.present !== t.present) continue;
+      if (i > 0) {
+        templates[i] = templates[0];
+        templates[0] = t;
+      }
+      return t;
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes the line in full. A run of TEMPLATE_AFTER records of one shape makes
+   * its template (making one costs a few lines: short runs of interleaved shapes
+   * never pay for it).
+   */
+  private write(record: R): number {
+    const last = this.last;
+    this.last = record;
+    if (last !== undefined && this.doc.sameShape(last, record)) {
+      if (++this.run === TEMPLATE_AFTER) {
+        const t = this.makeTemplate(record);
+        if (t !== undefined && this.templates.unshift(t) > MAX_TEMPLATES) this.templates.pop();
+      }
+    } else {
+      this.run = 0;
+    }
+    const w = this.json;
+    w.begin();
+    this.doc.write(w, record);
+    return w.end();
+  }
+
+  /** The template of the record's shape, or undefined when filling it does not give the record's own line. */
+  private makeTemplate(record: R): Template<R> | undefined {
+    const matches = this.doc.shapeCheck(record);
+    if (matches === undefined) return undefined;
+    const w = this.templateWriter;
+    w.begin();
+    this.doc.write(w, record);
+    const end = w.end();
+    const line = Buffer.from(w.bytes().subarray(0, end));
+    const parts: Buffer[] = [];
+    const slots: number[] = [];
+    let from = 0;
+    for (let i = 0; i < w.marks.length; i += 3) {
+      slots.push(w.marks[i]);
+      parts.push(line.subarray(from, w.marks[i + 1]));
+      from = w.marks[i + 2];
+    }
+    parts.push(line.subarray(from));
+    let fixedBytes = 0;
+    for (const p of parts) fixedBytes += p.length;
+    const sizedSlots: number[] = [];
+    for (const id of slots) {
+      const kind = this.doc.kinds[id];
+      // A date or a number, and its quotes; a Community ID and its quotes.
+      if (kind === TIME || kind === NUMBER) fixedBytes += MAX_TIMESTAMP_BYTES + 2;
+      else if (kind === COMMUNITY_ID) fixedBytes += COMMUNITY_ID_LENGTH + 2;
+      else sizedSlots.push(id);
+    }
+    this.doc.readSlots(record);
+    const slotKinds = Uint8Array.from(slots, (id) => this.doc.kinds[id]);
+    const t: Template<R> = { record, matches, present: this.doc.values.present, parts, slots, slotKinds, fixedBytes, sizedSlots };
+    // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
+    const filled = this.fill(t, this.room(t), 0);
+    if (filled !== end || this.scratch.compare(line, 0, end, 0, filled) !== 0) return undefined;
+    return t;
+  }
+
+  private room(t: Template<R>): Buffer {
+    const need = this.maxBytes(t);
+    if (this.scratch.length < need) this.scratch = Buffer.allocUnsafeSlow(need);
+    return this.scratch;
+  }
+
+  /** The most bytes fill() writes with the current slot values. */
+  private maxBytes(t: Template<R>): number {
+    const { doc } = this;
+    const texts = doc.values.texts;
+    let bytes = t.fixedBytes;
+    const sized = t.sizedSlots;
+    for (let i = 0; i < sized.length; i++) {
+      const id = sized[i];
+      // A JSON string: 6 bytes a UTF-16 unit at most (\uXXXX), and its quotes.
+      bytes += doc.kinds[id] === STRING ? 6 * (texts[id] as string).length + 2 : doc.ownRoom(id);
+    }
+    return bytes;
+  }
+
+  /** The template's line with the current slot values, into out at `at`; returns the end. */
+  private fill(t: Template<R>, out: Buffer, at: number): number {
+    const { parts, slots, slotKinds } = t;
+    const { doc } = this;
+    const { numbers, texts } = doc.values;
+    at = copy(out, at, parts[0]);
+    for (let i = 0; i < slots.length; i++) {
+      const id = slots[i];
+      const kind = slotKinds[i];
+      if (kind === TIME) {
+        out[at] = 0x22;
+        at = writeTimestampUs(out, at + 1, numbers[id]);
+        out[at++] = 0x22;
+      } else if (kind === NUMBER) at = writeJsonNumber(out, at, numbers[id]);
+      else if (kind === STRING) at = writeJsonString(out, at, texts[id] as string);
+      else if (kind === COMMUNITY_ID) {
+        out[at] = 0x22;
+        at = writeCommunityId(doc.values.communityId, out, at + 1);
+        out[at++] = 0x22;
+      } else if (kind >= OWN_KIND) at = doc.writeOwn(id, out, at);
+      at = copy(out, at, parts[i + 1]);
+    }
+    return at;
+  }
+}
+
+function copy(out: Buffer, at: number, bytes: Buffer): number {
+  const n = bytes.length;
+  // A short part is copied faster by hand than by a call into the runtime.
+  if (n < 16) for (let i = 0; i < n; i++) out[at + i] = bytes[i];
+  else out.set(bytes, at);
+  return at + n;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Deep equality of record values (typed arrays only by identity: records' byte fields are never in a line's fixed part). */
+export function sameValue(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || ArrayBuffer.isView(x)) return false;
+  if (Array.isArray(x) !== Array.isArray(y)) return false;
+  let keys = 0;
+  for (const k in x) {
+    keys++;
+    if (!sameValue((x as Obj)[k], (y as Obj)[k])) return false;
+  }
+  for (const _ in y) keys--;
+  return keys === 0;
+}
+
+/** The object's enumerable keys, counted (a compiled shape check's test that no field hides behind the others). */
+export function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+/**
+ * A shape check compiled from its tests (JavaScript expressions over the record `r` and what `prelude`
+ * declares), with `same` (sameValue), `keys` (keyCount) and the model's nested values as V[i].
+ */
+export function compileShapeCheck<R>(prelude: string, tests: readonly string[], values: unknown[]): (r: R) => boolean {
+  const body = `return function (r) {
+  ${prelude}
+  return ${tests.join(' && ')};
+};`;
+  return new Function('V', 'same', 'keys', body)(values, sameValue, keyCount);
+}
