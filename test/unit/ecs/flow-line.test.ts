@@ -21,6 +21,7 @@ import {
   tcpSnatNew,
   udpDnatDestroy,
 } from '../conntrack/samples';
+import { changedAt, leafVariants } from '../../helpers/record-variants';
 
 type Json = Record<string, unknown>;
 
@@ -64,40 +65,19 @@ const ADDED_FIELDS: Json = {
   decodeError: 'conntrack.truncated',
 };
 
-/** A copy with the value at path changed (a number +1, a string extended, a boolean flipped, or set to `value`). */
-function changed(base: FlowRecord, path: string[], value?: unknown): FlowRecord {
-  const copy = structuredClone(base) as unknown as Json;
-  let at = copy;
-  for (const key of path.slice(0, -1)) at = at[key] as Json;
-  const last = path[path.length - 1];
-  const old = at[last];
-  if (value !== undefined) at[last] = value;
-  else if (typeof old === 'number') at[last] = old + 1;
-  else if (typeof old === 'string') at[last] = old + '9';
-  else if (typeof old === 'boolean') at[last] = !old;
-  return copy as unknown as FlowRecord;
-}
-
 /** Every variant of a record that changes one leaf, adds one optional field or takes one away. */
 function variants(base: FlowRecord): FlowRecord[] {
-  const out: FlowRecord[] = [];
-  const walk = (value: unknown, path: string[]): void => {
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) walk(v, [...path, String(i)]);
-    } else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-    else if (value !== undefined && path[path.length - 1] !== 'kind') out.push(changed(base, path));
-  };
-  walk(base, []);
+  const out = leafVariants(base);
   for (const [field, value] of Object.entries(ADDED_FIELDS)) {
-    if ((base as unknown as Json)[field] === undefined) out.push(changed(base, [field], value));
-    else out.push(changed(base, [field], undefined), { ...structuredClone(base), [field]: undefined } as FlowRecord);
+    if ((base as unknown as Json)[field] === undefined) out.push(changedAt(base, [field], value));
+    else out.push(changedAt(base, [field], undefined), { ...structuredClone(base), [field]: undefined } as FlowRecord);
   }
   // Values that change what is written around them: a duration that cannot be, a tuple whose ends are one address.
-  out.push(changed(base, ['stopUs'], (base.startUs ?? RECEIVED_US) - 1));
+  out.push(changedAt(base, ['stopUs'], (base.startUs ?? RECEIVED_US) - 1));
   if (base.original !== undefined) {
-    out.push(changed(base, ['original', 'dst'], base.original.src));
-    out.push(changed(base, ['original', 'protocol'], 1));
-    out.push(changed(base, ['original', 'srcPort'], undefined), {
+    out.push(changedAt(base, ['original', 'dst'], base.original.src));
+    out.push(changedAt(base, ['original', 'protocol'], 1));
+    out.push(changedAt(base, ['original', 'srcPort'], undefined), {
       ...structuredClone(base),
       original: { ...base.original, srcPort: undefined },
     });

@@ -15,6 +15,7 @@ import { formatTimestampUs, writeTimestampUs } from '../../../src/ecs/timestamp'
 import { writeJsonNumber } from '../../../src/ecs/doc-writer';
 import { communityId } from '../../../src/ecs/community-id';
 import { ipv4, ipv6, record, sampleRecords } from '../../helpers/packet-records';
+import { changedAt, leafVariants } from '../../helpers/record-variants';
 
 type Json = Record<string, unknown>;
 
@@ -42,34 +43,12 @@ const ADDED_RECORD_FIELDS: Json = {
 };
 const ADDED_TRANSPORT_FIELDS: Json = { mss: 1460, id: 3, sequence: 4, options: '020405B4' };
 
-/** A copy with the value at path changed (a number +1, a string extended, a boolean flipped, an absent field added). */
-function changed(base: PacketRecord, path: string[], value?: unknown): PacketRecord {
-  const copy = structuredClone(base) as unknown as Json;
-  let at = copy;
-  for (const key of path.slice(0, -1)) at = at[key] as Json;
-  const last = path[path.length - 1];
-  const old = at[last];
-  if (value !== undefined) at[last] = value;
-  else if (typeof old === 'number') at[last] = old + 1;
-  else if (typeof old === 'string') at[last] = old + '9';
-  else if (typeof old === 'boolean') at[last] = !old;
-  return copy as unknown as PacketRecord;
-}
-
 /** Every variant of a record that changes one leaf or adds one optional field. */
 function variants(base: PacketRecord): PacketRecord[] {
-  const out: PacketRecord[] = [];
-  const walk = (value: unknown, path: string[]): void => {
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) walk(v, [...path, String(i)]);
-    } else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-    // `kind` tells the layers apart: changing it makes no valid record.
-    else if (path[path.length - 1] !== 'kind') out.push(changed(base, path));
-  };
-  walk(base, []);
+  const out = leafVariants(base);
   for (const [field, value] of Object.entries(ADDED_RECORD_FIELDS)) {
     if ((base as unknown as Json)[field] === undefined) {
-      out.push(changed(base, [field], value));
+      out.push(changedAt(base, [field], value));
     } else {
       const without = structuredClone(base);
       delete (without as unknown as Json)[field];
@@ -79,11 +58,11 @@ function variants(base: PacketRecord): PacketRecord[] {
   const tr = base.packet.transport as Json | undefined;
   if (tr !== undefined) {
     for (const [field, value] of Object.entries(ADDED_TRANSPORT_FIELDS))
-      if (field in tr || tr.kind === 'tcp' || tr.kind === 'icmp') out.push(changed(base, ['packet', 'transport', field], value));
+      if (field in tr || tr.kind === 'tcp' || tr.kind === 'icmp') out.push(changedAt(base, ['packet', 'transport', field], value));
   }
   if (base.packet.link === undefined) {
     out.push(
-      changed(base, ['packet', 'link'], {
+      changedAt(base, ['packet', 'link'], {
         kind: 'ethernet',
         src: '02:00:00:00:00:05',
         dst: '02:00:00:00:00:06',
@@ -92,9 +71,9 @@ function variants(base: PacketRecord): PacketRecord[] {
       }),
     );
   } else {
-    out.push(changed(base, ['packet', 'link', 'vlans'], [...base.packet.link.vlans, { tpid: 0x8100, id: 77, priority: 0, dei: false }]));
+    out.push(changedAt(base, ['packet', 'link', 'vlans'], [...base.packet.link.vlans, { tpid: 0x8100, id: 77, priority: 0, dei: false }]));
   }
-  out.push(changed(base, ['packet', 'error'], 'tcp.truncated'));
+  out.push(changedAt(base, ['packet', 'error'], 'tcp.truncated'));
   return out.filter((v) => v.packet.network !== undefined);
 }
 
