@@ -244,12 +244,10 @@ export function flowNetworkType(record: FlowRecord): string | undefined {
   return ip.includes(':') ? 'ipv6' : 'ipv4';
 }
 
-/** network.community_id of the original tuple (ICMP: its type and code); undefined when off or not computable. */
-export function flowCommunityId(orig: FlowTuple, options: FlowEcsOptions | undefined): string | undefined {
-  return flowCommunityDigest(orig, options, CID_DIGEST) ? communityIdText(CID_DIGEST) : undefined;
-}
-
-/** The Community ID's digest (community-id.ts) of the original tuple into `digest`; false when off or not computable. */
+/**
+ * network.community_id of the original tuple (ICMP: its type and code): its digest (community-id.ts)
+ * into `digest`; false when off or not computable.
+ */
 function flowCommunityDigest(orig: FlowTuple, options: FlowEcsOptions | undefined, digest: Int32Array): boolean {
   if (options?.communityId === false) return false;
   const isIcmp = orig.protocol === 1 || orig.protocol === 58;
@@ -266,7 +264,6 @@ function flowCommunityDigest(orig: FlowTuple, options: FlowEcsOptions | undefine
 }
 
 const CID_INPUT: CommunityIdInput = { srcIp: '', dstIp: '', protocol: 0 };
-const CID_DIGEST = new Int32Array(5);
 
 /** How a per-flow value is written: a date from µs, a number, a JSON string, a Community ID from its digest, an array of strings. */
 export type FlowSlotKind = 'time' | 'number' | 'string' | 'communityId' | 'strings';

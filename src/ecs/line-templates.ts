@@ -246,7 +246,7 @@ export function sameValue(x: unknown, y: unknown): boolean {
 }
 
 /** The object's enumerable keys, counted (a compiled shape check's test that no field hides behind the others). */
-export function keyCount(o: object): number {
+function keyCount(o: object): number {
   let n = 0;
   for (const _ in o) n++;
   return n;
