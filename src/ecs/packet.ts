@@ -31,9 +31,20 @@ import { familyName, hookDirection, hookName, ianaNumber, ipv4FlagNames, transpo
 import { tcpFlagNames } from '../packet/tcp';
 import { ObjectWriter, type DocWriter } from './doc-writer';
 import { putDigest, putNumber, putText, SlotTable } from './slots';
-import { ecsIdentity, openObserver, writeAgent, writeEcsVersion, type EcsIdentity, type EcsIdentityOptions } from './identity';
+import {
+  ECS_VERSION as IDENTITY_ECS_VERSION,
+  ecsIdentity,
+  openObserver,
+  writeAgent,
+  writeEcsVersion,
+  type EcsIdentity,
+  type EcsIdentityOptions,
+} from './identity';
 
-export { ECS_VERSION } from './identity';
+// Every export of this module is a plain value: a re-export (an accessor on the CommonJS exports object)
+// turned that object into a dictionary, and each use of SLOT or readSlots from it into a hash lookup.
+/** The ECS release the documents follow (identity.ts). */
+export const ECS_VERSION = IDENTITY_ECS_VERSION;
 
 export interface EcsOptions extends EcsIdentityOptions {
   /** Prefix → verdict; the default rules of action.ts when absent. */
@@ -196,7 +207,9 @@ const SLOT_KINDS = {
  * which marks it for a template writer (packet-json.ts fills templates with
  * readSlots() too). SLOT names an index, PACKET_SLOT_KINDS says how each is written.
  */
-export const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
+// Declared, then exported: the module's own uses read the constant, not the CommonJS exports object.
+const SLOT = Object.fromEntries(Object.keys(SLOT_KINDS).map((name, i) => [name, i])) as Record<keyof typeof SLOT_KINDS, number>;
+export { SLOT };
 export const PACKET_SLOT_KINDS: readonly SlotKind[] = Object.values(SLOT_KINDS);
 
 /** Slot values by SLOT index (slots.ts). */

@@ -53,6 +53,8 @@ export function putText(out: SlotTable, id: number, value: string | undefined): 
 /** Puts a Community ID's digest in slot `id`; returns its presence bit (0 when undefined). */
 export function putDigest(out: SlotTable, id: number, digest: Int32Array | undefined): number {
   if (digest === undefined) return 0;
-  out.communityId.set(digest);
+  // Five words: stores, not a call to TypedArray#set.
+  const to = out.communityId;
+  for (let i = 0; i < 5; i++) to[i] = digest[i];
   return 1 << id;
 }

@@ -63,24 +63,46 @@ function secondPrefix(secs: number): string {
  * 'YYYY-MM-DDTHH:MM:SS.uuuuuuZ'. A non-finite input formats as the epoch.
  */
 export function formatTimestampUs(us: number): string {
-  if (!Number.isFinite(us)) us = 0;
-  const secs = Math.floor(us / 1e6);
-  let micros = Math.floor(us - secs * 1e6);
-  // Beyond 2^53 µs a double has no microseconds left: the remainder can fall outside [0, 1e6).
-  if (!(micros >= 0 && micros < 1e6)) micros = 0;
+  const secs = timestampSeconds(us);
+  const micros = timestampMicros(us, secs);
   return cachedPrefix(secs) + PAD3[Math.floor(micros / 1000)] + PAD3[micros % 1000] + 'Z';
+}
+
+/** The microseconds of us within its second `secs` (timestampSeconds(us)). */
+function timestampMicros(us: number, secs: number): number {
+  const micros = Number.isFinite(us) ? Math.floor(us - secs * 1e6) : 0;
+  // Beyond 2^53 µs a double has no microseconds left: the remainder can fall outside [0, 1e6).
+  return micros >= 0 && micros < 1e6 ? micros : 0;
 }
 
 /** formatTimestampUs(us) as ASCII bytes into out at `at`; returns the end. out needs MAX_TIMESTAMP_BYTES of room. */
 export function writeTimestampUs(out: Uint8Array, at: number, us: number): number {
-  if (!Number.isFinite(us)) us = 0;
-  const secs = Math.floor(us / 1e6);
-  let micros = Math.floor(us - secs * 1e6);
-  if (!(micros >= 0 && micros < 1e6)) micros = 0;
-  const prefix = secs === slotSecA ? slotBytesA : secs === slotSecB ? slotBytesB : (cachedPrefix(secs), lastPrefixBytes);
+  const secs = timestampSeconds(us);
+  const prefix = timestampPrefix(secs);
   const n = prefix.length;
   for (let i = 0; i < n; i++) out[at + i] = prefix[i];
-  at += n;
+  return writeTimestampMicros(out, at + n, us, secs);
+}
+
+/** The whole seconds of a timestamp: its 'YYYY-MM-DDTHH:MM:SS.' part is timestampPrefix(timestampSeconds(us)). */
+export function timestampSeconds(us: number): number {
+  return Number.isFinite(us) ? Math.floor(us / 1e6) : 0;
+}
+
+/** 'YYYY-MM-DDTHH:MM:SS.' of whole seconds as ASCII bytes (20 for the years 0 to 9999), kept for the next calls. */
+export function timestampPrefix(secs: number): Uint8Array {
+  if (secs === slotSecA) return slotBytesA;
+  if (secs === slotSecB) return slotBytesB;
+  cachedPrefix(secs);
+  return lastPrefixBytes;
+}
+
+/** Length of timestampPrefix() for the years 0 to 9999. */
+export const TIMESTAMP_PREFIX_BYTES = 20;
+
+/** The rest of the timestamp after its prefix ('uuuuuuZ'), for us in second `secs` (timestampSeconds(us)); returns the end. */
+export function writeTimestampMicros(out: Uint8Array, at: number, us: number, secs: number): number {
+  const micros = timestampMicros(us, secs);
   const hi = 3 * Math.floor(micros / 1000);
   const lo = 3 * (micros % 1000);
   out[at] = DIGITS3[hi];

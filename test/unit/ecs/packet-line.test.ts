@@ -276,6 +276,42 @@ describe('ECS packet lines', () => {
     expect(filled).toBeGreaterThan(600 - 3 * 20);
   });
 
+  it('fills dates and the Community ID inside the fixed bytes of a template, across seconds, and writes in full the dates that do not fit', () => {
+    const base = decodedFixtures()[0];
+    const lines = new EcsPacketLines();
+    const internals = lines as unknown as { templates: Array<{ inPart: number[] }>; matching(r: PacketRecord): unknown };
+    const at = (timestampUs: number, receivedUs: number): PacketRecord => ({ ...base, timestampUs, receivedUs });
+    const t0 = base.timestampUs;
+    for (let i = 0; i < 20; i++) written(lines, at(t0 + i, t0 + i + 5));
+    // Both dates and the Community ID are in the template's parts.
+    expect(internals.templates[0].inPart).toHaveLength(3);
+    const cases: Array<[number, number]> = [
+      // The next second, for one date and then both; the dates in different seconds.
+      [t0 + 1_000_000, t0 + 999_999],
+      [t0 + 1_000_000, t0 + 1_000_001],
+      [t0 + 3_600_000_000, t0 - 86_400_000_000],
+      // Before 1970, and the last second of year 9999.
+      [-1, -1_000_001],
+      [253402300799000000, t0],
+      // Years the parts cannot hold (an expanded year), and what the formatter makes of nothing.
+      [253402300800000000, t0],
+      [t0, -62198755200000000],
+      [Number.NaN, Infinity],
+      // And back: the parts must hold the record's own second again.
+      [t0 + 7, t0 + 8],
+      [t0 + 2_000_007, t0 + 8],
+    ];
+    let filled = 0;
+    for (const [timestampUs, receivedUs] of cases) {
+      const r = at(timestampUs, receivedUs);
+      if (internals.matching(r) !== undefined) filled++;
+      const expected = JSON.stringify(packetToEcs(r));
+      expect(written(lines, r)).toBe(expected);
+      expect(lines.line(r)).toBe(expected);
+    }
+    expect(filled).toBe(cases.length);
+  });
+
   it('keeps lines per options object in packetToEcsJson', () => {
     const base = bases[0];
     for (const options of [...OPTION_SETS, { communityId: false }]) {
