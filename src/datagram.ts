@@ -197,8 +197,15 @@ export class DatagramDecoder {
       const links = this.links;
       if (record.inIfindex !== undefined) record.inInterface = links.name(record.inIfindex);
       if (record.outIfindex !== undefined) record.outInterface = links.name(record.outIfindex);
-      if (record.physInIfindex !== undefined) record.physInInterface = links.name(record.physInIfindex);
-      if (record.physOutIfindex !== undefined) record.physOutInterface = links.name(record.physOutIfindex);
+      // Bridge ports are rare: their names are added only when known (the record has no key for them otherwise).
+      if (record.physInIfindex !== undefined) {
+        const name = links.name(record.physInIfindex);
+        if (name !== undefined) record.physInInterface = name;
+      }
+      if (record.physOutIfindex !== undefined) {
+        const name = links.name(record.physOutIfindex);
+        if (name !== undefined) record.physOutInterface = name;
+      }
     }
     if (this.netns) record.netns = this.netns;
     this.counters.packets++;

@@ -15,7 +15,9 @@
 // With --single-flow, the first recorded packet is repeated as 1,000 records of one flow (its
 // sequence number and times changed) written as ECS lines in turn: a flow's line from its template,
 // the Community ID from the flow's cache.
-//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan [--decode-only] [--lines-only]] [--single-flow]
+// --kind SHAPE keeps one kind of entry (ipv4/udp, ipv4/tcp, ipv6/udp); --retained (with node
+// --expose-gc) prints the heap bytes each kept record holds instead of a rate.
+//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan [--lines-only] [--decode-only [--kind SHAPE] [--retained]]] [--single-flow]
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -169,6 +171,10 @@ function attributeAt(view, message, type) {
   return -1;
 }
 
+// --kind ipv4/udp|ipv4/tcp|ipv6/udp: only that kind of the scan's entries.
+const KIND = process.argv.includes('--kind') ? process.argv[process.argv.indexOf('--kind') + 1] : null;
+const SCAN_SHAPES = ['ipv4/udp', 'ipv4/tcp', 'ipv6/udp'].filter((shape) => KIND === null || shape === KIND);
+
 function scanDatagrams() {
   const seen = new Map();
   for (const d of datagrams) {
@@ -181,7 +187,7 @@ function scanDatagrams() {
       new DatagramDecoder().decode(one, new DataView(one.buffer), 0, one.length, 1, 0, d.receivedUs, out);
       const r = out.find((x) => x.kind === 'packet');
       const shape = r && `${r.packet.network?.kind}/${r.packet.transport?.kind}`;
-      if (r && !r.decodeError && ['ipv4/udp', 'ipv4/tcp', 'ipv6/udp'].includes(shape) && !seen.has(shape)) seen.set(shape, one);
+      if (r && !r.decodeError && SCAN_SHAPES.includes(shape) && !seen.has(shape)) seen.set(shape, one);
       at += (length + 3) & ~3;
     }
   }
@@ -261,6 +267,25 @@ const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2
 console.log(`offline decoding: ${datagrams.length} recorded datagrams replayed, ${PACKETS} packets a run, median of ${RUNS} runs`);
 console.log('| mode | packets / CPU-s | CPU ns/packet | packets/s (wall) |');
 console.log('| --- | ---: | ---: | ---: |');
+if (process.argv.includes('--scan') && process.argv.includes('--decode-only') && process.argv.includes('--retained')) {
+  // Memory per record: the scan's records, all kept, against the heap before (run with --expose-gc).
+  if (typeof global.gc !== 'function') throw new Error('--retained needs node --expose-gc');
+  const packed = scanDatagrams();
+  const decoder = new DatagramDecoder();
+  const kept = [];
+  for (const d of packed) decoder.decode(d.bytes, d.view, 0, d.bytes.length, 1, 0, d.receivedUs, kept);
+  kept.length = 0;
+  const n = packed.reduce((sum, d) => sum + decoder.decode(d.bytes, d.view, 0, d.bytes.length, 1, 0, d.receivedUs, []), 0);
+  global.gc();
+  const before = process.memoryUsage().heapUsed;
+  for (const d of packed) decoder.decode(d.bytes, d.view, 0, d.bytes.length, 1, 0, d.receivedUs, kept);
+  global.gc();
+  const after = process.memoryUsage().heapUsed;
+  console.log(
+    `| scan records kept (${kept.length.toLocaleString('en-US')}, ${n} a pass) | heap bytes per record: ${Math.round((after - before) / kept.length)} | | |`,
+  );
+  process.exit(0);
+}
 if (process.argv.includes('--scan') && process.argv.includes('--decode-only')) {
   const packed = scanDatagrams();
   runScanDecode(packed); // warm-up

@@ -3,7 +3,6 @@
 import { HELP, type CliArgs } from './args';
 import { parseCommandLine } from './config';
 import { unsupportedNodeMessage } from '../node-version';
-import { runDemo } from './demo';
 import { runCollection } from './run';
 
 async function main(): Promise<void> {
@@ -14,6 +13,9 @@ async function main(): Promise<void> {
     process.stderr.write(`netfilter-collector: ${nodeNote}\n`);
   if (argv[0] === 'demo') {
     try {
+      // Loaded only for the demo: it brings the lab (namespaces, rulesets) the collector does not need.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runDemo } = require('./demo') as typeof import('./demo');
       process.exitCode = await runDemo(argv.slice(1));
     } catch (err) {
       process.stderr.write(`netfilter-collector demo: ${(err as Error).message}\n`);

@@ -68,11 +68,11 @@ export class NflogDecoder {
    * nfgenmsg and the attributes (what a LINKTYPE_NFLOG pcap record holds).
    */
   decodeBody(bytes: Uint8Array, view: DataView, body: number, end: number, receivedUs: number): PacketRecord {
-    // Every field in the literal, in one order: all records share one hidden class.
+    // The fields most entries have, in one order: records of one rule share one hidden class. The
+    // rest (rare: bridge ports, owner, conntrack, VLAN …) are added when present.
     const record: PacketRecord = {
       kind: 'packet',
       group: 0,
-      groupLabel: undefined,
       family: 0,
       hook: 0,
       hwProtocol: 0,
@@ -83,27 +83,15 @@ export class NflogDecoder {
       mark: undefined,
       inIfindex: undefined,
       outIfindex: undefined,
-      physInIfindex: undefined,
-      physOutIfindex: undefined,
       inInterface: undefined,
       outInterface: undefined,
-      physInInterface: undefined,
-      physOutInterface: undefined,
       hwAddr: undefined,
       hwType: undefined,
       hwLen: undefined,
       hwHeader: undefined,
-      uid: undefined,
-      gid: undefined,
       seq: undefined,
-      seqGlobal: undefined,
-      vlan: undefined,
-      l2Header: undefined,
-      ctInfo: undefined,
-      ct: undefined,
       payloadLength: 0,
       packet: EMPTY_PACKET,
-      payload: undefined,
       decodeError: undefined,
     };
     if (body + NFGENMSG_LEN > end) {
@@ -153,10 +141,10 @@ export class NflogDecoder {
           record.outIfindex = n >= 4 ? view.getUint32(p) : undefined;
           break;
         case NFULA_IFINDEX_PHYSINDEV:
-          record.physInIfindex = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.physInIfindex = view.getUint32(p);
           break;
         case NFULA_IFINDEX_PHYSOUTDEV:
-          record.physOutIfindex = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.physOutIfindex = view.getUint32(p);
           break;
         case NFULA_HWADDR:
           // Made into text at the end, where it can reuse the MAC header's source.
@@ -164,16 +152,16 @@ export class NflogDecoder {
           hwAddrLen = n >= 4 ? Math.min(view.getUint16(p), 8, n - 4) : 0;
           break;
         case NFULA_UID:
-          record.uid = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.uid = view.getUint32(p);
           break;
         case NFULA_GID:
-          record.gid = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.gid = view.getUint32(p);
           break;
         case NFULA_SEQ:
           record.seq = n >= 4 ? view.getUint32(p) : undefined;
           break;
         case NFULA_SEQ_GLOBAL:
-          record.seqGlobal = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.seqGlobal = view.getUint32(p);
           break;
         case NFULA_HWTYPE:
           record.hwType = n >= 2 ? view.getUint16(p) : undefined;
@@ -182,7 +170,7 @@ export class NflogDecoder {
           record.hwLen = n >= 2 ? view.getUint16(p) : undefined;
           break;
         case NFULA_CT_INFO:
-          record.ctInfo = n >= 4 ? view.getUint32(p) : undefined;
+          if (n >= 4) record.ctInfo = view.getUint32(p);
           break;
         case NFULA_CT:
           record.ct = this.conntrack.decodeAttributes(bytes, view, p, p + n, record.family, receivedUs);
@@ -191,7 +179,10 @@ export class NflogDecoder {
           record.l2Header = toHex(bytes, p, n);
           break;
         case NFULA_VLAN:
-          record.vlan = this.vlan(view, p, n);
+          {
+            const vlan = this.vlan(view, p, n);
+            if (vlan !== undefined) record.vlan = vlan;
+          }
           break;
         case NFULA_HWHEADER:
           hwHeaderAt = p;

@@ -44,6 +44,9 @@ export function decodeIpv6(bytes: Uint8Array, offset: number, end: number, out: 
     nextHeader,
     protocol: nextHeader,
     extensionHeaders,
+    // In the literal (set by the walk below): added later, they would take a property array each.
+    fragment: undefined,
+    headerLength: undefined,
   };
   out.network = ip;
 

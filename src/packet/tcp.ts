@@ -61,6 +61,8 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, out: L
     urgentPointer: u16(bytes, offset + 18),
     options: '',
     reserved: (bytes[offset + 12] >> 1) & 0x07,
+    // In the literal, so that a SYN's MSS does not add a property (a new hidden class and a property array).
+    mss: undefined,
   };
   out.transport = tcp;
   if (dataOffset < 5) {

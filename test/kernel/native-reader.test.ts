@@ -153,6 +153,20 @@ describeKernel('native reader (real kernel, netns)', () => {
     }
   });
 
+  it('names its thread nfc-reader (top -H, perf, /proc/PID/task), and the thread is gone after close', () => {
+    const readers = (): number =>
+      fs.readdirSync('/proc/self/task').filter((tid) => fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'nfc-reader')
+        .length;
+    const before = readers();
+    const c = new Consumer(1 << 20, {});
+    try {
+      expect(readers()).toBe(before + 1);
+    } finally {
+      c.reader.close();
+    }
+    expect(readers()).toBe(before);
+  });
+
   it('says when the namespace does not exist', () => {
     expect(() => new Consumer(1 << 20, { netns: `nfc-native-missing-${process.pid}` })).toThrow(/does not exist/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePacket } from '../../../src/packet/decode';
+import type { TcpHeader } from '../../../src/packet/types';
 import { tcpFlagNames } from '../../../src/packet/tcp';
 import { ipv4, overIp, tcp, toBytes } from './builders';
 
@@ -49,14 +50,14 @@ describe.each(overIp(6, []).map(([name]) => name))('tcp over %s', (version) => {
   it('has empty options and no MSS without options', () => {
     const d = decode(wrap(tcp({ flags: 0x10 }, [1, 2, 3])));
     expect(d.transport).toMatchObject({ dataOffset: 5, options: '', flags: 0x10 });
-    expect(d.transport).not.toHaveProperty('mss');
+    expect((d.transport as TcpHeader).mss).toBeUndefined();
   });
 
   it('finds MSS after NOPs and stops at end-of-options', () => {
     expect(decode(wrap(tcp({ options: [1, 1, 2, 4, 0x23, 0x28, 0, 0] }))).transport).toMatchObject({ mss: 9000 });
-    expect(decode(wrap(tcp({ options: [0, 0, 0, 0, 2, 4, 1, 0] }))).transport).not.toHaveProperty('mss');
+    expect((decode(wrap(tcp({ options: [0, 0, 0, 0, 2, 4, 1, 0] }))).transport as TcpHeader).mss).toBeUndefined();
     // A zero-length option ends the walk instead of looping.
-    expect(decode(wrap(tcp({ options: [8, 0, 2, 4, 1, 0, 0, 0] }))).transport).not.toHaveProperty('mss');
+    expect((decode(wrap(tcp({ options: [8, 0, 2, 4, 1, 0, 0, 0] }))).transport as TcpHeader).mss).toBeUndefined();
   });
 
   it('keeps the fixed header on a bad data offset', () => {
