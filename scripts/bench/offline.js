@@ -12,9 +12,12 @@
 // writer's cost when no two packets share a flow.
 // With --scan --decode-only, the scan's entries are rewritten as NFLOG bytes instead and only
 // decoded into records (as the collector's take loop does): the records path's cost.
+// With --single-flow, the first recorded packet is repeated as 1,000 records of one flow (its
+// sequence number and times changed) written as ECS lines in turn: a flow's line from its template,
+// the Community ID from the flow's cache.
 // --kind SHAPE keeps one kind of entry (ipv4/udp, ipv4/tcp, ipv6/udp); --retained (with node
 // --expose-gc) prints the heap bytes each kept record holds instead of a rate.
-//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan [--decode-only [--kind SHAPE] [--retained]]]
+//   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan [--lines-only] [--decode-only [--kind SHAPE] [--retained]]] [--single-flow]
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
@@ -291,6 +294,32 @@ if (process.argv.includes('--scan') && process.argv.includes('--decode-only')) {
   const cpuRate = median(runs.map((x) => x.cpu));
   const n = (x) => Math.round(x).toLocaleString('en-US');
   console.log(`| scan decode into records | ${n(cpuRate)} | ${Math.round(1e9 / cpuRate)} | ${n(median(runs.map((x) => x.wall)))} |`);
+  process.exit(0);
+}
+if (process.argv.includes('--single-flow')) {
+  const out = [];
+  new DatagramDecoder().decode(datagrams[0].bytes, datagrams[0].view, 0, datagrams[0].bytes.length, 1, 0, datagrams[0].receivedUs, out);
+  const base = out.find((r) => r.kind === 'packet');
+  const records = [];
+  for (let i = 0; i < 1000; i++)
+    records.push({ ...base, seq: i, timestampUs: base.timestampUs + i * 3, receivedUs: base.receivedUs + i * 3 });
+  const writeOne = ndjson(lines);
+  const runFlow = () => {
+    const cpu0 = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < PACKETS; i++) writeOne(records[i % 1000]);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: PACKETS / seconds, cpu: PACKETS / ((cpu.user + cpu.system) / 1e6) };
+  };
+  runFlow(); // warm-up
+  const runs = [];
+  for (let r = 0; r < RUNS; r++) runs.push(runFlow());
+  const cpuRate = median(runs.map((x) => x.cpu));
+  const n = (x) => Math.round(x).toLocaleString('en-US');
+  console.log(
+    `| single flow ecs+ndjson (into the output buffer) | ${n(cpuRate)} | ${Math.round(1e9 / cpuRate)} | ${n(median(runs.map((x) => x.wall)))} |`,
+  );
   process.exit(0);
 }
 if (process.argv.includes('--scan')) {

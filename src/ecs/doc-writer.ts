@@ -310,21 +310,23 @@ export function writeJsonNumber(buf: Buffer, at: number, n: number): number {
     for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
     return at;
   }
-  const end = at + decimalDigits(n);
+  // As a uint32, so that `(v / 100) >>> 0` is an integer division by a constant (a multiply), not a division of doubles.
+  let v = n >>> 0;
+  const end = at + decimalDigits(v);
   let i = end;
   // Two digits per division.
-  while (n >= 100) {
-    const hundredth = Math.floor(n / 100);
-    const pair = 2 * (n - hundredth * 100);
+  while (v >= 100) {
+    const hundredth = (v / 100) >>> 0;
+    const pair = 2 * (v - hundredth * 100);
     buf[--i] = DIGITS2[pair + 1];
     buf[--i] = DIGITS2[pair];
-    n = hundredth;
+    v = hundredth;
   }
-  if (n >= 10) {
-    buf[--i] = DIGITS2[2 * n + 1];
-    buf[--i] = DIGITS2[2 * n];
+  if (v >= 10) {
+    buf[--i] = DIGITS2[2 * v + 1];
+    buf[--i] = DIGITS2[2 * v];
   } else {
-    buf[--i] = 0x30 + n;
+    buf[--i] = 0x30 + v;
   }
   return end;
 }
