@@ -301,7 +301,8 @@ if (process.argv.includes('--single-flow')) {
   new DatagramDecoder().decode(datagrams[0].bytes, datagrams[0].view, 0, datagrams[0].bytes.length, 1, 0, datagrams[0].receivedUs, out);
   const base = out.find((r) => r.kind === 'packet');
   const records = [];
-  for (let i = 0; i < 1000; i++) records.push({ ...base, seq: i, timestampUs: base.timestampUs + i * 3, receivedUs: base.receivedUs + i * 3 });
+  for (let i = 0; i < 1000; i++)
+    records.push({ ...base, seq: i, timestampUs: base.timestampUs + i * 3, receivedUs: base.receivedUs + i * 3 });
   const writeOne = ndjson(lines);
   const runFlow = () => {
     const cpu0 = process.cpuUsage();
@@ -316,7 +317,9 @@ if (process.argv.includes('--single-flow')) {
   for (let r = 0; r < RUNS; r++) runs.push(runFlow());
   const cpuRate = median(runs.map((x) => x.cpu));
   const n = (x) => Math.round(x).toLocaleString('en-US');
-  console.log(`| single flow ecs+ndjson (into the output buffer) | ${n(cpuRate)} | ${Math.round(1e9 / cpuRate)} | ${n(median(runs.map((x) => x.wall)))} |`);
+  console.log(
+    `| single flow ecs+ndjson (into the output buffer) | ${n(cpuRate)} | ${Math.round(1e9 / cpuRate)} | ${n(median(runs.map((x) => x.wall)))} |`,
+  );
   process.exit(0);
 }
 if (process.argv.includes('--scan')) {

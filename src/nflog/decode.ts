@@ -50,7 +50,7 @@ export class NflogDecoder {
   private readonly vlanAttrs = new AttributeTable(C.NFULA_VLAN_MAX);
   private readonly conntrack = new ConntrackDecoder();
   /** Prefixes repeat: the strings of the last few, most recent first. */
-  private readonly prefixes: Array<{ bytes: Uint8Array; text: string }> = [];
+  private readonly prefixes: Array<{ bytes: Uint8Array; words: Int32Array; text: string }> = [];
 
   constructor(private readonly includePayload = false) {}
 
@@ -69,7 +69,7 @@ export class NflogDecoder {
    */
   decodeBody(bytes: Uint8Array, view: DataView, body: number, end: number, receivedUs: number): PacketRecord {
     // The fields most entries have, in one order: records of one rule share one hidden class. The
-    // rest (rare: bridge ports, owner, conntrack, VLAN …) are added when present.
+    // rest (rare: bridge ports, conntrack, VLAN …) are added when present.
     const record: PacketRecord = {
       kind: 'packet',
       group: 0,
@@ -89,6 +89,9 @@ export class NflogDecoder {
       hwType: undefined,
       hwLen: undefined,
       hwHeader: undefined,
+      // Every locally sent packet has a socket: entries of the output hooks carry its owner.
+      uid: undefined,
+      gid: undefined,
       seq: undefined,
       payloadLength: 0,
       packet: EMPTY_PACKET,
@@ -129,7 +132,7 @@ export class NflogDecoder {
           record.kernelTimestamp = n >= 16;
           break;
         case NFULA_PREFIX:
-          record.prefix = this.prefix(bytes, p, n);
+          record.prefix = this.prefix(bytes, view, p, n);
           break;
         case NFULA_MARK:
           record.mark = n >= 4 ? view.getUint32(p) : undefined;
@@ -152,10 +155,10 @@ export class NflogDecoder {
           hwAddrLen = n >= 4 ? Math.min(view.getUint16(p), 8, n - 4) : 0;
           break;
         case NFULA_UID:
-          if (n >= 4) record.uid = view.getUint32(p);
+          record.uid = n >= 4 ? view.getUint32(p) : undefined;
           break;
         case NFULA_GID:
-          if (n >= 4) record.gid = view.getUint32(p);
+          record.gid = n >= 4 ? view.getUint32(p) : undefined;
           break;
         case NFULA_SEQ:
           record.seq = n >= 4 ? view.getUint32(p) : undefined;
@@ -225,23 +228,28 @@ export class NflogDecoder {
     return record;
   }
 
-  private prefix(bytes: Uint8Array, at: number, length: number): string {
+  private prefix(bytes: Uint8Array, view: DataView, at: number, length: number): string {
     // The kernel sends the prefix NUL-terminated: the text ends at the first NUL. A known prefix
-    // matches when its bytes (which hold no NUL) are there and the text ends right after them.
+    // matches when its bytes (which hold no NUL) are there and the text ends right after them;
+    // they are compared four at a time.
     const known = this.prefixes;
     search: for (let k = 0; k < known.length; k++) {
-      const entry = known[k].bytes;
-      const len = entry.length;
+      const entry = known[k];
+      const len = entry.bytes.length;
       if (len > length || (len < length && bytes[at + len] !== 0)) continue;
-      for (let i = 0; i < len; i++) if (entry[i] !== bytes[at + i]) continue search;
-      return known[k].text;
+      const words = entry.words;
+      for (let w = 0; w < words.length; w++) if (view.getInt32(at + 4 * w) !== words[w]) continue search;
+      for (let i = 4 * words.length; i < len; i++) if (entry.bytes[i] !== bytes[at + i]) continue search;
+      return entry.text;
     }
     let len = 0;
     while (len < length && bytes[at + len] !== 0) len++;
     let text = '';
     for (let i = 0; i < len; i++) text += String.fromCharCode(bytes[at + i]);
+    const words = new Int32Array(len >> 2);
+    for (let w = 0; w < words.length; w++) words[w] = view.getInt32(at + 4 * w);
     if (known.length >= PREFIX_CACHE_SIZE) known.pop();
-    known.unshift({ bytes: bytes.slice(at, at + len), text });
+    known.unshift({ bytes: bytes.slice(at, at + len), words, text });
     return text;
   }
 

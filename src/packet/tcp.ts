@@ -75,9 +75,28 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, out: L
     out.error = 'tcp.truncated';
     optEnd = end;
   }
-  tcp.options = hexUpper(bytes, offset + 20, optEnd);
+  tcp.options = optionsText(bytes, offset + 20, optEnd);
   const mss = findMss(bytes, offset + 20, optEnd);
   if (mss >= 0) tcp.mss = mss;
+}
+
+// A SYN scanner's SYNs (and many a stack's) carry one option, the MSS: the text of 4 bytes of options comes
+// from 64 slots (chosen by a hash of the bytes) that remember the last 4 bytes that fell in each and their text.
+const SHORT_SLOTS = 64;
+const SHORT_KEYS = new Int32Array(SHORT_SLOTS);
+const SHORT_TEXTS: Array<string | undefined> = new Array<string | undefined>(SHORT_SLOTS).fill(undefined);
+
+/** Upper-case hex of the option bytes [start, end). */
+function optionsText(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start !== 4) return hexUpper(bytes, start, end);
+  const key = (bytes[start] << 24) | (bytes[start + 1] << 16) | (bytes[start + 2] << 8) | bytes[start + 3];
+  const slot = Math.imul(key, 0x9e3779b1) >>> 26; // the top 6 bits: SHORT_SLOTS slots
+  const known = SHORT_TEXTS[slot];
+  if (known !== undefined && SHORT_KEYS[slot] === key) return known;
+  const text = hexUpper(bytes, start, end);
+  SHORT_KEYS[slot] = key;
+  SHORT_TEXTS[slot] = text;
+  return text;
 }
 
 /** Value of the MSS option (kind 2, length 4) in [start, end), or -1. */

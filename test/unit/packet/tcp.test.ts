@@ -53,6 +53,17 @@ describe.each(overIp(6, []).map(([name]) => name))('tcp over %s', (version) => {
     expect((d.transport as TcpHeader).mss).toBeUndefined();
   });
 
+  it('gives the right text for many distinct 4-byte options, seen again in turn (they are remembered in 64 slots)', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let mss = 500; mss < 800; mss++) {
+        const t = decode(wrap(tcp({ options: [2, 4, mss >> 8, mss & 0xff] }))).transport as TcpHeader;
+        expect(t.options).toBe(`0204${mss.toString(16).toUpperCase().padStart(4, '0')}`);
+        expect(t.mss).toBe(mss);
+      }
+    }
+    expect((decode(wrap(tcp({ options: [1, 1, 1, 0] }))).transport as TcpHeader).options).toBe('01010100');
+  });
+
   it('finds MSS after NOPs and stops at end-of-options', () => {
     expect(decode(wrap(tcp({ options: [1, 1, 2, 4, 0x23, 0x28, 0, 0] }))).transport).toMatchObject({ mss: 9000 });
     expect((decode(wrap(tcp({ options: [0, 0, 0, 0, 2, 4, 1, 0] }))).transport as TcpHeader).mss).toBeUndefined();
