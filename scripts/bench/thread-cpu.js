@@ -13,9 +13,10 @@
 // the pid; `process`: the whole process's, ended threads included; `gc`: the
 // pauses V8's GCProfiler saw, by type {count, ms, and per GC on average the
 // KiB left in the young generation and promoted to the old}; `youngMiB`: the young
-// generation's size at exit.
+// generation's size at exit; `memory`: the peak RSS and, at exit, the
+// resident set's parts and V8's heap, in MiB.
 // A thread that ends before the exit (the reader thread is joined by
-// close()) is reported as last sampled (every 20 ms, `ended: true`).
+// close()) is reported as last sampled (every 100 ms, `ended: true`).
 const fs = require('node:fs');
 const v8 = require('node:v8');
 
@@ -48,7 +49,7 @@ if (out) {
   const sample = () => {
     for (const t of threads()) last.set(t.tid, t);
   };
-  setInterval(sample, 20).unref();
+  setInterval(sample, 100).unref();
   const gcp = new v8.GCProfiler();
   gcp.start();
   process.on('exit', () => {
@@ -72,6 +73,21 @@ if (out) {
     // The whole process, ended threads included.
     const { user, system } = parseStat(fs.readFileSync('/proc/self/stat', 'utf8'));
     const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    // Memory at exit: the peak (VmHWM) and what the resident set is made of now, in MiB.
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    const heap = v8.getHeapStatistics();
+    const mib = (n) => Math.round((n / 1048576) * 10) / 10;
+    const memory = {
+      peakMiB: mib(kib('VmHWM') * 1024),
+      anonMiB: mib(kib('RssAnon') * 1024),
+      fileMiB: mib(kib('RssFile') * 1024),
+      v8PhysicalMiB: mib(heap.total_physical_size),
+      v8MallocedMiB: mib(heap.malloced_memory),
+      externalMiB: mib(heap.external_memory),
+      // Transparent huge pages among the anonymous ones (the ring asks for them).
+      hugeMiB: mib(Number(/^AnonHugePages:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024),
+    };
     const line = {
       pid: process.pid,
       argv: process.argv.slice(1, 2),
@@ -80,6 +96,7 @@ if (out) {
       threads: [...now, ...ended],
       gc,
       youngMiB: young && young.space_size / 1048576,
+      memory,
     };
     fs.writeFileSync(`${out}.${process.pid}.json`, `${JSON.stringify(line)}\n`);
   });
