@@ -45,7 +45,8 @@ export interface TemplatedDocument<R> {
  * fixed width (a Community ID; a date of the years 0 to 9999) stays inside its part and is
  * written over it after the part is copied: a copy is a call into the runtime (about 14 ns),
  * and a scan's line has three such slots. A date's 'YYYY-MM-DDTHH:MM:SS.' is rewritten in the
- * part when the second changes, so per line only its microseconds are written.
+ * part when the second changes, so per line only its microseconds are written; the Community
+ * ID is rewritten in the part when it changes (every packet of a scan, never within a flow).
  */
 interface Template<R> {
   /** The record it was made from. */
@@ -66,6 +67,8 @@ interface Template<R> {
   inPartAt: Int32Array;
   /** For an in-part date, the second its part holds. */
   inPartSeconds: Float64Array;
+  /** The Community ID digest its part holds (when one is in a part). */
+  inPartDigest: Int32Array;
   /** The parts' bytes and the most every time and number slot takes. */
   fixedBytes: number;
   /** The slots whose room depends on their values (text and the document's own kinds). */
@@ -221,6 +224,7 @@ export class TemplatedLines<R> {
       inPartOf: Int32Array.from(inPartOf),
       inPartAt: Int32Array.from(inPartAt),
       inPartSeconds: Float64Array.from(inPartSeconds),
+      inPartDigest: Int32Array.from(this.doc.values.communityId),
       fixedBytes,
       sizedSlots,
     };
@@ -258,9 +262,17 @@ export class TemplatedLines<R> {
     const { parts, slots, slotKinds, inPart, inPartKinds, inPartOf, inPartAt, inPartSeconds } = t;
     const { doc } = this;
     const { numbers, texts } = doc.values;
-    // The dates' seconds into their parts first (a part is copied whole).
+    // The dates' seconds and the Community ID into their parts first (a part is copied whole).
     for (let k = 0; k < inPart.length; k++) {
-      if (inPartKinds[k] !== TIME) continue;
+      if (inPartKinds[k] !== TIME) {
+        const held = t.inPartDigest;
+        const digest = doc.values.communityId;
+        if (held[0] === digest[0] && held[1] === digest[1] && held[2] === digest[2] && held[3] === digest[3] && held[4] === digest[4])
+          continue;
+        writeCommunityId(digest, parts[inPartOf[k]], inPartAt[k]);
+        for (let i = 0; i < 5; i++) held[i] = digest[i];
+        continue;
+      }
       const secs = timestampSeconds(numbers[inPart[k]]);
       if (secs === inPartSeconds[k]) continue;
       const prefix = timestampPrefix(secs);
@@ -273,9 +285,8 @@ export class TemplatedLines<R> {
       const start = at;
       at = copy(out, at, parts[i]);
       for (; k < inPart.length && inPartOf[k] === i; k++) {
-        const id = inPart[k];
-        if (inPartKinds[k] === TIME) writeTimestampMicros(out, start + inPartAt[k] + TIMESTAMP_PREFIX_BYTES, numbers[id], inPartSeconds[k]);
-        else writeCommunityId(doc.values.communityId, out, start + inPartAt[k]);
+        if (inPartKinds[k] === TIME)
+          writeTimestampMicros(out, start + inPartAt[k] + TIMESTAMP_PREFIX_BYTES, numbers[inPart[k]], inPartSeconds[k]);
       }
       if (i === slots.length) return at;
       const id = slots[i];
