@@ -1,7 +1,7 @@
 // Decodes one NFLOG packet message (NFULNL_MSG_PACKET) into a PacketRecord.
 // Pure over bytes; never throws on malformed input (faults land in decodeError).
 import * as M from '../netlink/message';
-import { linkHeaderToString, macToString } from '../packet/address';
+import { ethernetHeaderText, linkHeaderToString, macToString } from '../packet/address';
 import { decodePacketRange, startForHwProtocol } from '../packet/decode';
 import type { DecodedPacket, EthernetHeader } from '../packet/types';
 import type { PacketRecord } from '../records';
@@ -210,15 +210,16 @@ export class NflogDecoder {
     // The MAC header travels beside the payload for IP families: decode its addresses.
     if (hwHeaderAt >= 0 && hwHeaderLen > 0) {
       if (!record.packet.link && record.hwType === ARPHRD_ETHER && hwHeaderLen >= ETH_HLEN) {
+        const text = ethernetHeaderText(bytes, hwHeaderAt);
         const link: EthernetHeader = {
           kind: 'ethernet',
-          dst: macToString(bytes, hwHeaderAt, 6),
-          src: macToString(bytes, hwHeaderAt + 6, 6),
+          dst: text.dst,
+          src: text.src,
           etherType: view.getUint16(hwHeaderAt + 12),
           vlans: [],
         };
         record.packet.link = link;
-        record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
+        record.hwHeader = hwHeaderLen === ETH_HLEN ? text.header : linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);
         if (hwAddrLen === 6 && sameBytes(bytes, hwAddrAt, hwHeaderAt + 6, 6)) record.hwAddr = link.src;
       } else {
         record.hwHeader = linkHeaderToString(bytes, hwHeaderAt, hwHeaderLen);

@@ -149,26 +149,30 @@ export function macToString(bytes: Uint8Array, offset: number, length = 6): stri
   return s;
 }
 
-// The MAC header text joins six pieces, a chain of five string pieces per packet (and a copy
-// when a consumer flattens it); a gateway sees few distinct 14-byte headers, so each of 1,024 slots
-// remembers the last header that fell in it (as four integers) and its flat text.
+// The MAC header text joins six pieces, a chain of five string pieces; a gateway sees few distinct 14-byte headers, so each of 1,024 slots
+// remembers the last header that fell in it (as four integers) with its flat text and its two
+// addresses' text: one lookup gives an Ethernet entry all three.
 const HEADER_SLOTS = 1024;
 const HEADER_KEYS = new Int32Array(HEADER_SLOTS * 4);
-const HEADER_TEXTS: Array<string | undefined> = new Array<string | undefined>(HEADER_SLOTS).fill(undefined);
+const HEADER_ENTRIES: Array<EthernetHeaderText | undefined> = new Array<EthernetHeaderText | undefined>(HEADER_SLOTS).fill(undefined);
 
-/**
- * A link-layer header as the kernel's LOG prints it after MAC=: every byte as
- * lower-case hex joined by ':'. Ethernet's 14 bytes: a cached text.
- */
-export function linkHeaderToString(bytes: Uint8Array, offset: number, length: number): string {
-  if (length !== 14) return macToString(bytes, offset, length);
+/** The text of a 14-byte Ethernet header: as the kernel's LOG prints it after MAC=, and its addresses. Shared: never modify. */
+export interface EthernetHeaderText {
+  /** Every byte as lower-case hex joined by ':'. */
+  readonly header: string;
+  readonly dst: string;
+  readonly src: string;
+}
+
+/** The text of the 14-byte Ethernet header at offset (the caller checked that 14 bytes are there). */
+export function ethernetHeaderText(bytes: Uint8Array, offset: number): EthernetHeaderText {
   const a = (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
   const b = (bytes[offset + 4] << 24) | (bytes[offset + 5] << 16) | (bytes[offset + 6] << 8) | bytes[offset + 7];
   const c = (bytes[offset + 8] << 24) | (bytes[offset + 9] << 16) | (bytes[offset + 10] << 8) | bytes[offset + 11];
   const d = (bytes[offset + 12] << 8) | bytes[offset + 13];
   const slot = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(c, 0xc2b2ae35) ^ Math.imul(d, 0x27d4eb2f), 0x9e3779b1) >>> 22;
   const key = slot * 4;
-  const known = HEADER_TEXTS[slot];
+  const known = HEADER_ENTRIES[slot];
   if (
     known !== undefined &&
     HEADER_KEYS[key] === a &&
@@ -178,18 +182,25 @@ export function linkHeaderToString(bytes: Uint8Array, offset: number, length: nu
   ) {
     return known;
   }
-  const text =
-    macToString(bytes, offset) +
-    ':' +
-    macToString(bytes, offset + 6) +
-    ':' +
-    HEX_LOWER[bytes[offset + 12]] +
-    ':' +
-    HEX_LOWER[bytes[offset + 13]];
+  const dst = macToString(bytes, offset);
+  const src = macToString(bytes, offset + 6);
+  const entry: EthernetHeaderText = {
+    header: dst + ':' + src + ':' + HEX_LOWER[bytes[offset + 12]] + ':' + HEX_LOWER[bytes[offset + 13]],
+    dst,
+    src,
+  };
   HEADER_KEYS[key] = a;
   HEADER_KEYS[key + 1] = b;
   HEADER_KEYS[key + 2] = c;
   HEADER_KEYS[key + 3] = d;
-  HEADER_TEXTS[slot] = text;
-  return text;
+  HEADER_ENTRIES[slot] = entry;
+  return entry;
+}
+
+/**
+ * A link-layer header as the kernel's LOG prints it after MAC=: every byte as
+ * lower-case hex joined by ':'. Ethernet's 14 bytes: a cached text.
+ */
+export function linkHeaderToString(bytes: Uint8Array, offset: number, length: number): string {
+  return length === 14 ? ethernetHeaderText(bytes, offset).header : macToString(bytes, offset, length);
 }

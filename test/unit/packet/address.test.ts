@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4ToString, ipv6ToString, linkHeaderToString, macToString } from '../../../src/packet/address';
+import { ethernetHeaderText, ipv4ToString, ipv6ToString, linkHeaderToString, macToString } from '../../../src/packet/address';
 import { cat, ip6, toBytes, u16 } from './builders';
 
 function v6(groups: number[]): string {
@@ -141,6 +141,26 @@ describe('linkHeaderToString', () => {
       for (let i = 0; i < headers.length; i++) expect(linkHeaderToString(headers[i], 0, 14)).toBe(expected[i]);
       headers.reverse();
       expected.reverse();
+    }
+  });
+
+  it('gives an Ethernet header its text and its addresses from one lookup, right for headers sharing slots', () => {
+    let seed = 7;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    const headers = Array.from({ length: 3000 }, (_, i) => {
+      const h = [2, 0, 0, 0x66, 1, 2, 2, 0, 0, 0x66, 1, 1, 8, 0];
+      const part = i % 3 === 0 ? [0, 6] : i % 3 === 1 ? [6, 12] : [12, 14];
+      for (let k = part[0]; k < part[1]; k++) h[k] = next();
+      return Uint8Array.from([0xff, ...h]);
+    });
+    for (let round = 0; round < 2; round++) {
+      for (const h of headers) {
+        const text = ethernetHeaderText(h, 1);
+        expect(text.header).toBe(joined(h.subarray(1)));
+        expect(text.dst).toBe(joined(h.subarray(1, 7)));
+        expect(text.src).toBe(joined(h.subarray(7, 13)));
+      }
+      headers.reverse();
     }
   });
 });
