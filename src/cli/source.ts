@@ -21,6 +21,8 @@ export interface RecordSource {
   counters(): SourceCounters;
   /** Everything the source counts, for --stats. */
   summary(): Record<string, unknown>;
+  /** Why a capture could not be read to its end (--read); null when it could, and for live collection. */
+  failure(): string | null;
 }
 
 /** One line on stderr per namespace attached, detached, or that could not be attached. */
@@ -57,5 +59,9 @@ export class LiveSource implements RecordSource {
 
   summary(): Record<string, unknown> {
     return { ...this.collector.stats() };
+  }
+
+  failure(): null {
+    return null;
   }
 }

@@ -4,7 +4,7 @@
 // messages the kernel will not take yet (the receiver's queue is full, or no
 // one listens at the path) wait in a bounded queue and are retried; beyond
 // the bound they are dropped and counted.
-import * as dgram from 'node:dgram';
+import type * as Dgram from 'node:dgram';
 import type { SyslogFramer } from '../format/syslog';
 import type { LineChunk } from '../format/line-target';
 import { loadNative } from '../native';
@@ -74,14 +74,16 @@ class UnixDatagramTransport implements DatagramTransport {
 
 /** UDP: node's dgram sends asynchronously; what is handed over counts as sent (UDP says no more). */
 class UdpTransport implements DatagramTransport {
-  private readonly socket: dgram.Socket;
+  private readonly socket: Dgram.Socket;
   private failure = '';
   private connected = false;
   /** Bytes handed to dgram whose send has not completed. */
   inFlight = 0;
 
   constructor(host: string, port: number, onError: (message: string) => void) {
-    this.socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    // node:dgram is loaded with the first UDP output, not at every start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.socket = (require('node:dgram') as typeof Dgram).createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('error', (err) => onError(err.message));
     // Connected: one address lookup, and the kernel reports ICMP port unreachable (ECONNREFUSED).
     this.socket.connect(port, host, () => {
