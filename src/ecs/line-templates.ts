@@ -73,7 +73,30 @@ interface Template<R> {
   fixedBytes: number;
   /** The slots whose room depends on their values (text and the document's own kinds). */
   sizedSlots: number[];
+  /** Number and text slots held in the parts with one value each (a variant's; see Variants below). */
+  held: number[];
+  heldKinds: Uint8Array;
+  heldNumbers: Float64Array;
+  heldTexts: Array<string | undefined>;
+  /** The variant of this template that holds the values a run of its records kept, if any. */
+  variant: Template<R> | undefined;
+  /** For how many of its last records each number and text slot kept its value, and the values. */
+  unchanged: Int32Array;
+  lastNumbers: Float64Array;
+  lastTexts: Array<string | undefined>;
+  /** Its records in a row that its variant did not serve, and how many make a new variant. */
+  misses: number;
+  need: number;
 }
+
+// Variants. The packets of a flow, and many of a scan, share more than their template's fixed bytes:
+// a flow keeps its addresses, ports and lengths, a scan its source and lengths. When a run of a
+// template's records (`need`, from TEMPLATE_AFTER) found no variant to serve them, a variant of the
+// template holds in its parts the number and text slots' values that the last TEMPLATE_AFTER kept:
+// fewer parts to copy and slots to write, for as long as the records keep them (checked per record;
+// the template serves the others). Each new variant of a template doubles its `need` (to
+// MAX_VARIANT_NEED), so values that change every few dozen records cannot make one every few dozen.
+const MAX_VARIANT_NEED = 4096;
 
 /** Records in a row of one shape before its template is made. */
 const TEMPLATE_AFTER = 16;
@@ -137,9 +160,52 @@ export class TemplatedLines<R> {
         templates[i] = templates[0];
         templates[0] = t;
       }
+      const v = t.variant;
+      if (v !== undefined && this.holds(v)) {
+        t.misses = 0;
+        return v;
+      }
+      this.keep(t, record);
       return t;
     }
     return undefined;
+  }
+
+  /** Whether the current slot values are those the variant holds. */
+  private holds(v: Template<R>): boolean {
+    const { numbers, texts } = this.doc.values;
+    const { held, heldKinds, heldNumbers, heldTexts } = v;
+    for (let k = 0; k < held.length; k++) {
+      const id = held[k];
+      if (heldKinds[k] === NUMBER ? numbers[id] !== heldNumbers[k] : texts[id] !== heldTexts[k]) return false;
+    }
+    return true;
+  }
+
+  /** Notes which number and text slots kept their values since the template's last record; makes a variant that holds them. */
+  private keep(t: Template<R>, record: R): void {
+    const { numbers, texts } = this.doc.values;
+    const { slots, slotKinds, unchanged, lastNumbers, lastTexts } = t;
+    let stable = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const id = slots[i];
+      const kind = slotKinds[i];
+      if (kind !== NUMBER && kind !== STRING) continue;
+      // (A slot in the line twice, the sequence number, counts twice: at most 1 when it changes.)
+      const same = kind === NUMBER ? numbers[id] === lastNumbers[id] : texts[id] === lastTexts[id];
+      if (same) {
+        if (++unchanged[id] >= TEMPLATE_AFTER) stable |= 1 << id;
+      } else {
+        unchanged[id] = 0;
+        if (kind === NUMBER) lastNumbers[id] = numbers[id];
+        else lastTexts[id] = texts[id];
+      }
+    }
+    if (++t.misses >= t.need && stable !== 0) {
+      t.variant = this.makeTemplate(record, t.matches, stable);
+      t.misses = 0;
+      t.need = Math.min(2 * t.need, MAX_VARIANT_NEED);
+    }
   }
 
   /**
@@ -164,9 +230,12 @@ export class TemplatedLines<R> {
     return w.end();
   }
 
-  /** The template of the record's shape, or undefined when filling it does not give the record's own line. */
-  private makeTemplate(record: R): Template<R> | undefined {
-    const matches = this.doc.shapeCheck(record);
+  /**
+   * The template of the record's shape (holding the values of the `held` slots, by bit, from the
+   * record: a variant), or undefined when filling it does not give the record's own line.
+   */
+  private makeTemplate(record: R, shapeCheck?: (r: R) => boolean, held = 0): Template<R> | undefined {
+    const matches = shapeCheck ?? this.doc.shapeCheck(record);
     if (matches === undefined) return undefined;
     const w = this.templateWriter;
     w.begin();
@@ -175,8 +244,9 @@ export class TemplatedLines<R> {
     const line = Buffer.from(w.bytes().subarray(0, end));
     const { kinds } = this.doc;
     this.doc.readSlots(record);
-    const { numbers } = this.doc.values;
+    const { numbers, texts } = this.doc.values;
     const parts: Buffer[] = [];
+    const heldIds: number[] = [];
     const slots: number[] = [];
     const inPart: number[] = [];
     const inPartOf: number[] = [];
@@ -185,6 +255,10 @@ export class TemplatedLines<R> {
     let from = 0;
     for (let i = 0; i < w.marks.length; i += 3) {
       const [id, start, stop] = [w.marks[i], w.marks[i + 1], w.marks[i + 2]];
+      if ((held & (1 << id)) !== 0) {
+        heldIds.push(id);
+        continue;
+      }
       // A Community ID, or a date whose second has the usual 20-byte prefix, and their quotes.
       const fixed =
         kinds[id] === COMMUNITY_ID
@@ -227,6 +301,17 @@ export class TemplatedLines<R> {
       inPartDigest: Int32Array.from(this.doc.values.communityId),
       fixedBytes,
       sizedSlots,
+      held: heldIds,
+      heldKinds: Uint8Array.from(heldIds, (id) => kinds[id]),
+      heldNumbers: Float64Array.from(heldIds, (id) => numbers[id]),
+      heldTexts: heldIds.map((id) => texts[id]),
+      variant: undefined,
+      unchanged: new Int32Array(kinds.length),
+      // NaN equals nothing: every slot starts its count at the template's first record.
+      lastNumbers: new Float64Array(kinds.length).fill(Number.NaN),
+      lastTexts: new Array<string | undefined>(kinds.length).fill(undefined),
+      misses: 0,
+      need: TEMPLATE_AFTER,
     };
     // Kept only if it gives this very record its own line (a slot written from anything but its value would not).
     const filled = this.fill(t, this.room(t), 0);

@@ -5,7 +5,7 @@
 // right after a run of its original made the template, and the line must
 // still equal JSON.stringify(packetToEcs()).
 import { describe, expect, it } from 'vitest';
-import { packetToEcs, type EcsOptions } from '../../../src/ecs/packet';
+import { packetToEcs, SLOT, type EcsOptions } from '../../../src/ecs/packet';
 import { EcsPacketLines, packetToEcsJson } from '../../../src/ecs/packet-json';
 import { DatagramDecoder } from '../../../src/datagram';
 import type { CollectorRecord, PacketRecord } from '../../../src/records';
@@ -310,6 +310,62 @@ describe('ECS packet lines', () => {
       expect(lines.line(r)).toBe(expected);
     }
     expect(filled).toBe(cases.length);
+  });
+
+  it('holds in a variant of the template the values a run of packets kept, and leaves it for a packet that changes one', () => {
+    const base = decodedFixtures()[0];
+    const lines = new EcsPacketLines();
+    type Internal = { held: number[]; variant?: Internal };
+    const internals = lines as unknown as { templates: Internal[]; matching(r: PacketRecord): unknown };
+    /** A packet of the flow: its own sequence number, IP id and times. */
+    const packet = (i: number, change?: (r: PacketRecord) => void): PacketRecord => {
+      const r = structuredClone(base);
+      r.seq = i;
+      r.timestampUs += i;
+      r.receivedUs += i;
+      const net = r.packet.network;
+      if (net?.kind === 'ipv4') net.id = (net.id + i) & 0xffff;
+      change?.(r);
+      return r;
+    };
+    const check = (r: PacketRecord): void => {
+      const expected = JSON.stringify(packetToEcs(r));
+      expect(written(lines, r)).toBe(expected);
+      expect(lines.line(r)).toBe(expected);
+    };
+    for (let i = 0; i < 60; i++) check(packet(i));
+    const variant = internals.templates[0].variant;
+    expect(variant).toBeDefined();
+    // It holds the addresses, ports and lengths, never the sequence number (in the line twice) or the IP id.
+    expect(variant?.held).toEqual(expect.arrayContaining([SLOT.srcIp, SLOT.dstIp, SLOT.srcPort, SLOT.dstPort, SLOT.bytes]));
+    expect(variant?.held).not.toContain(SLOT.seq);
+    expect(variant?.held).not.toContain(SLOT.ipId);
+    expect(internals.matching(packet(61))).toBe(variant);
+    // Packets that change one held value get the template's line, then the flow's again.
+    const others: Array<(r: PacketRecord) => void> = [
+      (r) => {
+        if (r.packet.transport?.kind === 'udp') r.packet.transport.dstPort += 1;
+      },
+      (r) => {
+        if (r.packet.network?.kind === 'ipv4') r.packet.network.dst = '10.66.1.22';
+      },
+      (r) => {
+        r.payloadLength += 1;
+      },
+      (r) => {
+        if (r.packet.network?.kind === 'ipv4') r.packet.network.totalLength += 1;
+      },
+    ];
+    for (const [k, change] of others.entries()) {
+      const other = packet(100 + k, change);
+      expect(internals.matching(other)).not.toBe(variant);
+      check(other);
+      check(packet(200 + k));
+    }
+    // A new flow of the shape gets its own variant after a run of its own.
+    for (let i = 0; i < 40; i++) check(packet(300 + i, others[0]));
+    expect(internals.templates[0].variant).not.toBe(variant);
+    expect(internals.matching(packet(400, others[0]))).toBe(internals.templates[0].variant);
   });
 
   it('keeps lines per options object in packetToEcsJson', () => {
