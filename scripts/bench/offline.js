@@ -15,7 +15,8 @@
 // With --single-flow, the first recorded packet is repeated as 1,000 records of one flow (its
 // sequence number and times changed) written as ECS lines in turn: a flow's line from its template,
 // the Community ID from the flow's cache.
-// --kind SHAPE keeps one kind of entry (ipv4/udp, ipv4/tcp, ipv6/udp); --retained (with node
+// --kind SHAPE keeps one kind of entry (ipv4/udp, ipv4/tcp, ipv6/udp), or decodes entries like the live
+// syn4 scan's (syn4-output: output hook, uid/gid, MSS-only SYNs); --retained (with node
 // --expose-gc) prints the heap bytes each kept record holds instead of a rate.
 //   npm run build && node scripts/bench/offline.js [--packets N] [--runs K] [--mode PREFIX] [--scan [--lines-only] [--decode-only [--kind SHAPE] [--retained]]] [--single-flow]
 'use strict';
@@ -171,11 +172,11 @@ function attributeAt(view, message, type) {
   return -1;
 }
 
-// --kind ipv4/udp|ipv4/tcp|ipv6/udp: only that kind of the scan's entries.
+// --kind ipv4/udp|ipv4/tcp|ipv6/udp: only that kind of the scan's entries; --kind syn4-output: see synOutputMessages().
 const KIND = process.argv.includes('--kind') ? process.argv[process.argv.indexOf('--kind') + 1] : null;
 const SCAN_SHAPES = ['ipv4/udp', 'ipv4/tcp', 'ipv6/udp'].filter((shape) => KIND === null || shape === KIND);
 
-function scanDatagrams() {
+function scanMessages() {
   const seen = new Map();
   for (const d of datagrams) {
     let at = 0;
@@ -227,6 +228,35 @@ function scanDatagrams() {
       messages.push(m);
     }
   }
+  return messages;
+}
+
+// --kind syn4-output: entries as the live syn4 scan's (scan-flood.c) reach the collector, built here
+// since no fixture has them: output hook, the socket's uid and gid, no MAC header, no kernel timestamp,
+// SYNs with only an MSS option, to the next of 50,000 ports and 101 addresses.
+function synOutputMessages() {
+  const attr = (type, bytes) => {
+    const out = [(4 + bytes.length) & 0xff, (4 + bytes.length) >> 8, type, 0, ...bytes];
+    while (out.length % 4) out.push(0);
+    return out;
+  };
+  const u16 = (v) => [v >> 8, v & 0xff];
+  const u32 = (v) => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+  const messages = [];
+  for (let i = 0; i < SCAN_RECORDS * 3; i++) {
+    const a = i % 101;
+    const ip = [0x45, 0, ...u16(44), ...u16(i & 0xffff), 0, 0, 64, 6, ...u16((i * 7919) & 0xffff), 127, 0, 0, 1, 127, 1, a >> 8, a & 0xff];
+    const tcp = [...u16(1024 + (i % 64499)), ...u16(9000 + (i % 50000)), ...u32((i * 2654435761) >>> 0), 0, 0, 0, 0, 0x60, 0x02];
+    tcp.push(...u16(1024), ...u16((i * 104729) & 0xffff), 0, 0, 2, 4, 0x05, 0xb4);
+    const body = [2, 0, 0, 51, ...attr(1, [8, 0, 3, 0]), ...attr(5, u32(1)), ...attr(11, u32(0)), ...attr(14, u32(0))];
+    body.push(...attr(12, u32(i)), ...attr(10, [...Buffer.from('IPTABLES: DROP '), 0]), ...attr(9, [...ip, ...tcp]));
+    messages.push(Uint8Array.from([...u32(16 + body.length).reverse(), 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...body]));
+  }
+  return messages;
+}
+
+function scanDatagrams() {
+  const messages = KIND === 'syn4-output' ? synOutputMessages() : scanMessages();
   const packed = [];
   for (let i = 0; i < messages.length; i += 32) {
     const group = messages.slice(i, i + 32);

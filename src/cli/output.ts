@@ -39,8 +39,10 @@ export class NdjsonOutput {
   /** Hands the lines added so far to the sink; resolves when it can take more (stdout/file backpressure). */
   async flush(): Promise<void> {
     // A buffer the sink is done with is the encoder's next (fresh buffers cost page faults, and the dead
-    // ones waited for a GC: tens of MiB in a burst).
-    for (const chunk of this.encoder.take()) if (this.sink.write(chunk)) this.encoder.recycle(chunk.bytes);
+    // ones waited for a GC: tens of MiB in a burst). A sink that writes now gets even a small chunk
+    // uncopied: a copy was a fresh buffer a batch (mmap and page faults: 0.16 CPU-s per million
+    // 670-byte record lines).
+    for (const chunk of this.encoder.take(this.sink.writesNow())) if (this.sink.write(chunk)) this.encoder.recycle(chunk.bytes);
     await this.sink.ready();
   }
 

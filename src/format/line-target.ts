@@ -3,9 +3,12 @@
 // full is handed over as the chunk and a new one taken (copying a megabyte
 // per megabyte of lines cost 7 % of the busy time of a burst); a smaller
 // chunk is copied out at its exact size and the buffer reused. So a sink holds
-// at most twice the bytes it counts. A chunk's buffer the sink is done with
-// comes back through recycle(): a fresh megabyte costs 256 page faults, and
-// the dead ones are freed only by a GC, which V8 starts after 64 MiB of them.
+// at most twice the bytes it counts. A sink that is done with a chunk as soon
+// as it takes it (a file, stdout) gets the working buffer whatever its fill
+// (take(true)): a copy is a fresh buffer, hundreds of KiB a batch. A chunk's
+// buffer the sink is done with comes back through recycle(): a fresh megabyte
+// costs 256 page faults, and the dead ones are freed only by a GC, which V8
+// starts after 64 MiB of them.
 
 /** Whole lines, each ending in '\n'. */
 export interface LineChunk {
@@ -70,9 +73,12 @@ export class LineEncoder implements LineTarget {
     return bytes;
   }
 
-  /** The chunks encoded since the last take(), oldest first. */
-  take(): LineChunk[] {
-    this.cut();
+  /**
+   * The chunks encoded since the last take(), oldest first. `whole`: hand over the working buffer however
+   * little it holds, for a sink done with it at once (then recycle() it).
+   */
+  take(whole = false): LineChunk[] {
+    this.cut(whole);
     const chunks = this.chunks;
     this.chunks = [];
     // A buffer grown for one huge line goes back to the usual size.
@@ -87,10 +93,10 @@ export class LineEncoder implements LineTarget {
       this.spare.push(Buffer.from(bytes.buffer, 0, BUFFER_BYTES));
   }
 
-  private cut(): void {
+  private cut(whole = false): void {
     if (this.used === 0) return;
     let bytes: Buffer;
-    if (this.used * 2 >= this.buffer.length) {
+    if (whole || this.used * 2 >= this.buffer.length) {
       bytes = this.buffer.subarray(0, this.used);
       this.buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES);
     } else {

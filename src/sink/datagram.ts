@@ -163,6 +163,11 @@ export class DatagramSink implements Sink {
     this.lastError = message;
   }
 
+  /** Never: chunks wait in the queue, which counts their bytes (a small chunk must not hold a big buffer). */
+  writesNow(): boolean {
+    return false;
+  }
+
   write(chunk: LineChunk): boolean {
     const { frames, truncated } = this.framer.frameDatagrams(chunk.bytes, this.maxMessageBytes);
     this.truncatedLines += truncated;

@@ -120,6 +120,10 @@ export abstract class FdSink implements Sink {
     return this.queue.length === 0;
   }
 
+  writesNow(): boolean {
+    return this.queue.length === 0;
+  }
+
   /** Writes what the kernel takes now; on EAGAIN, tries again shortly. */
   private pump(): void {
     this.retryTimer = undefined;

@@ -9,6 +9,12 @@ export interface Sink {
    */
   write(chunk: LineChunk): boolean;
   /**
+   * Whether a write() now is done with its chunk before it returns, unless the kernel refuses (stdout and
+   * files with nothing queued). The caller may then hand over its working buffer uncopied; a sink that
+   * queues (sockets) says false, so that what it holds is the bytes it counts.
+   */
+  writesNow(): boolean;
+  /**
    * Resolves when the sink wants more. stdout and files: after the stream drained (backpressure,
    * lossless). Sockets: at once (they queue or drop instead). Rejects once a stream has failed.
    */

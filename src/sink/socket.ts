@@ -178,6 +178,11 @@ export class SocketSink implements Sink {
     this.connect();
   }
 
+  /** Never: chunks wait in the queue, which counts their bytes (a small chunk must not hold a big buffer). */
+  writesNow(): boolean {
+    return false;
+  }
+
   write(chunk: LineChunk): boolean {
     if (this.closed) {
       this.drops.add('closeDeadline', chunk.lines, chunk.bytes.length);

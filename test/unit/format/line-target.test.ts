@@ -29,4 +29,31 @@ describe('LineEncoder', () => {
     const small = third[third.length - 1];
     expect(small.bytes.buffer.byteLength).toBeLessThan(1 << 20);
   });
+
+  it('hands a sink that writes at once the working buffer uncopied, however little it holds, and takes it back', () => {
+    const encoder = new LineEncoder();
+    const buffers = new Set<ArrayBufferLike>();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 50; i++) encoder.line(LINE);
+      const chunks = encoder.take(true);
+      expect(chunks).toHaveLength(1);
+      const [chunk] = chunks;
+      // 50 KB of lines in a megabyte buffer: not copied out.
+      expect(chunk.bytes.byteOffset).toBe(0);
+      expect(chunk.bytes.buffer.byteLength).toBe(1 << 20);
+      expect(chunk.lines).toBe(50);
+      expect(chunk.bytes.toString('latin1')).toBe(`${LINE}\n`.repeat(50));
+      buffers.add(chunk.bytes.buffer);
+      encoder.recycle(chunk.bytes);
+    }
+    // Two buffers take turns: no fresh one a batch.
+    expect(buffers.size).toBeLessThanOrEqual(2);
+  });
+
+  it('copies a small chunk out for a sink that queues (take() without whole)', () => {
+    const encoder = new LineEncoder();
+    for (let i = 0; i < 50; i++) encoder.line(LINE);
+    const [chunk] = encoder.take();
+    expect(chunk.bytes.buffer.byteLength).toBe(50 * 1000);
+  });
 });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NdjsonOutput } from '../../../src/cli/output';
-import { fileRotationOf } from '../../../src/sink';
+import { fileRotationOf, openSink } from '../../../src/sink';
 
 let dir: string;
 
@@ -31,6 +31,28 @@ function readSeqs(file: string): number[] {
 }
 
 describe('file sink', () => {
+  it('takes each flush uncopied (writesNow) and writes every line of many small flushes in order', async () => {
+    const file = path.join(dir, 'out.ndjson');
+    const sink = openSink({ kind: 'file', path: file });
+    expect(sink.writesNow()).toBe(true);
+    await sink.close(1000);
+    const output = new NdjsonOutput(file);
+    let seq = 0;
+    for (let flush = 0; flush < 300; flush++) {
+      for (let i = 0; i < 1 + (flush % 40); i++) output.line(line(seq++));
+      await output.flush();
+    }
+    const report = await output.close(5000);
+    expect(report.complete).toBe(true);
+    expect(readSeqs(file)).toEqual(Array.from({ length: seq }, (_, i) => i));
+  });
+
+  it('a socket sink queues: it never takes a working buffer uncopied', async () => {
+    const sink = openSink({ kind: 'tcp', host: '127.0.0.1', port: 9 }, { onError: () => undefined });
+    expect(sink.writesNow()).toBe(false);
+    await sink.close(0);
+  });
+
   it('appends to an existing file and counts what it wrote', async () => {
     const file = path.join(dir, 'out.ndjson');
     fs.writeFileSync(file, '{"seq":-1}\n');
