@@ -57,10 +57,11 @@ export interface CollectorOptions {
   /** Ring between the reader thread and JS, bytes (power of two). Default 64 MiB. */
   ringSize?: number;
   /**
-   * Records per batch, at most (the rest of a datagram waits in the ring for the next batch). Default 512:
+   * Records per batch, at most (the rest of a datagram waits in the ring for the next batch). Default 256:
    * a batch's records are alive while the consumer works on them and while the next is decoded, and records
    * alive at a scavenge grow V8's young generation (and are promoted): with 2,048 a 1,000,000-packet burst
-   * grew it to 64–128 MiB (30–60 MiB more peak RSS than 512, the same CPU) (BENCHMARKS.md).
+   * grew it to 64–128 MiB (30–60 MiB more peak RSS than 512, the same CPU); with 512 a 3,000,000-packet
+   * scan grew it to 64 MiB (151–157 MiB peak RSS), with 256 to 32 (102–114), the same CPU (BENCHMARKS.md).
    */
   batchSize?: number;
   /** Resolve interface indexes to names through rtnetlink. Default true. */
@@ -238,7 +239,7 @@ export function resolveOptions(options: CollectorOptions): ResolvedOptions {
     ringSize,
     maxDatagram,
     nflogBufferSize,
-    batchSize: integer('batchSize', options.batchSize ?? 512, 1, 1 << 20),
+    batchSize: integer('batchSize', options.batchSize ?? 256, 1, 1 << 20),
     interfaceNames: options.interfaceNames ?? true,
     includePayload: options.includePayload ?? false,
     sequence,
