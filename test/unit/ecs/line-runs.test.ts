@@ -83,54 +83,45 @@ function packetBases(): PacketRecord[] {
   return bases;
 }
 
-function* packetRuns(bases: PacketRecord[], runs: number, rnd: (n: number) => number): Generator<PacketRecord> {
+/** Runs of records made from bases picked at random: long runs and short ones in turn, each record from `make` with the values of its step. */
+function* runs<B, R>(bases: B[], count: number, rnd: (n: number) => number, make: (base: B, v: Values) => R): Generator<R> {
   const v: Values = { host: 0, port: 1, length: 40, id: 0, us: RECEIVED_US };
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < count; run++) {
     const base = bases[rnd(bases.length)];
     const length = 1 + rnd(run % 2 === 0 ? 2000 : 40);
     for (let i = 0; i < length; i++) {
       step(v, rnd);
-      const net = base.packet.network;
-      const tr = base.packet.transport;
-      const network = net === undefined ? undefined : { ...net };
-      if (network?.kind === 'ipv4') Object.assign(network, { dst: `10.0.0.${v.host}`, id: v.id, totalLength: v.length });
-      if (network?.kind === 'ipv6') Object.assign(network, { dst: `2001:db8::${v.host + 1}`, flowLabel: v.id, payloadLength: v.length });
-      const transport = tr === undefined ? undefined : { ...tr };
-      if (transport !== undefined && 'dstPort' in transport) transport.dstPort = v.port;
-      if (transport?.kind === 'udp') transport.length = v.length - 20;
-      if (transport?.kind === 'tcp') Object.assign(transport, { seq: v.id * 7919, window: v.port });
-      yield { ...base, packet: { ...base.packet, network, transport }, timestampUs: v.us, receivedUs: v.us + 40, seq: v.id };
+      yield make(base, v);
     }
   }
 }
 
-function* flowRuns(bases: FlowRecord[], runs: number, rnd: (n: number) => number): Generator<FlowRecord> {
-  const v: Values = { host: 0, port: 1, length: 40, id: 0, us: RECEIVED_US };
-  for (let run = 0; run < runs; run++) {
-    const base = bases[rnd(bases.length)];
-    const length = 1 + rnd(run % 2 === 0 ? 2000 : 40);
-    for (let i = 0; i < length; i++) {
-      step(v, rnd);
-      const tuple = (t: FlowTuple | undefined): FlowTuple | undefined =>
-        t === undefined ? undefined : { ...t, ...(t.srcPort === undefined ? {} : { srcPort: v.port }) };
-      const flow: FlowRecord = {
-        ...base,
-        original: tuple(base.original),
-        reply: tuple(base.reply),
-        timestampUs: v.us,
-        receivedUs: v.us + 40,
-      };
-      if (base.id !== undefined) flow.id = v.id;
-      if (base.originalPackets !== undefined) Object.assign(flow, { originalPackets: v.host, originalBytes: v.length * v.host });
-      if (base.stopUs !== undefined) flow.stopUs = v.us;
-      yield flow;
-    }
-  }
+function packet(base: PacketRecord, v: Values): PacketRecord {
+  const net = base.packet.network;
+  const tr = base.packet.transport;
+  const network = net === undefined ? undefined : { ...net };
+  if (network?.kind === 'ipv4') Object.assign(network, { dst: `10.0.0.${v.host}`, id: v.id, totalLength: v.length });
+  if (network?.kind === 'ipv6') Object.assign(network, { dst: `2001:db8::${v.host + 1}`, flowLabel: v.id, payloadLength: v.length });
+  const transport = tr === undefined ? undefined : { ...tr };
+  if (transport !== undefined && 'dstPort' in transport) transport.dstPort = v.port;
+  if (transport?.kind === 'udp') transport.length = v.length - 20;
+  if (transport?.kind === 'tcp') Object.assign(transport, { seq: v.id * 7919, window: v.port });
+  return { ...base, packet: { ...base.packet, network, transport }, timestampUs: v.us, receivedUs: v.us + 40, seq: v.id };
+}
+
+function flow(base: FlowRecord, v: Values): FlowRecord {
+  const tuple = (t: FlowTuple | undefined): FlowTuple | undefined =>
+    t === undefined ? undefined : { ...t, ...(t.srcPort === undefined ? {} : { srcPort: v.port }) };
+  const r: FlowRecord = { ...base, original: tuple(base.original), reply: tuple(base.reply), timestampUs: v.us, receivedUs: v.us + 40 };
+  if (base.id !== undefined) r.id = v.id;
+  if (base.originalPackets !== undefined) Object.assign(r, { originalPackets: v.host, originalBytes: v.length * v.host });
+  if (base.stopUs !== undefined) r.stopUs = v.us;
+  return r;
 }
 
 describe('lines from templates, over runs of records whose values change at random', () => {
   it('packets: every line is JSON.stringify(packetToEcs(record))', () => {
-    const { count, wrong } = mismatches(packetRuns(packetBases(), 150, random(0x9e3779b9)), new EcsPacketLines(), (r) => packetToEcs(r));
+    const { count, wrong } = mismatches(runs(packetBases(), 150, random(0x9e3779b9), packet), new EcsPacketLines(), (r) => packetToEcs(r));
     expect(count).toBeGreaterThan(50_000);
     expect(wrong.slice(0, 2)).toEqual([]);
   }, 30_000);
@@ -141,7 +132,7 @@ describe('lines from templates, over runs of records whose values change at rand
       const bytes = new Uint8Array(s.msg);
       return decoder.decode(bytes, new DataView(bytes.buffer), 0, bytes.length, RECEIVED_US, s.isDump);
     });
-    const { count, wrong } = mismatches(flowRuns(bases, 150, random(0x85ebca6b)), new EcsFlowLines(), (r) => flowToEcs(r));
+    const { count, wrong } = mismatches(runs(bases, 150, random(0x85ebca6b), flow), new EcsFlowLines(), (r) => flowToEcs(r));
     expect(count).toBeGreaterThan(50_000);
     expect(wrong.slice(0, 2)).toEqual([]);
   }, 30_000);
